@@ -1,0 +1,2 @@
+//! The `crashproof` command.
+fn main() {}

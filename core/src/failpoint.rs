@@ -1,0 +1,13 @@
+//! Names of the protocol points where the core calls [`crate::fs::Fs::failpoint`].
+//!
+//! Each constant is one point in a durable protocol where a crash is
+//! interesting. A simulator counts each call as a step; with the
+//! `failpoints` feature, `StdFs` consults the `fail` crate under the same
+//! name (`FAILPOINTS=replace.after_sync_before_rename=panic`).
+
+/// In [`crate::replace`], after the temp file is written and fsynced and
+/// before it is renamed over the target.
+pub const REPLACE_AFTER_SYNC_BEFORE_RENAME: &str = "replace.after_sync_before_rename";
+/// In [`crate::replace`], after the rename and before the parent directory
+/// is fsynced: the new name is visible but not yet durable.
+pub const REPLACE_AFTER_RENAME_BEFORE_SYNC_DIR: &str = "replace.after_rename_before_sync_dir";

@@ -1,0 +1,250 @@
+//! The one filesystem trait the core is written against.
+//!
+//! # Durability contract
+//!
+//! [`Fs`] is deliberately narrow and does not hide durability. Every
+//! implementation, real ([`StdFs`]) or simulated (`crashproof_sim::SimFs`),
+//! promises the strict POSIX model:
+//!
+//! - Bytes written with [`Fs::write_all_at`] or [`Fs::append`] are visible to
+//!   readers at once but are durable only after [`Fs::sync`] of that file
+//!   returns `Ok`. [`Fs::close`] does **not** sync.
+//! - Creating, renaming or removing a name is durable only after
+//!   [`Fs::sync_dir`] of the parent directory returns `Ok`. A file that was
+//!   synced but whose directory entry was never synced may vanish on a crash.
+//! - [`Fs::rename`] within one directory atomically replaces the target: after
+//!   a crash the target holds the old file or the new one, never a mix.
+//! - A failed [`Fs::sync`] is final for the data it covered (Linux drops the
+//!   dirty pages and a later sync may return `Ok`), so callers must treat the
+//!   error as "this data may be lost", never retry into a false success.
+//!
+//! # Steps and failpoints
+//!
+//! The core calls [`Fs::failpoint`] at each named protocol point (the names
+//! live in [`crate::failpoint`]). It is a no-op for [`StdFs`] unless the
+//! `failpoints` feature routes it to the `fail` crate; a simulator counts it
+//! as one step and may crash there.
+//!
+//! # Object safety
+//!
+//! The trait is object safe: code can be generic over `F: Fs` or take
+//! `&dyn Fs`. Blanket impls cover `&F`, `Box<F>` and `Arc<F>`.
+
+mod error;
+mod std_fs;
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use error::{FsOp, FsOpError};
+pub use std_fs::StdFs;
+
+/// An open file, issued by one [`Fs`] and meaningful only to it.
+///
+/// A handle is an opaque token, not an OS descriptor: it is neither `Clone`
+/// nor `Copy`, and [`Fs::close`] consumes it so close errors are seen. A
+/// handle dropped without `close` is closed when its `Fs` is dropped and its
+/// close error is lost, so always close explicitly.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[must_use = "close a FileHandle with Fs::close so close errors are seen"]
+pub struct FileHandle {
+    id: u64,
+}
+
+impl FileHandle {
+    /// Wraps a raw token. Only an [`Fs`] implementation should mint handles.
+    pub fn from_raw(id: u64) -> Self {
+        Self { id }
+    }
+
+    /// The raw token, for implementations and for trace labels.
+    pub fn raw(&self) -> u64 {
+        self.id
+    }
+}
+
+/// How [`Fs::open`] treats an existing or missing file. The file is always
+/// opened for writing only; reads go through [`Fs::read`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OpenMode {
+    /// `O_CREAT | O_EXCL`: create a new empty file; fails with
+    /// [`io::ErrorKind::AlreadyExists`] if the name exists.
+    CreateNew,
+    /// `O_CREAT | O_TRUNC`: create the file or truncate it to length 0.
+    Truncate,
+    /// Open an existing file without truncating it; fails with
+    /// [`io::ErrorKind::NotFound`] if it does not exist.
+    Existing,
+}
+
+/// What [`Fs::metadata`] reports about a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Metadata {
+    /// Length in bytes as readers see it now (0 for a directory).
+    pub len: u64,
+    /// Whether the name is a directory.
+    pub is_dir: bool,
+}
+
+/// One entry of [`Fs::read_dir`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DirEntry {
+    /// The entry's file name (one path component, UTF-8).
+    pub name: String,
+    /// Whether the entry is a directory.
+    pub is_dir: bool,
+}
+
+/// The filesystem operations checkpointing needs, with durability exposed.
+///
+/// See the [module documentation](self) for the durability contract every
+/// implementation keeps. Errors are `io::Error`s whose `kind()` follows POSIX
+/// (`NotFound`, `AlreadyExists`, `WouldBlock` for a held lock, ...) and whose
+/// message names the operation and the path.
+pub trait Fs {
+    /// Creates `path` and every missing parent directory (`mkdir -p`).
+    /// The new entries are durable only after `sync_dir` of each parent.
+    fn create_dir_all(&self, path: &Path) -> io::Result<()>;
+
+    /// Opens `path` for writing according to `mode`. The parent directory
+    /// must exist. A created name is durable only after `sync_dir` of the
+    /// parent; a truncation only after `sync` of the file.
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle>;
+
+    /// `open(path, OpenMode::CreateNew)`: exclusive create, `AlreadyExists`
+    /// if the name exists (including a temp file left by a crash).
+    fn create_new(&self, path: &Path) -> io::Result<FileHandle> {
+        self.open(path, OpenMode::CreateNew)
+    }
+
+    /// `open(path, OpenMode::Truncate)`: create or truncate to zero length.
+    fn open_truncate(&self, path: &Path) -> io::Result<FileHandle> {
+        self.open(path, OpenMode::Truncate)
+    }
+
+    /// Writes all of `bytes` at `offset`, extending the file (zero-filled) if
+    /// `offset` is past its end. Visible at once; durable after [`Fs::sync`].
+    /// On error some prefix of `bytes` may have been written.
+    fn write_all_at(&self, file: &FileHandle, offset: u64, bytes: &[u8]) -> io::Result<()>;
+
+    /// Writes all of `bytes` at the current end of the file.
+    /// Visible at once; durable after [`Fs::sync`].
+    fn append(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<()>;
+
+    /// `fsync`: when this returns `Ok`, the file's content and length are
+    /// durable (not its name: see [`Fs::sync_dir`]). On error the data it
+    /// covered may be lost even if a later `sync` returns `Ok`.
+    fn sync(&self, file: &FileHandle) -> io::Result<()>;
+
+    /// Closes the handle and reports the close error, if any. Closing does
+    /// not make anything durable.
+    fn close(&self, file: FileHandle) -> io::Result<()>;
+
+    /// `fsync` of a directory: when this returns `Ok`, every entry created,
+    /// renamed into, or removed from `dir` before the call is durable.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+
+    /// Renames `from` to `to`, atomically replacing `to` if it exists. The
+    /// change is durable after `sync_dir` of both parents (one, if the same).
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+
+    /// Removes the file `path`; durable after `sync_dir` of the parent.
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+
+    /// Reads the whole file as readers see it now (unsynced writes included).
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+
+    /// Lists the entries of `dir`, sorted by name, without `.` and `..`.
+    fn read_dir(&self, dir: &Path) -> io::Result<Vec<DirEntry>>;
+
+    /// Length and kind of `path`; `NotFound` if it does not exist.
+    fn metadata(&self, path: &Path) -> io::Result<Metadata>;
+
+    /// Whether `path` exists. `Ok(false)` only for `NotFound`; any other
+    /// error is returned so the caller decides what it means.
+    fn exists(&self, path: &Path) -> io::Result<bool> {
+        match self.metadata(path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens (creating if missing) `path` and takes an exclusive advisory
+    /// lock on it without blocking. Fails with `WouldBlock` if another holder
+    /// has it. The lock is released by [`Fs::close`] of the returned handle,
+    /// or when the holding process dies (a crash, for a simulator).
+    fn try_lock(&self, path: &Path) -> io::Result<FileHandle>;
+
+    /// A named protocol point (see [`crate::failpoint`]). No-op by default;
+    /// a simulator counts it as a step and may crash here, and with the
+    /// `failpoints` feature [`StdFs`] consults the `fail` crate.
+    fn failpoint(&self, name: &'static str) -> io::Result<()> {
+        let _ = name;
+        Ok(())
+    }
+}
+
+macro_rules! forward_fs {
+    ($($wrapper:ty),*) => {$(
+        impl<F: Fs + ?Sized> Fs for $wrapper {
+            fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+                (**self).create_dir_all(path)
+            }
+            fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
+                (**self).open(path, mode)
+            }
+            fn write_all_at(&self, file: &FileHandle, offset: u64, bytes: &[u8]) -> io::Result<()> {
+                (**self).write_all_at(file, offset, bytes)
+            }
+            fn append(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<()> {
+                (**self).append(file, bytes)
+            }
+            fn sync(&self, file: &FileHandle) -> io::Result<()> {
+                (**self).sync(file)
+            }
+            fn close(&self, file: FileHandle) -> io::Result<()> {
+                (**self).close(file)
+            }
+            fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+                (**self).sync_dir(dir)
+            }
+            fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+                (**self).rename(from, to)
+            }
+            fn remove_file(&self, path: &Path) -> io::Result<()> {
+                (**self).remove_file(path)
+            }
+            fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+                (**self).read(path)
+            }
+            fn read_dir(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
+                (**self).read_dir(dir)
+            }
+            fn metadata(&self, path: &Path) -> io::Result<Metadata> {
+                (**self).metadata(path)
+            }
+            fn exists(&self, path: &Path) -> io::Result<bool> {
+                (**self).exists(path)
+            }
+            fn try_lock(&self, path: &Path) -> io::Result<FileHandle> {
+                (**self).try_lock(path)
+            }
+            fn failpoint(&self, name: &'static str) -> io::Result<()> {
+                (**self).failpoint(name)
+            }
+        }
+    )*};
+}
+
+forward_fs!(&F, Box<F>, Arc<F>);
+
+/// The parent directory of `path`, as `sync_dir` needs it: `"."` for a bare
+/// file name rather than the empty path.
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}

@@ -1,0 +1,1 @@
+//! Failpoint catalogue and kill schedules for the crash explorer.

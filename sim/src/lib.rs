@@ -1,0 +1,1 @@
+//! Deterministic crash-consistency simulator: SimFs, crash models and the crash explorer.
