@@ -1,1 +1,4 @@
-//! Deterministic crash-consistency simulator: SimFs, crash models and the crash explorer.
+//! Deterministic crash-consistency simulator: SimFs, crash models and the
+//! crash explorer.
+
+pub mod explore;

@@ -1,0 +1,149 @@
+//! What the explorer drives: a program that checkpoints to an [`Fs`] and can
+//! be crashed, resumed and inspected.
+//!
+//! A [`Workload`] is object safe so catalogues (the reference core, the bug
+//! zoo, the seed scenarios) can hold `Box<dyn Workload>`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crashproof_core::fs::Fs;
+
+/// A program under exploration.
+///
+/// The explorer runs it once on a fresh filesystem (the clean run), then
+/// crashes it at chosen steps, inspects each post-crash disk state with
+/// [`Workload::inspect`], and runs it again from that state with
+/// [`Workload::run`] until it completes.
+pub trait Workload: Send + Sync {
+    /// Short stable name, used in reports and in replay commands.
+    fn name(&self) -> String;
+
+    /// Runs the program from whatever `fs` holds (nothing, or a post-crash
+    /// state) to completion. Reports what it attempts and what it was told
+    /// is durable through `progress`, so the oracles can check it.
+    ///
+    /// Must return (never panic) on any filesystem error, including the
+    /// simulator's `Crashed` error, which it propagates as
+    /// [`WorkloadError::Fs`].
+    fn run(&self, fs: &dyn Fs, progress: &mut Progress) -> Result<Completion, WorkloadError>;
+
+    /// Looks at a post-crash state exactly the way recovery would choose a
+    /// checkpoint, without changing anything: which checkpoint would be
+    /// loaded, if any. A typed error is allowed (the state oracle then checks
+    /// that no acknowledged progress existed); a panic is a violation.
+    fn inspect(&self, fs: &dyn Fs) -> Result<Recovered, WorkloadError>;
+
+    /// The most items a crash may force the program to redo (its K, plus
+    /// anything its time-based policy adds). The result oracle checks it.
+    fn redo_bound(&self) -> u64;
+
+    /// Files that a completed run left behind and should not have (temp
+    /// files, orphans of an interrupted GC). Empty when the run cleaned up.
+    fn leftovers(&self, fs: &dyn Fs) -> Result<Vec<String>, WorkloadError>;
+}
+
+/// What a completed run reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The job's result in a canonical printable form; the result oracle
+    /// compares it with the clean run's byte for byte.
+    pub output: String,
+    /// The cursor the run resumed from (`None` for a fresh start).
+    pub resumed_from: Option<u64>,
+}
+
+/// The checkpoint recovery would load from a disk state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Recovered {
+    /// The checkpoint recovery would resume from, or `None` to start over.
+    pub checkpoint: Option<CheckpointId>,
+}
+
+/// Identifies a checkpoint's content: the cursor it resumes at and a digest
+/// of the state it carries, so a torn or stale file that still parses is
+/// told apart from what the program actually committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CheckpointId {
+    /// Items fully processed: resume at this index.
+    pub cursor: u64,
+    /// A digest of the checkpointed state (any stable 64-bit hash).
+    pub state_digest: u64,
+}
+
+/// The record a running workload keeps for the oracles. One `Progress` spans
+/// every run of one case (clean, crashed, resumed), so it accumulates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    attempted: BTreeSet<CheckpointId>,
+    acknowledged: Option<CheckpointId>,
+    processed_max: Option<u64>,
+}
+
+impl Progress {
+    /// A record with nothing attempted, acknowledged or processed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Call before writing a checkpoint: this content may now appear on disk.
+    pub fn attempt(&mut self, id: CheckpointId) {
+        self.attempted.insert(id);
+    }
+
+    /// Call when the protocol says `id` is durable (its commit returned `Ok`,
+    /// or a yield reported it committed). Recovery must never go back past it.
+    pub fn acknowledge(&mut self, id: CheckpointId) {
+        self.attempted.insert(id);
+        if self.acknowledged.is_none_or(|a| a.cursor <= id.cursor) {
+            self.acknowledged = Some(id);
+        }
+    }
+
+    /// Call after processing item `index` (in memory, not yet durable).
+    pub fn processed(&mut self, index: u64) {
+        self.processed_max = Some(self.processed_max.map_or(index, |m| m.max(index)));
+    }
+
+    /// Every checkpoint content the program tried to write.
+    pub fn attempted(&self) -> &BTreeSet<CheckpointId> {
+        &self.attempted
+    }
+
+    /// The newest checkpoint the program was told is durable.
+    pub fn acknowledged(&self) -> Option<CheckpointId> {
+        self.acknowledged
+    }
+
+    /// The highest item index processed so far, across runs.
+    pub fn processed_max(&self) -> Option<u64> {
+        self.processed_max
+    }
+
+    /// Forgets in-memory progress at a crash: what was processed but not
+    /// checkpointed is gone with the process. Attempts and acks stay.
+    pub fn crashed(&mut self) -> Option<u64> {
+        self.processed_max.take()
+    }
+}
+
+/// Why a workload run or inspection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    /// A filesystem call failed (including the simulator's `Crashed`).
+    #[error("filesystem error: {0}")]
+    Fs(#[from] std::io::Error),
+    /// The core reported an error (bad checkpoint, fingerprint, lock, ...).
+    #[error("{0}")]
+    Core(String),
+    /// The workload detected something impossible in its own data.
+    #[error("workload invariant broken: {0}")]
+    Invariant(String),
+}
+
+impl WorkloadError {
+    /// Wraps any displayable core error.
+    pub fn core(e: impl fmt::Display) -> Self {
+        WorkloadError::Core(e.to_string())
+    }
+}
