@@ -2,3 +2,4 @@
 //! crash explorer.
 
 pub mod explore;
+pub mod zoo;
