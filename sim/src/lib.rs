@@ -3,6 +3,7 @@
 
 pub mod explore;
 pub mod fs;
+pub mod workloads;
 pub mod zoo;
 
 pub use fs::{

@@ -50,7 +50,11 @@ pub struct CaseOutcome {
 
 /// How one run of a case ended.
 pub(crate) enum RunEnd {
-    Crashed { before_step: u64, image: SimFs, choice: String },
+    Crashed {
+        before_step: u64,
+        image: Box<SimFs>,
+        choice: String,
+    },
     Completed(Completion),
     Failed(WorkloadError),
 }
@@ -87,7 +91,11 @@ impl<'w> Explorer<'w> {
     }
 
     pub(crate) fn config(&self, faults: FaultConfig) -> SimConfig {
-        SimConfig { seed: self.options.seed, sector_size: self.options.sector_size, faults }
+        SimConfig {
+            seed: self.options.seed,
+            sector_size: self.options.sector_size,
+            faults,
+        }
     }
 
     /// Runs the workload once on a fresh filesystem without crashes. It must
@@ -105,9 +113,17 @@ impl<'w> Explorer<'w> {
         fs: &SimFs,
         ran: std::thread::Result<Result<Completion, WorkloadError>>,
     ) -> Result<CleanRun, HarnessError> {
-        let failed = |reason: String| HarnessError::CleanRunFailed { workload: self.workload.name(), reason };
+        let failed = |reason: String| HarnessError::CleanRunFailed {
+            workload: self.workload.name(),
+            reason,
+        };
         let completion = match ran {
-            Err(payload) => return Err(failed(format!("panicked: {}", panic_message(payload.as_ref())))),
+            Err(payload) => {
+                return Err(failed(format!(
+                    "panicked: {}",
+                    panic_message(payload.as_ref())
+                )));
+            }
             Ok(Err(e)) => return Err(failed(e.to_string())),
             Ok(Ok(c)) => c,
         };
@@ -117,11 +133,20 @@ impl<'w> Explorer<'w> {
             Err(e) => return Err(failed(format!("listing leftovers failed: {e}"))),
         }
         let trace = fs.trace();
-        let mut failpoints: Vec<String> =
-            trace.entries.iter().filter_map(|e| e.step.failpoint).map(str::to_string).collect();
+        let mut failpoints: Vec<String> = trace
+            .entries
+            .iter()
+            .filter_map(|e| e.step.failpoint)
+            .map(str::to_string)
+            .collect();
         failpoints.sort();
         failpoints.dedup();
-        Ok(CleanRun { output: completion.output, steps: fs.steps(), trace, failpoints })
+        Ok(CleanRun {
+            output: completion.output,
+            steps: fs.steps(),
+            trace,
+            failpoints,
+        })
     }
 
     /// Runs the clean run, then `schedule` (what `crashproof replay` does).
@@ -135,8 +160,15 @@ impl<'w> Explorer<'w> {
     /// to the `i`-th run; after the last one the workload runs to completion.
     /// At most `points + 2` runs are started (one extra restart for a run
     /// that failed on an injected fault), so a case always ends.
-    pub fn run_case(&self, clean: &CleanRun, schedule: &KillSchedule) -> Result<CaseOutcome, HarnessError> {
-        let faults = FaultConfig { sync_eio_at_steps: schedule.sync_eio_steps().collect(), ..FaultConfig::default() };
+    pub fn run_case(
+        &self,
+        clean: &CleanRun,
+        schedule: &KillSchedule,
+    ) -> Result<CaseOutcome, HarnessError> {
+        let faults = FaultConfig {
+            sync_eio_at_steps: schedule.sync_eio_steps().collect(),
+            ..FaultConfig::default()
+        };
         let mut st = CaseState {
             fs: SimFs::new(self.config(faults)),
             progress: Progress::new(),
@@ -153,8 +185,12 @@ impl<'w> Explorer<'w> {
             point_index += 1;
             match self.run_once(&mut st, point)? {
                 Err(finding) => break Some(finding),
-                Ok(RunEnd::Crashed { before_step, image, choice }) => {
-                    if let Err(finding) = self.after_crash(&mut st, before_step, image, &choice) {
+                Ok(RunEnd::Crashed {
+                    before_step,
+                    image,
+                    choice,
+                }) => {
+                    if let Err(finding) = self.after_crash(&mut st, before_step, *image, &choice) {
                         break Some(finding);
                     }
                 }
@@ -169,26 +205,46 @@ impl<'w> Explorer<'w> {
                     fault_restarts += 1;
                     let steps = st.fs.steps();
                     let image = st.fs.crash_image_with_choice(CrashModel::DropUnsynced, 0);
-                    let choice = format!("the run failed on an injected fault ({e}); restarted after a power loss: {}", image.choice);
+                    let choice = format!(
+                        "the run failed on an injected fault ({e}); restarted after a power loss: {}",
+                        image.choice
+                    );
                     if let Err(finding) = self.after_crash(&mut st, steps, image.fs, &choice) {
                         break Some(finding);
                     }
                 }
                 Ok(RunEnd::Failed(e)) => {
-                    break Some(Finding::new(Oracle::Result, format!("did not complete: {e}")));
+                    break Some(Finding::new(
+                        Oracle::Result,
+                        format!("did not complete: {e}"),
+                    ));
                 }
             }
             if point_index > schedule.points.len() + 1 {
-                break Some(Finding::new(Oracle::Result, "did not complete within the bounded number of runs"));
+                break Some(Finding::new(
+                    Oracle::Result,
+                    "did not complete within the bounded number of runs",
+                ));
             }
         };
         let trace = st.trace.take().unwrap_or_default();
         let violation = finding.map(|f| self.violation(f, schedule, trace.clone()));
-        Ok(CaseOutcome { trace, output: st.output, violation, crashes: st.crashes, runs: st.runs })
+        Ok(CaseOutcome {
+            trace,
+            output: st.output,
+            violation,
+            crashes: st.crashes,
+            runs: st.runs,
+        })
     }
 
     /// Turns a finding into a full [`Violation`].
-    pub(crate) fn violation(&self, finding: Finding, schedule: &KillSchedule, trace: Trace) -> Violation {
+    pub(crate) fn violation(
+        &self,
+        finding: Finding,
+        schedule: &KillSchedule,
+        trace: Trace,
+    ) -> Violation {
         let name = self.workload.name();
         let schedule = schedule.to_string();
         let mut extra = Vec::new();
@@ -248,7 +304,9 @@ impl<'w> Explorer<'w> {
             *lock(&hook_slot) = Some(picked);
             StepAction::Crash
         }));
-        let ran = catch_unwind(AssertUnwindSafe(|| self.workload.run(&st.fs, &mut st.progress)));
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            self.workload.run(&st.fs, &mut st.progress)
+        }));
         st.fs.clear_step_hook();
         let captured = lock(&slot).take();
         if let Some(trace) = &mut st.trace {
@@ -261,18 +319,30 @@ impl<'w> Explorer<'w> {
         }
         if let Some(captured) = captured {
             let (before_step, image, choice) = captured?;
-            return Ok(Ok(RunEnd::Crashed { before_step, image, choice }));
+            return Ok(Ok(RunEnd::Crashed {
+                before_step,
+                image: Box::new(image),
+                choice,
+            }));
         }
         match ran {
             Err(payload) => Ok(Err(Finding::new(
                 Oracle::Panic,
-                format!("run {} panicked: {}", st.runs, panic_message(payload.as_ref())),
+                format!(
+                    "run {} panicked: {}",
+                    st.runs,
+                    panic_message(payload.as_ref())
+                ),
             ))),
             Ok(Ok(completion)) => match point {
                 // `step:N` with N the run's length: crash after the last step.
                 Some(p) if p.at == CrashAt::Step(st.fs.steps()) => {
                     let (image, choice) = pick(&st.fs, p, cap)?;
-                    Ok(Ok(RunEnd::Crashed { before_step: st.fs.steps(), image, choice }))
+                    Ok(Ok(RunEnd::Crashed {
+                        before_step: st.fs.steps(),
+                        image: Box::new(image),
+                        choice,
+                    }))
                 }
                 _ => Ok(Ok(RunEnd::Completed(completion))),
             },
@@ -301,7 +371,12 @@ impl<'w> Explorer<'w> {
         // fully durable, so a drop-unsynced image of it is an exact copy.
         let probe = image.crash_image(CrashModel::DropUnsynced, 0);
         let recovered = check_state(self.workload, &probe, &progress)?;
-        check_redo(self.workload, processed, recovered.unwrap_or(0), "recovery would resume")?;
+        check_redo(
+            self.workload,
+            processed,
+            recovered.unwrap_or(0),
+            "recovery would resume",
+        )?;
         st.progress = progress;
         st.fs = image;
         st.last_crash_processed = processed;

@@ -29,16 +29,31 @@ impl Explorer<'_> {
                 .enumerate()
                 .find(|(_, (x, y))| x != y)
                 .unwrap_or((0, ("", "")));
-            Some(format!("traces differ at line {}: `{}` then `{}`", line + 1, x.trim(), y.trim()))
+            Some(format!(
+                "traces differ at line {}: `{}` then `{}`",
+                line + 1,
+                x.trim(),
+                y.trim()
+            ))
         } else if first.output != second.output {
-            Some(format!("outputs differ: {:?} then {:?}", first.output, second.output))
+            Some(format!(
+                "outputs differ: {:?} then {:?}",
+                first.output, second.output
+            ))
         } else if verdict(&first) != verdict(&second) {
-            Some(format!("verdicts differ: {:?} then {:?}", verdict(&first), verdict(&second)))
+            Some(format!(
+                "verdicts differ: {:?} then {:?}",
+                verdict(&first),
+                verdict(&second)
+            ))
         } else {
             None
         };
         Ok(difference.map(|d| {
-            let finding = Finding::new(Oracle::NonDeterminism, format!("two runs of the same case differ: {d}"));
+            let finding = Finding::new(
+                Oracle::NonDeterminism,
+                format!("two runs of the same case differ: {d}"),
+            );
             self.violation(finding, schedule, second.trace)
         }))
     }

@@ -10,8 +10,8 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use super::case::{CaseState, CleanRun, Explorer};
 use super::error::HarnessError;
-use super::oracle::Finding;
 use super::options::sim_model;
+use super::oracle::Finding;
 use super::report::{ModelReport, Report};
 use super::violation::{Oracle, Violation};
 use super::workload::{Progress, StepClock};
@@ -93,14 +93,21 @@ impl Explorer<'_> {
 
     /// One clean run with a hook that collects the crash states before every
     /// step, plus the states after the last step.
-    fn collect(&self, model: Model) -> Result<(CleanRun, Vec<PointStates>, Progress), HarnessError> {
+    fn collect(
+        &self,
+        model: Model,
+    ) -> Result<(CleanRun, Vec<PointStates>, Progress), HarnessError> {
         let fs = SimFs::new(self.config(FaultConfig::default()));
         let clock = StepClock::new();
         let mut progress = Progress::new();
         progress.record_steps(clock.clone());
         let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&collected);
-        let (cap, picks, seed) = (self.options().cap, self.options().fallback_picks, self.options().seed);
+        let (cap, picks, seed) = (
+            self.options().cap,
+            self.options().fallback_picks,
+            self.options().seed,
+        );
         fs.set_step_hook(Box::new(move |info, src| {
             clock.set(info.index + 1);
             let states = states_at(src, model, cap, picks, seed, info.index);
@@ -140,19 +147,26 @@ impl Explorer<'_> {
             Ok(super::case::RunEnd::Completed(c)) => {
                 Ok(super::oracle::check_result(self.workload(), clean, &st, &c).err())
             }
-            Ok(super::case::RunEnd::Failed(e)) => {
-                Ok(Some(Finding::new(Oracle::Result, format!("did not complete: {e}"))))
-            }
-            Ok(super::case::RunEnd::Crashed { .. }) => {
-                Ok(Some(Finding::new(Oracle::NonDeterminism, "a run without a crash point crashed")))
-            }
+            Ok(super::case::RunEnd::Failed(e)) => Ok(Some(Finding::new(
+                Oracle::Result,
+                format!("did not complete: {e}"),
+            ))),
+            Ok(super::case::RunEnd::Crashed { .. }) => Ok(Some(Finding::new(
+                Oracle::NonDeterminism,
+                "a run without a crash point crashed",
+            ))),
         }
     }
 
     /// Replays a failing exhaustive case from scratch for its full trace.
     /// If the replay does not fail the same way, the workload is not
     /// deterministic, which is itself a violation.
-    fn confirm(&self, clean: &CleanRun, schedule: &KillSchedule, seen: Finding) -> Result<Violation, HarnessError> {
+    fn confirm(
+        &self,
+        clean: &CleanRun,
+        schedule: &KillSchedule,
+        seen: Finding,
+    ) -> Result<Violation, HarnessError> {
         let replayed = self.run_case(clean, schedule)?;
         match replayed.violation {
             Some(v) if v.oracle == seen.oracle && v.message == seen.message => Ok(v),
@@ -172,12 +186,19 @@ impl Explorer<'_> {
 
     /// With `check_determinism`: the clean run twice, and a sample of eight
     /// crash points spread over the run, each run twice and compared.
-    fn determinism_sample(&self, clean: &CleanRun, model: Model) -> Result<Vec<Violation>, HarnessError> {
+    fn determinism_sample(
+        &self,
+        clean: &CleanRun,
+        model: Model,
+    ) -> Result<Vec<Violation>, HarnessError> {
         let mut found = Vec::new();
         let again = self.clean_run()?;
         if again.trace.to_string() != clean.trace.to_string() || again.output != clean.output {
             let schedule = KillSchedule::at_step(clean.steps + 1, model, StateSelector::Seed(0));
-            let finding = Finding::new(Oracle::NonDeterminism, "two clean runs differ (trace or output)");
+            let finding = Finding::new(
+                Oracle::NonDeterminism,
+                "two clean runs differ (trace or output)",
+            );
             found.push(self.violation(finding, &schedule, again.trace));
         }
         for k in 0..8u64 {
@@ -192,12 +213,20 @@ impl Explorer<'_> {
 }
 
 trait Source {
-    fn all(&self, model: crate::CrashModel, cap: usize) -> Result<Vec<CrashImage>, crate::TooManyStates>;
+    fn all(
+        &self,
+        model: crate::CrashModel,
+        cap: usize,
+    ) -> Result<Vec<CrashImage>, crate::TooManyStates>;
     fn one(&self, model: crate::CrashModel, seed: u64) -> SimFs;
 }
 
 impl Source for CrashSource<'_> {
-    fn all(&self, model: crate::CrashModel, cap: usize) -> Result<Vec<CrashImage>, crate::TooManyStates> {
+    fn all(
+        &self,
+        model: crate::CrashModel,
+        cap: usize,
+    ) -> Result<Vec<CrashImage>, crate::TooManyStates> {
         self.crash_images(model, cap)
     }
     fn one(&self, model: crate::CrashModel, seed: u64) -> SimFs {
@@ -206,7 +235,11 @@ impl Source for CrashSource<'_> {
 }
 
 impl Source for SimFs {
-    fn all(&self, model: crate::CrashModel, cap: usize) -> Result<Vec<CrashImage>, crate::TooManyStates> {
+    fn all(
+        &self,
+        model: crate::CrashModel,
+        cap: usize,
+    ) -> Result<Vec<CrashImage>, crate::TooManyStates> {
         self.crash_images(model, cap)
     }
     fn one(&self, model: crate::CrashModel, seed: u64) -> SimFs {
@@ -217,23 +250,39 @@ impl Source for SimFs {
 /// Every state at this point, or seeded picks past the cap. The pick seeds
 /// are drawn from the exploration seed and the step, so they are the same in
 /// every run and printable in a schedule.
-fn states_at(src: &impl Source, model: Model, cap: usize, picks: usize, seed: u64, step: u64) -> PointStates {
+fn states_at(
+    src: &impl Source,
+    model: Model,
+    cap: usize,
+    picks: usize,
+    seed: u64,
+    step: u64,
+) -> PointStates {
     let sim = sim_model(model);
     match src.all(sim, cap) {
         Ok(images) => PointStates {
             step,
-            states: images.into_iter().enumerate().map(|(i, img)| (StateSelector::Index(i), img.fs)).collect(),
+            states: images
+                .into_iter()
+                .enumerate()
+                .map(|(i, img)| (StateSelector::Index(i), img.fs))
+                .collect(),
             capped: false,
         },
         Err(_) => {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let states = (0..picks)
                 .map(|_| {
                     let s = rng.next_u64();
                     (StateSelector::Seed(s), src.one(sim, s))
                 })
                 .collect();
-            PointStates { step, states, capped: true }
+            PointStates {
+                step,
+                states,
+                capped: true,
+            }
         }
     }
 }

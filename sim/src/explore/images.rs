@@ -41,20 +41,35 @@ pub(crate) fn pick(
     match point.state {
         StateSelector::Seed(seed) => {
             let image = src.image(model, seed);
-            Ok((image.fs, format!("{} (seed {seed}): {}", point.model, image.choice)))
+            Ok((
+                image.fs,
+                format!("{} (seed {seed}): {}", point.model, image.choice),
+            ))
         }
         StateSelector::Index(idx) => {
-            let mut images = src.images(model, cap).map_err(|e| HarnessError::TooManyStates {
-                point: point.clone(),
-                cap,
-                at_least: e.at_least,
-            })?;
+            let mut images = src
+                .images(model, cap)
+                .map_err(|e| HarnessError::TooManyStates {
+                    point: point.clone(),
+                    cap,
+                    at_least: e.at_least,
+                })?;
             let count = images.len();
             if count == 0 {
-                return Err(HarnessError::NoStates { point: point.clone() });
+                return Err(HarnessError::NoStates {
+                    point: point.clone(),
+                });
             }
             let image = images.swap_remove(idx % count);
-            Ok((image.fs, format!("{} state {} of {count}: {}", point.model, idx % count, image.choice)))
+            Ok((
+                image.fs,
+                format!(
+                    "{} state {} of {count}: {}",
+                    point.model,
+                    idx % count,
+                    image.choice
+                ),
+            ))
         }
     }
 }

@@ -27,8 +27,8 @@ mod determinism;
 mod error;
 mod exhaustive;
 mod images;
-pub mod oracle;
 mod options;
+pub mod oracle;
 mod random;
 mod registry;
 mod report;
@@ -42,4 +42,8 @@ pub use random::RandomConfig;
 pub use registry::{workload_by_name, workload_names};
 pub use report::{ModelReport, Report};
 pub use violation::{Oracle, Violation, replay_command};
-pub use workload::{CheckpointId, Completion, Progress, Recovered, StepClock, Workload, WorkloadError};
+pub use workload::{
+    CheckpointId, Completion, Progress, Recovered, StepClock, Workload, WorkloadError,
+};
+#[cfg(test)]
+mod tests;

@@ -20,7 +20,10 @@ pub struct Finding {
 impl Finding {
     /// A finding of `oracle` saying `message`.
     pub fn new(oracle: Oracle, message: impl Into<String>) -> Self {
-        Self { oracle, message: message.into() }
+        Self {
+            oracle,
+            message: message.into(),
+        }
     }
 }
 
@@ -29,12 +32,22 @@ impl Finding {
 /// garbage or a torn file that happens to parse) and must not be older than
 /// the last acknowledged one; without a loadable checkpoint nothing may have
 /// been acknowledged. Returns the cursor recovery would resume at.
-pub fn check_state(workload: &dyn Workload, image: &SimFs, progress: &Progress) -> Result<Option<u64>, Finding> {
-    let inspected = catch_unwind(AssertUnwindSafe(|| workload.inspect(image)))
-        .map_err(|p| Finding::new(Oracle::Panic, format!("recovery (inspect) panicked: {}", panic_message(p.as_ref()))))?;
+pub fn check_state(
+    workload: &dyn Workload,
+    image: &SimFs,
+    progress: &Progress,
+) -> Result<Option<u64>, Finding> {
+    let inspected = catch_unwind(AssertUnwindSafe(|| workload.inspect(image))).map_err(|p| {
+        Finding::new(
+            Oracle::Panic,
+            format!("recovery (inspect) panicked: {}", panic_message(p.as_ref())),
+        )
+    })?;
     let acked = progress.acknowledged();
     match inspected {
-        Ok(Recovered { checkpoint: Some(id) }) => {
+        Ok(Recovered {
+            checkpoint: Some(id),
+        }) => {
             if !progress.attempted().contains(&id) {
                 return Err(Finding::new(
                     Oracle::State,
@@ -59,14 +72,20 @@ pub fn check_state(workload: &dyn Workload, image: &SimFs, progress: &Progress) 
         Ok(Recovered { checkpoint: None }) => match acked {
             Some(ack) => Err(Finding::new(
                 Oracle::State,
-                format!("acknowledged progress lost: recovery would start over but cursor {} was acknowledged durable", ack.cursor),
+                format!(
+                    "acknowledged progress lost: recovery would start over but cursor {} was acknowledged durable",
+                    ack.cursor
+                ),
             )),
             None => Ok(None),
         },
         Err(e) => match acked {
             Some(ack) => Err(Finding::new(
                 Oracle::State,
-                format!("recovery fails ({e}) although cursor {} was acknowledged durable", ack.cursor),
+                format!(
+                    "recovery fails ({e}) although cursor {} was acknowledged durable",
+                    ack.cursor
+                ),
             )),
             None => Ok(None),
         },
@@ -76,7 +95,12 @@ pub fn check_state(workload: &dyn Workload, image: &SimFs, progress: &Progress) 
 /// The redo bound: after a crash that forgot items up to `processed`, a
 /// resume at `resumed` redoes `processed + 1 - resumed` items, at most
 /// `workload.redo_bound()`.
-pub fn check_redo(workload: &dyn Workload, processed: Option<u64>, resumed: u64, how: &str) -> Result<(), Finding> {
+pub fn check_redo(
+    workload: &dyn Workload,
+    processed: Option<u64>,
+    resumed: u64,
+    how: &str,
+) -> Result<(), Finding> {
     let Some(processed) = processed else {
         return Ok(());
     };
@@ -105,19 +129,41 @@ pub(crate) fn check_result(
     if completion.output != clean.output {
         return Err(Finding::new(
             Oracle::Result,
-            format!("output differs from the clean run: expected {:?}, got {:?}", clip(&clean.output), clip(&completion.output)),
+            format!(
+                "output differs from the clean run: expected {:?}, got {:?}",
+                clip(&clean.output),
+                clip(&completion.output)
+            ),
         ));
     }
     match catch_unwind(AssertUnwindSafe(|| workload.leftovers(&st.fs))) {
-        Err(p) => return Err(Finding::new(Oracle::Panic, format!("leftovers panicked: {}", panic_message(p.as_ref())))),
-        Ok(Err(e)) => return Err(Finding::new(Oracle::Result, format!("could not list leftovers: {e}"))),
+        Err(p) => {
+            return Err(Finding::new(
+                Oracle::Panic,
+                format!("leftovers panicked: {}", panic_message(p.as_ref())),
+            ));
+        }
+        Ok(Err(e)) => {
+            return Err(Finding::new(
+                Oracle::Result,
+                format!("could not list leftovers: {e}"),
+            ));
+        }
         Ok(Ok(left)) if !left.is_empty() => {
-            return Err(Finding::new(Oracle::Result, format!("completed but left files behind: {}", left.join(", "))));
+            return Err(Finding::new(
+                Oracle::Result,
+                format!("completed but left files behind: {}", left.join(", ")),
+            ));
         }
         Ok(Ok(_)) => {}
     }
     if st.crashes > 0 {
-        check_redo(workload, st.last_crash_processed, completion.resumed_from.unwrap_or(0), "the resumed run started")?;
+        check_redo(
+            workload,
+            st.last_crash_processed,
+            completion.resumed_from.unwrap_or(0),
+            "the resumed run started",
+        )?;
     }
     Ok(())
 }

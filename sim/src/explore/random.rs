@@ -26,7 +26,11 @@ pub struct RandomConfig {
 
 impl Default for RandomConfig {
     fn default() -> Self {
-        Self { cases: 64, max_points: 3, models: Model::ALL.to_vec() }
+        Self {
+            cases: 64,
+            max_points: 3,
+            models: Model::ALL.to_vec(),
+        }
     }
 }
 
@@ -52,8 +56,15 @@ impl Explorer<'_> {
         let strategy = schedules(self.schedule_strategy(&clean, config));
         let mut seed_bytes = [0u8; 32];
         ChaCha8Rng::seed_from_u64(self.options().seed).fill_bytes(&mut seed_bytes);
-        let proptest_config = Config { cases: config.cases, failure_persistence: None, ..Config::default() };
-        let mut runner = TestRunner::new_with_rng(proptest_config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+        let proptest_config = Config {
+            cases: config.cases,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let mut runner = TestRunner::new_with_rng(
+            proptest_config,
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+        );
         let (cases, crashes) = (Cell::new(0u64), Cell::new(0u64));
         let outcome = runner.run(&strategy, |schedule| {
             cases.set(cases.get() + 1);
@@ -63,10 +74,10 @@ impl Explorer<'_> {
             if let Some(v) = outcome.violation {
                 return Err(TestCaseError::fail(v.summary()));
             }
-            if self.options().check_determinism {
-                if let Some(v) = self.check_determinism(&clean, &schedule).map_err(fail)? {
-                    return Err(TestCaseError::fail(v.summary()));
-                }
+            if self.options().check_determinism
+                && let Some(v) = self.check_determinism(&clean, &schedule).map_err(fail)?
+            {
+                return Err(TestCaseError::fail(v.summary()));
             }
             Ok(())
         });
@@ -76,12 +87,18 @@ impl Explorer<'_> {
             Ok(()) => {}
             Err(TestError::Abort(reason)) => return Err(HarnessError::Aborted(reason.to_string())),
             Err(TestError::Fail(_, minimal)) => {
-                notes.push(format!("shrunk to the minimal schedule `{minimal}` (cases include shrinking steps)"));
+                notes.push(format!(
+                    "shrunk to the minimal schedule `{minimal}` (cases include shrinking steps)"
+                ));
                 violations.push(self.minimal_violation(&clean, &minimal)?);
             }
         }
         let model = ModelReport {
-            model: config.models.first().copied().unwrap_or(Model::DropUnsynced),
+            model: config
+                .models
+                .first()
+                .copied()
+                .unwrap_or(Model::DropUnsynced),
             crash_points: crashes.get(),
             states_checked: crashes.get(),
             states_per_point: Vec::new(),
@@ -91,7 +108,14 @@ impl Explorer<'_> {
             elapsed: None,
         };
         let names: Vec<&str> = config.models.iter().map(|m| m.name()).collect();
-        notes.insert(0, format!("random schedules of up to {} crash points over models {}", config.max_points, names.join(", ")));
+        notes.insert(
+            0,
+            format!(
+                "random schedules of up to {} crash points over models {}",
+                config.max_points,
+                names.join(", ")
+            ),
+        );
         Ok(Report {
             workload: self.workload().name(),
             mode: "random".into(),

@@ -34,7 +34,8 @@ pub struct ModelReport {
 impl ModelReport {
     /// States per second, when the elapsed time is known.
     pub fn states_per_second(&self) -> Option<f64> {
-        self.elapsed.map(|e| self.states_checked as f64 / e.as_secs_f64().max(1e-9))
+        self.elapsed
+            .map(|e| self.states_checked as f64 / e.as_secs_f64().max(1e-9))
     }
 }
 
@@ -118,7 +119,11 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "crashproof {} exploration of workload `{}` (seed {})", self.mode, self.workload, self.seed)?;
+        writeln!(
+            f,
+            "crashproof {} exploration of workload `{}` (seed {})",
+            self.mode, self.workload, self.seed
+        )?;
         writeln!(f, "clean run: {} filesystem steps", self.clean_steps)?;
         if let Some(cases) = self.cases {
             writeln!(f, "random cases: {cases}")?;
@@ -126,7 +131,11 @@ impl fmt::Display for Report {
         for m in &self.models {
             writeln!(f, "  {m}")?;
         }
-        write!(f, "total: {} post-crash states checked", self.states_checked())?;
+        write!(
+            f,
+            "total: {} post-crash states checked",
+            self.states_checked()
+        )?;
         if let Some(e) = self.elapsed {
             write!(
                 f,

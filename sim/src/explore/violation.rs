@@ -54,19 +54,32 @@ pub struct Violation {
 impl Violation {
     /// `oracle: message` on one line.
     pub fn summary(&self) -> String {
-        format!("{}: {} [schedule {}]", self.oracle, self.message, self.schedule)
+        format!(
+            "{}: {} [schedule {}]",
+            self.oracle, self.message, self.schedule
+        )
     }
 }
 
 /// The replay command for a case (`extra` holds further options, may be empty).
 pub fn replay_command(workload: &str, schedule: &str, seed: u64, extra: &str) -> String {
-    let extra = if extra.is_empty() { String::new() } else { format!(" {extra}") };
-    format!("cargo run --release -p crashproof -- replay --workload {workload} '{schedule}' --seed {seed}{extra}")
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" {extra}")
+    };
+    format!(
+        "cargo run --release -p crashproof -- replay --workload {workload} '{schedule}' --seed {seed}{extra}"
+    )
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "VIOLATION ({}) in workload `{}`", self.oracle, self.workload)?;
+        writeln!(
+            f,
+            "VIOLATION ({}) in workload `{}`",
+            self.oracle, self.workload
+        )?;
         writeln!(f, "  what:     {}", self.message)?;
         writeln!(f, "  schedule: {}", self.schedule)?;
         writeln!(f, "  seed:     {}", self.seed)?;

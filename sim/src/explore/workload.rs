@@ -186,7 +186,11 @@ impl Progress {
     pub fn record_steps(&mut self, clock: StepClock) {
         let mut start = self.clone();
         start.journal = None;
-        self.journal = Some(Journal { clock, start: Box::new(start), events: Vec::new() });
+        self.journal = Some(Journal {
+            clock,
+            start: Box::new(start),
+            events: Vec::new(),
+        });
     }
 
     /// The record as it was when `steps` steps of the journaled run had
@@ -197,7 +201,11 @@ impl Progress {
             return self.clone();
         };
         let mut p = (*journal.start).clone();
-        for (_, event) in journal.events.iter().take_while(|(stamp, _)| *stamp <= steps) {
+        for (_, event) in journal
+            .events
+            .iter()
+            .take_while(|(stamp, _)| *stamp <= steps)
+        {
             match *event {
                 Event::Attempt(id) => p.attempt(id),
                 Event::Acknowledge(id) => p.acknowledge(id),
