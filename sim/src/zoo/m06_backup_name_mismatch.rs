@@ -2,13 +2,15 @@
 //!
 //! Real-world pattern: Rooch's snapshot progress (review of PR #3874) made
 //! `snapshot_progress.backup` before overwriting the progress file and
-//! cleaned up `snapshot_progress_backup.json`. Here the save copies the old
-//! progress to `progress.json.backup`, replaces `progress.json` durably,
-//! then removes `progress_backup.json` — a name that never exists. The
-//! loader treats a backup that still exists as the sign of an interrupted
-//! save and restores it, so after any crash from the second save on,
-//! recovery goes back to a stale backup behind acknowledged progress (and a
-//! finished run leaves the backup behind).
+//! cleaned up `snapshot_progress_backup.json`. The review fixed the final
+//! cleanup; this program has the same mismatch in the other cleanup site.
+//! Each save copies the old progress to `progress.json.backup`, replaces
+//! `progress.json` durably, then removes `progress_backup.json` — a name
+//! that never exists. The loader treats a backup that still exists as the
+//! sign of an interrupted save and restores it, so after any crash from the
+//! second save on, recovery goes back to a stale backup behind acknowledged
+//! progress. Only the cleanup on success (which uses the right name) hides
+//! the bug from a run without crashes.
 
 use std::path::{Path, PathBuf};
 
@@ -59,6 +61,14 @@ impl CheckpointProtocol for BackupNameMismatch {
         files::replace_durably(fs, &at(dir, MAIN), &envelope::encode(ckpt))?;
         // BUG: the backup was created as `progress.json.backup`.
         if files::remove_if_exists(fs, &at(dir, BACKUP_AS_CLEANED))? {
+            fs.sync_dir(dir)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&self, fs: &dyn Fs, dir: &Path) -> Result<(), WorkloadError> {
+        // Cleanup on success, with the name the review fixed.
+        if files::remove_if_exists(fs, &at(dir, BACKUP))? {
             fs.sync_dir(dir)?;
         }
         Ok(())

@@ -15,6 +15,7 @@
 
 pub mod envelope;
 pub mod files;
+pub mod hunt;
 pub mod job;
 pub mod m01_rename_before_fsync;
 pub mod m02_no_dir_fsync;
