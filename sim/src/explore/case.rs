@@ -127,12 +127,13 @@ impl<'w> Explorer<'w> {
             Ok(Err(e)) => return Err(failed(e.to_string())),
             Ok(Ok(c)) => c,
         };
+        // Read the run's length and trace before `leftovers` adds its own steps.
+        let (steps, trace) = (fs.steps(), fs.trace());
         match self.workload.leftovers(fs) {
             Ok(left) if left.is_empty() => {}
             Ok(left) => return Err(failed(format!("left files behind: {}", left.join(", ")))),
             Err(e) => return Err(failed(format!("listing leftovers failed: {e}"))),
         }
-        let trace = fs.trace();
         let mut failpoints: Vec<String> = trace
             .entries
             .iter()
@@ -143,7 +144,7 @@ impl<'w> Explorer<'w> {
         failpoints.dedup();
         Ok(CleanRun {
             output: completion.output,
-            steps: fs.steps(),
+            steps,
             trace,
             failpoints,
         })

@@ -37,6 +37,7 @@ impl Explorer<'_> {
         let (clean, points, progress) = self.collect(model)?;
         let mut report = ModelReport {
             model,
+            label: model.name().to_string(),
             crash_points: points.len() as u64,
             states_checked: 0,
             states_per_point: Vec::with_capacity(points.len()),
@@ -116,9 +117,11 @@ impl Explorer<'_> {
         }));
         let ran = catch_unwind(AssertUnwindSafe(|| self.workload().run(&fs, &mut progress)));
         fs.clear_step_hook();
+        // The crash after the last step, taken before `leftovers` runs.
+        let end = states_at(&fs, model, cap, picks, seed, fs.steps());
         let clean = self.finish_clean_run(&fs, ran)?;
         let mut points = std::mem::take(&mut *lock(&collected));
-        points.push(states_at(&fs, model, cap, picks, seed, fs.steps()));
+        points.push(end);
         Ok((clean, points, progress))
     }
 

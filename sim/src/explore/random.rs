@@ -93,7 +93,13 @@ impl Explorer<'_> {
                 violations.push(self.minimal_violation(&clean, &minimal)?);
             }
         }
+        let names: Vec<&str> = config.models.iter().map(|m| m.name()).collect();
         let model = ModelReport {
+            label: if config.models.len() == 1 {
+                names.join("")
+            } else {
+                "random mix".to_string()
+            },
             model: config
                 .models
                 .first()
@@ -107,7 +113,6 @@ impl Explorer<'_> {
             violations: violations.len() as u64,
             elapsed: None,
         };
-        let names: Vec<&str> = config.models.iter().map(|m| m.name()).collect();
         notes.insert(
             0,
             format!(

@@ -10,8 +10,10 @@ use super::violation::Violation;
 /// One crash model's exhaustive pass (or the random mode's totals).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelReport {
-    /// The crash model.
+    /// The crash model (random mode: the first of the models drawn from).
     pub model: Model,
+    /// How the line is labelled: the model's name, or the random mix.
+    pub label: String,
     /// Crash points tried (every step of the clean run, plus its end).
     pub crash_points: u64,
     /// Post-crash states checked (state oracle, then recovery and the result
@@ -43,11 +45,8 @@ impl fmt::Display for ModelReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:<14} {:>6} crash points  {:>8} states checked  {:>4} violations",
-            self.model.name(),
-            self.crash_points,
-            self.states_checked,
-            self.violations
+            "{:<18} {:>6} crash points  {:>8} states checked  {:>4} violations",
+            self.label, self.crash_points, self.states_checked, self.violations
         )?;
         if let (Some(e), Some(rate)) = (self.elapsed, self.states_per_second()) {
             write!(f, "  {:>9.3} s  {:>10.0} states/s", e.as_secs_f64(), rate)?;
