@@ -1,6 +1,10 @@
 //! CI gate: determinism is checked, not hoped (madsim's
 //! `MADSIM_TEST_CHECK_DETERMINISM`), and the check has teeth.
 
+// This file is a test crate: its helper functions are test code too, and a
+// failed unwrap there is a failed test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -2,6 +2,10 @@
 //! (the reference core's runner, N = 1000 items, K = 50) under every crash
 //! model finds zero violations, and checks as many states as it claims.
 
+// This file is a test crate: its helper functions are test code too, and a
+// failed unwrap there is a failed test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crashproof_fault::Model;
 use crashproof_sim::explore::{ExploreOptions, Explorer, Report};
 use crashproof_sim::workloads::{ReferenceConfig, ReferenceWorkload};

@@ -3,6 +3,10 @@
 //! 32; `PROPTEST_CASES` raises them. A failure is shrunk toward fewer,
 //! earlier crash points and saved under `tests/proptest-regressions/`.
 
+// This file is a test crate: its helper functions are test code too, and a
+// failed unwrap there is a failed test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crashproof_fault::KillSchedule;
 use crashproof_fault::strategy::schedules;
 use crashproof_sim::explore::{ExploreOptions, Explorer, RandomConfig};

@@ -2,6 +2,10 @@
 //! violation with a short counterexample, and replaying the printed case
 //! reproduces the same trace.
 
+// This file is a test crate: its helper functions are test code too, and a
+// failed unwrap there is a failed test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crashproof_fault::{CrashAt, KillSchedule, Model};
 use crashproof_sim::explore::{
     ExploreOptions, Explorer, Oracle, RandomConfig, Violation, workload_by_name,
