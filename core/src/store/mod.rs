@@ -101,7 +101,6 @@ enum Validity {
 
 /// The checkpoint generations of one job in one directory. See the
 /// [module documentation](self) for the layout and guarantees.
-#[derive(Debug)]
 pub struct CheckpointStore<'a, F: Fs + ?Sized> {
     fs: &'a F,
     dir: PathBuf,
@@ -109,6 +108,18 @@ pub struct CheckpointStore<'a, F: Fs + ?Sized> {
     keep: usize,
     generations: BTreeMap<u64, Validity>,
     next_generation: u64,
+}
+
+impl<F: Fs + ?Sized> std::fmt::Debug for CheckpointStore<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckpointStore")
+            .field("dir", &self.dir)
+            .field("job", &self.job)
+            .field("keep", &self.keep)
+            .field("generations", &self.generations)
+            .field("next_generation", &self.next_generation)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a, F: Fs + ?Sized> CheckpointStore<'a, F> {
