@@ -15,12 +15,20 @@
 
 pub mod envelope;
 pub mod files;
+pub mod hunt;
 pub mod job;
 pub mod m01_rename_before_fsync;
 pub mod m02_no_dir_fsync;
 pub mod m03_overwrite_in_place;
 pub mod m04_delete_before_durable;
 pub mod m05_checksum_unverified;
+pub mod m06_backup_name_mismatch;
+pub mod m07_exclusive_temp_blocks;
+pub mod m08_manifest_after_delete;
+pub mod m09_two_files;
+pub mod m10_trust_newest;
+pub mod m11_yield_before_commit;
+pub mod m12_fsync_retried;
 pub mod protocol;
 pub mod reference;
 
@@ -100,6 +108,26 @@ pub fn reference_in(dir: &Path) -> Box<dyn Workload> {
     ))
 }
 
+/// The control for the loop-level yield mutant: the same wallet-sync loop
+/// with the safe order (commit, then check the sentinel), into [`SIM_DIR`].
+pub fn yield_control() -> Box<dyn Workload> {
+    yield_control_in(Path::new(SIM_DIR))
+}
+
+/// [`yield_control`] checkpointing into `dir` (which must exist).
+pub fn yield_control_in(dir: &Path) -> Box<dyn Workload> {
+    Box::new(m11_yield_before_commit::YieldAfterCommit::new(
+        CountingJob::SMALL,
+        dir,
+    ))
+}
+
+/// Every control a mutant is compared with: [`reference_in`] and
+/// [`yield_control_in`]. Each must pass every exploration.
+pub fn controls_in(dir: &Path) -> Vec<Box<dyn Workload>> {
+    vec![reference_in(dir), yield_control_in(dir)]
+}
+
 /// Every mutant checkpointing into `dir` (which must exist). On a real
 /// filesystem give each mutant its own directory, or run them one at a time.
 pub fn catalogue_in(dir: &Path) -> Vec<Mutant> {
@@ -165,6 +193,89 @@ pub fn catalogue_in(dir: &Path) -> Vec<Mutant> {
                 m05_checksum_unverified::ChecksumUnverified,
             )),
             needs: Needs::SingleCrash,
+        },
+        Mutant {
+            name: "backup-name-mismatch",
+            number: 6,
+            pattern: "backup created as `.backup` but removed as `_backup.json` \
+                      (Rooch review), so a stale backup is later restored",
+            workload: Box::new(ProtocolWorkload::new(
+                job,
+                dir.clone(),
+                m06_backup_name_mismatch::BackupNameMismatch,
+            )),
+            needs: Needs::SingleCrash,
+        },
+        Mutant {
+            name: "exclusive-temp-blocks",
+            number: 7,
+            pattern: "O_EXCL temp file orphaned by a crash makes every later commit \
+                      fail with AlreadyExists (CCF review)",
+            workload: Box::new(ProtocolWorkload::new(
+                job,
+                dir.clone(),
+                m07_exclusive_temp_blocks::ExclusiveTempBlocks,
+            )),
+            needs: Needs::SingleCrash,
+        },
+        Mutant {
+            name: "manifest-after-delete",
+            number: 8,
+            pattern: "checkpoint files deleted before the list of live checkpoints is \
+                      rewritten (the reverse of Feldera's order)",
+            workload: Box::new(ProtocolWorkload::new(
+                job,
+                dir.clone(),
+                m08_manifest_after_delete::ManifestAfterDelete,
+            )),
+            needs: Needs::SingleCrash,
+        },
+        Mutant {
+            name: "two-files",
+            number: 9,
+            pattern: "cursor and state kept in two files, each saved durably but one \
+                      after the other",
+            workload: Box::new(ProtocolWorkload::new(
+                job,
+                dir.clone(),
+                m09_two_files::TwoFiles,
+            )),
+            needs: Needs::SingleCrash,
+        },
+        Mutant {
+            name: "trust-newest",
+            number: 10,
+            pattern: "resume trusts the newest checkpoint by name, with no fallback \
+                      past a torn one",
+            workload: Box::new(ProtocolWorkload::new(
+                job,
+                dir.clone(),
+                m10_trust_newest::TrustNewest,
+            )),
+            needs: Needs::SingleCrash,
+        },
+        Mutant {
+            name: "yield-before-commit",
+            number: 11,
+            pattern: "cooperative yield reports the batch synced and returns before \
+                      committing it (tzel sync)",
+            workload: Box::new(m11_yield_before_commit::YieldBeforeCommit::new(
+                job,
+                dir.clone(),
+            )),
+            needs: Needs::SingleCrash,
+        },
+        Mutant {
+            name: "fsync-retried",
+            number: 12,
+            pattern: "failed fsync retried until it returns Ok and the data believed \
+                      durable (fsyncgate)",
+            workload: Box::new(ProtocolWorkload::new(
+                job,
+                dir.clone(),
+                m12_fsync_retried::FsyncRetried,
+            )),
+            needs: Needs::SyncFault,
         },
     ]
 }

@@ -36,6 +36,13 @@ pub trait CheckpointProtocol: Send + Sync {
         ckpt: &Checkpoint,
     ) -> Result<(), WorkloadError>;
 
+    /// Runs at the end of every run that reached the end of the job, after
+    /// the final checkpoint is committed: cleanup on success.
+    fn finish(&self, fs: &dyn Fs, dir: &Path) -> Result<(), WorkloadError> {
+        let _ = (fs, dir);
+        Ok(())
+    }
+
     /// The checkpoint recovery resumes from, or `None` to start over. Must
     /// not change the filesystem (the explorer calls it to inspect states).
     fn load(&self, fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError>;
@@ -112,6 +119,7 @@ impl<P: CheckpointProtocol> Workload for ProtocolWorkload<P> {
                 progress.acknowledge(ckpt.id());
             }
         }
+        self.protocol.finish(fs, &self.dir)?;
         Ok(Completion {
             output: self.job.output(&state),
             resumed_from,

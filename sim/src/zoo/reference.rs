@@ -26,7 +26,7 @@ pub struct CorrectProtocol;
 
 impl CheckpointProtocol for CorrectProtocol {
     fn name(&self) -> &'static str {
-        "reference"
+        "zoo-control"
     }
 
     fn startup(&self, fs: &dyn Fs, dir: &Path) -> Result<(), WorkloadError> {

@@ -28,32 +28,54 @@ fn control_output_is_the_job_result() {
     assert_eq!(progress.processed_max(), Some(39));
 }
 
+/// Every control and mutant, each in its own directory under `root`.
+fn programs(fs: &dyn Fs, root: &Path) -> Vec<(String, Box<dyn Workload>)> {
+    let mut all = Vec::new();
+    for (name, make) in [
+        ("reference", reference_in as fn(&Path) -> Box<dyn Workload>),
+        ("yield-control", yield_control_in),
+    ] {
+        let dir = root.join(name);
+        fs.create_dir_all(&dir).unwrap();
+        all.push((name.to_string(), make(&dir)));
+    }
+    for (i, m) in catalogue().iter().enumerate() {
+        let dir = root.join(m.name);
+        fs.create_dir_all(&dir).unwrap();
+        all.push((m.name.to_string(), catalogue_in(&dir).remove(i).workload));
+    }
+    all
+}
+
 #[test]
-fn every_mutant_matches_the_control_without_crashes() {
-    let fs = StdFs::new();
-    let root = tempfile::tempdir().unwrap();
-    let control_dir = root.path().join("control");
-    fs.create_dir_all(&control_dir).unwrap();
-    let control = reference_in(&control_dir);
-    let (expected, expected_progress) = clean_run(control.as_ref(), &fs);
+fn the_catalogue_is_numbered_and_named_consistently() {
     let mutants = catalogue();
-    assert!(mutants.len() >= 5);
+    assert_eq!(mutants.len(), 12);
     for (i, m) in mutants.iter().enumerate() {
         assert_eq!(usize::from(m.number), i + 1, "{} numbered in order", m.name);
         assert_eq!(m.workload.name(), m.name);
-        let dir = root.path().join(m.name);
-        fs.create_dir_all(&dir).unwrap();
-        let mutant = catalogue_in(&dir).remove(i);
-        let (output, progress) = clean_run(mutant.workload.as_ref(), &fs);
-        assert_eq!(output, expected, "{}", m.name);
-        assert_eq!(progress, expected_progress, "{}", m.name);
+        assert_eq!(m.workload.redo_bound(), CountingJob::SMALL.every);
+        assert!(!m.pattern.is_empty());
+    }
+    assert_eq!(reference().name(), "zoo-control");
+    assert_eq!(yield_control().name(), "yield-after-commit");
+}
+
+#[test]
+fn every_program_matches_the_control_without_crashes() {
+    let fs = StdFs::new();
+    let root = tempfile::tempdir().unwrap();
+    let mut expected = None;
+    for (name, workload) in programs(&fs, root.path()) {
+        let (output, progress) = clean_run(workload.as_ref(), &fs);
+        let expected = expected.get_or_insert_with(|| (output.clone(), progress.clone()));
+        assert_eq!(output, expected.0, "{name}");
+        assert_eq!(progress, expected.1, "{name}");
         assert_eq!(
-            mutant.workload.leftovers(&fs).unwrap(),
+            workload.leftovers(&fs).unwrap(),
             Vec::<String>::new(),
-            "{}",
-            m.name
+            "{name}"
         );
-        assert_eq!(mutant.workload.redo_bound(), CountingJob::SMALL.every);
     }
 }
 
@@ -61,38 +83,27 @@ fn every_mutant_matches_the_control_without_crashes() {
 fn a_finished_run_resumes_at_the_end_with_the_same_output() {
     let fs = StdFs::new();
     let root = tempfile::tempdir().unwrap();
-    let mut all: Vec<(String, Box<dyn Workload>)> = vec![(
-        "reference".into(),
-        reference_in(&root.path().join("reference")),
-    )];
-    for m in catalogue_in(root.path()) {
-        all.push((m.name.to_string(), m.workload));
-    }
-    for (i, (name, _)) in all.iter().enumerate() {
-        let dir = root.path().join(name);
-        fs.create_dir_all(&dir).unwrap();
-        let workload = if i == 0 {
-            reference_in(&dir)
-        } else {
-            catalogue_in(&dir).remove(i - 1).workload
-        };
-        let (first, _) = clean_run(workload.as_ref(), &fs);
-        let final_id = Checkpoint {
-            cursor: 40,
-            state: CountingJob::state_at(40),
+    let id_at = |cursor| {
+        Checkpoint {
+            cursor,
+            state: CountingJob::state_at(cursor),
         }
-        .id();
+        .id()
+    };
+    for (name, workload) in programs(&fs, root.path()) {
+        let (first, _) = clean_run(workload.as_ref(), &fs);
+        let resume_at = 40;
         assert_eq!(
             workload.inspect(&fs).unwrap(),
             Recovered {
-                checkpoint: Some(final_id)
+                checkpoint: Some(id_at(resume_at))
             },
             "{name}"
         );
         let mut progress = Progress::new();
         let again = workload.run(&fs, &mut progress).unwrap();
         assert_eq!(again.output, first, "{name}");
-        assert_eq!(again.resumed_from, Some(40), "{name}");
+        assert_eq!(again.resumed_from, Some(resume_at), "{name}");
         assert_eq!(progress.processed_max(), None, "{name}: nothing redone");
     }
 }
