@@ -209,3 +209,36 @@ fn regression_delete_before_durable() {
         "acknowledged",
     );
 }
+
+/// Mutant 12 (a failed fsync retried and believed) needs a sync fault, which
+/// exhaustive single-crash exploration does not inject: random schedules
+/// with `eio:` faults catch it, and the zoo's controls pass the same search.
+#[test]
+fn random_mode_with_sync_faults_catches_fsyncgate_and_passes_the_controls() {
+    let config = RandomConfig {
+        cases: 512,
+        ..RandomConfig::default()
+    };
+    let options = ExploreOptions {
+        seed: 1,
+        ..ExploreOptions::default()
+    };
+    let workload = workload_by_name("fsync-retried").unwrap();
+    let report = Explorer::new(workload.as_ref(), options.clone())
+        .explore_random(&config)
+        .unwrap();
+    assert_eq!(report.violation_count, 1, "{report}");
+    let schedule: KillSchedule = report.violations[0].schedule.parse().unwrap();
+    assert_eq!(
+        (schedule.points.len(), schedule.faults.len()),
+        (1, 1),
+        "{schedule}"
+    );
+    for control in ["zoo-control", "reference"] {
+        let workload = workload_by_name(control).unwrap();
+        let report = Explorer::new(workload.as_ref(), options.clone())
+            .explore_random(&config)
+            .unwrap();
+        assert!(report.is_clean(), "{report}");
+    }
+}
