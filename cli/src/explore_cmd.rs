@@ -68,6 +68,9 @@ pub struct ExploreArgs {
     /// Random mode: most crash points per schedule.
     #[arg(long, default_value_t = 3)]
     max_points: usize,
+    /// Random mode: no `eio:` sync faults in the schedules.
+    #[arg(long)]
+    no_sync_faults: bool,
     /// Run cases twice and compare traces (madsim-style determinism check).
     #[arg(long)]
     check_determinism: bool,
@@ -126,6 +129,7 @@ pub fn run(args: &ExploreArgs) -> Exit {
                 cases: args.cases,
                 max_points: args.max_points,
                 models: args.model.models(),
+                sync_faults: !args.no_sync_faults,
             };
             explorer.explore_random(&config).map(|mut r| {
                 if let Some(m) = r.models.first_mut() {

@@ -86,12 +86,13 @@ pub struct CrashPoint {
     pub state: StateSelector,
 }
 
-/// A fault injected besides crashes, in the first run of a case.
+/// A fault injected besides crashes, in the first run of a case only (the
+/// explorer clears faults on the crash images later runs start from).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Fault {
-    /// The `sync` at step `n` of the first run fails with EIO (Linux
-    /// semantics: the dirty data is no longer pending, a later sync returns
-    /// `Ok`, and a crash loses it).
+    /// The `sync` at step `n` of the first run fails with EIO (Linux semantics:
+    /// the dirty data is no longer pending, a later sync returns `Ok`, and a
+    /// crash loses it). A step `n` that is not a `sync` is unaffected.
     SyncEio(u64),
 }
 
@@ -117,7 +118,7 @@ pub enum Fault {
 pub struct KillSchedule {
     /// The crash points, one per run, in order.
     pub points: Vec<CrashPoint>,
-    /// Faults injected in the first run.
+    /// Faults injected in the first run (see [`Fault`]).
     pub faults: Vec<Fault>,
 }
 

@@ -21,7 +21,7 @@ pub struct ScheduleStrategy {
     /// Failpoint names a crash point may name (with hits 1..=4); empty means
     /// step crash points only.
     pub failpoints: Vec<String>,
-    /// Whether to add up to two `eio:` faults in the first run.
+    /// Whether to add up to two `eio:` faults.
     pub with_faults: bool,
 }
 

@@ -93,7 +93,8 @@ impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
             name: name.clone(),
             fingerprint: job.fingerprint(),
         };
-        let mut store = CheckpointStore::open(fs, dir.clone(), identity, config.keep)?;
+        let mut store =
+            CheckpointStore::open_in_durable_dir(fs, dir.clone(), identity, config.keep)?;
         let item_count = job.item_count();
         let start = choose_start(&mut store, &*job, config.resume, item_count)?;
         let sentinel = config.sentinel_file_name(&name).map(|s| dir.join(s));

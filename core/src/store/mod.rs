@@ -101,7 +101,6 @@ enum Validity {
 
 /// The checkpoint generations of one job in one directory. See the
 /// [module documentation](self) for the layout and guarantees.
-#[derive(Debug)]
 pub struct CheckpointStore<'a, F: Fs + ?Sized> {
     fs: &'a F,
     dir: PathBuf,
@@ -109,6 +108,18 @@ pub struct CheckpointStore<'a, F: Fs + ?Sized> {
     keep: usize,
     generations: BTreeMap<u64, Validity>,
     next_generation: u64,
+}
+
+impl<F: Fs + ?Sized> std::fmt::Debug for CheckpointStore<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckpointStore")
+            .field("dir", &self.dir)
+            .field("job", &self.job)
+            .field("keep", &self.keep)
+            .field("generations", &self.generations)
+            .field("next_generation", &self.next_generation)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a, F: Fs + ?Sized> CheckpointStore<'a, F> {
@@ -131,6 +142,21 @@ impl<'a, F: Fs + ?Sized> CheckpointStore<'a, F> {
         }
         let dir = dir.into();
         ensure_dir_durable(fs, &dir)?;
+        Self::open_in_durable_dir(fs, dir, job, keep)
+    }
+
+    /// [`CheckpointStore::open`] for a directory the caller has just made
+    /// durable with [`ensure_dir_durable`] (the runner, which needs the
+    /// directory for its lock first), without syncing its parent again.
+    pub(crate) fn open_in_durable_dir(
+        fs: &'a F,
+        dir: PathBuf,
+        job: JobIdentity,
+        keep: usize,
+    ) -> Result<Self, StoreError> {
+        if keep == 0 {
+            return Err(StoreError::InvalidKeep);
+        }
         let listing = list(fs, &dir)?.unwrap_or_default();
         let next_generation = next_after(&listing.generations);
         let mut store = Self {
@@ -324,7 +350,12 @@ impl<'a, F: Fs + ?Sized> CheckpointStore<'a, F> {
                 "sync the checkpoint directory after GC",
                 &self.dir,
             ))?;
-            tracing::info!(dir = ?self.dir, removed, why, "GC removed {removed} files");
+            // Steady-state GC removes one file per commit: debug, not info.
+            if why == "GC" {
+                tracing::debug!(dir = ?self.dir, removed, why, "GC removed {removed} files");
+            } else {
+                tracing::info!(dir = ?self.dir, removed, why, "GC removed {removed} files");
+            }
         }
         Ok(removed)
     }

@@ -14,6 +14,10 @@ use super::violation::{Oracle, Violation, replay_command};
 use super::workload::{Completion, Progress, StepClock, Workload, WorkloadError};
 use crate::{CrashModel, FaultConfig, SimConfig, SimFs, StepAction, Trace};
 
+/// How many times a case restarts a run that failed on an injected fault
+/// before calling it "did not complete".
+pub const MAX_FAULT_RESTARTS: usize = 3;
+
 /// Drives one [`Workload`] on [`SimFs`] under kill schedules.
 pub struct Explorer<'w> {
     workload: &'w dyn Workload,
@@ -159,8 +163,10 @@ impl<'w> Explorer<'w> {
 
     /// Runs one case from a fresh filesystem: the `i`-th crash point applies
     /// to the `i`-th run; after the last one the workload runs to completion.
-    /// At most `points + 2` runs are started (one extra restart for a run
-    /// that failed on an injected fault), so a case always ends.
+    /// A run that fails on an injected fault (see `Fault`) is restarted
+    /// after a modelled power loss, at most [`MAX_FAULT_RESTARTS`] times; so
+    /// at most `points + 1 + MAX_FAULT_RESTARTS` runs start and a case
+    /// always ends.
     pub fn run_case(
         &self,
         clean: &CleanRun,
@@ -200,7 +206,9 @@ impl<'w> Explorer<'w> {
                     st.output = Some(c.output);
                     break verdict;
                 }
-                Ok(RunEnd::Failed(e)) if fault_restarts == 0 && ran_into_fault(&st.fs) => {
+                Ok(RunEnd::Failed(e))
+                    if fault_restarts < MAX_FAULT_RESTARTS && ran_into_fault(&st.fs) =>
+                {
                     // The process exits on the injected error; model the
                     // restart pessimistically as a power loss.
                     fault_restarts += 1;
@@ -221,7 +229,7 @@ impl<'w> Explorer<'w> {
                     ));
                 }
             }
-            if point_index > schedule.points.len() + 1 {
+            if point_index > schedule.points.len() + 1 + fault_restarts {
                 break Some(Finding::new(
                     Oracle::Result,
                     "did not complete within the bounded number of runs",
@@ -364,6 +372,9 @@ impl<'w> Explorer<'w> {
         if let Some(trace) = &mut st.trace {
             trace.mark_crash(before_step, choice);
         }
+        // A schedule's faults apply to its first run only; images inherit
+        // the configuration, so clear it for every later run.
+        image.set_faults(FaultConfig::default());
         let mut progress = st.progress.as_of(before_step);
         let processed = progress.crashed();
         st.crashes += 1;

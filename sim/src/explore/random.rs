@@ -22,6 +22,9 @@ pub struct RandomConfig {
     pub max_points: usize,
     /// Models crash points draw from.
     pub models: Vec<Model>,
+    /// Whether schedules may also make a sync of the first run fail with
+    /// EIO (`eio:N`), to catch programs that believe a retried fsync.
+    pub sync_faults: bool,
 }
 
 impl Default for RandomConfig {
@@ -30,6 +33,7 @@ impl Default for RandomConfig {
             cases: 64,
             max_points: 3,
             models: Model::ALL.to_vec(),
+            sync_faults: true,
         }
     }
 }
@@ -43,7 +47,7 @@ impl Explorer<'_> {
             max_step: clean.steps,
             models: config.models.clone(),
             failpoints: clean.failpoints.clone(),
-            with_faults: false,
+            with_faults: config.sync_faults,
         }
     }
 
@@ -116,9 +120,14 @@ impl Explorer<'_> {
         notes.insert(
             0,
             format!(
-                "random schedules of up to {} crash points over models {}",
+                "random schedules of up to {} crash points over models {}{}",
                 config.max_points,
-                names.join(", ")
+                names.join(", "),
+                if config.sync_faults {
+                    ", with up to 2 injected sync EIOs"
+                } else {
+                    ""
+                }
             ),
         );
         Ok(Report {

@@ -2,7 +2,9 @@
 //!
 //! - `reference`: the reference core's resumable `Runner` on a built-in
 //!   deterministic job ([`reference`]), the default of `crashproof explore`;
-//! - `zoo-control`: the bug zoo's correct control program;
+//! - `zoo-control`: the bug zoo's correct control program (the zoo names it
+//!   `reference`; renamed here because `reference` is the core runner);
+//! - `yield-after-commit`: the zoo's control for the yield mutant;
 //! - the bug zoo's mutants (`crate::zoo`), under their catalogue names.
 
 pub mod reference;
@@ -22,6 +24,7 @@ pub fn catalogue() -> Vec<Box<dyn Workload>> {
             name: "zoo-control",
             inner: crate::zoo::reference(),
         }),
+        crate::zoo::yield_control(),
     ];
     all.extend(crate::zoo::catalogue().into_iter().map(|m| m.workload));
     all
