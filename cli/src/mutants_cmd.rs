@@ -123,8 +123,11 @@ pub fn run(args: &MutantsArgs) -> Exit {
     println!("sched = crash points + injected faults in that schedule;");
     println!("first det. = wall time from a mutant's first exploration to the end of the first");
     println!("             one that caught it (explorations run in the order of the list below);");
-    println!("strict = caught under drop-unsynced, prefix or subset; eager-dirs = caught under");
-    println!("             the kinder model where directory operations are durable at once.");
+    println!("strict / eager-dirs = whether the kind of exploration the mutant needs catches it");
+    println!("             under the strict models (drop-unsynced, prefix, subset) / under the");
+    println!(
+        "             kinder eager-dirs model, where directory operations are durable at once."
+    );
     println!(
         "explorations: {}",
         Exploration::TABLE.map(|e| e.to_string()).join(", ")
@@ -155,8 +158,10 @@ pub fn run(args: &MutantsArgs) -> Exit {
             Ok(r) => r,
             Err(e) => return harness_error(e),
         };
-        let strict = row.caught_where(Exploration::is_strict);
-        let eager = row.caught_where(|e| e.model() == Some(Model::EagerDirs));
+        // The same kind of exploration that is expected to catch it, under
+        // the strict models and under the kind one.
+        let strict = row.caught_where(|e| e.serves(m.needs) && e.is_strict());
+        let eager = row.caught_where(|e| e.serves(m.needs) && e.model() == Some(Model::EagerDirs));
         match (row.smallest(m.needs), row.first_detection()) {
             (Some(h), Some((_, at))) => {
                 caught += 1;
