@@ -99,7 +99,7 @@ impl Job for WalletScan {
         let cm = mix(index);
         state.seen.push(cm);
         // Trial decryption: one commitment in three is ours.
-        if cm % 3 == 0 {
+        if cm.is_multiple_of(3) {
             state.notes.push(Note {
                 index,
                 value: cm % 1000,
