@@ -72,7 +72,13 @@ pub struct ExploreArgs {
     #[arg(long)]
     no_sync_faults: bool,
     /// Run cases twice and compare traces (madsim-style determinism check).
-    #[arg(long)]
+    /// Also on with CRASHPROOF_CHECK_DETERMINISM=1.
+    #[arg(
+        long,
+        env = "CRASHPROOF_CHECK_DETERMINISM",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     check_determinism: bool,
     /// Most post-crash states enumerated per crash point; past it, seeded
     /// picks are checked instead (and the report says so).

@@ -75,8 +75,14 @@ impl Explorer<'_> {
             ));
         }
         if self.options().check_determinism {
-            violations.extend(self.determinism_sample(&clean, model)?);
-            report.violations = report.violations.max(violations.len() as u64);
+            let differing = self.determinism_sample(&clean, model)?;
+            notes.push(format!(
+                "{model}: determinism checked: the clean run and 8 sampled cases each ran twice, \
+                 {} differed",
+                differing.len()
+            ));
+            report.violations += differing.len() as u64;
+            violations.extend(differing);
         }
         Ok(Report {
             workload: self.workload().name(),
