@@ -163,6 +163,8 @@ impl<'w> Explorer<'w> {
 
     /// Runs one case from a fresh filesystem: the `i`-th crash point applies
     /// to the `i`-th run; after the last one the workload runs to completion.
+    /// A point a run never reaches (a step past its end, a failpoint hit it
+    /// does not make) lets that run complete, and later points are unused.
     /// A run that fails on an injected fault (see `Fault`) is restarted
     /// after a modelled power loss, at most [`MAX_FAULT_RESTARTS`] times; so
     /// at most `points + 1 + MAX_FAULT_RESTARTS` runs start and a case
@@ -401,7 +403,7 @@ fn ran_into_fault(fs: &SimFs) -> bool {
     fs.trace().entries.iter().any(|e| !e.faults.is_empty())
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A poisoned slot only means a hook panicked; its content is still ours.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -8,14 +8,15 @@ use crashproof_fault::{KillSchedule, Model, StateSelector};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
-use super::case::{CaseState, CleanRun, Explorer};
+use super::case::{CaseState, CleanRun, Explorer, lock};
 use super::error::HarnessError;
+use super::images::ImageSource;
 use super::options::sim_model;
 use super::oracle::Finding;
 use super::report::{ModelReport, Report};
 use super::violation::{Oracle, Violation};
 use super::workload::{Progress, StepClock};
-use crate::{CrashImage, CrashSource, FaultConfig, SimFs, StepAction};
+use crate::{FaultConfig, SimFs, StepAction};
 
 /// The post-crash states collected at one crash point.
 struct PointStates {
@@ -221,46 +222,11 @@ impl Explorer<'_> {
     }
 }
 
-trait Source {
-    fn all(
-        &self,
-        model: crate::CrashModel,
-        cap: usize,
-    ) -> Result<Vec<CrashImage>, crate::TooManyStates>;
-    fn one(&self, model: crate::CrashModel, seed: u64) -> SimFs;
-}
-
-impl Source for CrashSource<'_> {
-    fn all(
-        &self,
-        model: crate::CrashModel,
-        cap: usize,
-    ) -> Result<Vec<CrashImage>, crate::TooManyStates> {
-        self.crash_images(model, cap)
-    }
-    fn one(&self, model: crate::CrashModel, seed: u64) -> SimFs {
-        self.crash_image(model, seed)
-    }
-}
-
-impl Source for SimFs {
-    fn all(
-        &self,
-        model: crate::CrashModel,
-        cap: usize,
-    ) -> Result<Vec<CrashImage>, crate::TooManyStates> {
-        self.crash_images(model, cap)
-    }
-    fn one(&self, model: crate::CrashModel, seed: u64) -> SimFs {
-        self.crash_image(model, seed)
-    }
-}
-
 /// Every state at this point, or seeded picks past the cap. The pick seeds
 /// are drawn from the exploration seed and the step, so they are the same in
 /// every run and printable in a schedule.
 fn states_at(
-    src: &impl Source,
+    src: &impl ImageSource,
     model: Model,
     cap: usize,
     picks: usize,
@@ -268,7 +234,7 @@ fn states_at(
     step: u64,
 ) -> PointStates {
     let sim = sim_model(model);
-    match src.all(sim, cap) {
+    match src.images(sim, cap) {
         Ok(images) => PointStates {
             step,
             states: images
@@ -284,7 +250,7 @@ fn states_at(
             let states = (0..picks)
                 .map(|_| {
                     let s = rng.next_u64();
-                    (StateSelector::Seed(s), src.one(sim, s))
+                    (StateSelector::Seed(s), src.image(sim, s).fs)
                 })
                 .collect();
             PointStates {
@@ -294,9 +260,4 @@ fn states_at(
             }
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A poisoned sink only means a hook panicked; its content is still ours.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -404,3 +404,31 @@ fn a_run_failing_on_injected_eio_is_restarted_after_a_power_loss() {
     );
     assert_eq!(out.output.as_deref(), Some(clean.output.as_str()));
 }
+
+#[test]
+fn violations_at_sampled_points_replay_by_seed() {
+    let w = workload_by_name("no-dir-fsync").unwrap();
+    let opts = ExploreOptions {
+        cap: 1,
+        fallback_picks: 4,
+        max_full_violations: 50,
+        ..ExploreOptions::default()
+    };
+    let r = Explorer::new(w.as_ref(), opts)
+        .explore_exhaustive(Model::Subset)
+        .unwrap();
+    assert!(r.models[0].capped_points > 0);
+    let by_seed: Vec<&Violation> = r
+        .violations
+        .iter()
+        .filter(|v| v.schedule.contains("#seed="))
+        .collect();
+    assert!(!by_seed.is_empty(), "{r}");
+    for v in r.violations.iter() {
+        assert_ne!(
+            v.oracle,
+            Oracle::NonDeterminism,
+            "the replay of every finding agrees: {v}"
+        );
+    }
+}
