@@ -166,7 +166,7 @@ impl<'w> Explorer<'w> {
     /// A point a run never reaches (a step past its end, a failpoint hit it
     /// does not make) lets that run complete, and later points are unused.
     /// A run that fails on an injected fault (see `Fault`) is restarted
-    /// after a modelled power loss, at most [`MAX_FAULT_RESTARTS`] times; so
+    /// after a modelled power loss, at most [`crate::explore::MAX_FAULT_RESTARTS`] times; so
     /// at most `points + 1 + MAX_FAULT_RESTARTS` runs start and a case
     /// always ends.
     pub fn run_case(
