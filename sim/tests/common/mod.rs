@@ -1,0 +1,42 @@
+//! Helpers shared by the SimFs tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use crashproof_core::fs::Fs;
+use crashproof_sim::{SimConfig, SimFs};
+
+pub fn p(s: &str) -> &Path {
+    Path::new(s)
+}
+
+pub fn sim(seed: u64) -> SimFs {
+    SimFs::new(SimConfig::with_seed(seed))
+}
+
+pub fn sim_sector(seed: u64, sector_size: usize) -> SimFs {
+    SimFs::new(SimConfig {
+        sector_size,
+        ..SimConfig::with_seed(seed)
+    })
+}
+
+/// `/d` exists and its entry in `/` is durable.
+pub fn durable_dir(fs: &SimFs, dir: &str) {
+    fs.create_dir_all(p(dir)).unwrap();
+    fs.sync_dir(p("/")).unwrap();
+}
+
+/// A file with `bytes`, content synced and entry synced.
+pub fn durable_file(fs: &SimFs, path: &str, bytes: &[u8]) {
+    let h = fs.open_truncate(p(path)).unwrap();
+    fs.write_all_at(&h, 0, bytes).unwrap();
+    fs.sync(&h).unwrap();
+    fs.close(h).unwrap();
+    fs.sync_dir(crashproof_core::fs::parent_dir(p(path))).unwrap();
+}
+
+/// The file's content in `fs`, or `None` if it does not exist.
+pub fn content(fs: &SimFs, path: &str) -> Option<Vec<u8>> {
+    fs.files().get(p(path)).cloned()
+}
