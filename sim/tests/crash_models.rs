@@ -11,8 +11,8 @@ use crashproof_sim::{CrashModel, TooManyStates};
 #[test]
 fn subset_keeps_a_later_write_while_losing_an_earlier_one() {
     let fs = sim(11);
-    durable_dir(&fs, "/d");
-    durable_file(&fs, "/d/f", b"");
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", b"").unwrap();
     let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
     fs.write_all_at(&h, 0, b"AAAA").unwrap();
     fs.write_all_at(&h, 4, b"BBBB").unwrap();
@@ -31,7 +31,10 @@ fn subset_keeps_a_later_write_while_losing_an_earlier_one() {
         .iter()
         .map(|i| content(&i.fs, "/d/f").unwrap())
         .collect();
-    assert_eq!(prefix, vec![b"".to_vec(), b"AAAA".to_vec(), b"AAAABBBB".to_vec()]);
+    assert_eq!(
+        prefix,
+        vec![b"".to_vec(), b"AAAA".to_vec(), b"AAAABBBB".to_vec()]
+    );
 }
 
 /// Checks one torn-write state: bytes 0..2 untouched, then for each sector
@@ -65,8 +68,8 @@ fn check_torn(bytes: &[u8], fate: &OpFate) {
 #[test]
 fn torn_write_tears_at_sector_boundaries() {
     let fs = sim_sector(12, 4);
-    durable_dir(&fs, "/d");
-    durable_file(&fs, "/d/f", b"oooooooooooo");
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", b"oooooooooooo").unwrap();
     let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
     // Bytes 2..12: sectors 0 (2..4), 1 (4..8), 2 (8..12).
     fs.write_all_at(&h, 2, b"nnnnnnnnnn").unwrap();
@@ -97,7 +100,10 @@ fn torn_check_rejects_a_write_torn_inside_a_sector() {
     // The check above has teeth: a state torn mid-sector fails it.
     let bad = b"oonnnooooooo".to_vec();
     let result = std::panic::catch_unwind(|| {
-        check_torn(&bad, &OpFate::Torn(vec![SectorFate::New, SectorFate::New, SectorFate::Old]))
+        check_torn(
+            &bad,
+            &OpFate::Torn(vec![SectorFate::New, SectorFate::New, SectorFate::Old]),
+        )
     });
     assert!(result.is_err());
 }
@@ -105,7 +111,7 @@ fn torn_check_rejects_a_write_torn_inside_a_sector() {
 #[test]
 fn enumeration_counts_match_hand_counts() {
     let fs = sim_sector(13, 512);
-    durable_dir(&fs, "/d");
+    durable_dir(&fs, "/d").unwrap();
     // Three unsynced ops:
     //   1. link   create /d/f                      (dir op: 2 outcomes)
     //   2. write  600 bytes at offset 0 of /d/f    (sectors 0..512, 512..600:
@@ -122,7 +128,10 @@ fn enumeration_counts_match_hand_counts() {
     assert_eq!(subset.len(), 36);
     assert_eq!(fs.crash_state_count(CrashModel::Subset), 36);
     // Exactly 1 for the fixed models.
-    assert_eq!(fs.crash_images(CrashModel::DropUnsynced, 1).unwrap().len(), 1);
+    assert_eq!(
+        fs.crash_images(CrashModel::DropUnsynced, 1).unwrap().len(),
+        1
+    );
     assert_eq!(fs.crash_images(CrashModel::EagerDirs, 1).unwrap().len(), 1);
     // Choices are distinct and the first one loses everything.
     for (i, a) in subset.iter().enumerate() {
@@ -133,8 +142,14 @@ fn enumeration_counts_match_hand_counts() {
     assert_eq!(subset[0].choice.lost(), 3);
     // Of the 36, the file is visible under /d/g when the rename survives (18),
     // under /d/f when the link survives and the rename does not (9).
-    let at_g = subset.iter().filter(|i| content(&i.fs, "/d/g").is_some()).count();
-    let at_f = subset.iter().filter(|i| content(&i.fs, "/d/f").is_some()).count();
+    let at_g = subset
+        .iter()
+        .filter(|i| content(&i.fs, "/d/g").is_some())
+        .count();
+    let at_f = subset
+        .iter()
+        .filter(|i| content(&i.fs, "/d/f").is_some())
+        .count();
     assert_eq!((at_g, at_f), (18, 9));
     // EagerDirs keeps the dir ops but not the data: /d/g, empty.
     let eager = fs.crash_image(CrashModel::EagerDirs, 0);
@@ -145,20 +160,29 @@ fn enumeration_counts_match_hand_counts() {
 #[test]
 fn too_many_states_is_an_error_not_a_truncation() {
     let fs = sim(14);
-    durable_dir(&fs, "/d");
-    durable_file(&fs, "/d/f", b"");
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", b"").unwrap();
     let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
     for i in 0..20u64 {
         fs.write_all_at(&h, i * 512, b"x").unwrap();
     }
     // 20 one-sector writes: 3^20 = 3_486_784_401 Subset states.
     let err = fs.crash_images(CrashModel::Subset, 1000).unwrap_err();
-    assert_eq!(err, TooManyStates { cap: 1000, at_least: 3_486_784_401 });
+    assert_eq!(
+        err,
+        TooManyStates {
+            cap: 1000,
+            at_least: 3_486_784_401
+        }
+    );
     assert!(err.to_string().contains("3486784401"));
     // Prefix has 21, so a cap of 20 fails and 21 succeeds.
     assert_eq!(
         fs.crash_images(CrashModel::Prefix, 20).unwrap_err(),
-        TooManyStates { cap: 20, at_least: 21 }
+        TooManyStates {
+            cap: 20,
+            at_least: 21
+        }
     );
     assert_eq!(fs.crash_images(CrashModel::Prefix, 21).unwrap().len(), 21);
 }
@@ -166,12 +190,17 @@ fn too_many_states_is_an_error_not_a_truncation() {
 #[test]
 fn taking_a_crash_image_leaves_the_running_fs_unchanged() {
     let fs = sim(15);
-    durable_dir(&fs, "/d");
-    durable_file(&fs, "/d/a", b"synced");
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/a", b"synced").unwrap();
     let h = fs.create_new(p("/d/b")).unwrap();
     fs.write_all_at(&h, 0, b"pending").unwrap();
     fs.rename(p("/d/a"), p("/d/c")).unwrap();
-    let before = (fs.files(), fs.trace().to_string(), fs.steps(), fs.unsynced_ops());
+    let before = (
+        fs.files(),
+        fs.trace().to_string(),
+        fs.steps(),
+        fs.unsynced_ops(),
+    );
     for model in CrashModel::ALL {
         let image = fs.crash_image(model, 99);
         // The image is a working filesystem of its own.
@@ -182,7 +211,12 @@ fn taking_a_crash_image_leaves_the_running_fs_unchanged() {
         assert_eq!(image.steps(), 4);
         let _ = fs.crash_images(model, 1000).unwrap();
     }
-    let after = (fs.files(), fs.trace().to_string(), fs.steps(), fs.unsynced_ops());
+    let after = (
+        fs.files(),
+        fs.trace().to_string(),
+        fs.steps(),
+        fs.unsynced_ops(),
+    );
     assert_eq!(before, after);
     // And it keeps running normally.
     fs.sync(&h).unwrap();
@@ -195,7 +229,7 @@ fn taking_a_crash_image_leaves_the_running_fs_unchanged() {
 #[test]
 fn crash_image_state_is_fresh() {
     let fs = sim(16);
-    durable_dir(&fs, "/d");
+    durable_dir(&fs, "/d").unwrap();
     let h = fs.create_new(p("/d/f")).unwrap();
     fs.sync_dir(p("/d")).unwrap();
     let image = fs.crash_image(CrashModel::Subset, 1);
@@ -214,9 +248,9 @@ fn crash_image_state_is_fresh() {
 #[test]
 fn crash_images_share_unchanged_file_data() {
     let fs = sim(17);
-    durable_dir(&fs, "/d");
-    durable_file(&fs, "/d/big", &vec![1u8; 1 << 20]);
-    durable_file(&fs, "/d/small", b"s");
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/big", &vec![1u8; 1 << 20]).unwrap();
+    durable_file(&fs, "/d/small", b"s").unwrap();
     let h = fs.open(p("/d/small"), OpenMode::Existing).unwrap();
     fs.write_all_at(&h, 0, b"t").unwrap();
     for model in CrashModel::ALL {
@@ -226,9 +260,8 @@ fn crash_images_share_unchanged_file_data() {
                 "{model}: the 1 MiB file was copied"
             );
             let kept = image.choice.kept() > 0 || image.choice.torn() > 0;
-            assert_eq!(
-                image.fs.shares_content(p("/d/small"), &fs, p("/d/small")),
-                false,
+            assert!(
+                !image.fs.shares_content(p("/d/small"), &fs, p("/d/small")),
                 "the running file has the unsynced write, the image does not share it"
             );
             if !kept {

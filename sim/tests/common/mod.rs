@@ -1,6 +1,7 @@
 //! Helpers shared by the SimFs tests.
 #![allow(dead_code)]
 
+use std::io;
 use std::path::Path;
 
 use crashproof_core::fs::Fs;
@@ -22,18 +23,18 @@ pub fn sim_sector(seed: u64, sector_size: usize) -> SimFs {
 }
 
 /// `/d` exists and its entry in `/` is durable.
-pub fn durable_dir(fs: &SimFs, dir: &str) {
-    fs.create_dir_all(p(dir)).unwrap();
-    fs.sync_dir(p("/")).unwrap();
+pub fn durable_dir(fs: &SimFs, dir: &str) -> io::Result<()> {
+    fs.create_dir_all(p(dir))?;
+    fs.sync_dir(p("/"))
 }
 
 /// A file with `bytes`, content synced and entry synced.
-pub fn durable_file(fs: &SimFs, path: &str, bytes: &[u8]) {
-    let h = fs.open_truncate(p(path)).unwrap();
-    fs.write_all_at(&h, 0, bytes).unwrap();
-    fs.sync(&h).unwrap();
-    fs.close(h).unwrap();
-    fs.sync_dir(crashproof_core::fs::parent_dir(p(path))).unwrap();
+pub fn durable_file(fs: &SimFs, path: &str, bytes: &[u8]) -> io::Result<()> {
+    let h = fs.open_truncate(p(path))?;
+    fs.write_all_at(&h, 0, bytes)?;
+    fs.sync(&h)?;
+    fs.close(h)?;
+    fs.sync_dir(crashproof_core::fs::parent_dir(p(path)))
 }
 
 /// The file's content in `fs`, or `None` if it does not exist.
