@@ -95,7 +95,8 @@ fn crash_now_crashes_the_next_call() {
 #[test]
 fn hook_sees_the_state_before_the_step() {
     let fs = sim(33);
-    let images: Arc<Mutex<Vec<(u64, Option<Vec<u8>>)>>> = Arc::default();
+    type Seen = Vec<(u64, Option<Vec<u8>>)>;
+    let images: Arc<Mutex<Seen>> = Arc::default();
     let out = Arc::clone(&images);
     fs.set_step_hook(Box::new(move |info, source| {
         let image = source.crash_image(CrashModel::DropUnsynced, info.index);
