@@ -153,3 +153,12 @@ fn random_eio_is_seeded() {
     assert_ne!(a, run(2));
     assert!(a.contains(&true) && a.contains(&false));
 }
+
+#[test]
+fn a_wild_offset_fails_cleanly_instead_of_allocating() {
+    let fs = sim_with(FaultConfig::default());
+    let h = fs.create_new(p("/f")).unwrap();
+    let err = fs.write_all_at(&h, u64::MAX - 1, b"xy").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FileTooLarge);
+    assert_eq!(fs.read(p("/f")).unwrap(), b"");
+}
