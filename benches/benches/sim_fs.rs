@@ -10,9 +10,9 @@ use std::hint::black_box;
 use std::io;
 use std::path::Path;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use crashproof_core::fs::Fs;
 use crashproof_sim::{CrashModel, SimConfig, SimFs, StepAction};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 const ROUNDS: u64 = 50;
 /// Steps per round of `checkpoint_rounds`.
