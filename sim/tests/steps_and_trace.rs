@@ -213,3 +213,18 @@ fn trace_reads_one_step_a_line_with_the_crash_marked() {
         vec!["--- first ---", "--- second ---"]
     );
 }
+
+#[test]
+fn is_crashed_sees_through_wrapping_errors() {
+    #[derive(Debug, thiserror::Error)]
+    #[error("checkpoint failed")]
+    struct AppError(#[source] std::io::Error);
+
+    let fs = sim(60);
+    fs.crash_now();
+    let err = fs.sync_dir(p("/")).unwrap_err();
+    let nested = std::io::Error::other(std::io::Error::other(AppError(err)));
+    assert!(is_crashed(&nested));
+    let plain = sim(61).sync_dir(p("/missing")).unwrap_err();
+    assert!(!is_crashed(&std::io::Error::other(AppError(plain))));
+}
