@@ -162,3 +162,19 @@ fn a_wild_offset_fails_cleanly_instead_of_allocating() {
     assert_eq!(err.kind(), ErrorKind::FileTooLarge);
     assert_eq!(fs.read(p("/f")).unwrap(), b"");
 }
+
+#[test]
+fn set_faults_applies_from_the_next_step() {
+    let fs = sim_with(FaultConfig {
+        sync_eio_probability: 1.0,
+        ..FaultConfig::default()
+    });
+    let h = fs.create_new(p("/f")).unwrap();
+    assert!(fs.sync(&h).is_err());
+    fs.set_faults(FaultConfig::default());
+    fs.sync(&h).unwrap();
+    // Images inherit the config in force when they are taken.
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let h2 = image.create_new(p("/g")).unwrap();
+    image.sync(&h2).unwrap();
+}
