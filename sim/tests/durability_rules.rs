@@ -205,3 +205,28 @@ fn try_lock_is_exclusive_until_close_and_gone_after_crash() {
     let again = fs.try_lock(p("/d/LOCK")).unwrap();
     fs.close(again).unwrap();
 }
+
+#[test]
+fn sim_fs_is_send_and_sync_and_usable_as_dyn_fs() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<crashproof_sim::SimFs>();
+    assert_send_sync::<crashproof_sim::CrashImage>();
+    let fs = std::sync::Arc::new(sim(11));
+    let dyn_fs: &dyn Fs = &fs;
+    dyn_fs.create_dir_all(p("/x")).unwrap();
+    assert!(fs.exists(p("/x")).unwrap());
+}
+
+#[test]
+fn bare_names_resolve_against_the_root_so_parent_dir_works() {
+    let fs = sim(12);
+    let h = fs.create_new(p("f")).unwrap();
+    fs.write_all_at(&h, 0, b"1").unwrap();
+    fs.sync(&h).unwrap();
+    fs.close(h).unwrap();
+    fs.sync_dir(crashproof_core::fs::parent_dir(p("f")))
+        .unwrap();
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    assert_eq!(content(&image, "/f").unwrap(), b"1");
+    assert_eq!(fs.read(p("./f")).unwrap(), b"1");
+}
