@@ -2,3 +2,9 @@
 //! crash explorer.
 
 pub mod explore;
+pub mod fs;
+
+pub use fs::{
+    CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig, SimConfig, SimFs,
+    StepAction, StepHook, StepInfo, TooManyStates, Trace, TraceEntry, is_crashed,
+};
