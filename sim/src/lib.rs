@@ -3,6 +3,8 @@
 
 pub mod explore;
 pub mod fs;
+pub mod workloads;
+pub mod zoo;
 
 pub use fs::{
     CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig, SimConfig, SimFs,

@@ -175,6 +175,14 @@ impl SimFs {
         self.lock().config.clone()
     }
 
+    /// Replaces the fault configuration from the next step on (added for the
+    /// explorer: a kill schedule's faults apply to its first run only, so it
+    /// clears them on the crash images recovery runs on, which otherwise
+    /// inherit the configuration).
+    pub fn set_faults(&self, faults: super::config::FaultConfig) {
+        self.lock().config.faults = faults;
+    }
+
     /// Steps executed so far (the next step's index). Calls made after a
     /// crash are not steps.
     pub fn steps(&self) -> u64 {

@@ -1,0 +1,98 @@
+//! CI gate: exhaustive single-crash exploration of the default workload
+//! (the reference core's runner, N = 1000 items, K = 50) under every crash
+//! model finds zero violations, and checks as many states as it claims.
+
+// This file is a test crate: its helper functions are test code too, and a
+// failed unwrap there is a failed test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crashproof_fault::Model;
+use crashproof_sim::explore::{ExploreOptions, Explorer, Report};
+use crashproof_sim::workloads::{ReferenceConfig, ReferenceWorkload};
+
+fn default_workload() -> ReferenceWorkload {
+    let config = ReferenceConfig {
+        items: 1000,
+        checkpoint_every: 50,
+        ..ReferenceConfig::default()
+    };
+    ReferenceWorkload::new(config)
+}
+
+/// Explores `model` and checks the bookkeeping: one crash point per step of
+/// the clean run plus its end, states summed over the points, zero violations.
+fn check(model: Model) -> Report {
+    let workload = default_workload();
+    let explorer = Explorer::new(&workload, ExploreOptions::default());
+    let clean = explorer.clean_run().unwrap();
+    assert!(
+        clean.steps > 20 * 5,
+        "1000 items at K=50 commit 20 times: {} steps",
+        clean.steps
+    );
+    let report = explorer.explore_exhaustive(model).unwrap();
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.violation_count, 0);
+    let m = &report.models[0];
+    assert_eq!(m.model, model);
+    assert_eq!(
+        m.crash_points,
+        clean.steps + 1,
+        "every step of the clean run, plus its end"
+    );
+    assert_eq!(m.states_per_point.len() as u64, m.crash_points);
+    assert!(m.states_checked > 0);
+    assert_eq!(
+        m.states_per_point.iter().sum::<u64>(),
+        m.states_checked,
+        "crash points x states"
+    );
+    assert!(
+        m.states_per_point.iter().all(|&n| n >= 1),
+        "every crash point has at least one state"
+    );
+    if m.capped_points > 0 {
+        assert!(
+            report.notes.iter().any(|n| n.contains("seeded picks")),
+            "sampling must be reported: {report}"
+        );
+    }
+    report
+}
+
+#[test]
+fn drop_unsynced_every_step_has_exactly_the_synced_state() {
+    let r = check(Model::DropUnsynced);
+    let m = &r.models[0];
+    assert_eq!(
+        m.states_checked, m.crash_points,
+        "one state per crash point"
+    );
+}
+
+#[test]
+fn prefix_every_step_every_prefix() {
+    let r = check(Model::Prefix);
+    let m = &r.models[0];
+    assert!(
+        m.states_checked > m.crash_points,
+        "some steps have unsynced operations: {r}"
+    );
+}
+
+#[test]
+fn subset_every_step_every_subset_or_seeded_picks() {
+    let r = check(Model::Subset);
+    let m = &r.models[0];
+    assert!(m.states_checked > m.crash_points, "{r}");
+}
+
+#[test]
+fn eager_dirs_every_step() {
+    let r = check(Model::EagerDirs);
+    let m = &r.models[0];
+    assert_eq!(
+        m.states_checked, m.crash_points,
+        "one state per crash point"
+    );
+}
