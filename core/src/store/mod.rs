@@ -11,7 +11,7 @@
 //!
 //! # Commit and retention
 //!
-//! Committing generation `g` is one [`crate::replace`] of its file, so it is
+//! Committing generation `g` is one [`crate::replace()`] of its file, so it is
 //! durable (file fsync, rename, directory fsync) before anything older is
 //! touched. Then GC deletes every generation that has at least `keep`
 //! *valid* generations newer than it, and fsyncs the directory. Valid means
