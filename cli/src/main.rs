@@ -5,6 +5,7 @@
 
 mod exit;
 mod explore_cmd;
+mod mutants_cmd;
 mod replay_cmd;
 
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ enum Command {
     /// Replay one case: print its trace with the crash points marked and
     /// the oracles' verdict.
     Replay(replay_cmd::ReplayArgs),
+    /// Run every bug-zoo mutant and the correct controls through the
+    /// explorer and print the mutation table.
+    Mutants(mutants_cmd::MutantsArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Explore(args) => explore_cmd::run(&args),
         Command::Replay(args) => replay_cmd::run(&args),
+        Command::Mutants(args) => mutants_cmd::run(&args),
     };
     ExitCode::from(code as u8)
 }

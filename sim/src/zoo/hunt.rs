@@ -28,6 +28,7 @@ use std::fmt;
 use crashproof_core::fs::FsOp;
 use crashproof_fault::{CrashAt, CrashPoint, Fault, KillSchedule, Model, StateSelector};
 
+use super::Needs;
 use crate::explore::{
     CleanRun, ExploreOptions, Explorer, HarnessError, Oracle, RandomConfig, Violation, Workload,
 };
@@ -47,14 +48,35 @@ pub enum Exploration {
 impl Exploration {
     /// The explorations the mutation table runs for every workload, in the
     /// order time to first detection is counted: the strict models, the
-    /// kind `EagerDirs` model, then the sync-fault sweep.
-    pub const TABLE: [Exploration; 5] = [
+    /// kind `EagerDirs` model, then the sync-fault sweep under the strictest
+    /// and the kind model.
+    pub const TABLE: [Exploration; 6] = [
         Exploration::Exhaustive(Model::DropUnsynced),
         Exploration::Exhaustive(Model::Prefix),
         Exploration::Exhaustive(Model::Subset),
         Exploration::Exhaustive(Model::EagerDirs),
         Exploration::SyncFault(Model::DropUnsynced),
+        Exploration::SyncFault(Model::EagerDirs),
     ];
+
+    /// Whether this is the kind of exploration a mutant that `needs` it is
+    /// expected to be caught by.
+    pub fn serves(self, needs: Needs) -> bool {
+        matches!(
+            (self, needs),
+            (Exploration::Exhaustive(_), Needs::SingleCrash)
+                | (Exploration::SyncFault(_), Needs::SyncFault)
+                | (Exploration::Random, Needs::MultiCrash)
+        )
+    }
+
+    /// The crash model this exploration uses, if it uses one.
+    pub fn model(self) -> Option<Model> {
+        match self {
+            Exploration::Exhaustive(m) | Exploration::SyncFault(m) => Some(m),
+            Exploration::Random => None,
+        }
+    }
 
     /// Whether this exploration uses one of the strict crash models (every
     /// model but `EagerDirs`).
@@ -70,7 +92,7 @@ impl fmt::Display for Exploration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Exploration::Exhaustive(m) => write!(f, "exhaustive {m}"),
-            Exploration::SyncFault(m) => write!(f, "sync EIO + crash ({m})"),
+            Exploration::SyncFault(m) => write!(f, "EIO+crash {m}"),
             Exploration::Random => f.write_str("random multi-crash"),
         }
     }
