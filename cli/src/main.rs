@@ -7,6 +7,7 @@ mod exit;
 mod explore_cmd;
 mod mutants_cmd;
 mod replay_cmd;
+mod workload_arg;
 
 use std::process::ExitCode;
 
