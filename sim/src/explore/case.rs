@@ -72,6 +72,9 @@ pub(crate) struct CaseState {
     pub(crate) trace: Option<Trace>,
     /// `processed_max` forgotten at the last crash, for the redo bound.
     pub(crate) last_crash_processed: Option<u64>,
+    /// The cursor `inspect` said recovery would resume at after the last
+    /// crash (`None`: start over).
+    pub(crate) last_crash_recovered: Option<u64>,
     pub(crate) crashes: u64,
     pub(crate) runs: u64,
     /// The output of the run that completed.
@@ -183,6 +186,7 @@ impl<'w> Explorer<'w> {
             progress: Progress::new(),
             trace: Some(Trace::new()),
             last_crash_processed: None,
+            last_crash_recovered: None,
             crashes: 0,
             runs: 0,
             output: None,
@@ -394,6 +398,7 @@ impl<'w> Explorer<'w> {
         st.progress = progress;
         st.fs = image;
         st.last_crash_processed = processed;
+        st.last_crash_recovered = recovered;
         Ok(())
     }
 }

@@ -145,6 +145,7 @@ impl Explorer<'_> {
             progress: before.clone(),
             trace: None,
             last_crash_processed: None,
+            last_crash_recovered: None,
             crashes: 0,
             runs: 1,
             output: None,

@@ -34,6 +34,8 @@ enum Bug {
     ResumeFails,
     /// Each run probes a path named after a counter kept across runs.
     NonDeterministic,
+    /// A resumed run claims it started fresh (inspect and recovery disagree).
+    ClaimsFreshStart,
 }
 
 impl Broken {
@@ -63,6 +65,9 @@ impl Workload for Broken {
         let mut c = self.inner.run(fs, progress)?;
         if self.bug == Bug::ResumedOutputDiffers && resumed {
             c.output.push('!');
+        }
+        if self.bug == Bug::ClaimsFreshStart {
+            c.resumed_from = None;
         }
         Ok(c)
     }
@@ -134,6 +139,13 @@ fn state_oracle_catches_garbage_panics_and_lost_progress() {
     let v = first_violation(&Broken::new(Bug::InspectForgets), Model::DropUnsynced);
     assert_eq!(v.oracle, Oracle::State);
     assert!(v.message.contains("acknowledged progress lost"), "{v}");
+    let v = first_violation(&Broken::new(Bug::ClaimsFreshStart), Model::DropUnsynced);
+    assert_eq!(v.oracle, Oracle::State);
+    assert!(
+        v.message
+            .contains("inspect said recovery resumes at cursor"),
+        "{v}"
+    );
 }
 
 #[test]
