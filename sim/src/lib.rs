@@ -3,6 +3,7 @@
 
 pub mod explore;
 pub mod fs;
+pub mod scenarios;
 pub mod workloads;
 pub mod zoo;
 
