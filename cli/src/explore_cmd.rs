@@ -49,8 +49,13 @@ impl ModelArg {
 /// Arguments of `crashproof explore`.
 #[derive(Debug, Args)]
 pub struct ExploreArgs {
-    /// The workload to explore (see the list in a harness error).
-    #[arg(long, default_value = "reference")]
+    /// The workload to explore: `reference` (the core's runner), the zoo's
+    /// controls, or a bug-zoo mutant.
+    #[arg(
+        long,
+        default_value = "reference",
+        value_parser = crate::workload_arg::workload_parser()
+    )]
     workload: String,
     /// Exhaustive single crash, or random multi-crash schedules.
     #[arg(long, value_enum, default_value_t = Mode::Exhaustive)]
@@ -72,7 +77,13 @@ pub struct ExploreArgs {
     #[arg(long)]
     no_sync_faults: bool,
     /// Run cases twice and compare traces (madsim-style determinism check).
-    #[arg(long)]
+    /// Also on with CRASHPROOF_CHECK_DETERMINISM=1.
+    #[arg(
+        long,
+        env = "CRASHPROOF_CHECK_DETERMINISM",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     check_determinism: bool,
     /// Most post-crash states enumerated per crash point; past it, seeded
     /// picks are checked instead (and the report says so).

@@ -8,6 +8,7 @@ mod explore_cmd;
 mod mutants_cmd;
 mod replay_cmd;
 mod scenarios_cmd;
+mod workload_arg;
 
 use std::process::ExitCode;
 

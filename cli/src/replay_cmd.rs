@@ -10,7 +10,7 @@ use crate::exit::{Exit, harness_error};
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The workload the case ran.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::workload_arg::workload_parser())]
     workload: String,
     /// The kill schedule, e.g. `step:7@drop-unsynced#idx=0` (as printed by
     /// `explore`).

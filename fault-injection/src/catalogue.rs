@@ -25,6 +25,14 @@ pub const CATALOGUE: &[FailpointDoc] = &[
         name: REPLACE_AFTER_RENAME_BEFORE_SYNC_DIR,
         doc: "replace: renamed over the target, parent directory not yet fsynced; the new name may not survive a crash",
     },
+    FailpointDoc {
+        name: STORE_AFTER_WRITE_BEFORE_GC,
+        doc: "store commit: the new generation is durable, older generations not yet collected; a crash leaves extra generations for startup GC",
+    },
+    FailpointDoc {
+        name: RUNNER_AFTER_FINAL_COMMIT_BEFORE_FINALIZE,
+        doc: "runner: the final checkpoint (cursor == item_count) is durable, finalize not yet called; recovery must resume straight into finalize",
+    },
 ];
 
 /// The documentation line of `name`, if it is in the catalogue.

@@ -6,6 +6,8 @@
 // failed unwrap there is a failed test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::time::Duration;
+
 use crashproof_fault::Model;
 use crashproof_sim::explore::{ExploreOptions, Explorer, Report};
 use crashproof_sim::workloads::{ReferenceConfig, ReferenceWorkload};
@@ -22,11 +24,15 @@ fn default_workload() -> ReferenceWorkload {
 /// Explores `model` and checks the bookkeeping: one crash point per step of
 /// the clean run plus its end, states summed over the points, zero violations.
 fn check(model: Model) -> Report {
-    let workload = default_workload();
-    let explorer = Explorer::new(&workload, ExploreOptions::default());
+    check_workload(&default_workload(), model)
+}
+
+fn check_workload(workload: &ReferenceWorkload, model: Model) -> Report {
+    let explorer = Explorer::new(workload, ExploreOptions::default());
     let clean = explorer.clean_run().unwrap();
+    let commits = workload.config().items / workload.config().checkpoint_every;
     assert!(
-        clean.steps > 20 * 5,
+        clean.steps > commits * 5,
         "1000 items at K=50 commit 20 times: {} steps",
         clean.steps
     );
@@ -95,4 +101,32 @@ fn eager_dirs_every_step() {
         m.states_checked, m.crash_points,
         "one state per crash point"
     );
+}
+
+/// The time-based policy (T) under the same exploration: with simulated
+/// time per item, commits come every 7 items, well before K = 50.
+#[test]
+fn time_based_commits_every_model() {
+    let config = ReferenceConfig {
+        items: 140,
+        checkpoint_every: 50,
+        checkpoint_interval: Some(Duration::from_millis(70)),
+        time_per_item: Duration::from_millis(10),
+        ..ReferenceConfig::default()
+    };
+    let timed = ReferenceWorkload::new(config.clone());
+    let untimed = ReferenceWorkload::new(ReferenceConfig {
+        checkpoint_interval: None,
+        ..config
+    });
+    let steps = |w: &ReferenceWorkload| {
+        Explorer::new(w, ExploreOptions::default())
+            .clean_run()
+            .unwrap()
+            .steps
+    };
+    assert!(steps(&timed) > 2 * steps(&untimed), "T must add commits");
+    for model in Model::ALL {
+        check_workload(&timed, model);
+    }
 }

@@ -17,7 +17,8 @@ mod signal;
 
 use std::path::{Path, PathBuf};
 
-use crate::fs::Fs;
+use crate::failpoint;
+use crate::fs::{Fs, FsOp};
 use crate::store::{CheckpointStore, JobIdentity, ensure_dir_durable};
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -165,9 +166,17 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
 
     /// Processes the remaining items, committing every K items and/or T,
     /// and finalizes. Returns [`Outcome::Yielded`] if a yield was requested
-    /// at a commit, with everything up to its cursor durable; otherwise
-    /// commits the final checkpoint, calls `finalize` once and returns
-    /// [`Outcome::Completed`]. The lock is released on every exit path.
+    /// at a commit, with everything up to its cursor durable (a yield during
+    /// the last batch yields at cursor == item_count; the next run goes
+    /// straight to `finalize`); otherwise commits the final checkpoint, calls
+    /// `finalize` once and returns [`Outcome::Completed`]. The lock is
+    /// released on every exit path.
+    ///
+    /// A job error stops the run without committing (the last checkpoint
+    /// stays the resume point). With
+    /// [`RunnerConfig::remove_checkpoints_on_success`], the checkpoints are
+    /// removed after `finalize`, oldest first; if that fails the error is
+    /// returned and a rerun finalizes again from the final checkpoint.
     pub fn run(mut self) -> Result<Outcome<J::Output>, RunError> {
         let result = self.run_inner();
         self.lock.release();
@@ -222,6 +231,13 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             // every completed run does.
             self.commit(cursor)?;
         }
+        self.fs
+            .failpoint(failpoint::RUNNER_AFTER_FINAL_COMMIT_BEFORE_FINALIZE)
+            .map_err(|source| RunError::Io {
+                op: FsOp::Failpoint,
+                path: PathBuf::from(failpoint::RUNNER_AFTER_FINAL_COMMIT_BEFORE_FINALIZE),
+                source,
+            })?;
         let output = self
             .job
             .finalize(&self.start.state)

@@ -11,7 +11,7 @@
 //!
 //! # Commit and retention
 //!
-//! Committing generation `g` is one [`crate::replace`] of its file, so it is
+//! Committing generation `g` is one [`crate::replace()`] of its file, so it is
 //! durable (file fsync, rename, directory fsync) before anything older is
 //! touched. Then GC deletes every generation that has at least `keep`
 //! *valid* generations newer than it, and fsyncs the directory. Valid means
@@ -58,6 +58,7 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::stable_digest;
 use crate::envelope::DecodeError;
+use crate::failpoint;
 use crate::fs::Fs;
 use crate::replace::replace;
 
@@ -244,7 +245,11 @@ impl<'a, F: Fs + ?Sized> CheckpointStore<'a, F> {
     /// Deletes every generation that has at least `keep` valid generations
     /// newer than it, then fsyncs the directory. Returns how many files were
     /// removed. Reads back only generations whose validity it does not know.
+    /// Starts with the failpoint [`failpoint::STORE_AFTER_WRITE_BEFORE_GC`].
     pub fn collect_garbage(&mut self) -> Result<usize, StoreError> {
+        self.fs
+            .failpoint(failpoint::STORE_AFTER_WRITE_BEFORE_GC)
+            .map_err(StoreError::io("reach the GC failpoint", &self.dir))?;
         let doomed = self.doomed_generations()?;
         let paths: Vec<PathBuf> = doomed.iter().map(|&g| self.generation_path(g)).collect();
         let removed = self.remove_files(&paths, "GC")?;

@@ -72,6 +72,9 @@ pub(crate) struct CaseState {
     pub(crate) trace: Option<Trace>,
     /// `processed_max` forgotten at the last crash, for the redo bound.
     pub(crate) last_crash_processed: Option<u64>,
+    /// The cursor `inspect` said recovery would resume at after the last
+    /// crash (`None`: start over).
+    pub(crate) last_crash_recovered: Option<u64>,
     pub(crate) crashes: u64,
     pub(crate) runs: u64,
     /// The output of the run that completed.
@@ -163,8 +166,10 @@ impl<'w> Explorer<'w> {
 
     /// Runs one case from a fresh filesystem: the `i`-th crash point applies
     /// to the `i`-th run; after the last one the workload runs to completion.
+    /// A point a run never reaches (a step past its end, a failpoint hit it
+    /// does not make) lets that run complete, and later points are unused.
     /// A run that fails on an injected fault (see `Fault`) is restarted
-    /// after a modelled power loss, at most [`MAX_FAULT_RESTARTS`] times; so
+    /// after a modelled power loss, at most [`crate::explore::MAX_FAULT_RESTARTS`] times; so
     /// at most `points + 1 + MAX_FAULT_RESTARTS` runs start and a case
     /// always ends.
     pub fn run_case(
@@ -181,6 +186,7 @@ impl<'w> Explorer<'w> {
             progress: Progress::new(),
             trace: Some(Trace::new()),
             last_crash_processed: None,
+            last_crash_recovered: None,
             crashes: 0,
             runs: 0,
             output: None,
@@ -392,6 +398,7 @@ impl<'w> Explorer<'w> {
         st.progress = progress;
         st.fs = image;
         st.last_crash_processed = processed;
+        st.last_crash_recovered = recovered;
         Ok(())
     }
 }
@@ -401,7 +408,7 @@ fn ran_into_fault(fs: &SimFs) -> bool {
     fs.trace().entries.iter().any(|e| !e.faults.is_empty())
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A poisoned slot only means a hook panicked; its content is still ours.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -10,7 +10,7 @@
 //!    acknowledged one);
 //! 3. the case resumes from the image (crashing again if the schedule says
 //!    so) and runs to completion; the **result oracle**
-//!    ([`oracle::check_result`]) wants the clean output, no leftovers, and
+//!    (`oracle::check_result`) wants the clean output, no leftovers, and
 //!    the redo bound kept after every crash.
 //!
 //! Modes: [`Explorer::explore_exhaustive`] (every step x every state of one
@@ -35,7 +35,7 @@ mod report;
 mod violation;
 mod workload;
 
-pub use case::{CaseOutcome, CleanRun, Explorer};
+pub use case::{CaseOutcome, CleanRun, Explorer, MAX_FAULT_RESTARTS};
 pub use error::HarnessError;
 pub use options::{ExploreOptions, sim_model};
 pub use random::RandomConfig;

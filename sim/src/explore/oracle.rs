@@ -158,6 +158,20 @@ pub(crate) fn check_result(
         Ok(Ok(_)) => {}
     }
     if st.crashes > 0 {
+        // `inspect` must tell the truth about recovery, or the state oracle
+        // checked a different checkpoint than the one actually resumed.
+        let (said, did) = (
+            st.last_crash_recovered.unwrap_or(0),
+            completion.resumed_from.unwrap_or(0),
+        );
+        if said != did {
+            return Err(Finding::new(
+                Oracle::State,
+                format!(
+                    "inspect said recovery resumes at cursor {said}, but the resumed run started at cursor {did}"
+                ),
+            ));
+        }
         check_redo(
             workload,
             st.last_crash_processed,

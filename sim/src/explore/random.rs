@@ -120,11 +120,16 @@ impl Explorer<'_> {
         notes.insert(
             0,
             format!(
-                "random schedules of up to {} crash points over models {}{}",
+                "random schedules of up to {} crash points over models {}{}{}",
                 config.max_points,
                 names.join(", "),
                 if config.sync_faults {
                     ", with up to 2 injected sync EIOs"
+                } else {
+                    ""
+                },
+                if self.options().check_determinism {
+                    "; every case ran twice to check determinism"
                 } else {
                     ""
                 }

@@ -34,6 +34,8 @@ enum Bug {
     ResumeFails,
     /// Each run probes a path named after a counter kept across runs.
     NonDeterministic,
+    /// A resumed run claims it started fresh (inspect and recovery disagree).
+    ClaimsFreshStart,
 }
 
 impl Broken {
@@ -63,6 +65,9 @@ impl Workload for Broken {
         let mut c = self.inner.run(fs, progress)?;
         if self.bug == Bug::ResumedOutputDiffers && resumed {
             c.output.push('!');
+        }
+        if self.bug == Bug::ClaimsFreshStart {
+            c.resumed_from = None;
         }
         Ok(c)
     }
@@ -134,6 +139,13 @@ fn state_oracle_catches_garbage_panics_and_lost_progress() {
     let v = first_violation(&Broken::new(Bug::InspectForgets), Model::DropUnsynced);
     assert_eq!(v.oracle, Oracle::State);
     assert!(v.message.contains("acknowledged progress lost"), "{v}");
+    let v = first_violation(&Broken::new(Bug::ClaimsFreshStart), Model::DropUnsynced);
+    assert_eq!(v.oracle, Oracle::State);
+    assert!(
+        v.message
+            .contains("inspect said recovery resumes at cursor"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -403,4 +415,32 @@ fn a_run_failing_on_injected_eio_is_restarted_after_a_power_loss() {
         out.trace
     );
     assert_eq!(out.output.as_deref(), Some(clean.output.as_str()));
+}
+
+#[test]
+fn violations_at_sampled_points_replay_by_seed() {
+    let w = workload_by_name("no-dir-fsync").unwrap();
+    let opts = ExploreOptions {
+        cap: 1,
+        fallback_picks: 4,
+        max_full_violations: 50,
+        ..ExploreOptions::default()
+    };
+    let r = Explorer::new(w.as_ref(), opts)
+        .explore_exhaustive(Model::Subset)
+        .unwrap();
+    assert!(r.models[0].capped_points > 0);
+    let by_seed: Vec<&Violation> = r
+        .violations
+        .iter()
+        .filter(|v| v.schedule.contains("#seed="))
+        .collect();
+    assert!(!by_seed.is_empty(), "{r}");
+    for v in r.violations.iter() {
+        assert_ne!(
+            v.oracle,
+            Oracle::NonDeterminism,
+            "the replay of every finding agrees: {v}"
+        );
+    }
 }

@@ -383,8 +383,8 @@ fn apply_torn(
     let first_sector = start / sector;
     for (i, fate) in fates.iter().enumerate() {
         let s = first_sector + i;
-        let lo = (s * sector).max(start);
-        let hi = ((s + 1) * sector).min(end);
+        let lo = s.saturating_mul(sector).max(start);
+        let hi = s.saturating_add(1).saturating_mul(sector).min(end);
         if lo >= hi {
             continue;
         }

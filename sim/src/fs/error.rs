@@ -1,9 +1,8 @@
 //! The simulator's typed errors: the crash itself, injected faults, and an
 //! enumeration that would be too large.
 
+use std::error::Error;
 use std::io;
-
-use crashproof_core::fs::FsOpError;
 
 /// The payload of every error a crashed [`super::SimFs`] returns: the
 /// simulated process is dead, so the workload must unwind, not retry.
@@ -20,18 +19,30 @@ impl Crashed {
     }
 }
 
-/// Whether `err` is (or wraps, through [`FsOpError`]) the simulator's
-/// [`Crashed`] error.
+/// Whether `err` is the simulator's [`Crashed`] error, or wraps it anywhere
+/// in its chain (through [`crashproof_core::fs::FsOpError`], nested `io::Error`s, or any error's
+/// `source()`), so a workload that wraps filesystem errors in its own types
+/// is still recognised as having been killed.
 pub fn is_crashed(err: &io::Error) -> bool {
-    let Some(inner) = err.get_ref() else {
-        return false;
-    };
-    if inner.is::<Crashed>() {
-        return true;
-    }
-    match inner.downcast_ref::<FsOpError>() {
-        Some(op_error) => is_crashed(&op_error.source),
-        None => false,
+    err.get_ref().is_some_and(|inner| chain_has_crashed(inner))
+}
+
+fn chain_has_crashed(mut e: &(dyn Error + 'static)) -> bool {
+    loop {
+        if e.is::<Crashed>() {
+            return true;
+        }
+        // io::Error's `source()` skips its own payload, so look inside it.
+        if let Some(io) = e.downcast_ref::<io::Error>()
+            && let Some(inner) = io.get_ref()
+            && chain_has_crashed(inner)
+        {
+            return true;
+        }
+        match e.source() {
+            Some(next) => e = next,
+            None => return false,
+        }
     }
 }
 

@@ -110,7 +110,9 @@
 //! `InvalidInput` for moving a directory into itself, `WouldBlock` for a held
 //! lock); every error names the operation and path through
 //! [`crashproof_core::fs::FsOpError`]. Relative paths are resolved against
-//! `/`; `..` is resolved lexically.
+//! `/`; `..` is resolved lexically. A write that would grow a file past
+//! 256 MiB fails with `FileTooLarge` (EFBIG) and changes nothing, so wild
+//! offsets cannot exhaust memory.
 //!
 //! # Determinism
 //!

@@ -41,6 +41,10 @@ fn unknown_handle() -> io::Error {
     )
 }
 
+/// The largest file the simulator holds (EFBIG past it), so a wild offset
+/// fails cleanly instead of allocating without bound.
+pub(crate) const MAX_FILE_BYTES: u64 = 1 << 28;
+
 /// How `open_inner` treats existing and missing names.
 #[derive(Clone, Copy)]
 struct OpenFlags {
@@ -229,6 +233,12 @@ impl State {
             return Ok(offset);
         }
         let requested = bytes.len() as u64;
+        if offset.saturating_add(requested) > MAX_FILE_BYTES {
+            return Err(err(
+                ErrorKind::FileTooLarge,
+                "write would grow the file past the simulator's 256 MiB limit per file",
+            ));
+        }
         if let Some(capacity) = self.config.faults.capacity_bytes {
             let growth = offset.saturating_add(requested).saturating_sub(len);
             if self.visible_bytes().saturating_add(growth) > capacity {

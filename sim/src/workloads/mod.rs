@@ -1,7 +1,7 @@
 //! Built-in workloads the explorer can run by name.
 //!
 //! - `reference`: the reference core's resumable `Runner` on a built-in
-//!   deterministic job ([`reference`]), the default of `crashproof explore`;
+//!   deterministic job ([`mod@reference`]), the default of `crashproof explore`;
 //! - `zoo-control`: the bug zoo's correct control program (the zoo names it
 //!   `reference`; renamed here because `reference` is the core runner);
 //! - `yield-after-commit`: the zoo's control for the yield mutant;

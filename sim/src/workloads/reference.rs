@@ -9,6 +9,7 @@
 //! ([`CheckpointStore::peek_latest`]), which checkpoint recovery would load.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crashproof_core::fs::Fs;
 use crashproof_core::runner::LOCK_FILE_NAME;
@@ -32,16 +33,24 @@ pub struct ReferenceConfig {
     pub keep: usize,
     /// The job directory on the filesystem under test.
     pub dir: PathBuf,
+    /// T: also commit when this much simulated time passed since the last
+    /// commit (`None`: count only).
+    pub checkpoint_interval: Option<Duration>,
+    /// Simulated time each item takes: the job advances the runner's
+    /// `ManualClock` by this much per item (the wall clock is never read).
+    pub time_per_item: Duration,
 }
 
 impl Default for ReferenceConfig {
-    /// N = 1000 items, K = 50, keep 2, in `/job`.
+    /// N = 1000 items, K = 50, keep 2, in `/job`, no time-based commits.
     fn default() -> Self {
         Self {
             items: 1000,
             checkpoint_every: 50,
             keep: 2,
             dir: PathBuf::from("/job"),
+            checkpoint_interval: None,
+            time_per_item: Duration::ZERO,
         }
     }
 }
@@ -66,15 +75,20 @@ impl ReferenceWorkload {
     fn job(&self) -> HashJob {
         HashJob {
             items: self.config.items,
+            clock: ManualClock::new(),
+            time_per_item: self.config.time_per_item,
         }
     }
 }
 
 /// A running hash over `items` fixed inputs: deterministic, cheap, and any
 /// lost or repeated item changes the output.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct HashJob {
     items: u64,
+    /// The runner's clock (clones share one reading); advanced per item.
+    clock: ManualClock,
+    time_per_item: Duration,
 }
 
 /// What the hash job checkpoints.
@@ -87,7 +101,7 @@ struct HashState {
 const JOB_NAME: &str = "reference-hash";
 
 impl HashJob {
-    fn identity(self) -> JobIdentity {
+    fn identity(&self) -> JobIdentity {
         JobIdentity {
             name: JOB_NAME.to_string(),
             fingerprint: self.fingerprint(),
@@ -126,6 +140,7 @@ impl Job for HashJob {
     fn process(&mut self, index: u64, state: &mut HashState) -> Result<(), JobError> {
         state.acc = mix(state.acc ^ mix(index));
         state.count += 1;
+        self.clock.advance(self.time_per_item);
         Ok(())
     }
 
@@ -169,14 +184,16 @@ impl Workload for ReferenceWorkload {
         let mut job = self.job();
         let config = RunnerConfig {
             keep: self.config.keep,
+            checkpoint_interval: self.config.checkpoint_interval,
             ..RunnerConfig::every(self.config.checkpoint_every)
         };
+        let clock = job.clock.clone();
         let runner = Runner::open(fs, self.config.dir.clone(), &mut job, config)
             .map_err(WorkloadError::core)?;
-        // A manual clock that never advances: no time-based commits, and
+        // Simulated time only: the job advances this clock per item, and
         // the simulation never reads the wall clock.
         let outcome = runner
-            .with_clock(ManualClock::new())
+            .with_clock(clock)
             .with_observer(ProgressObserver { progress })
             .run()
             .map_err(WorkloadError::core)?;

@@ -144,6 +144,10 @@ pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
         "runner_falls_back_from_corrupt_checkpoint",
         runner_falls_back_from_corrupt_checkpoint,
     ),
+    (
+        "runner_stop_before_finalize_resumes_into_finalize",
+        runner_stop_before_finalize_resumes_into_finalize,
+    ),
 ];
 
 /// Generates one `#[test]` per [`CORE_SUITE`] function, each calling
@@ -188,6 +192,7 @@ macro_rules! core_suite_tests {
             runner_final_checkpoint_precedes_finalize,
             runner_cleanup_on_success,
             runner_falls_back_from_corrupt_checkpoint,
+            runner_stop_before_finalize_resumes_into_finalize,
         }
     };
 }

@@ -10,7 +10,10 @@ use crashproof_core::{
     RunObserver, Runner, RunnerConfig, YieldSentinel, YieldSignal,
 };
 
+use crashproof_core::failpoint;
+
 use crate::check::{Ctx, SuiteResult, case_dir, flip_bit, names, write_file};
+use crate::fs_wrappers::{FailRule, FailingFs};
 use crate::jobs::{SumJob, expected_output};
 use crate::{ensure, ensure_eq};
 
@@ -462,5 +465,37 @@ pub fn runner_falls_back_from_corrupt_checkpoint(fs: &dyn Fs, root: &Path) -> Su
     );
     ensure_eq!(items, ITEMS - (cursor - K), "items processed");
     ensure_eq!(redone, 2 * K, "redo bound covers the skipped generation");
+    Ok(())
+}
+
+/// Stopped at the failpoint between the final commit and `finalize` (where
+/// a crash would hit), the final checkpoint is already durable; the next
+/// run resumes straight into `finalize` (Rooch's finalize-only path).
+pub fn runner_stop_before_finalize_resumes_into_finalize(fs: &dyn Fs, root: &Path) -> SuiteResult {
+    let dir = case_dir(fs, root, "runner_before_finalize")?;
+    let failing = FailingFs::new(
+        fs,
+        FailRule::first(
+            crashproof_core::fs::FsOp::Failpoint,
+            failpoint::RUNNER_AFTER_FINAL_COMMIT_BEFORE_FINALIZE,
+        ),
+    );
+    let mut job = SumJob::new("sum", ITEMS, 7);
+    let stopped = Runner::open(&failing, &dir, &mut job, RunnerConfig::every(K))
+        .ctx("open")?
+        .run();
+    ensure!(failing.fired(), "the finalize failpoint was never reached");
+    ensure!(stopped.is_err(), "the run went on past a failing failpoint");
+    ensure_eq!(job.finalized, 0, "finalize calls before the stop");
+    job.processed.clear();
+    let (output, resumed_from, items, _) =
+        completed(run(fs, &dir, &mut job, RunnerConfig::every(K))?)?;
+    ensure_eq!(output, expected_output(ITEMS, 7), "output");
+    ensure_eq!(
+        (resumed_from.map(|r| r.cursor), items),
+        (Some(ITEMS), 0),
+        "finalize-only run"
+    );
+    ensure_eq!(job.processed, Vec::<u64>::new(), "items processed again");
     Ok(())
 }
