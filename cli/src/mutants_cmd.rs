@@ -134,7 +134,7 @@ pub fn run(args: &MutantsArgs) -> Exit {
     );
     println!();
     println!(
-        "{:>2}  {:<22} {:<16} {:<26} {:<14} {:>5} {:>5} {:>11}  {:<6} {:<10}",
+        "{:>2}  {:<25} {:<17} {:<26} {:<14} {:>5} {:>5} {:>11}  {:<6} {:<10}",
         "#",
         "mutant",
         "needs",
@@ -167,7 +167,7 @@ pub fn run(args: &MutantsArgs) -> Exit {
                 caught += 1;
                 let d = h.first.as_ref();
                 println!(
-                    "{:>2}  {:<22} {:<16} {:<26} {:<14} {:>5} {:>5} {:>8.2} ms  {:<6} {:<10}",
+                    "{:>2}  {:<25} {:<17} {:<26} {:<14} {:>5} {:>5} {:>8.2} ms  {:<6} {:<10}",
                     m.number,
                     m.name,
                     m.needs.to_string(),
@@ -187,7 +187,7 @@ pub fn run(args: &MutantsArgs) -> Exit {
                 ok = false;
                 missed.push(m.name);
                 println!(
-                    "{:>2}  {:<22} {:<16} {:<26}",
+                    "{:>2}  {:<25} {:<17} {:<26}",
                     m.number,
                     m.name,
                     m.needs.to_string(),

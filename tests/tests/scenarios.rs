@@ -13,8 +13,15 @@ use crashproof_sim::explore::{ExploreOptions, Oracle, Progress, Recovered, Workl
 use crashproof_sim::scenarios::{self, feldera, rooch_resume, rooch_tail};
 use crashproof_sim::zoo::hunt::{Exploration, hunt};
 
+/// Every exploration of the mutation table except the double-crash sweep,
+/// plus random multi-crash schedules. The sweep is quadratic in the run's
+/// length (the Feldera scenario runs 261 steps: some 136,000 cases), so the
+/// scenarios get their multi-crash coverage from the random mode.
 fn every_exploration() -> impl Iterator<Item = Exploration> {
-    Exploration::TABLE.into_iter().chain([Exploration::Random])
+    Exploration::TABLE
+        .into_iter()
+        .filter(|e| !matches!(e, Exploration::DoubleCrash(_)))
+        .chain([Exploration::Random])
 }
 
 #[test]

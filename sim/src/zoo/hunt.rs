@@ -11,6 +11,10 @@
 //!   fails with EIO (Linux semantics) and the run crashes at each later
 //!   step; visited in (sync step, crash step) order, so the first violation
 //!   is the lexicographically smallest failing pair;
+//! - **double-crash sweep** — the first run crashes before each step
+//!   (drop-unsynced), the recovery run crashes again before each of its
+//!   steps (two states of one model); visited in (first, second, state)
+//!   order, so the first violation is the smallest failing pair;
 //! - **random multi-crash** — the explorer's proptest mode, which shrinks a
 //!   failing schedule itself.
 //!
@@ -41,22 +45,29 @@ pub enum Exploration {
     /// Every sync of the clean run failing with EIO, then a crash at every
     /// later step, under one crash model.
     SyncFault(Model),
+    /// Every pair of crashes: the first run crashes before each step
+    /// (drop-unsynced, the state where everything unsynced is lost), the
+    /// recovery run crashes again before each of its steps, keeping the
+    /// first two states of this model.
+    DoubleCrash(Model),
     /// Random multi-crash schedules over every model (proptest, shrinking).
     Random,
 }
 
 impl Exploration {
     /// The explorations the mutation table runs for every workload, in the
-    /// order time to first detection is counted: the strict models, the
-    /// kind `EagerDirs` model, then the sync-fault sweep under the strictest
-    /// and the kind model.
-    pub const TABLE: [Exploration; 6] = [
+    /// order time to first detection is counted: single crashes under the
+    /// strict models and the kind `EagerDirs` model, the sync-fault sweep
+    /// and the double-crash sweep each under a strict and the kind model.
+    pub const TABLE: [Exploration; 8] = [
         Exploration::Exhaustive(Model::DropUnsynced),
         Exploration::Exhaustive(Model::Prefix),
         Exploration::Exhaustive(Model::Subset),
         Exploration::Exhaustive(Model::EagerDirs),
         Exploration::SyncFault(Model::DropUnsynced),
         Exploration::SyncFault(Model::EagerDirs),
+        Exploration::DoubleCrash(Model::Prefix),
+        Exploration::DoubleCrash(Model::EagerDirs),
     ];
 
     /// Whether this is the kind of exploration a mutant that `needs` it is
@@ -66,14 +77,19 @@ impl Exploration {
             (self, needs),
             (Exploration::Exhaustive(_), Needs::SingleCrash)
                 | (Exploration::SyncFault(_), Needs::SyncFault)
-                | (Exploration::Random, Needs::MultiCrash)
+                | (
+                    Exploration::Random | Exploration::DoubleCrash(_),
+                    Needs::MultiCrash
+                )
         )
     }
 
     /// The crash model this exploration uses, if it uses one.
     pub fn model(self) -> Option<Model> {
         match self {
-            Exploration::Exhaustive(m) | Exploration::SyncFault(m) => Some(m),
+            Exploration::Exhaustive(m)
+            | Exploration::SyncFault(m)
+            | Exploration::DoubleCrash(m) => Some(m),
             Exploration::Random => None,
         }
     }
@@ -82,7 +98,9 @@ impl Exploration {
     /// model but `EagerDirs`).
     pub fn is_strict(self) -> bool {
         match self {
-            Exploration::Exhaustive(m) | Exploration::SyncFault(m) => m != Model::EagerDirs,
+            Exploration::Exhaustive(m)
+            | Exploration::SyncFault(m)
+            | Exploration::DoubleCrash(m) => m != Model::EagerDirs,
             Exploration::Random => false,
         }
     }
@@ -93,6 +111,7 @@ impl fmt::Display for Exploration {
         match self {
             Exploration::Exhaustive(m) => write!(f, "exhaustive {m}"),
             Exploration::SyncFault(m) => write!(f, "EIO+crash {m}"),
+            Exploration::DoubleCrash(m) => write!(f, "double crash {m}"),
             Exploration::Random => f.write_str("random multi-crash"),
         }
     }
@@ -193,7 +212,67 @@ pub fn hunt(
             let clean = explorer.clean_run()?;
             sync_fault_sweep(&explorer, &clean, model, stop_at_first)
         }
+        Exploration::DoubleCrash(model) => {
+            let clean = explorer.clean_run()?;
+            double_crash_sweep(&explorer, &clean, model, stop_at_first)
+        }
     }
+}
+
+/// Every pair of crash points (see [`Exploration::DoubleCrash`]), in
+/// (first step, second step, state) order; a second step past the end of
+/// the recovery run ends that first step's sweep.
+fn double_crash_sweep(
+    explorer: &Explorer<'_>,
+    clean: &CleanRun,
+    model: Model,
+    stop_at_first: bool,
+) -> Result<Hunt, HarnessError> {
+    let mut hunt = Hunt {
+        exploration: Exploration::DoubleCrash(model),
+        cases: 0,
+        violations: 0,
+        first: None,
+        notes: Vec::new(),
+    };
+    for first in 0..=clean.steps {
+        'second: for second in 0..=clean.steps {
+            for state in 0..2 {
+                let schedule = KillSchedule {
+                    points: vec![
+                        CrashPoint {
+                            at: CrashAt::Step(first),
+                            model: Model::DropUnsynced,
+                            state: StateSelector::Index(0),
+                        },
+                        CrashPoint {
+                            at: CrashAt::Step(second),
+                            model,
+                            state: StateSelector::Index(state),
+                        },
+                    ],
+                    faults: Vec::new(),
+                };
+                hunt.cases += 1;
+                let outcome = explorer.run_case(clean, &schedule)?;
+                let reached_second = outcome.crashes >= 2;
+                if let Some(v) = outcome.violation {
+                    hunt.violations += 1;
+                    if hunt.first.is_none() {
+                        hunt.first = Some(Detection::of(v));
+                    }
+                    if stop_at_first {
+                        return Ok(hunt);
+                    }
+                } else if !reached_second {
+                    // The recovery run ended before this step: no later
+                    // step of it exists either.
+                    break 'second;
+                }
+            }
+        }
+    }
+    Ok(hunt)
 }
 
 /// The steps of the clean run that are a `sync` of a file.

@@ -29,6 +29,7 @@ pub mod m09_two_files;
 pub mod m10_trust_newest;
 pub mod m11_yield_before_commit;
 pub mod m12_fsync_retried;
+pub mod m13_recovery_rewrite_in_place;
 pub mod protocol;
 pub mod reference;
 
@@ -276,6 +277,18 @@ pub fn catalogue_in(dir: &Path) -> Vec<Mutant> {
                 m12_fsync_retried::FsyncRetried,
             )),
             needs: Needs::SyncFault,
+        },
+        Mutant {
+            name: "recovery-rewrite-in-place",
+            number: 13,
+            pattern: "recovery rewrites the checkpoint it resumes from in place \
+                      (format upgrade), so a crash during recovery destroys it",
+            workload: Box::new(ProtocolWorkload::new(
+                job,
+                dir.clone(),
+                m13_recovery_rewrite_in_place::RecoveryRewriteInPlace,
+            )),
+            needs: Needs::MultiCrash,
         },
     ]
 }
