@@ -158,3 +158,133 @@ fn scenarios_inspect_an_empty_disk_as_a_fresh_start() {
         }
     }
 }
+
+#[test]
+fn tzel_resumes_with_a_checkpoint_period_near_u64_max() {
+    use crashproof_core::{Outcome, Runner, RunnerConfig, YieldSignal};
+    use crashproof_sim::scenarios::tzel::{CHECKPOINT_EVERY, TREE_SIZE, WalletScan};
+
+    let clean = {
+        let fs = SimFs::default();
+        let mut job = WalletScan {
+            tree_size: TREE_SIZE,
+        };
+        let runner = Runner::open(&fs, "/w", &mut job, RunnerConfig::every(CHECKPOINT_EVERY));
+        match runner.unwrap().run().unwrap() {
+            Outcome::Completed { output, .. } => output,
+            other => panic!("{other:?}"),
+        }
+    };
+    let fs = SimFs::default();
+    // First sync: yields at its first checkpoint (cursor K).
+    let mut job = WalletScan {
+        tree_size: TREE_SIZE,
+    };
+    let signal = YieldSignal::new();
+    signal.request();
+    let runner = Runner::open(&fs, "/w", &mut job, RunnerConfig::every(CHECKPOINT_EVERY))
+        .unwrap()
+        .with_yield_signal(signal);
+    assert!(matches!(
+        runner.run().unwrap(),
+        Outcome::Yielded { cursor, .. } if cursor == CHECKPOINT_EVERY
+    ));
+    // tzel's review: `cursor + checkpoint_every` with an adversarial
+    // `--checkpoint-every` overflowed. Resumed at cursor K with K' near
+    // u64::MAX, the batch must saturate at the tree size.
+    let mut job = WalletScan {
+        tree_size: TREE_SIZE,
+    };
+    let runner = Runner::open(&fs, "/w", &mut job, RunnerConfig::every(u64::MAX - 1)).unwrap();
+    match runner.run().unwrap() {
+        Outcome::Completed {
+            output,
+            resumed_from,
+            ..
+        } => {
+            assert_eq!(resumed_from.map(|r| r.cursor), Some(CHECKPOINT_EVERY));
+            assert_eq!(output, clean);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A filesystem whose `close` always fails (after closing), to show the
+/// CCF writer checks close errors instead of committing past them.
+struct FailingClose(SimFs);
+
+impl crashproof_core::fs::Fs for FailingClose {
+    fn create_dir_all(&self, path: &std::path::Path) -> std::io::Result<()> {
+        self.0.create_dir_all(path)
+    }
+    fn open(
+        &self,
+        path: &std::path::Path,
+        mode: crashproof_core::fs::OpenMode,
+    ) -> std::io::Result<crashproof_core::fs::FileHandle> {
+        self.0.open(path, mode)
+    }
+    fn write_all_at(
+        &self,
+        file: &crashproof_core::fs::FileHandle,
+        offset: u64,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        self.0.write_all_at(file, offset, bytes)
+    }
+    fn append(&self, file: &crashproof_core::fs::FileHandle, bytes: &[u8]) -> std::io::Result<()> {
+        self.0.append(file, bytes)
+    }
+    fn sync(&self, file: &crashproof_core::fs::FileHandle) -> std::io::Result<()> {
+        self.0.sync(file)
+    }
+    fn close(&self, file: crashproof_core::fs::FileHandle) -> std::io::Result<()> {
+        self.0.close(file)?;
+        Err(std::io::Error::other("injected close error (EIO on NFS)"))
+    }
+    fn sync_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        self.0.sync_dir(dir)
+    }
+    fn rename(&self, from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+        self.0.rename(from, to)
+    }
+    fn remove_file(&self, path: &std::path::Path) -> std::io::Result<()> {
+        self.0.remove_file(path)
+    }
+    fn read(&self, path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+        self.0.read(path)
+    }
+    fn read_dir(
+        &self,
+        dir: &std::path::Path,
+    ) -> std::io::Result<Vec<crashproof_core::fs::DirEntry>> {
+        self.0.read_dir(dir)
+    }
+    fn metadata(&self, path: &std::path::Path) -> std::io::Result<crashproof_core::fs::Metadata> {
+        self.0.metadata(path)
+    }
+    fn try_lock(&self, path: &std::path::Path) -> std::io::Result<crashproof_core::fs::FileHandle> {
+        self.0.try_lock(path)
+    }
+}
+
+#[test]
+fn ccf_never_commits_a_snapshot_whose_close_failed() {
+    use crashproof_core::fs::Fs;
+
+    let fs = FailingClose(SimFs::default());
+    let workload = scenarios::ccf::CcfSnapshots::new("/ccf");
+    let err = workload.run(&fs, &mut Progress::new()).unwrap_err();
+    assert!(err.to_string().contains("injected close error"), "{err}");
+    let names: Vec<String> = fs
+        .read_dir(std::path::Path::new("/ccf"))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.ends_with(".committed")),
+        "a snapshot was committed past a failed close: {names:?}"
+    );
+    assert_eq!(workload.inspect(&fs).unwrap().checkpoint, None);
+}
