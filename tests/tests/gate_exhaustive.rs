@@ -130,3 +130,26 @@ fn time_based_commits_every_model() {
         check_workload(&timed, model);
     }
 }
+
+/// Crashes during recovery, exhaustively: every crash of the clean run, then
+/// every crash of each recovery run (a smaller job keeps CI fast; the CLI's
+/// `--crashes 2` runs the full default workload).
+#[test]
+fn two_crashes_every_step_of_every_recovery() {
+    let workload = ReferenceWorkload::new(ReferenceConfig {
+        items: 200,
+        ..ReferenceConfig::default()
+    });
+    let explorer = Explorer::new(&workload, ExploreOptions::default());
+    let clean = explorer.clean_run().unwrap();
+    for model in [Model::DropUnsynced, Model::Prefix] {
+        let report = explorer.explore_exhaustive_two_crashes(model).unwrap();
+        assert!(report.is_clean(), "{report}");
+        let m = &report.models[0];
+        assert!(
+            m.crash_points > (clean.steps + 1) * 10,
+            "second-level points explored: {report}"
+        );
+        assert_eq!(m.states_per_point.iter().sum::<u64>(), m.states_checked);
+    }
+}
