@@ -7,6 +7,7 @@ mod exit;
 mod explore_cmd;
 mod mutants_cmd;
 mod replay_cmd;
+mod scenarios_cmd;
 mod workload_arg;
 
 use std::process::ExitCode;
@@ -37,6 +38,9 @@ enum Command {
     /// Run every bug-zoo mutant and the correct controls through the
     /// explorer and print the mutation table.
     Mutants(mutants_cmd::MutantsArgs),
+    /// Run the five seed-system scenarios through every exploration and
+    /// check that each review bug, as a mutant, is caught.
+    Scenarios(scenarios_cmd::ScenariosArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Command::Explore(args) => explore_cmd::run(&args),
         Command::Replay(args) => replay_cmd::run(&args),
         Command::Mutants(args) => mutants_cmd::run(&args),
+        Command::Scenarios(args) => scenarios_cmd::run(&args),
     };
     ExitCode::from(code as u8)
 }
