@@ -53,6 +53,24 @@ fn check_workload(workload: &ReferenceWorkload, model: Model) -> Report {
         m.states_checked,
         "crash points x states"
     );
+    // Independently of the images built: the simulator's own count of what
+    // the model allows, point by point (sampled points check the picks).
+    let (cap, picks) = (
+        ExploreOptions::default().cap,
+        ExploreOptions::default().fallback_picks,
+    );
+    assert_eq!(m.states_possible_per_point.len(), m.states_per_point.len());
+    let counts = m.states_per_point.iter().zip(&m.states_possible_per_point);
+    for (i, (&checked, &possible)) in counts.enumerate() {
+        if possible <= cap as u64 {
+            assert_eq!(
+                checked, possible,
+                "crash point {i}: every state the model allows"
+            );
+        } else {
+            assert_eq!(checked, picks as u64, "crash point {i}: seeded picks");
+        }
+    }
     assert!(
         m.states_per_point.iter().all(|&n| n >= 1),
         "every crash point has at least one state"

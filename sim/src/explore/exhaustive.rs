@@ -24,6 +24,8 @@ pub(crate) struct PointStates {
     /// Each state with the selector that names it in a schedule.
     pub(crate) states: Vec<(StateSelector, SimFs)>,
     pub(crate) capped: bool,
+    /// How many states the model allows here (the simulator's count).
+    pub(crate) possible: u64,
 }
 
 /// How a run under the collecting hook ended.
@@ -45,6 +47,7 @@ impl Explorer<'_> {
             crash_points: points.len() as u64,
             states_checked: 0,
             states_per_point: Vec::with_capacity(points.len()),
+            states_possible_per_point: Vec::with_capacity(points.len()),
             capped_points: 0,
             picks_per_capped_point: self.options().fallback_picks as u64,
             violations: 0,
@@ -55,6 +58,7 @@ impl Explorer<'_> {
             let before = progress.as_of(point.step);
             report.capped_points += u64::from(point.capped);
             report.states_per_point.push(point.states.len() as u64);
+            report.states_possible_per_point.push(point.possible);
             for (selector, image) in point.states {
                 report.states_checked += 1;
                 let Some(finding) = self.check_image(&clean, &before, point.step, image)? else {
@@ -250,6 +254,7 @@ fn states_at(
     step: u64,
 ) -> PointStates {
     let sim = sim_model(model);
+    let possible = src.count(sim);
     match src.images(sim, cap) {
         Ok(images) => PointStates {
             step,
@@ -259,6 +264,7 @@ fn states_at(
                 .map(|(i, img)| (StateSelector::Index(i), img.fs))
                 .collect(),
             capped: false,
+            possible,
         },
         Err(_) => {
             let mut rng =
@@ -273,6 +279,7 @@ fn states_at(
                 step,
                 states,
                 capped: true,
+                possible,
             }
         }
     }

@@ -39,6 +39,7 @@ impl Explorer<'_> {
                 crash_points: points.len() as u64,
                 states_checked: 0,
                 states_per_point: Vec::new(),
+                states_possible_per_point: Vec::new(),
                 capped_points: 0,
                 picks_per_capped_point: self.options().fallback_picks as u64,
                 violations: 0,
@@ -53,6 +54,7 @@ impl Explorer<'_> {
                 .report
                 .states_per_point
                 .push(first.states.len() as u64);
+            tally.report.states_possible_per_point.push(first.possible);
             for (selector, image) in first.states {
                 let crash1 = point(first.step, model, selector);
                 self.second_level(&clean, &mut tally, &before, (first.step, crash1), image)?;
@@ -112,6 +114,7 @@ impl Explorer<'_> {
                 .report
                 .states_per_point
                 .push(second.states.len() as u64);
+            tally.report.states_possible_per_point.push(second.possible);
             for (selector, image2) in second.states {
                 tally.report.states_checked += 1;
                 let mut st2 = fresh_state(before2.clone(), st.crashes, st.runs);
