@@ -4,9 +4,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use crashproof_fault::Model;
-use crashproof_sim::explore::{
-    ExploreOptions, Explorer, RandomConfig, Report, workload_by_name, workload_names,
-};
+use crashproof_sim::explore::{ExploreOptions, Explorer, RandomConfig, Report, workload};
 
 use crate::exit::{Exit, harness_error};
 
@@ -103,12 +101,9 @@ pub struct ExploreArgs {
 
 /// Runs the exploration, prints the report on stdout (progress on stderr).
 pub fn run(args: &ExploreArgs) -> Exit {
-    let Some(workload) = workload_by_name(&args.workload) else {
-        return harness_error(format!(
-            "unknown workload `{}`; known workloads: {}",
-            args.workload,
-            workload_names().join(", ")
-        ));
+    let workload = match workload(&args.workload) {
+        Ok(w) => w,
+        Err(e) => return harness_error(e),
     };
     let seed = match (args.seed, args.mode) {
         (Some(seed), _) => seed,

@@ -42,7 +42,7 @@ pub use case::{CaseOutcome, CleanRun, Explorer, MAX_FAULT_RESTARTS};
 pub use error::HarnessError;
 pub use options::{ExploreOptions, sim_model};
 pub use random::RandomConfig;
-pub use registry::{workload_by_name, workload_names};
+pub use registry::{workload, workload_by_name, workload_names};
 pub use report::{ModelReport, Report};
 pub use violation::{Oracle, Violation, replay_command};
 pub use workload::{
