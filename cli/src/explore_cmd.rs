@@ -4,9 +4,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use crashproof_fault::Model;
-use crashproof_sim::explore::{
-    ExploreOptions, Explorer, RandomConfig, Report, workload_by_name, workload_names,
-};
+use crashproof_sim::explore::{ExploreOptions, Explorer, RandomConfig, Report, workload};
 
 use crate::exit::{Exit, harness_error};
 
@@ -67,6 +65,10 @@ pub struct ExploreArgs {
     /// draws one from the OS and prints it first.
     #[arg(long, env = "CRASHPROOF_SEED")]
     seed: Option<u64>,
+    /// Exhaustive mode: crashes per case. 2 also crashes every recovery run
+    /// at every step (crashes during recovery); much slower.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    crashes: u8,
     /// Random mode: cases to run.
     #[arg(long, default_value_t = 256)]
     cases: u32,
@@ -99,12 +101,9 @@ pub struct ExploreArgs {
 
 /// Runs the exploration, prints the report on stdout (progress on stderr).
 pub fn run(args: &ExploreArgs) -> Exit {
-    let Some(workload) = workload_by_name(&args.workload) else {
-        return harness_error(format!(
-            "unknown workload `{}`; known workloads: {}",
-            args.workload,
-            workload_names().join(", ")
-        ));
+    let workload = match workload(&args.workload) {
+        Ok(w) => w,
+        Err(e) => return harness_error(e),
     };
     let seed = match (args.seed, args.mode) {
         (Some(seed), _) => seed,
@@ -128,9 +127,12 @@ pub fn run(args: &ExploreArgs) -> Exit {
     let explorer = Explorer::new(workload.as_ref(), options.clone());
     let started = Instant::now();
     let report = match args.mode {
-        Mode::Exhaustive => {
-            exhaustive(&explorer, &args.model.models(), options.max_full_violations)
-        }
+        Mode::Exhaustive => exhaustive(
+            &explorer,
+            &args.model.models(),
+            args.crashes,
+            options.max_full_violations,
+        ),
         Mode::Random => {
             eprintln!(
                 "exploring {} random schedules of `{}`...",
@@ -163,17 +165,24 @@ pub fn run(args: &ExploreArgs) -> Exit {
     }
 }
 
-/// One exhaustive pass per model, each timed on its own.
+/// One exhaustive pass per model (one or two crashes per case), each timed
+/// on its own.
 fn exhaustive(
     explorer: &Explorer<'_>,
     models: &[Model],
+    crashes: u8,
     keep: usize,
 ) -> Result<Report, crashproof_sim::explore::HarnessError> {
     let mut total: Option<Report> = None;
     for &model in models {
-        eprintln!("exploring every single crash under {model}...");
         let started = Instant::now();
-        let mut report = explorer.explore_exhaustive(model)?;
+        let mut report = if crashes >= 2 {
+            eprintln!("exploring every crash, then every crash of each recovery, under {model}...");
+            explorer.explore_exhaustive_two_crashes(model)?
+        } else {
+            eprintln!("exploring every single crash under {model}...");
+            explorer.explore_exhaustive(model)?
+        };
         let elapsed = started.elapsed();
         for m in &mut report.models {
             m.elapsed = Some(elapsed);

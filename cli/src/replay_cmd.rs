@@ -2,7 +2,7 @@
 
 use clap::Args;
 use crashproof_fault::KillSchedule;
-use crashproof_sim::explore::{ExploreOptions, Explorer, workload_by_name, workload_names};
+use crashproof_sim::explore::{ExploreOptions, Explorer, workload};
 
 use crate::exit::{Exit, harness_error};
 
@@ -32,12 +32,9 @@ pub fn run(args: &ReplayArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return harness_error(e),
     };
-    let Some(workload) = workload_by_name(&args.workload) else {
-        return harness_error(format!(
-            "unknown workload `{}`; known workloads: {}",
-            args.workload,
-            workload_names().join(", ")
-        ));
+    let workload = match workload(&args.workload) {
+        Ok(w) => w,
+        Err(e) => return harness_error(e),
     };
     let options = ExploreOptions {
         seed: args.seed,

@@ -53,6 +53,24 @@ fn check_workload(workload: &ReferenceWorkload, model: Model) -> Report {
         m.states_checked,
         "crash points x states"
     );
+    // Independently of the images built: the simulator's own count of what
+    // the model allows, point by point (sampled points check the picks).
+    let (cap, picks) = (
+        ExploreOptions::default().cap,
+        ExploreOptions::default().fallback_picks,
+    );
+    assert_eq!(m.states_possible_per_point.len(), m.states_per_point.len());
+    let counts = m.states_per_point.iter().zip(&m.states_possible_per_point);
+    for (i, (&checked, &possible)) in counts.enumerate() {
+        if possible <= cap as u64 {
+            assert_eq!(
+                checked, possible,
+                "crash point {i}: every state the model allows"
+            );
+        } else {
+            assert_eq!(checked, picks as u64, "crash point {i}: seeded picks");
+        }
+    }
     assert!(
         m.states_per_point.iter().all(|&n| n >= 1),
         "every crash point has at least one state"
@@ -128,5 +146,28 @@ fn time_based_commits_every_model() {
     assert!(steps(&timed) > 2 * steps(&untimed), "T must add commits");
     for model in Model::ALL {
         check_workload(&timed, model);
+    }
+}
+
+/// Crashes during recovery, exhaustively: every crash of the clean run, then
+/// every crash of each recovery run (a smaller job keeps CI fast; the CLI's
+/// `--crashes 2` runs the full default workload).
+#[test]
+fn two_crashes_every_step_of_every_recovery() {
+    let workload = ReferenceWorkload::new(ReferenceConfig {
+        items: 200,
+        ..ReferenceConfig::default()
+    });
+    let explorer = Explorer::new(&workload, ExploreOptions::default());
+    let clean = explorer.clean_run().unwrap();
+    for model in [Model::DropUnsynced, Model::Prefix] {
+        let report = explorer.explore_exhaustive_two_crashes(model).unwrap();
+        assert!(report.is_clean(), "{report}");
+        let m = &report.models[0];
+        assert!(
+            m.crash_points > (clean.steps + 1) * 10,
+            "second-level points explored: {report}"
+        );
+        assert_eq!(m.states_per_point.iter().sum::<u64>(), m.states_checked);
     }
 }

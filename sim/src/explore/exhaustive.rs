@@ -15,16 +15,21 @@ use super::options::sim_model;
 use super::oracle::Finding;
 use super::report::{ModelReport, Report};
 use super::violation::{Oracle, Violation};
-use super::workload::{Progress, StepClock};
+use super::workload::{Completion, Progress, StepClock, WorkloadError};
 use crate::{FaultConfig, SimFs, StepAction};
 
 /// The post-crash states collected at one crash point.
-struct PointStates {
-    step: u64,
+pub(crate) struct PointStates {
+    pub(crate) step: u64,
     /// Each state with the selector that names it in a schedule.
-    states: Vec<(StateSelector, SimFs)>,
-    capped: bool,
+    pub(crate) states: Vec<(StateSelector, SimFs)>,
+    pub(crate) capped: bool,
+    /// How many states the model allows here (the simulator's count).
+    pub(crate) possible: u64,
 }
+
+/// How a run under the collecting hook ended.
+pub(crate) type Ran = std::thread::Result<Result<Completion, WorkloadError>>;
 
 impl Explorer<'_> {
     /// Explores every single crash of one clean run under `model`: the crash
@@ -42,6 +47,7 @@ impl Explorer<'_> {
             crash_points: points.len() as u64,
             states_checked: 0,
             states_per_point: Vec::with_capacity(points.len()),
+            states_possible_per_point: Vec::with_capacity(points.len()),
             capped_points: 0,
             picks_per_capped_point: self.options().fallback_picks as u64,
             violations: 0,
@@ -52,6 +58,7 @@ impl Explorer<'_> {
             let before = progress.as_of(point.step);
             report.capped_points += u64::from(point.capped);
             report.states_per_point.push(point.states.len() as u64);
+            report.states_possible_per_point.push(point.possible);
             for (selector, image) in point.states {
                 report.states_checked += 1;
                 let Some(finding) = self.check_image(&clean, &before, point.step, image)? else {
@@ -101,13 +108,27 @@ impl Explorer<'_> {
 
     /// One clean run with a hook that collects the crash states before every
     /// step, plus the states after the last step.
-    fn collect(
+    pub(crate) fn collect(
         &self,
         model: Model,
     ) -> Result<(CleanRun, Vec<PointStates>, Progress), HarnessError> {
         let fs = SimFs::new(self.config(FaultConfig::default()));
-        let clock = StepClock::new();
         let mut progress = Progress::new();
+        let (ran, points) = self.collect_run(&fs, &mut progress, model);
+        let clean = self.finish_clean_run(&fs, ran)?;
+        Ok((clean, points, progress))
+    }
+
+    /// Runs the workload on `fs` (journaling `progress` by step) with a hook
+    /// that collects the crash states before every step, plus the states
+    /// after the last step (taken before anyone calls `leftovers`).
+    pub(crate) fn collect_run(
+        &self,
+        fs: &SimFs,
+        progress: &mut Progress,
+        model: Model,
+    ) -> (Ran, Vec<PointStates>) {
+        let clock = StepClock::new();
         progress.record_steps(clock.clone());
         let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&collected);
@@ -122,18 +143,16 @@ impl Explorer<'_> {
             lock(&sink).push(states);
             StepAction::Continue
         }));
-        let ran = catch_unwind(AssertUnwindSafe(|| self.workload().run(&fs, &mut progress)));
+        let ran = catch_unwind(AssertUnwindSafe(|| self.workload().run(fs, progress)));
         fs.clear_step_hook();
-        // The crash after the last step, taken before `leftovers` runs.
-        let end = states_at(&fs, model, cap, picks, seed, fs.steps());
-        let clean = self.finish_clean_run(&fs, ran)?;
+        let end = states_at(fs, model, cap, picks, seed, fs.steps());
         let mut points = std::mem::take(&mut *lock(&collected));
         points.push(end);
-        Ok((clean, points, progress))
+        (ran, points)
     }
 
     /// State oracle, recovery to completion, result oracle, on one image.
-    fn check_image(
+    pub(crate) fn check_image(
         &self,
         clean: &CleanRun,
         before: &Progress,
@@ -172,7 +191,7 @@ impl Explorer<'_> {
     /// Replays a failing exhaustive case from scratch for its full trace.
     /// If the replay does not fail the same way, the workload is not
     /// deterministic, which is itself a violation.
-    fn confirm(
+    pub(crate) fn confirm(
         &self,
         clean: &CleanRun,
         schedule: &KillSchedule,
@@ -235,6 +254,7 @@ fn states_at(
     step: u64,
 ) -> PointStates {
     let sim = sim_model(model);
+    let possible = src.count(sim);
     match src.images(sim, cap) {
         Ok(images) => PointStates {
             step,
@@ -244,6 +264,7 @@ fn states_at(
                 .map(|(i, img)| (StateSelector::Index(i), img.fs))
                 .collect(),
             capped: false,
+            possible,
         },
         Err(_) => {
             let mut rng =
@@ -258,6 +279,7 @@ fn states_at(
                 step,
                 states,
                 capped: true,
+                possible,
             }
         }
     }

@@ -11,9 +11,14 @@ use crate::{CrashImage, CrashModel, CrashSource, SimFs, TooManyStates};
 pub(crate) trait ImageSource {
     fn image(&self, model: CrashModel, seed: u64) -> CrashImage;
     fn images(&self, model: CrashModel, cap: usize) -> Result<Vec<CrashImage>, TooManyStates>;
+    /// How many states `images` would return, without building them.
+    fn count(&self, model: CrashModel) -> u64;
 }
 
 impl ImageSource for CrashSource<'_> {
+    fn count(&self, model: CrashModel) -> u64 {
+        self.crash_state_count(model)
+    }
     fn image(&self, model: CrashModel, seed: u64) -> CrashImage {
         self.crash_image_with_choice(model, seed)
     }
@@ -23,6 +28,9 @@ impl ImageSource for CrashSource<'_> {
 }
 
 impl ImageSource for SimFs {
+    fn count(&self, model: CrashModel) -> u64 {
+        self.crash_state_count(model)
+    }
     fn image(&self, model: CrashModel, seed: u64) -> CrashImage {
         self.crash_image_with_choice(model, seed)
     }

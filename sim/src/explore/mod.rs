@@ -14,7 +14,9 @@
 //!    the redo bound kept after every crash.
 //!
 //! Modes: [`Explorer::explore_exhaustive`] (every step x every state of one
-//! model, images from one clean run), [`Explorer::explore_random`]
+//! model, images from one clean run),
+//! [`Explorer::explore_exhaustive_two_crashes`] (and then every crash of
+//! each recovery run), [`Explorer::explore_random`]
 //! (proptest over schedules, shrinking), [`Explorer::replay`] of one case,
 //! and [`Explorer::check_determinism`].
 //!
@@ -32,6 +34,7 @@ pub mod oracle;
 mod random;
 mod registry;
 mod report;
+mod two_crashes;
 mod violation;
 mod workload;
 
@@ -39,7 +42,7 @@ pub use case::{CaseOutcome, CleanRun, Explorer, MAX_FAULT_RESTARTS};
 pub use error::HarnessError;
 pub use options::{ExploreOptions, sim_model};
 pub use random::RandomConfig;
-pub use registry::{workload_by_name, workload_names};
+pub use registry::{workload, workload_by_name, workload_names};
 pub use report::{ModelReport, Report};
 pub use violation::{Oracle, Violation, replay_command};
 pub use workload::{

@@ -112,6 +112,7 @@ impl Explorer<'_> {
             crash_points: crashes.get(),
             states_checked: crashes.get(),
             states_per_point: Vec::new(),
+            states_possible_per_point: Vec::new(),
             capped_points: 0,
             picks_per_capped_point: 0,
             violations: violations.len() as u64,

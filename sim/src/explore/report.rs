@@ -22,6 +22,10 @@ pub struct ModelReport {
     /// States checked at each crash point, in step order (sums to
     /// `states_checked`).
     pub states_per_point: Vec<u64>,
+    /// Post-crash states the model allows at each crash point, as the
+    /// simulator counts them without building them (equal to
+    /// `states_per_point` where the cap was not exceeded).
+    pub states_possible_per_point: Vec<u64>,
     /// Crash points whose states exceeded the cap and were sampled instead.
     pub capped_points: u64,
     /// Seeded picks per capped point.

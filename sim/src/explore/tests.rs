@@ -36,6 +36,9 @@ enum Bug {
     NonDeterministic,
     /// A resumed run claims it started fresh (inspect and recovery disagree).
     ClaimsFreshStart,
+    /// Recovery rewrites the newest checkpoint in place (truncate, write,
+    /// sync): harmless unless a second crash hits the rewrite.
+    RewritesOnRecovery,
 }
 
 impl Broken {
@@ -58,6 +61,21 @@ impl Workload for Broken {
         if self.bug == Bug::NonDeterministic {
             let n = self.runs.fetch_add(1, Ordering::Relaxed);
             fs.exists(Path::new(&format!("/probe-{n}")))?;
+        }
+        if self.bug == Bug::RewritesOnRecovery && resumed {
+            let newest = fs
+                .read_dir(Path::new("/"))?
+                .into_iter()
+                .rev()
+                .find(|e| e.name.ends_with(".ckpt"));
+            if let Some(entry) = newest {
+                let path = Path::new("/").join(&entry.name);
+                let bytes = fs.read(&path)?;
+                let file = fs.open_truncate(&path)?;
+                fs.write_all_at(&file, 0, &bytes)?;
+                fs.sync(&file)?;
+                fs.close(file)?;
+            }
         }
         if self.bug == Bug::ResumeFails && resumed {
             return Err(WorkloadError::Invariant("refusing to resume".into()));
@@ -443,4 +461,33 @@ fn violations_at_sampled_points_replay_by_seed() {
             "the replay of every finding agrees: {v}"
         );
     }
+}
+
+#[test]
+fn two_crash_exploration_finds_what_only_a_crash_during_recovery_shows() {
+    let control = workload_by_name("zoo-control").unwrap();
+    let r = Explorer::new(control.as_ref(), ExploreOptions::default())
+        .explore_exhaustive_two_crashes(Model::Prefix)
+        .unwrap();
+    assert!(r.is_clean(), "{r}");
+    let m = &r.models[0];
+    assert_eq!(m.states_per_point.iter().sum::<u64>(), m.states_checked);
+    assert!(m.crash_points > 10 * (m.states_per_point.len() as u64 / 100 + 1));
+
+    let rewrites = Broken::new(Bug::RewritesOnRecovery);
+    let ex = Explorer::new(&rewrites, ExploreOptions::default());
+    for model in Model::ALL {
+        let single = ex.explore_exhaustive(model).unwrap();
+        assert!(single.is_clean(), "one crash cannot see it: {single}");
+    }
+    let r = ex.explore_exhaustive_two_crashes(Model::Prefix).unwrap();
+    assert!(r.violation_count > 0, "{r}");
+    let v = &r.violations[0];
+    let schedule: KillSchedule = v.schedule.parse().unwrap();
+    assert_eq!(schedule.points.len(), 2, "{v}");
+    let (_, replayed) = ex.replay(&schedule).unwrap();
+    assert_eq!(
+        replayed.violation.unwrap().trace.to_string(),
+        v.trace.to_string()
+    );
 }

@@ -5,7 +5,8 @@
 //! - `zoo-control`: the bug zoo's correct control program (the zoo names it
 //!   `reference`; renamed here because `reference` is the core runner);
 //! - `yield-after-commit`: the zoo's control for the yield mutant;
-//! - the bug zoo's mutants (`crate::zoo`), under their catalogue names.
+//! - the bug zoo's mutants (`crate::zoo`), under their catalogue names;
+//! - the seed scenarios (`crate::scenarios`) and their review-bug mutants.
 
 pub mod reference;
 
@@ -15,8 +16,8 @@ pub use reference::{ReferenceConfig, ReferenceWorkload};
 
 use crate::explore::{Completion, Progress, Recovered, Workload, WorkloadError};
 
-/// Every built-in workload: the reference first, then the zoo's control and
-/// mutants in catalogue order.
+/// Every built-in workload: the reference first, then the zoo's controls and
+/// mutants, then each seed scenario followed by its mutant.
 pub fn catalogue() -> Vec<Box<dyn Workload>> {
     let mut all: Vec<Box<dyn Workload>> = vec![
         Box::new(ReferenceWorkload::default()),
@@ -27,6 +28,10 @@ pub fn catalogue() -> Vec<Box<dyn Workload>> {
         crate::zoo::yield_control(),
     ];
     all.extend(crate::zoo::catalogue().into_iter().map(|m| m.workload));
+    for scenario in crate::scenarios::catalogue() {
+        all.push(scenario.workload);
+        all.push(scenario.mutant);
+    }
     all
 }
 
