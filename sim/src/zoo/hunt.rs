@@ -11,10 +11,9 @@
 //!   fails with EIO (Linux semantics) and the run crashes at each later
 //!   step; visited in (sync step, crash step) order, so the first violation
 //!   is the lexicographically smallest failing pair;
-//! - **double-crash sweep** — the first run crashes before each step
-//!   (drop-unsynced), the recovery run crashes again before each of its
-//!   steps (two states of one model); visited in (first, second, state)
-//!   order, so the first violation is the smallest failing pair;
+//! - **exhaustive two crashes** under one crash model — the explorer's
+//!   [`Explorer::explore_exhaustive_two_crashes`]: every crash state of the
+//!   clean run, then every crash state of its recovery run, in step order;
 //! - **random multi-crash** — the explorer's proptest mode, which shrinks a
 //!   failing schedule itself.
 //!
@@ -45,10 +44,9 @@ pub enum Exploration {
     /// Every sync of the clean run failing with EIO, then a crash at every
     /// later step, under one crash model.
     SyncFault(Model),
-    /// Every pair of crashes: the first run crashes before each step
-    /// (drop-unsynced, the state where everything unsynced is lost), the
-    /// recovery run crashes again before each of its steps, keeping the
-    /// first two states of this model.
+    /// Exhaustive two crashes under one model: every crash state of the
+    /// clean run, then every crash state of each recovery run (the
+    /// explorer's [`Explorer::explore_exhaustive_two_crashes`]).
     DoubleCrash(Model),
     /// Random multi-crash schedules over every model (proptest, shrinking).
     Random,
@@ -213,66 +211,16 @@ pub fn hunt(
             sync_fault_sweep(&explorer, &clean, model, stop_at_first)
         }
         Exploration::DoubleCrash(model) => {
-            let clean = explorer.clean_run()?;
-            double_crash_sweep(&explorer, &clean, model, stop_at_first)
+            let report = explorer.explore_exhaustive_two_crashes(model)?;
+            Ok(Hunt {
+                exploration,
+                cases: report.states_checked(),
+                violations: report.violation_count,
+                first: report.violations.into_iter().next().map(Detection::of),
+                notes: report.notes,
+            })
         }
     }
-}
-
-/// Every pair of crash points (see [`Exploration::DoubleCrash`]), in
-/// (first step, second step, state) order; a second step past the end of
-/// the recovery run ends that first step's sweep.
-fn double_crash_sweep(
-    explorer: &Explorer<'_>,
-    clean: &CleanRun,
-    model: Model,
-    stop_at_first: bool,
-) -> Result<Hunt, HarnessError> {
-    let mut hunt = Hunt {
-        exploration: Exploration::DoubleCrash(model),
-        cases: 0,
-        violations: 0,
-        first: None,
-        notes: Vec::new(),
-    };
-    for first in 0..=clean.steps {
-        'second: for second in 0..=clean.steps {
-            for state in 0..2 {
-                let schedule = KillSchedule {
-                    points: vec![
-                        CrashPoint {
-                            at: CrashAt::Step(first),
-                            model: Model::DropUnsynced,
-                            state: StateSelector::Index(0),
-                        },
-                        CrashPoint {
-                            at: CrashAt::Step(second),
-                            model,
-                            state: StateSelector::Index(state),
-                        },
-                    ],
-                    faults: Vec::new(),
-                };
-                hunt.cases += 1;
-                let outcome = explorer.run_case(clean, &schedule)?;
-                let reached_second = outcome.crashes >= 2;
-                if let Some(v) = outcome.violation {
-                    hunt.violations += 1;
-                    if hunt.first.is_none() {
-                        hunt.first = Some(Detection::of(v));
-                    }
-                    if stop_at_first {
-                        return Ok(hunt);
-                    }
-                } else if !reached_second {
-                    // The recovery run ended before this step: no later
-                    // step of it exists either.
-                    break 'second;
-                }
-            }
-        }
-    }
-    Ok(hunt)
 }
 
 /// The steps of the clean run that are a `sync` of a file.
