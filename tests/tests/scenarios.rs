@@ -288,3 +288,56 @@ fn ccf_never_commits_a_snapshot_whose_close_failed() {
     );
     assert_eq!(workload.inspect(&fs).unwrap().checkpoint, None);
 }
+
+#[test]
+fn rooch_tail_finalizes_a_partially_completed_output_without_replaying() {
+    use crashproof_core::envelope;
+    use crashproof_core::fs::Fs;
+
+    let fs = SimFs::default();
+    let workload = rooch_tail::RoochTail::new("/replay");
+    let (output, resumed) = run(&workload, &fs);
+    assert_eq!(resumed, None);
+    // A crash after the final checkpoint and before finalize wrote the
+    // output leaves the old output next to a complete replay.
+    let path = std::path::Path::new("/replay/output.json");
+    let old = envelope::encode(&rooch_tail::existing_output()).unwrap();
+    crashproof_core::replace(&fs, path, &old).unwrap();
+    let mut progress = Progress::new();
+    let done = workload.run(&fs, &mut progress).unwrap();
+    let tail = rooch_tail::SOURCE_ORDERS - rooch_tail::EXISTING_LAST_ORDER - 1;
+    assert_eq!(
+        done.resumed_from,
+        Some(tail),
+        "resumed at the end of the tail"
+    );
+    assert_eq!(progress.processed_max(), None, "no order replayed again");
+    assert_eq!(done.output, output);
+    let info: rooch_tail::OutputInfo = envelope::decode(&fs.read(path).unwrap()).unwrap();
+    assert_eq!(info.last_order, rooch_tail::SOURCE_ORDERS - 1);
+}
+
+#[test]
+fn every_scenario_and_mutant_is_deterministic() {
+    use crashproof_fault::Model;
+    let options = ExploreOptions {
+        check_determinism: true,
+        ..ExploreOptions::default()
+    };
+    for s in scenarios::catalogue() {
+        for w in [&s.workload, &s.mutant] {
+            let report = crashproof_sim::explore::Explorer::new(w.as_ref(), options.clone())
+                .explore_exhaustive(Model::DropUnsynced)
+                .unwrap();
+            assert!(
+                report
+                    .violations
+                    .iter()
+                    .all(|v| v.oracle != Oracle::NonDeterminism),
+                "{} is not deterministic: {:?}",
+                w.name(),
+                report.violations.first().map(|v| v.summary())
+            );
+        }
+    }
+}

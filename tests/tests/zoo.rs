@@ -167,3 +167,26 @@ fn only_the_fault_and_multi_crash_mutants_escape_a_single_crash() {
         );
     }
 }
+
+#[test]
+fn every_zoo_program_is_deterministic() {
+    let options = ExploreOptions {
+        check_determinism: true,
+        ..ExploreOptions::default()
+    };
+    let mut programs = zoo::controls_in(Path::new(zoo::SIM_DIR));
+    programs.extend(zoo::catalogue().into_iter().map(|m| m.workload));
+    for w in &programs {
+        let report = Explorer::new(w.as_ref(), options.clone())
+            .explore_exhaustive(Model::DropUnsynced)
+            .unwrap();
+        assert!(
+            report
+                .violations
+                .iter()
+                .all(|v| v.oracle != crashproof_sim::explore::Oracle::NonDeterminism),
+            "{} is not deterministic",
+            w.name()
+        );
+    }
+}
