@@ -50,7 +50,8 @@ pub const SIM_DIR: &str = "/";
 pub enum Needs {
     /// Exhaustive single-crash exploration under the strict crash models.
     SingleCrash,
-    /// Random multi-crash schedules (a crash during recovery or cleanup).
+    /// A second crash during recovery: exhaustive two-crash exploration
+    /// (or random multi-crash schedules, which may need many cases).
     MultiCrash,
     /// A fault injection (an fsync that fails with EIO) plus a crash.
     SyncFault,
