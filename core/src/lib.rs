@@ -4,9 +4,34 @@
 //! the real filesystem ([`fs::StdFs`]) and, unchanged, on the crash
 //! simulator (`crashproof_sim::SimFs`).
 //!
+//! Layers, bottom up:
+//! - [`replace()`]: durable atomic replacement of one file.
+//! - [`envelope`]: a checksummed, versioned frame around a payload;
+//!   decoding any bytes is total (never panics).
+//! - [`store`]: a directory of numbered checkpoint generations with
+//!   retention, GC and fallback past damaged files.
+//! - [`Runner`]: runs a [`Job`] resumably: lock, resume, checkpoint every K
+//!   items and/or T, cooperative yield, final checkpoint before finalize.
+//!
 //! **Invariant:** this crate never touches the wall clock, the OS RNG or
-//! `std::fs` outside [`fs::StdFs`] (and the `Clock` implementation that is
-//! explicitly the real clock).
+//! `std::fs` outside [`fs::StdFs`] (and [`SystemClock`], which is
+//! explicitly the real clock). Temp names and generation numbers are
+//! deterministic, so a simulator trace is a pure function of its inputs.
 
+pub mod digest;
+pub mod envelope;
 pub mod failpoint;
 pub mod fs;
+pub mod replace;
+pub mod runner;
+pub mod store;
+
+pub use digest::stable_digest;
+pub use envelope::{DecodeError, DecodeErrorKind, EncodeError};
+pub use replace::replace;
+pub use runner::{
+    CheckpointInfo, Clock, ConfigError, Job, JobError, ManualClock, NoObserver, Outcome,
+    ResumeMode, ResumePoint, RunError, RunObserver, Runner, RunnerConfig, SystemClock,
+    YieldSentinel, YieldSignal,
+};
+pub use store::{CheckpointStore, JobIdentity, StoreError, StoredCheckpoint};

@@ -2,3 +2,12 @@
 //! crash explorer.
 
 pub mod explore;
+pub mod fs;
+pub mod scenarios;
+pub mod workloads;
+pub mod zoo;
+
+pub use fs::{
+    CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig, SimConfig, SimFs,
+    StepAction, StepHook, StepInfo, TooManyStates, Trace, TraceEntry, is_crashed,
+};

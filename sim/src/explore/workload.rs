@@ -6,6 +6,8 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crashproof_core::fs::Fs;
 
@@ -78,6 +80,55 @@ pub struct Progress {
     attempted: BTreeSet<CheckpointId>,
     acknowledged: Option<CheckpointId>,
     processed_max: Option<u64>,
+    journal: Option<Journal>,
+}
+
+/// A per-run step counter shared by the explorer's step hook and a
+/// [`Progress`], so every progress event is stamped with the number of
+/// filesystem steps started before it. Per instance, never process-global.
+#[derive(Debug, Clone, Default)]
+pub struct StepClock(Arc<AtomicU64>);
+
+impl StepClock {
+    /// A clock at 0 (no step started yet).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `steps_started` steps have begun (the hook sets
+    /// `index + 1` before step `index`).
+    pub fn set(&self, steps_started: u64) {
+        self.0.store(steps_started, Ordering::Relaxed);
+    }
+
+    /// Steps started so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for StepClock {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for StepClock {}
+
+/// The events of one run, stamped with a [`StepClock`], on top of the state
+/// the run started from; lets the explorer ask "what was true before step n".
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Journal {
+    clock: StepClock,
+    start: Box<Progress>,
+    events: Vec<(u64, Event)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Attempt(CheckpointId),
+    Acknowledge(CheckpointId),
+    Processed(u64),
 }
 
 impl Progress {
@@ -88,12 +139,14 @@ impl Progress {
 
     /// Call before writing a checkpoint: this content may now appear on disk.
     pub fn attempt(&mut self, id: CheckpointId) {
+        self.log(Event::Attempt(id));
         self.attempted.insert(id);
     }
 
     /// Call when the protocol says `id` is durable (its commit returned `Ok`,
     /// or a yield reported it committed). Recovery must never go back past it.
     pub fn acknowledge(&mut self, id: CheckpointId) {
+        self.log(Event::Acknowledge(id));
         self.attempted.insert(id);
         if self.acknowledged.is_none_or(|a| a.cursor <= id.cursor) {
             self.acknowledged = Some(id);
@@ -102,6 +155,7 @@ impl Progress {
 
     /// Call after processing item `index` (in memory, not yet durable).
     pub fn processed(&mut self, index: u64) {
+        self.log(Event::Processed(index));
         self.processed_max = Some(self.processed_max.map_or(index, |m| m.max(index)));
     }
 
@@ -124,6 +178,55 @@ impl Progress {
     /// checkpointed is gone with the process. Attempts and acks stay.
     pub fn crashed(&mut self) -> Option<u64> {
         self.processed_max.take()
+    }
+
+    /// Starts stamping events with `clock` (explorer use; additive to the
+    /// original interface). The current state becomes the journal's start;
+    /// [`Progress::as_of`] can then rewind to any step of this run.
+    pub fn record_steps(&mut self, clock: StepClock) {
+        let mut start = self.clone();
+        start.journal = None;
+        self.journal = Some(Journal {
+            clock,
+            start: Box::new(start),
+            events: Vec::new(),
+        });
+    }
+
+    /// The record as it was when `steps` steps of the journaled run had
+    /// started (events stamped `<= steps`), without a journal. Without a
+    /// journal, a copy of `self`.
+    pub fn as_of(&self, steps: u64) -> Progress {
+        let Some(journal) = &self.journal else {
+            return self.clone();
+        };
+        let mut p = (*journal.start).clone();
+        for (_, event) in journal
+            .events
+            .iter()
+            .take_while(|(stamp, _)| *stamp <= steps)
+        {
+            match *event {
+                Event::Attempt(id) => p.attempt(id),
+                Event::Acknowledge(id) => p.acknowledge(id),
+                Event::Processed(i) => p.processed(i),
+            }
+        }
+        p
+    }
+
+    /// This record without its journal (what [`Progress::as_of`] would give
+    /// at the end of the run).
+    pub fn without_journal(&self) -> Progress {
+        let mut p = self.clone();
+        p.journal = None;
+        p
+    }
+
+    fn log(&mut self, event: Event) {
+        if let Some(journal) = &mut self.journal {
+            journal.events.push((journal.clock.get(), event));
+        }
     }
 }
 

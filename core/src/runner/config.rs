@@ -1,0 +1,178 @@
+//! How a runner checkpoints, retains, resumes and yields.
+
+use std::time::Duration;
+
+use crate::store::DEFAULT_KEEP;
+
+/// The default checkpoint period K in items (tzel's measured sweet spot for
+/// I/O-bound items; tune it with the criterion bench).
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 50;
+
+/// What to do with checkpoints found when the runner opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResumeMode {
+    /// Resume from the newest valid checkpoint (falling back past damaged
+    /// ones); start fresh if there is none. Another job's checkpoint is an
+    /// error.
+    #[default]
+    Resume,
+    /// Rooch's `--force-restart`: durably remove every existing checkpoint
+    /// (any job's) at open, then start fresh.
+    ForceRestart,
+    /// Rooch's `--no-resume`: start fresh and leave existing checkpoints
+    /// alone. New generations are numbered after them, so the old ones are
+    /// superseded and deleted by normal retention once `keep` new ones exist.
+    /// Still refuses a directory whose newest intact checkpoint is another
+    /// job's (retention would otherwise delete that job's checkpoints).
+    NoResume,
+}
+
+/// Where the runner looks for the cooperative-yield sentinel file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum YieldSentinel {
+    /// `<job_dir>/<job name>.yield` (tzel's `<wallet>.yield`).
+    #[default]
+    JobName,
+    /// `<job_dir>/<this file name>` (one path component).
+    Named(String),
+    /// No sentinel file; only the in-process [`crate::YieldSignal`].
+    Disabled,
+}
+
+/// A runner's configuration. Validated by [`crate::Runner::open`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunnerConfig {
+    /// K: commit after at most this many items. Must be at least 1 (0 would
+    /// never make progress). Also the bound on items redone after a crash.
+    pub checkpoint_every: u64,
+    /// T: also commit when this much time (by the runner's [`crate::Clock`])
+    /// has passed since the last commit, whichever of K and T comes first.
+    /// `None`: count only. `Some(Duration::ZERO)` commits after every item.
+    pub checkpoint_interval: Option<Duration>,
+    /// Valid generations retained; at least 1 (default 2).
+    pub keep: usize,
+    /// What to do with existing checkpoints.
+    pub resume: ResumeMode,
+    /// The sentinel file that asks the runner to yield.
+    pub yield_sentinel: YieldSentinel,
+    /// Remove every checkpoint after a successful `finalize` (as Rooch
+    /// does). Default `false`: the final checkpoint (cursor == item_count)
+    /// stays, so running the same job again skips straight to `finalize`.
+    pub remove_checkpoints_on_success: bool,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            checkpoint_interval: None,
+            keep: DEFAULT_KEEP,
+            resume: ResumeMode::Resume,
+            yield_sentinel: YieldSentinel::JobName,
+            remove_checkpoints_on_success: false,
+        }
+    }
+}
+
+impl RunnerConfig {
+    /// The default configuration with checkpoint period `checkpoint_every`.
+    pub fn every(checkpoint_every: u64) -> Self {
+        Self {
+            checkpoint_every,
+            ..Self::default()
+        }
+    }
+
+    /// Checks the configuration for the job named `job_name`.
+    pub fn validate(&self, job_name: &str) -> Result<(), ConfigError> {
+        if self.checkpoint_every == 0 {
+            return Err(ConfigError::ZeroCheckpointEvery);
+        }
+        if self.keep == 0 {
+            return Err(ConfigError::ZeroKeep);
+        }
+        if !is_one_component(job_name) {
+            return Err(ConfigError::InvalidJobName(job_name.to_owned()));
+        }
+        if let YieldSentinel::Named(name) = &self.yield_sentinel
+            && !is_one_component(name)
+        {
+            return Err(ConfigError::InvalidSentinelName(name.clone()));
+        }
+        Ok(())
+    }
+
+    /// The sentinel file name for `job_name`, if any.
+    pub fn sentinel_file_name(&self, job_name: &str) -> Option<String> {
+        match &self.yield_sentinel {
+            YieldSentinel::JobName => Some(format!("{job_name}.yield")),
+            YieldSentinel::Named(name) => Some(name.clone()),
+            YieldSentinel::Disabled => None,
+        }
+    }
+}
+
+/// Whether `name` is usable as one file name inside the job directory.
+fn is_one_component(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
+}
+
+/// Why a [`RunnerConfig`] was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// K = 0 would loop forever without progress (tzel's review).
+    #[error(
+        "checkpoint_every must be at least 1 (0 would never make progress); 50 is a good start"
+    )]
+    ZeroCheckpointEvery,
+    /// Retention must keep something to resume from.
+    #[error("keep must be at least 1 (2 is recommended: one to resume, one to fall back to)")]
+    ZeroKeep,
+    /// The job name is not a single file-name component.
+    #[error("job name {0:?} must be one file-name component: not empty, no '/', not '.' or '..'")]
+    InvalidJobName(String),
+    /// The sentinel file name is not a single file-name component.
+    #[error(
+        "yield sentinel name {0:?} must be one file-name component: not empty, no '/', not '.' or '..'"
+    )]
+    InvalidSentinelName(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_rejects_each_bad_field() {
+        assert_eq!(RunnerConfig::default().validate("job"), Ok(()));
+        assert_eq!(
+            RunnerConfig::every(0).validate("job"),
+            Err(ConfigError::ZeroCheckpointEvery)
+        );
+        let zero_keep = RunnerConfig {
+            keep: 0,
+            ..RunnerConfig::default()
+        };
+        assert_eq!(zero_keep.validate("job"), Err(ConfigError::ZeroKeep));
+        for bad in ["", ".", "..", "a/b"] {
+            assert_eq!(
+                RunnerConfig::default().validate(bad),
+                Err(ConfigError::InvalidJobName(bad.into()))
+            );
+        }
+        let bad_sentinel = RunnerConfig {
+            yield_sentinel: YieldSentinel::Named("../x".into()),
+            ..RunnerConfig::default()
+        };
+        assert!(matches!(
+            bad_sentinel.validate("job"),
+            Err(ConfigError::InvalidSentinelName(_))
+        ));
+        assert_eq!(
+            RunnerConfig::default()
+                .sentinel_file_name("sync")
+                .as_deref(),
+            Some("sync.yield")
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! What a user implements to be run resumably.
+
+use std::error::Error;
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A job over items `0..item_count()` whose progress is one serializable
+/// state. The runner calls [`Job::process`] for each item in order, commits
+/// `{cursor, state}` every K items, and calls [`Job::finalize`] once at the
+/// end.
+///
+/// # Contract the runner relies on
+///
+/// - Determinism: processing items `c..n` from the state committed at cursor
+///   `c` gives the same state as a clean run does at `n`. Then a resumed run
+///   produces the same output as a clean one.
+/// - [`Job::fingerprint`] changes whenever a checkpoint of the old job must
+///   not be resumed by the new one (other inputs, other item list, another
+///   `State` schema). The runner refuses a checkpoint with another
+///   fingerprint.
+/// - Side effects of `process` outside the state may be redone after a
+///   crash (at most K items, see [`crate::Outcome`]); make them idempotent.
+pub trait Job {
+    /// The progress carried from item to item and checkpointed.
+    type State: Serialize + DeserializeOwned;
+    /// What [`Job::finalize`] returns.
+    type Output;
+
+    /// A short stable name: used in messages, logs, the default yield
+    /// sentinel file name (`<name>.yield`) and recorded in every checkpoint.
+    /// One path component: not empty, no `/`, not `.` or `..`.
+    fn name(&self) -> &str;
+
+    /// A stable identity of the job's definition and inputs (see
+    /// [`crate::stable_digest`] to make one). Checkpoints written under
+    /// another fingerprint are refused.
+    fn fingerprint(&self) -> u64;
+
+    /// How many items there are. Read once when the runner opens.
+    fn item_count(&self) -> u64;
+
+    /// The state before item 0.
+    fn initial_state(&self) -> Self::State;
+
+    /// Processes item `index` into `state`. On an error the runner stops
+    /// without committing `state` (it may be half-updated); the last
+    /// committed checkpoint stays the resume point.
+    fn process(&mut self, index: u64, state: &mut Self::State) -> Result<(), JobError>;
+
+    /// Turns the state after the last item into the output. Called once per
+    /// completing run, after the final checkpoint (cursor == item_count) is
+    /// durable, so a crash here resumes straight into `finalize`.
+    fn finalize(&mut self, state: &Self::State) -> Result<Self::Output, JobError>;
+}
+
+/// A failure reported by a [`Job`]: a message, optionally with its cause.
+#[derive(Debug)]
+pub struct JobError {
+    message: String,
+    source: Option<Box<dyn Error + Send + Sync + 'static>>,
+}
+
+impl JobError {
+    /// A job error with a message only.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A job error with a message and the error that caused it.
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Some(source) => write!(f, "{}: {source}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl Error for JobError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}

@@ -1,0 +1,384 @@
+//! The resumable job runner.
+//!
+//! [`Runner::open`] takes the job lock, opens the checkpoint store (startup
+//! GC) and picks the resume point; [`Runner::run`] processes items from the
+//! cursor, commits `{cursor, state}` every K items and/or every T, checks
+//! for a yield request after every commit, and at the end commits the final
+//! checkpoint (cursor == item_count) *before* calling `finalize` once.
+
+mod clock;
+mod config;
+mod error;
+mod job;
+mod lock;
+mod observer;
+mod outcome;
+mod signal;
+
+use std::path::{Path, PathBuf};
+
+use crate::failpoint;
+use crate::fs::{Fs, FsOp};
+use crate::store::{CheckpointStore, JobIdentity, ensure_dir_durable};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{ConfigError, DEFAULT_CHECKPOINT_EVERY, ResumeMode, RunnerConfig, YieldSentinel};
+pub use error::RunError;
+pub use job::{Job, JobError};
+pub use lock::LOCK_FILE_NAME;
+pub use observer::{CheckpointInfo, NoObserver, RunObserver};
+pub use outcome::{Outcome, ResumePoint};
+pub use signal::YieldSignal;
+
+use lock::JobLock;
+
+/// The end of the batch starting at `cursor`: `min(cursor + k, item_count)`
+/// without overflow (tzel's review: `cursor + K` near `u64::MAX`).
+pub fn batch_end(cursor: u64, k: u64, item_count: u64) -> u64 {
+    cursor.saturating_add(k).min(item_count)
+}
+
+/// Where a run starts: the resumed checkpoint's state, or the initial one.
+struct Start<S> {
+    state: S,
+    cursor: u64,
+    resumed_from: Option<ResumePoint>,
+    skipped_corrupt: u64,
+}
+
+/// Runs one [`Job`] resumably in one job directory, holding the job lock
+/// from [`Runner::open`] until [`Runner::run`] returns or the runner is
+/// dropped. Generic over the filesystem `F` and the observer `O` (zero cost
+/// with [`NoObserver`]).
+///
+/// The job directory holds `LOCK`, the checkpoint generation files (see
+/// [`crate::store`]) and, when someone wants the runner to yield, the
+/// sentinel file (`<job name>.yield` by default).
+pub struct Runner<'a, J: Job, F: Fs + ?Sized, O: RunObserver = NoObserver> {
+    fs: &'a F,
+    job: &'a mut J,
+    config: RunnerConfig,
+    dir: PathBuf,
+    sentinel: Option<PathBuf>,
+    item_count: u64,
+    store: CheckpointStore<'a, F>,
+    // Declared after `store` only for readability; the lock is released
+    // explicitly at the end of `run`, or on drop.
+    lock: JobLock<'a, F>,
+    start: Start<J::State>,
+    clock: Box<dyn Clock + 'a>,
+    signal: YieldSignal,
+    observer: O,
+}
+
+impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
+    /// Validates `config`, creates `job_dir` durably if missing, takes the
+    /// job lock (a held lock is [`RunError::Locked`] at once), opens the
+    /// checkpoint store (startup GC), and chooses where to start according
+    /// to [`RunnerConfig::resume`]. Nothing is processed or committed yet.
+    ///
+    /// With [`ResumeMode::ForceRestart`], every existing checkpoint is
+    /// durably removed here. On any error the lock is released.
+    pub fn open(
+        fs: &'a F,
+        job_dir: impl Into<PathBuf>,
+        job: &'a mut J,
+        config: RunnerConfig,
+    ) -> Result<Self, RunError> {
+        let name = job.name().to_owned();
+        config.validate(&name)?;
+        let dir = job_dir.into();
+        ensure_dir_durable(fs, &dir)?;
+        let lock = JobLock::acquire(fs, &dir)?;
+        let identity = JobIdentity {
+            name: name.clone(),
+            fingerprint: job.fingerprint(),
+        };
+        let mut store =
+            CheckpointStore::open_in_durable_dir(fs, dir.clone(), identity, config.keep)?;
+        let item_count = job.item_count();
+        let start = choose_start(&mut store, &*job, config.resume, item_count)?;
+        let sentinel = config.sentinel_file_name(&name).map(|s| dir.join(s));
+        Ok(Self {
+            fs,
+            job,
+            config,
+            dir,
+            sentinel,
+            item_count,
+            store,
+            lock,
+            start,
+            clock: Box::new(SystemClock::new()),
+            signal: YieldSignal::new(),
+            observer: NoObserver,
+        })
+    }
+}
+
+impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
+    /// Replaces the observer.
+    pub fn with_observer<O2: RunObserver>(self, observer: O2) -> Runner<'a, J, F, O2> {
+        Runner {
+            fs: self.fs,
+            job: self.job,
+            config: self.config,
+            dir: self.dir,
+            sentinel: self.sentinel,
+            item_count: self.item_count,
+            store: self.store,
+            lock: self.lock,
+            start: self.start,
+            clock: self.clock,
+            signal: self.signal,
+            observer,
+        }
+    }
+
+    /// Replaces the clock (default [`SystemClock`]). It is read only when a
+    /// [`RunnerConfig::checkpoint_interval`] is set.
+    pub fn with_clock(mut self, clock: impl Clock + 'a) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// Replaces the yield signal (default: a fresh one per runner).
+    pub fn with_yield_signal(mut self, signal: YieldSignal) -> Self {
+        self.signal = signal;
+        self
+    }
+
+    /// A handle on this runner's yield signal: request it from anywhere
+    /// (another thread, the job, an observer) to yield at the next commit.
+    pub fn yield_signal(&self) -> YieldSignal {
+        self.signal.clone()
+    }
+
+    /// The checkpoint this runner will resume from (`None`: fresh start).
+    pub fn resume_point(&self) -> Option<ResumePoint> {
+        self.start.resumed_from
+    }
+
+    /// The job directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Processes the remaining items, committing every K items and/or T,
+    /// and finalizes. Returns [`Outcome::Yielded`] if a yield was requested
+    /// at a commit, with everything up to its cursor durable (a yield during
+    /// the last batch yields at cursor == item_count; the next run goes
+    /// straight to `finalize`); otherwise commits the final checkpoint, calls
+    /// `finalize` once and returns [`Outcome::Completed`]. The lock is
+    /// released on every exit path.
+    ///
+    /// A job error stops the run without committing (the last checkpoint
+    /// stays the resume point). With
+    /// [`RunnerConfig::remove_checkpoints_on_success`], the checkpoints are
+    /// removed after `finalize`, oldest first; if that fails the error is
+    /// returned and a rerun finalizes again from the final checkpoint.
+    pub fn run(mut self) -> Result<Outcome<J::Output>, RunError> {
+        let result = self.run_inner();
+        self.lock.release();
+        result
+    }
+
+    fn run_inner(&mut self) -> Result<Outcome<J::Output>, RunError> {
+        let k = self.config.checkpoint_every;
+        let mut cursor = self.start.cursor;
+        let mut items_processed = 0u64;
+        let mut last_commit_at = self.config.checkpoint_interval.map(|_| self.clock.now());
+        while cursor < self.item_count {
+            let end = batch_end(cursor, k, self.item_count);
+            while cursor < end {
+                self.job
+                    .process(cursor, &mut self.start.state)
+                    .map_err(|source| RunError::Job {
+                        index: Some(cursor),
+                        source,
+                    })?;
+                self.observer.item_processed(cursor);
+                cursor += 1;
+                items_processed += 1;
+                if let (Some(interval), Some(since)) =
+                    (self.config.checkpoint_interval, last_commit_at)
+                    && self.clock.now().saturating_sub(since) >= interval
+                {
+                    break;
+                }
+            }
+            let generation = self.commit(cursor)?;
+            if self.config.checkpoint_interval.is_some() {
+                last_commit_at = Some(self.clock.now());
+            }
+            if self.yield_requested() {
+                tracing::info!(
+                    job = self.job.name(),
+                    generation,
+                    cursor,
+                    "yielding at a durable checkpoint"
+                );
+                return Ok(Outcome::Yielded {
+                    cursor,
+                    generation,
+                    resumed_from: self.start.resumed_from,
+                    items_processed,
+                });
+            }
+        }
+        if self.start.cursor == self.item_count && self.start.resumed_from.is_none() {
+            // A fresh run with no items still leaves its final checkpoint, so
+            // every completed run does.
+            self.commit(cursor)?;
+        }
+        self.fs
+            .failpoint(failpoint::RUNNER_AFTER_FINAL_COMMIT_BEFORE_FINALIZE)
+            .map_err(|source| RunError::Io {
+                op: FsOp::Failpoint,
+                path: PathBuf::from(failpoint::RUNNER_AFTER_FINAL_COMMIT_BEFORE_FINALIZE),
+                source,
+            })?;
+        let output = self
+            .job
+            .finalize(&self.start.state)
+            .map_err(|source| RunError::Job {
+                index: None,
+                source,
+            })?;
+        if self.config.remove_checkpoints_on_success {
+            self.store.discard_all()?;
+        }
+        let redone_at_most = k
+            .saturating_mul(self.start.skipped_corrupt.saturating_add(1))
+            .min(items_processed);
+        Ok(Outcome::Completed {
+            output,
+            resumed_from: self.start.resumed_from,
+            items_processed,
+            redone_at_most,
+        })
+    }
+
+    /// Durably commits `{cursor, state}`, telling the observer before and
+    /// after, then runs GC.
+    fn commit(&mut self, cursor: u64) -> Result<u64, RunError> {
+        let state = serde_json::to_vec(&self.start.state).map_err(RunError::StateEncode)?;
+        let info = CheckpointInfo {
+            generation: self.store.next_generation(),
+            cursor,
+            state: &state,
+        };
+        self.observer.before_commit(&info);
+        let generation = self.store.write_generation(cursor, &state)?;
+        self.observer.after_commit(&info);
+        self.store.collect_garbage()?;
+        Ok(generation)
+    }
+
+    /// The in-process signal, then the sentinel file. An error checking the
+    /// file counts as absent (tzel: a flaky filesystem must not cause
+    /// spurious exits). The runner never removes the caller's sentinel.
+    fn yield_requested(&self) -> bool {
+        if self.signal.is_requested() {
+            return true;
+        }
+        let Some(sentinel) = &self.sentinel else {
+            return false;
+        };
+        match self.fs.exists(sentinel) {
+            Ok(present) => present,
+            Err(e) => {
+                tracing::debug!(path = ?sentinel, error = %e, "sentinel check failed; treating it as absent");
+                false
+            }
+        }
+    }
+}
+
+/// Chooses where to start, per `mode` (see [`ResumeMode`]).
+fn choose_start<J: Job, F: Fs + ?Sized>(
+    store: &mut CheckpointStore<'_, F>,
+    job: &J,
+    mode: ResumeMode,
+    item_count: u64,
+) -> Result<Start<J::State>, RunError> {
+    let fresh = || Start {
+        state: job.initial_state(),
+        cursor: 0,
+        resumed_from: None,
+        skipped_corrupt: 0,
+    };
+    match mode {
+        ResumeMode::ForceRestart => {
+            let removed = store.discard_all()?;
+            tracing::info!(
+                job = job.name(),
+                removed,
+                "force restart: discarded existing checkpoints"
+            );
+            Ok(fresh())
+        }
+        ResumeMode::NoResume => {
+            match store.latest() {
+                Ok(_) | Err(crate::store::StoreError::AllCorrupt { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+            tracing::info!(
+                job = job.name(),
+                "no-resume: starting fresh, existing checkpoints left to retention"
+            );
+            Ok(fresh())
+        }
+        ResumeMode::Resume => {
+            let Some(checkpoint) = store.latest()? else {
+                tracing::info!(job = job.name(), "no checkpoint found; starting fresh");
+                return Ok(fresh());
+            };
+            if checkpoint.cursor > item_count {
+                return Err(RunError::CursorBeyondEnd {
+                    path: checkpoint.path,
+                    cursor: checkpoint.cursor,
+                    item_count,
+                });
+            }
+            let state = serde_json::from_slice(&checkpoint.state).map_err(|source| {
+                RunError::StateDecode {
+                    path: checkpoint.path.clone(),
+                    generation: checkpoint.generation,
+                    source,
+                }
+            })?;
+            tracing::info!(
+                job = job.name(),
+                generation = checkpoint.generation,
+                cursor = checkpoint.cursor,
+                "resumed from generation {} at cursor {}",
+                checkpoint.generation,
+                checkpoint.cursor
+            );
+            Ok(Start {
+                state,
+                cursor: checkpoint.cursor,
+                resumed_from: Some(ResumePoint {
+                    generation: checkpoint.generation,
+                    cursor: checkpoint.cursor,
+                }),
+                skipped_corrupt: checkpoint.skipped_corrupt,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_end;
+
+    #[test]
+    fn batch_end_saturates_and_caps() {
+        assert_eq!(batch_end(0, 50, 1000), 50);
+        assert_eq!(batch_end(990, 50, 1000), 1000);
+        assert_eq!(batch_end(u64::MAX - 3, u64::MAX, u64::MAX), u64::MAX);
+        assert_eq!(batch_end(u64::MAX - 3, 2, u64::MAX), u64::MAX - 1);
+        assert_eq!(batch_end(5, u64::MAX, 7), 7);
+    }
+}

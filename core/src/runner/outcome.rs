@@ -1,0 +1,45 @@
+//! What a run ends with.
+
+/// Where a run resumed from: a durable checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResumePoint {
+    /// The checkpoint's generation.
+    pub generation: u64,
+    /// Its cursor: the first item this run processed.
+    pub cursor: u64,
+}
+
+/// How [`crate::Runner::run`] ended (errors aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<O> {
+    /// Every item was processed, the final checkpoint is durable and
+    /// `finalize` returned `output`.
+    Completed {
+        /// What [`crate::Job::finalize`] returned.
+        output: O,
+        /// The checkpoint this run resumed from; `None` for a fresh start.
+        resumed_from: Option<ResumePoint>,
+        /// Items this run processed (`item_count - cursor` it started at).
+        items_processed: u64,
+        /// An upper bound on the items this run processed that a crashed
+        /// predecessor had already processed. A runner cannot know what a
+        /// dead process did after its last durable checkpoint; it knows the
+        /// predecessor got at most K items past each checkpoint, so the bound
+        /// is `min(items_processed, K * (1 + damaged generations skipped))`.
+        /// It is not a count: a predecessor that yielded or failed cleanly
+        /// redid nothing.
+        redone_at_most: u64,
+    },
+    /// A yield was requested (signal or sentinel file); everything up to
+    /// `cursor` is durable in generation `generation`. Run again to resume.
+    Yielded {
+        /// Items fully processed and durable.
+        cursor: u64,
+        /// The generation holding them.
+        generation: u64,
+        /// The checkpoint this run resumed from; `None` for a fresh start.
+        resumed_from: Option<ResumePoint>,
+        /// Items this run processed.
+        items_processed: u64,
+    },
+}

@@ -1,0 +1,200 @@
+//! Kill schedules: where each run of a case crashes and what survives.
+
+use std::fmt;
+
+/// The crash models a schedule can name; mirrors `crashproof_sim::CrashModel`
+/// one to one (this crate cannot depend on the simulator, see the crate docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Model {
+    /// Only synced data and synced directory entries survive (strict POSIX).
+    DropUnsynced,
+    /// A prefix, in issue order, of the unsynced operations survives.
+    Prefix,
+    /// Any subset survives; each write whole, lost or torn per sector.
+    Subset,
+    /// Directory operations are durable at once; unsynced data is dropped.
+    EagerDirs,
+}
+
+impl Model {
+    /// Every model, strictest first.
+    pub const ALL: [Model; 4] = [
+        Model::DropUnsynced,
+        Model::Prefix,
+        Model::Subset,
+        Model::EagerDirs,
+    ];
+
+    /// The name used in the text form and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::DropUnsynced => "drop-unsynced",
+            Model::Prefix => "prefix",
+            Model::Subset => "subset",
+            Model::EagerDirs => "eager-dirs",
+        }
+    }
+
+    /// The model called `name` (see [`Model::name`]).
+    pub fn from_name(name: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where in a run the crash happens. Step indexes count from 0 within each
+/// run (a recovery run starts again at 0).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CrashAt {
+    /// Before filesystem step `n` runs (every `Fs` call is one step,
+    /// failpoints included). `n` equal to the run's step count means at the
+    /// end of a run that completed.
+    Step(u64),
+    /// Before the `hit`-th call (1-based) of the named failpoint.
+    Failpoint {
+        /// The failpoint name, e.g. `replace.after_sync_before_rename`.
+        name: String,
+        /// Which call of it, counting from 1.
+        hit: u32,
+    },
+}
+
+/// Which of the post-crash states the model allows is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StateSelector {
+    /// One state picked by the simulator with this seed (`crash_image`).
+    Seed(u64),
+    /// The state at this index of the model's enumeration
+    /// (`crash_images`), taken modulo the number of states so that every
+    /// index names a state.
+    Index(usize),
+}
+
+/// One crash: where, under which model, and which surviving state.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CrashPoint {
+    /// Where the run is killed.
+    pub at: CrashAt,
+    /// What may survive.
+    pub model: Model,
+    /// Which surviving state is kept.
+    pub state: StateSelector,
+}
+
+/// A fault injected besides crashes, in the first run of a case only (the
+/// explorer clears faults on the crash images later runs start from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    /// The `sync` at step `n` of the first run fails with EIO (Linux semantics:
+    /// the dirty data is no longer pending, a later sync returns `Ok`, and a
+    /// crash loses it). A step `n` that is not a `sync` is unaffected.
+    SyncEio(u64),
+}
+
+/// A case: crash points applied one per run, in order (the first point to
+/// the first run, the second to the recovery run after it, ...), plus faults.
+///
+/// Text form (what [`fmt::Display`] prints and [`str::parse`] reads), items
+/// separated by `;`:
+///
+/// ```text
+/// step:37@subset#seed=9;fp:replace.after_sync_before_rename*2@prefix#idx=3;eio:12
+/// ```
+///
+/// - `step:N@MODEL#STATE` crashes before step `N`;
+/// - `fp:NAME[*HIT]@MODEL#STATE` crashes before the `HIT`-th (default 1st)
+///   call of failpoint `NAME`;
+/// - `MODEL` is `drop-unsynced`, `prefix`, `subset` or `eager-dirs`;
+///   `STATE` is `seed=S` or `idx=I`;
+/// - `eio:N` makes the sync at step `N` of the first run fail with EIO.
+///
+/// Crash points are printed before faults; a schedule has at least one item.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KillSchedule {
+    /// The crash points, one per run, in order.
+    pub points: Vec<CrashPoint>,
+    /// Faults injected in the first run (see [`Fault`]).
+    pub faults: Vec<Fault>,
+}
+
+impl KillSchedule {
+    /// A schedule of one crash point.
+    pub fn single(point: CrashPoint) -> Self {
+        Self {
+            points: vec![point],
+            faults: Vec::new(),
+        }
+    }
+
+    /// A single crash before step `step`, keeping state `state`.
+    pub fn at_step(step: u64, model: Model, state: StateSelector) -> Self {
+        Self::single(CrashPoint {
+            at: CrashAt::Step(step),
+            model,
+            state,
+        })
+    }
+
+    /// The steps of every fault of kind [`Fault::SyncEio`].
+    pub fn sync_eio_steps(&self) -> impl Iterator<Item = u64> + '_ {
+        self.faults.iter().map(|f| match f {
+            Fault::SyncEio(step) => *step,
+        })
+    }
+}
+
+/// Whether `name` can appear in the text form: non-empty, made of ASCII
+/// letters, digits, `.`, `_` and `-`.
+pub(crate) fn is_valid_failpoint_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+impl fmt::Display for CrashAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CrashAt::Step(n) => write!(f, "step:{n}"),
+            CrashAt::Failpoint { name, hit: 1 } => write!(f, "fp:{name}"),
+            CrashAt::Failpoint { name, hit } => write!(f, "fp:{name}*{hit}"),
+        }
+    }
+}
+
+impl fmt::Display for StateSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateSelector::Seed(s) => write!(f, "seed={s}"),
+            StateSelector::Index(i) => write!(f, "idx={i}"),
+        }
+    }
+}
+
+impl fmt::Display for CrashPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}#{}", self.at, self.model, self.state)
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::SyncEio(n) => write!(f, "eio:{n}"),
+        }
+    }
+}
+
+impl fmt::Display for KillSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let points = self.points.iter().map(ToString::to_string);
+        let faults = self.faults.iter().map(ToString::to_string);
+        let items: Vec<String> = points.chain(faults).collect();
+        f.write_str(&items.join(";"))
+    }
+}

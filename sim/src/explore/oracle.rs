@@ -1,0 +1,195 @@
+//! The two oracles (and the redo bound) as plain functions over values.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use super::case::{CaseState, CleanRun, panic_message};
+use super::violation::Oracle;
+use super::workload::{Completion, Progress, Recovered, Workload};
+use crate::SimFs;
+
+/// An oracle's "no": which one and why. Becomes a `Violation` with the
+/// schedule, seed and trace attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The check that failed.
+    pub oracle: Oracle,
+    /// What it saw, one line.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding of `oracle` saying `message`.
+    pub fn new(oracle: Oracle, message: impl Into<String>) -> Self {
+        Self {
+            oracle,
+            message: message.into(),
+        }
+    }
+}
+
+/// The state oracle on one post-crash disk: recovery must not panic; the
+/// checkpoint it would load must be one the program attempted (else it is
+/// garbage or a torn file that happens to parse) and must not be older than
+/// the last acknowledged one; without a loadable checkpoint nothing may have
+/// been acknowledged. Returns the cursor recovery would resume at.
+pub fn check_state(
+    workload: &dyn Workload,
+    image: &SimFs,
+    progress: &Progress,
+) -> Result<Option<u64>, Finding> {
+    let inspected = catch_unwind(AssertUnwindSafe(|| workload.inspect(image))).map_err(|p| {
+        Finding::new(
+            Oracle::Panic,
+            format!("recovery (inspect) panicked: {}", panic_message(p.as_ref())),
+        )
+    })?;
+    let acked = progress.acknowledged();
+    match inspected {
+        Ok(Recovered {
+            checkpoint: Some(id),
+        }) => {
+            if !progress.attempted().contains(&id) {
+                return Err(Finding::new(
+                    Oracle::State,
+                    format!(
+                        "recovery would load checkpoint cursor {} digest {:#018x}, which the program never wrote \
+                         (garbage or a torn file that parses)",
+                        id.cursor, id.state_digest
+                    ),
+                ));
+            }
+            if let Some(ack) = acked.filter(|a| id.cursor < a.cursor) {
+                return Err(Finding::new(
+                    Oracle::State,
+                    format!(
+                        "acknowledged progress lost: recovery would resume at cursor {} but cursor {} was acknowledged durable",
+                        id.cursor, ack.cursor
+                    ),
+                ));
+            }
+            Ok(Some(id.cursor))
+        }
+        Ok(Recovered { checkpoint: None }) => match acked {
+            Some(ack) => Err(Finding::new(
+                Oracle::State,
+                format!(
+                    "acknowledged progress lost: recovery would start over but cursor {} was acknowledged durable",
+                    ack.cursor
+                ),
+            )),
+            None => Ok(None),
+        },
+        Err(e) => match acked {
+            Some(ack) => Err(Finding::new(
+                Oracle::State,
+                format!(
+                    "recovery fails ({e}) although cursor {} was acknowledged durable",
+                    ack.cursor
+                ),
+            )),
+            None => Ok(None),
+        },
+    }
+}
+
+/// The redo bound: after a crash that forgot items up to `processed`, a
+/// resume at `resumed` redoes `processed + 1 - resumed` items, at most
+/// `workload.redo_bound()`.
+pub fn check_redo(
+    workload: &dyn Workload,
+    processed: Option<u64>,
+    resumed: u64,
+    how: &str,
+) -> Result<(), Finding> {
+    let Some(processed) = processed else {
+        return Ok(());
+    };
+    let redo = processed.saturating_add(1).saturating_sub(resumed);
+    let bound = workload.redo_bound();
+    if redo > bound {
+        return Err(Finding::new(
+            Oracle::Result,
+            format!(
+                "too much work redone: items up to {processed} were processed before the crash, {how} at {resumed}: \
+                 {redo} items redone > redo bound {bound}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The result oracle on a completed run: same output as the clean run, no
+/// leftovers, and the redo bound for the crash it resumed from.
+pub(crate) fn check_result(
+    workload: &dyn Workload,
+    clean: &CleanRun,
+    st: &CaseState,
+    completion: &Completion,
+) -> Result<(), Finding> {
+    if completion.output != clean.output {
+        return Err(Finding::new(
+            Oracle::Result,
+            format!(
+                "output differs from the clean run: expected {:?}, got {:?}",
+                clip(&clean.output),
+                clip(&completion.output)
+            ),
+        ));
+    }
+    match catch_unwind(AssertUnwindSafe(|| workload.leftovers(&st.fs))) {
+        Err(p) => {
+            return Err(Finding::new(
+                Oracle::Panic,
+                format!("leftovers panicked: {}", panic_message(p.as_ref())),
+            ));
+        }
+        Ok(Err(e)) => {
+            return Err(Finding::new(
+                Oracle::Result,
+                format!("could not list leftovers: {e}"),
+            ));
+        }
+        Ok(Ok(left)) if !left.is_empty() => {
+            return Err(Finding::new(
+                Oracle::Result,
+                format!("completed but left files behind: {}", left.join(", ")),
+            ));
+        }
+        Ok(Ok(_)) => {}
+    }
+    if st.crashes > 0 {
+        // `inspect` must tell the truth about recovery, or the state oracle
+        // checked a different checkpoint than the one actually resumed.
+        let (said, did) = (
+            st.last_crash_recovered.unwrap_or(0),
+            completion.resumed_from.unwrap_or(0),
+        );
+        if said != did {
+            return Err(Finding::new(
+                Oracle::State,
+                format!(
+                    "inspect said recovery resumes at cursor {said}, but the resumed run started at cursor {did}"
+                ),
+            ));
+        }
+        check_redo(
+            workload,
+            st.last_crash_processed,
+            completion.resumed_from.unwrap_or(0),
+            "the resumed run started",
+        )?;
+    }
+    Ok(())
+}
+
+fn clip(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}

@@ -1,0 +1,501 @@
+//! [`SimFs`]: the step machinery (hook, crash, trace) around the inode
+//! state, and its [`Fs`] implementation.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crashproof_core::fs::{DirEntry, FileHandle, Fs, FsOp, FsOpError, Metadata, OpenMode};
+
+use super::config::{CrashModel, SimConfig};
+use super::crash::{self, CrashChoice};
+use super::error::{Crashed, TooManyStates};
+use super::state::{State, components};
+use super::trace::{StepInfo, StepOutcome, Trace, TraceEntry};
+
+/// Called before every step with the step about to run and a view of the
+/// state before it. It runs while the filesystem's lock is held: it must not
+/// call the `SimFs` itself (use the [`CrashSource`]).
+pub type StepHook = Box<dyn FnMut(&StepInfo, &CrashSource<'_>) -> StepAction + Send>;
+
+/// What the step hook wants done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StepAction {
+    /// Run the step.
+    Continue,
+    /// Crash before the step: it and every later call return [`Crashed`].
+    Crash,
+}
+
+/// One post-crash state: what survived, and the filesystem holding it.
+#[derive(Debug)]
+pub struct CrashImage {
+    /// What survived and how writes were torn.
+    pub choice: CrashChoice,
+    /// The post-crash filesystem (visible == durable, no handles or locks,
+    /// step counter 0, empty trace).
+    pub fs: SimFs,
+}
+
+/// The state just before a step, borrowed from the locked filesystem; can
+/// produce crash images of that moment.
+pub struct CrashSource<'a> {
+    state: &'a State,
+}
+
+impl CrashSource<'_> {
+    /// One post-crash filesystem of this moment under `model`, picked with
+    /// `seed` (see [`SimFs::crash_image`]).
+    pub fn crash_image(&self, model: CrashModel, seed: u64) -> SimFs {
+        self.crash_image_with_choice(model, seed).fs
+    }
+
+    /// Like [`CrashSource::crash_image`], also saying what survived.
+    pub fn crash_image_with_choice(&self, model: CrashModel, seed: u64) -> CrashImage {
+        let (choice, state) = crash::pick(self.state, model, seed);
+        CrashImage {
+            choice,
+            fs: SimFs::from_state(state),
+        }
+    }
+
+    /// Every post-crash state of this moment under `model` (see
+    /// [`SimFs::crash_images`]).
+    pub fn crash_images(
+        &self,
+        model: CrashModel,
+        cap: usize,
+    ) -> Result<Vec<CrashImage>, TooManyStates> {
+        images(self.state, model, cap)
+    }
+
+    /// How many states [`CrashSource::crash_images`] would return (`u64::MAX`
+    /// if that overflows), without building them.
+    pub fn crash_state_count(&self, model: CrashModel) -> u64 {
+        crash::count(self.state, model).unwrap_or(u64::MAX)
+    }
+
+    /// How many operations are not yet durable.
+    pub fn unsynced_ops(&self) -> usize {
+        self.state.pending.len()
+    }
+
+    /// Steps executed so far (the index of the step about to run).
+    pub fn steps(&self) -> u64 {
+        self.state.steps
+    }
+
+    /// Visible files (path -> bytes).
+    pub fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        self.state.files()
+    }
+}
+
+fn images(state: &State, model: CrashModel, cap: usize) -> Result<Vec<CrashImage>, TooManyStates> {
+    Ok(crash::enumerate(state, model, cap)?
+        .into_iter()
+        .map(|(choice, state)| CrashImage {
+            choice,
+            fs: SimFs::from_state(state),
+        })
+        .collect())
+}
+
+/// An in-memory filesystem keyed by inode that models what survives a crash.
+/// See the [module documentation](super) for the durability model.
+///
+/// `Send + Sync` (the state is behind a mutex); deterministic from
+/// [`SimConfig::seed`].
+pub struct SimFs {
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for SimFs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.lock();
+        f.debug_struct("SimFs")
+            .field("seed", &st.config.seed)
+            .field("steps", &st.steps)
+            .field("unsynced_ops", &st.pending.len())
+            .field("crashed", &st.crashed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SimFs {
+    fn default() -> Self {
+        Self::new(SimConfig::default())
+    }
+}
+
+/// The label of a step, before its index is known.
+struct Label {
+    op: FsOp,
+    path: PathBuf,
+    to: Option<PathBuf>,
+    len: Option<u64>,
+    failpoint: Option<&'static str>,
+    detail: String,
+}
+
+impl Label {
+    fn path(op: FsOp, path: &Path) -> Self {
+        Self {
+            op,
+            path: path.to_path_buf(),
+            to: None,
+            len: None,
+            failpoint: None,
+            detail: String::new(),
+        }
+    }
+}
+
+impl SimFs {
+    /// An empty filesystem: `/` exists and is durable.
+    pub fn new(config: SimConfig) -> SimFs {
+        Self::from_state(State::new(config))
+    }
+
+    fn from_state(state: State) -> SimFs {
+        SimFs {
+            state: Mutex::new(state),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panicking hook cannot leave the state half-updated in a way that
+        // matters more than the panic itself; keep going with what is there.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The configuration this filesystem was built with.
+    pub fn config(&self) -> SimConfig {
+        self.lock().config.clone()
+    }
+
+    /// Replaces the fault configuration from the next step on (added for the
+    /// explorer: a kill schedule's faults apply to its first run only, so it
+    /// clears them on the crash images recovery runs on, which otherwise
+    /// inherit the configuration).
+    pub fn set_faults(&self, faults: super::config::FaultConfig) {
+        self.lock().config.faults = faults;
+    }
+
+    /// Steps executed so far (the next step's index). Calls made after a
+    /// crash are not steps.
+    pub fn steps(&self) -> u64 {
+        self.lock().steps
+    }
+
+    /// Installs the hook called before every step (every `Fs` call,
+    /// failpoints included), replacing any previous one. It gets the step
+    /// about to run and a view of the state *before* it; returning
+    /// [`StepAction::Crash`] crashes the filesystem before the step runs: the
+    /// call and every later call return the typed [`Crashed`] error. The
+    /// trace is not marked; the caller marks it with [`Trace::mark_crash`]
+    /// and the state it chose.
+    pub fn set_step_hook(&self, hook: StepHook) {
+        self.lock().hook = Some(hook);
+    }
+
+    /// Removes the step hook.
+    pub fn clear_step_hook(&self) {
+        self.lock().hook = None;
+    }
+
+    /// Crashes now: every later call returns [`Crashed`]. The state stays
+    /// readable through [`SimFs::crash_image`], [`SimFs::files`] and
+    /// [`SimFs::trace`].
+    pub fn crash_now(&self) {
+        self.lock().crashed = true;
+    }
+
+    /// Whether the filesystem has crashed.
+    pub fn is_crashed(&self) -> bool {
+        self.lock().crashed
+    }
+
+    /// One post-crash filesystem of this moment, picked with `seed`: a new
+    /// value where visible == durable, with no open handles or locks, step
+    /// counter 0, an empty trace, this config with a seed derived from
+    /// `seed`. Unchanged file bytes are shared, not copied. `self` is not
+    /// changed.
+    pub fn crash_image(&self, model: CrashModel, seed: u64) -> SimFs {
+        self.crash_image_with_choice(model, seed).fs
+    }
+
+    /// Like [`SimFs::crash_image`], also saying what survived.
+    pub fn crash_image_with_choice(&self, model: CrashModel, seed: u64) -> CrashImage {
+        let (choice, state) = crash::pick(&self.lock(), model, seed);
+        CrashImage {
+            choice,
+            fs: SimFs::from_state(state),
+        }
+    }
+
+    /// Every post-crash state `model` allows at this moment, one per distinct
+    /// choice (not deduplicated: two choices may give equal trees), garbage
+    /// bytes as one representative value, in a deterministic order whose
+    /// first state is "every unsynced operation lost". Errors with
+    /// [`TooManyStates`] (and builds nothing) when there would be more than
+    /// `cap`; never truncates.
+    pub fn crash_images(
+        &self,
+        model: CrashModel,
+        cap: usize,
+    ) -> Result<Vec<CrashImage>, TooManyStates> {
+        images(&self.lock(), model, cap)
+    }
+
+    /// How many states [`SimFs::crash_images`] would return (`u64::MAX` if
+    /// that overflows), without building them.
+    pub fn crash_state_count(&self, model: CrashModel) -> u64 {
+        crash::count(&self.lock(), model).unwrap_or(u64::MAX)
+    }
+
+    /// How many operations are not yet durable.
+    pub fn unsynced_ops(&self) -> usize {
+        self.lock().pending.len()
+    }
+
+    /// Every step so far with its label and result.
+    pub fn trace(&self) -> Trace {
+        self.lock().trace.clone()
+    }
+
+    /// Visible files (path -> bytes), for tests and reports.
+    pub fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        self.lock().files()
+    }
+
+    /// Whether `path` here and `other_path` in `other` are backed by the very
+    /// same stored bytes (no copy was made), e.g. a crash image and its
+    /// source. False if either is not a file.
+    pub fn shares_content(&self, path: &Path, other: &SimFs, other_path: &Path) -> bool {
+        let mine = self.content(path);
+        let theirs = other.content(other_path);
+        match (mine, theirs) {
+            (Some(a), Some(b)) => Arc::ptr_eq(&a, &b),
+            _ => false,
+        }
+    }
+
+    fn content(&self, path: &Path) -> Option<Arc<Vec<u8>>> {
+        let st = self.lock();
+        let ino = st.walk(&components(path).ok()?).ok()?;
+        st.file(ino).map(|f| Arc::clone(&f.visible))
+    }
+
+    /// Runs one step: label, crash check, hook, faults, body, trace.
+    fn step<T>(
+        &self,
+        label: impl FnOnce(&State) -> Label,
+        body: impl FnOnce(&mut State, u64) -> io::Result<(T, String)>,
+    ) -> io::Result<T> {
+        let mut st = self.lock();
+        let label = label(&st);
+        let wrap =
+            |e: io::Error| FsOpError::wrap_rename(label.op, &label.path, label.to.clone(), e);
+        if st.crashed {
+            return Err(wrap(Crashed::io_error()));
+        }
+        let info = StepInfo {
+            index: st.steps,
+            op: label.op,
+            path: label.path.clone(),
+            to: label.to.clone(),
+            len: label.len,
+            failpoint: label.failpoint,
+        };
+        if let Some(mut hook) = st.hook.take() {
+            let action = hook(&info, &CrashSource { state: &st });
+            st.hook = Some(hook);
+            if action == StepAction::Crash {
+                st.crashed = true;
+                return Err(wrap(Crashed::io_error()));
+            }
+        }
+        st.steps += 1;
+        if st.config.faults.bit_flip_at_steps.contains(&info.index) {
+            st.flip_bit();
+        }
+        let result = body(&mut st, info.index);
+        let faults = std::mem::take(&mut st.step_faults);
+        let (outcome, result) = match result {
+            Ok((value, text)) => (StepOutcome::Ok(text), Ok(value)),
+            Err(e) => {
+                let outcome = StepOutcome::Err {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                };
+                (outcome, Err(wrap(e)))
+            }
+        };
+        st.trace.push(TraceEntry {
+            step: info,
+            detail: label.detail.clone(),
+            outcome,
+            faults,
+        });
+        result
+    }
+
+    fn handle_label(st: &State, op: FsOp, file: &FileHandle, len: Option<u64>) -> Label {
+        let path = st.handles.get(&file.raw()).map_or_else(
+            || PathBuf::from(format!("<handle {}>", file.raw())),
+            |h| h.path.clone(),
+        );
+        Label {
+            op,
+            path,
+            to: None,
+            len,
+            failpoint: None,
+            detail: format!("handle {}", file.raw()),
+        }
+    }
+}
+
+impl Fs for SimFs {
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        self.step(
+            |_| Label::path(FsOp::CreateDirAll, path),
+            |st, _| st.create_dir_all(path).map(|()| ((), String::new())),
+        )
+    }
+
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
+        let mut label = Label::path(FsOp::Open, path);
+        label.detail = format!("{mode:?}");
+        self.step(
+            |_| label,
+            |st, _| {
+                let id = st.open(path, mode)?;
+                Ok((FileHandle::from_raw(id), format!("handle {id}")))
+            },
+        )
+    }
+
+    fn write_all_at(&self, file: &FileHandle, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        let len = bytes.len() as u64;
+        self.step(
+            |st| {
+                let mut l = Self::handle_label(st, FsOp::WriteAllAt, file, Some(len));
+                l.detail = format!("{} @{offset}", l.detail);
+                l
+            },
+            |st, _| {
+                st.write(file.raw(), Some(offset), bytes)
+                    .map(|_| ((), String::new()))
+            },
+        )
+    }
+
+    fn append(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<()> {
+        let len = bytes.len() as u64;
+        self.step(
+            |st| Self::handle_label(st, FsOp::Append, file, Some(len)),
+            |st, _| {
+                st.write(file.raw(), None, bytes)
+                    .map(|at| ((), format!("at offset {at}")))
+            },
+        )
+    }
+
+    fn sync(&self, file: &FileHandle) -> io::Result<()> {
+        self.step(
+            |st| Self::handle_label(st, FsOp::Sync, file, None),
+            |st, index| st.sync(file.raw(), index).map(|()| ((), String::new())),
+        )
+    }
+
+    fn close(&self, file: FileHandle) -> io::Result<()> {
+        self.step(
+            |st| Self::handle_label(st, FsOp::Close, &file, None),
+            |st, _| st.close(file.raw()).map(|()| ((), String::new())),
+        )
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        self.step(
+            |_| Label::path(FsOp::SyncDir, dir),
+            |st, _| st.sync_dir(dir).map(|()| ((), String::new())),
+        )
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let mut label = Label::path(FsOp::Rename, from);
+        label.to = Some(to.to_path_buf());
+        self.step(
+            |_| label,
+            |st, _| st.rename(from, to).map(|()| ((), String::new())),
+        )
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        self.step(
+            |_| Label::path(FsOp::RemoveFile, path),
+            |st, _| st.remove_file(path).map(|()| ((), String::new())),
+        )
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.step(
+            |_| Label::path(FsOp::Read, path),
+            |st, _| {
+                let bytes = st.read(path)?;
+                let text = format!("{} bytes", bytes.len());
+                Ok((bytes, text))
+            },
+        )
+    }
+
+    fn read_dir(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
+        self.step(
+            |_| Label::path(FsOp::ReadDir, dir),
+            |st, _| {
+                let entries = st.read_dir(dir)?;
+                let text = format!("{} entries", entries.len());
+                Ok((entries, text))
+            },
+        )
+    }
+
+    fn metadata(&self, path: &Path) -> io::Result<Metadata> {
+        self.step(
+            |_| Label::path(FsOp::Metadata, path),
+            |st, _| {
+                let m = st.metadata(path)?;
+                let text = if m.is_dir {
+                    "dir".to_string()
+                } else {
+                    format!("file, {} bytes", m.len)
+                };
+                Ok((m, text))
+            },
+        )
+    }
+
+    fn try_lock(&self, path: &Path) -> io::Result<FileHandle> {
+        self.step(
+            |_| Label::path(FsOp::TryLock, path),
+            |st, _| {
+                let id = st.try_lock(path)?;
+                Ok((FileHandle::from_raw(id), format!("handle {id}")))
+            },
+        )
+    }
+
+    fn failpoint(&self, name: &'static str) -> io::Result<()> {
+        self.step(
+            |_| {
+                let mut l = Label::path(FsOp::Failpoint, Path::new(name));
+                l.failpoint = Some(name);
+                l
+            },
+            |_, _| Ok(((), String::new())),
+        )
+    }
+}

@@ -1,0 +1,180 @@
+//! Faults besides crashes: fsync EIO with Linux semantics, ENOSPC, short
+//! writes, bit flips.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::ErrorKind;
+
+use common::{content, durable_dir, durable_file, p};
+use crashproof_core::fs::{Fs, OpenMode};
+use crashproof_sim::{CrashModel, FaultConfig, SimConfig, SimFs};
+
+fn sim_with(faults: FaultConfig) -> SimFs {
+    SimFs::new(SimConfig {
+        faults,
+        ..SimConfig::with_seed(21)
+    })
+}
+
+#[test]
+fn eio_on_sync_then_successful_sync_still_loses_the_data() {
+    // Steps: 0 create_dir_all, 1 sync_dir, 2 open, 3 write, 4 sync, 5 close,
+    // 6 sync_dir (durable_dir + durable_file), 7 open, 8 write, 9 sync (EIO).
+    let fs = sim_with(FaultConfig {
+        sync_eio_at_steps: BTreeSet::from([9]),
+        ..FaultConfig::default()
+    });
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", b"old").unwrap();
+    let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
+    fs.write_all_at(&h, 0, b"new").unwrap();
+    assert_eq!(fs.steps(), 9);
+    let err = fs.sync(&h).unwrap_err();
+    assert!(err.to_string().contains("EIO"), "{err}");
+    assert_eq!(fs.read(p("/d/f")).unwrap(), b"new", "readers still see it");
+    fs.sync(&h).unwrap();
+    // The data is no longer pending, so no crash model can bring it back.
+    for model in CrashModel::ALL {
+        for image in fs.crash_images(model, 10).unwrap() {
+            assert_eq!(content(&image.fs, "/d/f").unwrap(), b"old", "{model}");
+        }
+    }
+    let trace = fs.trace().to_string();
+    assert!(trace.contains("EIO on fsync"), "{trace}");
+    // Later writes are synced normally, on top of what is really durable.
+    fs.write_all_at(&h, 3, b"+").unwrap();
+    fs.sync(&h).unwrap();
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    assert_eq!(content(&image, "/d/f").unwrap(), b"old+");
+    assert_eq!(fs.read(p("/d/f")).unwrap(), b"new+");
+}
+
+#[test]
+fn without_eio_the_same_sequence_keeps_the_data() {
+    let fs = sim_with(FaultConfig::default());
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", b"old").unwrap();
+    let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
+    fs.write_all_at(&h, 0, b"new").unwrap();
+    fs.sync(&h).unwrap();
+    fs.sync(&h).unwrap();
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    assert_eq!(content(&image, "/d/f").unwrap(), b"new");
+}
+
+#[test]
+fn enospc_changes_nothing() {
+    let fs = sim_with(FaultConfig {
+        capacity_bytes: Some(10),
+        ..FaultConfig::default()
+    });
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", b"hello").unwrap();
+    let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
+    let pending = fs.unsynced_ops();
+    let err = fs.write_all_at(&h, 5, b"world!").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::StorageFull);
+    assert_eq!(fs.read(p("/d/f")).unwrap(), b"hello");
+    assert_eq!(fs.unsynced_ops(), pending);
+    // Overwriting in place does not grow the file, so it fits.
+    fs.write_all_at(&h, 0, b"HELLO").unwrap();
+    fs.append(&h, b"12345").unwrap();
+    assert_eq!(
+        fs.append(&h, b"6").unwrap_err().kind(),
+        ErrorKind::StorageFull
+    );
+    assert_eq!(fs.read(p("/d/f")).unwrap(), b"HELLO12345");
+    assert!(fs.trace().to_string().contains("ENOSPC"));
+}
+
+#[test]
+fn short_writes_write_a_prefix_then_fail() {
+    let fs = sim_with(FaultConfig {
+        short_write_probability: 1.0,
+        ..FaultConfig::default()
+    });
+    durable_dir(&fs, "/d").unwrap();
+    let h = fs.create_new(p("/d/f")).unwrap();
+    let mut shorts = 0;
+    let mut expect = Vec::new();
+    for i in 0..20u8 {
+        let chunk = [i; 8];
+        let err = fs.append(&h, &chunk).unwrap_err();
+        let inner = err.get_ref().unwrap().to_string();
+        assert!(inner.contains("short write"), "{inner}");
+        let written = fs.read(p("/d/f")).unwrap().len() - expect.len();
+        assert!(written < 8);
+        expect.extend_from_slice(&chunk[..written]);
+        shorts += 1;
+    }
+    assert_eq!(fs.read(p("/d/f")).unwrap(), expect);
+    assert_eq!(shorts, 20);
+    assert!(!expect.is_empty(), "some prefixes are non-empty");
+}
+
+#[test]
+fn bit_flip_persists_across_reads_and_crashes() {
+    // Steps 0..=6 build the durable file; the flip happens before step 7.
+    let fs = sim_with(FaultConfig {
+        bit_flip_at_steps: BTreeSet::from([7]),
+        ..FaultConfig::default()
+    });
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", &[0u8; 64]).unwrap();
+    let first = fs.read(p("/d/f")).unwrap();
+    let second = fs.read(p("/d/f")).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(
+        first.iter().map(|b| b.count_ones()).sum::<u32>(),
+        1,
+        "exactly one bit flipped"
+    );
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    assert_eq!(content(&image, "/d/f").unwrap(), first);
+    assert!(fs.trace().to_string().contains("bit flip"));
+}
+
+#[test]
+fn random_eio_is_seeded() {
+    let run = |seed| {
+        let fs = SimFs::new(SimConfig {
+            faults: FaultConfig {
+                sync_eio_probability: 0.5,
+                ..FaultConfig::default()
+            },
+            ..SimConfig::with_seed(seed)
+        });
+        let h = fs.create_new(p("/f")).unwrap();
+        (0..32).map(|_| fs.sync(&h).is_ok()).collect::<Vec<bool>>()
+    };
+    let a = run(1);
+    assert_eq!(a, run(1));
+    assert_ne!(a, run(2));
+    assert!(a.contains(&true) && a.contains(&false));
+}
+
+#[test]
+fn a_wild_offset_fails_cleanly_instead_of_allocating() {
+    let fs = sim_with(FaultConfig::default());
+    let h = fs.create_new(p("/f")).unwrap();
+    let err = fs.write_all_at(&h, u64::MAX - 1, b"xy").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FileTooLarge);
+    assert_eq!(fs.read(p("/f")).unwrap(), b"");
+}
+
+#[test]
+fn set_faults_applies_from_the_next_step() {
+    let fs = sim_with(FaultConfig {
+        sync_eio_probability: 1.0,
+        ..FaultConfig::default()
+    });
+    let h = fs.create_new(p("/f")).unwrap();
+    assert!(fs.sync(&h).is_err());
+    fs.set_faults(FaultConfig::default());
+    fs.sync(&h).unwrap();
+    // Images inherit the config in force when they are taken.
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let h2 = image.create_new(p("/g")).unwrap();
+    image.sync(&h2).unwrap();
+}

@@ -1,0 +1,223 @@
+//! The core's test suites, runnable on any filesystem.
+//!
+//! Each suite function takes `(&dyn Fs, root)` where `root` is an existing,
+//! empty directory, works only below `root`, and returns `Err` with a
+//! description when a check fails. [`CORE_SUITE`] lists them all;
+//! [`core_suite_tests!`](crate::core_suite_tests) turns the list into one
+//! `#[test]` per function for a given filesystem:
+//!
+//! ```text
+//! fn on_std_fs(test: crashproof_tests::core_suite::SuiteFn) -> Result<(), String> {
+//!     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+//!     test(&crashproof_core::fs::StdFs::new(), dir.path())
+//! }
+//! crashproof_tests::core_suite_tests!(on_std_fs);
+//! ```
+
+mod replace;
+mod runner;
+mod store;
+
+use std::path::Path;
+
+use crashproof_core::fs::Fs;
+
+use crate::check::SuiteResult;
+
+pub use replace::*;
+pub use runner::*;
+pub use store::*;
+
+/// One suite function.
+pub type SuiteFn = fn(&dyn Fs, &Path) -> SuiteResult;
+
+/// Every suite function with its name, in the order
+/// [`core_suite_tests!`](crate::core_suite_tests) generates them.
+pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
+    ("replace_creates_new_file", replace_creates_new_file),
+    ("replace_overwrites_old_file", replace_overwrites_old_file),
+    (
+        "replace_leftover_temp_does_not_block",
+        replace_leftover_temp_does_not_block,
+    ),
+    (
+        "replace_follows_the_protocol_order",
+        replace_follows_the_protocol_order,
+    ),
+    (
+        "replace_failed_sync_keeps_old_content",
+        replace_failed_sync_keeps_old_content,
+    ),
+    (
+        "replace_failed_write_keeps_old_content",
+        replace_failed_write_keeps_old_content,
+    ),
+    (
+        "replace_failed_close_keeps_old_content",
+        replace_failed_close_keeps_old_content,
+    ),
+    (
+        "replace_failed_rename_keeps_old_content",
+        replace_failed_rename_keeps_old_content,
+    ),
+    (
+        "replace_failed_dir_sync_is_an_error",
+        replace_failed_dir_sync_is_an_error,
+    ),
+    ("store_retention_keeps_newest", store_retention_keeps_newest),
+    (
+        "store_gc_runs_after_new_generation_is_durable",
+        store_gc_runs_after_new_generation_is_durable,
+    ),
+    (
+        "store_startup_gc_removes_only_its_own_leftovers",
+        store_startup_gc_removes_only_its_own_leftovers,
+    ),
+    (
+        "store_falls_back_from_corrupt_newest",
+        store_falls_back_from_corrupt_newest,
+    ),
+    (
+        "store_all_corrupt_is_an_error",
+        store_all_corrupt_is_an_error,
+    ),
+    (
+        "store_refuses_other_fingerprint",
+        store_refuses_other_fingerprint,
+    ),
+    (
+        "store_corrupt_newest_over_foreign_is_mismatch",
+        store_corrupt_newest_over_foreign_is_mismatch,
+    ),
+    (
+        "store_discard_all_removes_generations_only",
+        store_discard_all_removes_generations_only,
+    ),
+    (
+        "store_unreadable_directory_is_an_error",
+        store_unreadable_directory_is_an_error,
+    ),
+    ("store_rejects_zero_keep", store_rejects_zero_keep),
+    (
+        "runner_clean_run_matches_direct_computation",
+        runner_clean_run_matches_direct_computation,
+    ),
+    (
+        "runner_yield_then_resume_matches_clean_run",
+        runner_yield_then_resume_matches_clean_run,
+    ),
+    (
+        "runner_rejects_zero_checkpoint_every",
+        runner_rejects_zero_checkpoint_every,
+    ),
+    (
+        "runner_time_based_checkpointing",
+        runner_time_based_checkpointing,
+    ),
+    (
+        "runner_force_restart_discards_checkpoints",
+        runner_force_restart_discards_checkpoints,
+    ),
+    (
+        "runner_no_resume_ignores_checkpoints",
+        runner_no_resume_ignores_checkpoints,
+    ),
+    (
+        "runner_lock_refuses_second_runner",
+        runner_lock_refuses_second_runner,
+    ),
+    ("runner_sentinel_file_yields", runner_sentinel_file_yields),
+    (
+        "runner_cursor_near_u64_max_does_not_overflow",
+        runner_cursor_near_u64_max_does_not_overflow,
+    ),
+    (
+        "runner_job_error_keeps_last_checkpoint",
+        runner_job_error_keeps_last_checkpoint,
+    ),
+    (
+        "runner_final_checkpoint_precedes_finalize",
+        runner_final_checkpoint_precedes_finalize,
+    ),
+    ("runner_cleanup_on_success", runner_cleanup_on_success),
+    (
+        "runner_falls_back_from_corrupt_checkpoint",
+        runner_falls_back_from_corrupt_checkpoint,
+    ),
+    (
+        "runner_stop_before_finalize_resumes_into_finalize",
+        runner_stop_before_finalize_resumes_into_finalize,
+    ),
+];
+
+/// Generates one `#[test]` per [`CORE_SUITE`] function, each calling
+/// `$run(function)` and failing with the suite's message on `Err`. `$run`
+/// (a `fn(SuiteFn) -> Result<(), String>`) builds a fresh filesystem and
+/// root directory and runs the function on them. Also generates
+/// `core_suite_list_is_complete`, which fails if this macro and
+/// [`CORE_SUITE`] disagree.
+#[macro_export]
+macro_rules! core_suite_tests {
+    ($run:path) => {
+        $crate::__core_suite_tests_impl! { $run;
+            replace_creates_new_file,
+            replace_overwrites_old_file,
+            replace_leftover_temp_does_not_block,
+            replace_follows_the_protocol_order,
+            replace_failed_sync_keeps_old_content,
+            replace_failed_write_keeps_old_content,
+            replace_failed_close_keeps_old_content,
+            replace_failed_rename_keeps_old_content,
+            replace_failed_dir_sync_is_an_error,
+            store_retention_keeps_newest,
+            store_gc_runs_after_new_generation_is_durable,
+            store_startup_gc_removes_only_its_own_leftovers,
+            store_falls_back_from_corrupt_newest,
+            store_all_corrupt_is_an_error,
+            store_refuses_other_fingerprint,
+            store_corrupt_newest_over_foreign_is_mismatch,
+            store_discard_all_removes_generations_only,
+            store_unreadable_directory_is_an_error,
+            store_rejects_zero_keep,
+            runner_clean_run_matches_direct_computation,
+            runner_yield_then_resume_matches_clean_run,
+            runner_rejects_zero_checkpoint_every,
+            runner_time_based_checkpointing,
+            runner_force_restart_discards_checkpoints,
+            runner_no_resume_ignores_checkpoints,
+            runner_lock_refuses_second_runner,
+            runner_sentinel_file_yields,
+            runner_cursor_near_u64_max_does_not_overflow,
+            runner_job_error_keeps_last_checkpoint,
+            runner_final_checkpoint_precedes_finalize,
+            runner_cleanup_on_success,
+            runner_falls_back_from_corrupt_checkpoint,
+            runner_stop_before_finalize_resumes_into_finalize,
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __core_suite_tests_impl {
+    ($run:path; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                if let Err(failure) = $run($crate::core_suite::$name) {
+                    panic!("{}: {}", stringify!($name), failure);
+                }
+            }
+        )*
+
+        #[test]
+        fn core_suite_list_is_complete() {
+            let generated: &[&str] = &[$(stringify!($name)),*];
+            let listed: Vec<&str> = $crate::core_suite::CORE_SUITE
+                .iter()
+                .map(|(name, _)| *name)
+                .collect();
+            assert_eq!(generated, &listed[..], "core_suite_tests! and CORE_SUITE disagree");
+        }
+    };
+}

@@ -1,0 +1,168 @@
+//! [`FailingFs`]: fails one chosen call.
+
+use std::io;
+use std::path::Path;
+use std::sync::Mutex;
+
+use crashproof_core::fs::{DirEntry, FileHandle, Fs, FsOp, FsOpError, Metadata, OpenMode};
+
+use super::handles::HandlePaths;
+
+/// Which call a [`FailingFs`] fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailRule {
+    /// The operation to fail (`exists` counts as [`FsOp::Metadata`]).
+    pub op: FsOp,
+    /// Only calls whose path (for handle operations: the path the handle was
+    /// opened on) contains this string; `None` matches every path.
+    pub path_contains: Option<String>,
+    /// Fail the `nth` matching call (1 = the first).
+    pub nth: u64,
+    /// Fail every matching call from the `nth` on, not just the `nth`.
+    pub sticky: bool,
+    /// The error kind returned.
+    pub kind: io::ErrorKind,
+}
+
+impl FailRule {
+    /// Fails the first call of `op` on a path containing `path_contains`,
+    /// with an `Other` error.
+    pub fn first(op: FsOp, path_contains: &str) -> Self {
+        Self {
+            op,
+            path_contains: Some(path_contains.to_owned()),
+            nth: 1,
+            sticky: false,
+            kind: io::ErrorKind::Other,
+        }
+    }
+}
+
+/// Wraps an [`Fs`] and makes the call chosen by a [`FailRule`] return an
+/// error *without* reaching the inner filesystem (a failed `sync` syncs
+/// nothing; a failed `rename` renames nothing). A failed `close` still
+/// closes the inner handle, as `close(2)` does, so nothing leaks. Every
+/// other call passes through. [`FailingFs::fired`] tells whether the rule
+/// matched, so a test can prove its fault was injected.
+#[derive(Debug)]
+pub struct FailingFs<F> {
+    inner: F,
+    rule: FailRule,
+    handles: HandlePaths,
+    seen: Mutex<u64>,
+}
+
+impl<F: Fs> FailingFs<F> {
+    /// Wraps `inner` with `rule`.
+    pub fn new(inner: F, rule: FailRule) -> Self {
+        Self {
+            inner,
+            rule,
+            handles: HandlePaths::default(),
+            seen: Mutex::new(0),
+        }
+    }
+
+    /// How many calls matched the rule's operation and path so far.
+    pub fn matched(&self) -> u64 {
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the rule has failed at least one call.
+    pub fn fired(&self) -> bool {
+        self.matched() >= self.rule.nth
+    }
+
+    /// `Err` if this call is the one to fail.
+    fn check(&self, op: FsOp, path: &Path) -> io::Result<()> {
+        if op != self.rule.op {
+            return Ok(());
+        }
+        if let Some(needle) = &self.rule.path_contains
+            && !path.to_string_lossy().contains(needle.as_str())
+        {
+            return Ok(());
+        }
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        *seen += 1;
+        let hit = *seen == self.rule.nth || (self.rule.sticky && *seen > self.rule.nth);
+        if hit {
+            Err(FsOpError::wrap(
+                op,
+                path,
+                io::Error::new(self.rule.kind, "injected by FailingFs"),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<F: Fs> Fs for FailingFs<F> {
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        self.check(FsOp::CreateDirAll, path)?;
+        self.inner.create_dir_all(path)
+    }
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
+        self.check(FsOp::Open, path)?;
+        let handle = self.inner.open(path, mode)?;
+        self.handles.opened(&handle, path);
+        Ok(handle)
+    }
+    fn write_all_at(&self, file: &FileHandle, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        self.check(FsOp::WriteAllAt, &self.handles.path(file))?;
+        self.inner.write_all_at(file, offset, bytes)
+    }
+    fn append(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<()> {
+        self.check(FsOp::Append, &self.handles.path(file))?;
+        self.inner.append(file, bytes)
+    }
+    fn sync(&self, file: &FileHandle) -> io::Result<()> {
+        self.check(FsOp::Sync, &self.handles.path(file))?;
+        self.inner.sync(file)
+    }
+    fn close(&self, file: FileHandle) -> io::Result<()> {
+        let path = self.handles.closed(&file);
+        let injected = self.check(FsOp::Close, &path);
+        let closed = self.inner.close(file);
+        injected.and(closed)
+    }
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        self.check(FsOp::SyncDir, dir)?;
+        self.inner.sync_dir(dir)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.check(FsOp::Rename, from)?;
+        self.inner.rename(from, to)
+    }
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        self.check(FsOp::RemoveFile, path)?;
+        self.inner.remove_file(path)
+    }
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.check(FsOp::Read, path)?;
+        self.inner.read(path)
+    }
+    fn read_dir(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
+        self.check(FsOp::ReadDir, dir)?;
+        self.inner.read_dir(dir)
+    }
+    fn metadata(&self, path: &Path) -> io::Result<Metadata> {
+        self.check(FsOp::Metadata, path)?;
+        self.inner.metadata(path)
+    }
+    fn exists(&self, path: &Path) -> io::Result<bool> {
+        self.check(FsOp::Metadata, path)?;
+        self.inner.exists(path)
+    }
+    fn try_lock(&self, path: &Path) -> io::Result<FileHandle> {
+        self.check(FsOp::TryLock, path)?;
+        let handle = self.inner.try_lock(path)?;
+        self.handles.opened(&handle, path);
+        Ok(handle)
+    }
+    fn failpoint(&self, name: &'static str) -> io::Result<()> {
+        self.check(FsOp::Failpoint, Path::new(name))?;
+        self.inner.failpoint(name)
+    }
+}
