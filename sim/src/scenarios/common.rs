@@ -14,7 +14,7 @@ use crashproof_core::{
     RunnerConfig, stable_digest,
 };
 
-use crate::explore::{CheckpointId, Progress, Recovered, WorkloadError};
+use crate::explore::{CheckpointId, Completion, Progress, Recovered, WorkloadError};
 
 /// SplitMix64's finaliser: the scenarios' deterministic input generator.
 pub fn mix(mut x: u64) -> u64 {
@@ -125,23 +125,7 @@ pub fn list(fs: &dyn Fs, dir: &Path) -> Result<Vec<String>, WorkloadError> {
     }
 }
 
-/// Reads `path`, or `None` if it does not exist.
-pub fn read_if_exists(fs: &dyn Fs, path: &Path) -> Result<Option<Vec<u8>>, WorkloadError> {
-    match fs.read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Removes `path` if present (not durably); whether it removed a file.
-pub fn remove_if_exists(fs: &dyn Fs, path: &Path) -> Result<bool, WorkloadError> {
-    match fs.remove_file(path) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
+pub use crate::zoo::files::{read_if_exists, remove_if_exists};
 
 /// Creates (or truncates) `path` empty and closes it, checking the close:
 /// how a daemon touches a sentinel file. Not durable.
@@ -175,6 +159,25 @@ pub enum Ended<O> {
         /// The cursor the run resumed from, if any.
         resumed_from: Option<u64>,
     },
+}
+
+impl Ended<String> {
+    /// The completion of a job that never asks to yield; a yield is an
+    /// invariant broken (`who` names the job in the message).
+    pub fn completed(self, who: &str) -> Result<Completion, WorkloadError> {
+        match self {
+            Ended::Completed {
+                output,
+                resumed_from,
+            } => Ok(Completion {
+                output,
+                resumed_from,
+            }),
+            Ended::Yielded { .. } => Err(WorkloadError::Invariant(format!(
+                "{who} yielded although nobody asked"
+            ))),
+        }
+    }
 }
 
 impl<O> From<Outcome<O>> for Ended<O> {

@@ -195,18 +195,14 @@ impl Workload for RoochSnapshot {
             resume: self.mode,
             ..RunnerConfig::every(SAVE_EVERY)
         };
-        match run_core(fs, &self.dir, &mut SnapshotBuild, config, progress)?.into() {
-            Ended::Completed {
-                output,
-                resumed_from,
-            } => Ok(Completion {
-                output,
-                resumed_from,
-            }),
-            Ended::Yielded { .. } => Err(WorkloadError::Invariant(
-                "the snapshot builder yielded although nobody asked".into(),
-            )),
-        }
+        Ended::from(run_core(
+            fs,
+            &self.dir,
+            &mut SnapshotBuild,
+            config,
+            progress,
+        )?)
+        .completed("the snapshot builder")
     }
 
     fn inspect(&self, fs: &dyn Fs) -> Result<Recovered, WorkloadError> {

@@ -349,20 +349,9 @@ impl Workload for RoochTail {
             keep: KEEP,
             ..RunnerConfig::every(CHUNK)
         };
-        let ended = run_core(fs, &self.dir, &mut job, config, progress)?.into();
+        let ended = Ended::from(run_core(fs, &self.dir, &mut job, config, progress)?);
         check_bounded_memory(peak.get(), CHUNK)?;
-        match ended {
-            Ended::Completed {
-                output,
-                resumed_from,
-            } => Ok(Completion {
-                output,
-                resumed_from,
-            }),
-            Ended::Yielded { .. } => Err(WorkloadError::Invariant(
-                "the tail replay yielded although nobody asked".into(),
-            )),
-        }
+        ended.completed("the tail replay")
     }
 
     fn inspect(&self, fs: &dyn Fs) -> Result<Recovered, WorkloadError> {
