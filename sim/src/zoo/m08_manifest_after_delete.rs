@@ -5,10 +5,11 @@
 //! (in memory and in `checkpoints.json`) and, on GC, rewrites the list
 //! *before* deleting the files it drops; its startup reads every listed
 //! checkpoint (and `expect()`ed that it could). This program keeps only the
-//! newest checkpoint. A commit writes the new checkpoint file, fsyncs it and
-//! its directory (it is unreferenced until the list names it, so it needs
-//! no temp file), then — the bug —
-//! deletes the checkpoint it drops and only then rewrites the list. A crash
+//! newest checkpoint. A commit writes the new checkpoint file and fsyncs it
+//! (it is unreferenced until the list names it, so it needs no temp file),
+//! then — the bug — deletes the checkpoint it drops, fsyncs the directory
+//! (one fsync for the new file's name and the deletion) and only then
+//! rewrites the list (temp + fsync + rename + directory fsync). A crash
 //! in between leaves a list naming a file that is gone, and recovery, which
 //! must read every listed checkpoint, fails — forever.
 //!
@@ -95,13 +96,12 @@ fn write_manifest(fs: &dyn Fs, dir: &Path, generation: u64) -> Result<(), Worklo
     files::replace_durably(fs, &manifest_path(dir), &bytes)
 }
 
-fn remove_dropped(fs: &dyn Fs, dir: &Path, dropped: Option<u64>) -> Result<(), WorkloadError> {
-    if let Some(old) = dropped
-        && files::remove_if_exists(fs, &Generations::CKPT.path(dir, old))?
-    {
-        fs.sync_dir(dir)?;
-    }
-    Ok(())
+/// The file of the checkpoint a commit of `generation` drops. The
+/// checkpointer's in-memory list names one checkpoint (one is kept): the
+/// previous generation, resumed from or committed by this run, if any.
+fn dropped(dir: &Path, generation: u64) -> Option<PathBuf> {
+    let old = generation.checked_sub(1).filter(|&g| g > 0)?;
+    Some(Generations::CKPT.path(dir, old))
 }
 
 fn commit(
@@ -111,27 +111,33 @@ fn commit(
     ckpt: &Checkpoint,
     order: Order,
 ) -> Result<(), WorkloadError> {
-    // The list may name the file only once its data and its name are both
-    // durable: a directory may persist the list's rename before the create.
     files::write_synced(
         fs,
         &Generations::CKPT.path(dir, generation),
         &envelope::encode(ckpt),
     )?;
-    fs.sync_dir(dir)?;
-    // The in-memory list: with one checkpoint kept, it names the previous
-    // generation (resumed from, or committed by this run), if there is one.
-    let dropped = generation.checked_sub(1).filter(|&g| g > 0);
+    // The list may name the new file only once its name is durable too: a
+    // directory may persist the list's rename before the file's create.
     match order {
         Order::DeleteFirst => {
             // BUG: the dropped checkpoint is deleted while the list still
-            // names it; the list is rewritten only afterwards.
-            remove_dropped(fs, dir, dropped)?;
+            // names it (one directory fsync for the new name and the
+            // deletion); the list is rewritten only afterwards.
+            if let Some(old) = dropped(dir, generation) {
+                files::remove_if_exists(fs, &old)?;
+            }
+            fs.sync_dir(dir)?;
             write_manifest(fs, dir, generation)
         }
         Order::ListFirst => {
+            fs.sync_dir(dir)?;
             write_manifest(fs, dir, generation)?;
-            remove_dropped(fs, dir, dropped)
+            if let Some(old) = dropped(dir, generation)
+                && files::remove_if_exists(fs, &old)?
+            {
+                fs.sync_dir(dir)?;
+            }
+            Ok(())
         }
     }
 }
