@@ -25,9 +25,9 @@ const MAX_SCHEDULE_LEN: usize = 10;
 const MAX_STEPS: u64 = 10;
 
 /// The mutants whose bug cannot show in 10 steps, with the steps their
-/// smallest counterexample takes. Each needs two complete commits, each of
-/// them a durable replace (open, write, sync, close, rename, directory
-/// fsync) plus a durable write: the lower bounds are argued in
+/// smallest counterexample takes. Each bug needs two complete commits
+/// before the crash, and a commit that makes a file durably replaceable
+/// costs 5–6 steps: the lower bounds (15 and 17) are argued in
 /// docs/zoo.md. Each must stay above [`MAX_STEPS`] (or leave this list).
 const TWO_COMMIT_BUGS: [(&str, u64); 2] =
     [("backup-name-mismatch", 19), ("manifest-after-delete", 18)];
