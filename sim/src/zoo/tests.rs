@@ -144,3 +144,39 @@ fn the_control_falls_back_past_a_torn_newest_generation() {
     let recovered = workload.inspect(&fs).unwrap();
     assert_eq!(recovered.checkpoint.map(|c| c.cursor), Some(35));
 }
+
+/// The mutants' own protocols with their one bug fixed: each must pass
+/// every exploration the mutation table runs, so the mutant is wrong only
+/// for the bug it names.
+#[test]
+fn the_fixed_two_commit_mutants_pass_every_exploration() {
+    use crate::explore::ExploreOptions;
+    use hunt::{Exploration, hunt};
+
+    let dir = Path::new(SIM_DIR);
+    let fixed: Vec<Box<dyn Workload>> = vec![
+        Box::new(ProtocolWorkload::new(
+            CountingJob::SMALL,
+            dir,
+            m06_backup_name_mismatch::BackupNameFixed,
+        )),
+        Box::new(ProtocolWorkload::new(
+            CountingJob::SMALL,
+            dir,
+            m08_manifest_after_delete::ManifestFirst,
+        )),
+    ];
+    for w in &fixed {
+        for exploration in Exploration::TABLE.into_iter().chain([Exploration::Random]) {
+            let h = hunt(w.as_ref(), exploration, &ExploreOptions::default(), false).unwrap();
+            assert!(h.cases > 0, "{} {exploration}: nothing explored", w.name());
+            assert_eq!(
+                h.violations,
+                0,
+                "{} failed {exploration}: {:?}",
+                w.name(),
+                h.first.map(|d| d.violation.summary())
+            );
+        }
+    }
+}
