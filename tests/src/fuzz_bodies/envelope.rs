@@ -10,7 +10,22 @@ use crashproof_core::envelope::{DecodeError, decode, decode_raw, encode_raw};
 /// same payload (the frame has one encoding). (A JSON round trip of the
 /// value is not checked: without serde_json's `float_roundtrip` feature a
 /// float may legitimately move by one ULP.)
+///
+/// A fuzzer almost never forges a matching CRC, so the same checks also run
+/// on `encode_raw(data)` (an intact envelope around the arbitrary bytes),
+/// which must decode to exactly `data`: that reaches the JSON decoder.
 pub fn check_envelope_decode(data: &[u8]) -> Result<(), String> {
+    check_bytes(data)?;
+    let framed = encode_raw(data);
+    match decode_raw(&framed) {
+        Ok(raw) if raw.payload == data => {}
+        Ok(_) => return Err("an encoded payload decodes to other bytes".to_string()),
+        Err(e) => return Err(format!("an encoded payload does not decode: {e}")),
+    }
+    check_bytes(&framed)
+}
+
+fn check_bytes(data: &[u8]) -> Result<(), String> {
     let raw = decode_raw(data);
     let value = decode::<serde_json::Value>(data);
     match (&raw, &value) {
