@@ -6,11 +6,21 @@
 // A test crate: a failed unwrap or panic is a failed test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crashproof_core::envelope::{FORMAT_VERSION, HEADER_LEN, MAGIC, encode, encode_raw};
+use std::path::Path;
+
+use crashproof_core::envelope::{
+    DecodeError, FORMAT_VERSION, HEADER_LEN, MAGIC, RawEnvelope, TRAILER_LEN, decode_raw, encode,
+    encode_raw,
+};
+use crashproof_core::fs::Fs;
+use crashproof_core::store::generation_file_name;
+use crashproof_core::{CheckpointStore, JobIdentity, StoredCheckpoint, stable_digest};
 use crashproof_sim::explore::Workload;
+use crashproof_sim::{CrashModel, SimConfig, SimFs};
 use crashproof_tests::fuzz_bodies::{
-    check_envelope_decode, check_kill_schedule, check_kill_schedule_on, check_simfs_ops,
-    check_store_latest, fuzz_workload,
+    check_crash_image, check_envelope_decode, check_envelope_decode_with, check_kill_schedule,
+    check_kill_schedule_on, check_returned_checkpoint, check_simfs_ops, check_store_latest,
+    fuzz_workload,
 };
 use proptest::prelude::*;
 
@@ -186,6 +196,101 @@ fn schedule_inputs() -> impl Iterator<Item = Vec<u8>> {
             input
         })
     })
+}
+
+/// A broken frame decoder: ignores bytes after the frame.
+fn decode_ignoring_trailing_bytes(bytes: &[u8]) -> Result<RawEnvelope<'_>, DecodeError> {
+    decode_raw(bytes).or_else(|e| match e {
+        DecodeError::LengthMismatch { declared, .. } => {
+            decode_raw(&bytes[..HEADER_LEN + declared as usize + TRAILER_LEN])
+        }
+        e => Err(e),
+    })
+}
+
+/// A broken frame decoder: trusts the length field and never checks the CRC.
+fn decode_without_crc(bytes: &[u8]) -> Result<RawEnvelope<'_>, DecodeError> {
+    match bytes.get(HEADER_LEN..bytes.len().saturating_sub(TRAILER_LEN)) {
+        Some(payload) if bytes.len() >= HEADER_LEN + TRAILER_LEN => Ok(RawEnvelope {
+            version: FORMAT_VERSION,
+            payload,
+        }),
+        _ => decode_raw(bytes),
+    }
+}
+
+#[test]
+fn envelope_body_catches_broken_decoders() {
+    let valid = valid();
+    let extended = [valid.as_slice(), b"x"].concat();
+    let mut flipped = valid.clone();
+    flipped[HEADER_LEN] ^= 1;
+    assert_eq!(
+        check_envelope_decode_with(decode_raw, &extended),
+        Ok(()),
+        "the real decoder rejects the extended input"
+    );
+    assert!(check_envelope_decode_with(decode_ignoring_trailing_bytes, &extended).is_err());
+    assert_eq!(check_envelope_decode_with(decode_raw, &flipped), Ok(()));
+    assert!(check_envelope_decode_with(decode_without_crc, &flipped).is_err());
+}
+
+/// The store body's consistency check accepts what the store really returns
+/// for a planted record, and rejects a checkpoint that disagrees with it.
+#[test]
+fn store_body_checks_the_returned_checkpoint_against_its_file() {
+    let fs = SimFs::new(SimConfig::with_seed(0));
+    let dir = Path::new("/job");
+    fs.create_dir_all(dir).unwrap();
+    let path = dir.join(generation_file_name(2));
+    let file = fs.open_truncate(&path).unwrap();
+    fs.write_all_at(&file, 0, &encode_raw(&record_payload(2, 9)))
+        .unwrap();
+    fs.close(file).unwrap();
+    let job = JobIdentity {
+        name: "fuzz".to_string(),
+        fingerprint: 7,
+    };
+    let real = CheckpointStore::peek_latest(&fs, dir, &job)
+        .unwrap()
+        .unwrap();
+    assert_eq!((real.generation, real.cursor), (2, 9));
+    assert_eq!(check_returned_checkpoint(&fs, dir, &real, &[2]), Ok(()));
+    let wrong_cursor = StoredCheckpoint {
+        cursor: 10,
+        ..real.clone()
+    };
+    assert!(check_returned_checkpoint(&fs, dir, &wrong_cursor, &[2]).is_err());
+    let wrong_state = StoredCheckpoint {
+        state: b"other".to_vec(),
+        state_digest: stable_digest(b"other"),
+        ..real.clone()
+    };
+    assert!(check_returned_checkpoint(&fs, dir, &wrong_state, &[2]).is_err());
+    let wrong_digest = StoredCheckpoint {
+        state_digest: real.state_digest ^ 1,
+        ..real.clone()
+    };
+    assert!(check_returned_checkpoint(&fs, dir, &wrong_digest, &[2]).is_err());
+    // Not planted, so it must be the body's valid commit, which it is not.
+    assert!(check_returned_checkpoint(&fs, dir, &real, &[]).is_err());
+}
+
+/// The SimFs body's image check rejects a running fs with unsynced data and
+/// accepts its crash images.
+#[test]
+fn simfs_body_image_check_rejects_a_running_fs() {
+    let fs = SimFs::new(SimConfig::with_seed(3));
+    let file = fs.open_truncate(Path::new("/a")).unwrap();
+    fs.write_all_at(&file, 0, b"unsynced").unwrap();
+    assert!(check_crash_image(&fs, 3, "running fs").is_err());
+    for model in CrashModel::ALL {
+        assert_eq!(
+            check_crash_image(&fs.crash_image(model, 3), 3, "image"),
+            Ok(())
+        );
+    }
+    fs.close(file).unwrap();
 }
 
 fn hex(bytes: &[u8]) -> String {

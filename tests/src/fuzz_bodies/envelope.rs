@@ -1,6 +1,10 @@
 //! Envelope decoding on arbitrary bytes.
 
-use crashproof_core::envelope::{DecodeError, decode, decode_raw, encode_raw};
+use crashproof_core::envelope::{DecodeError, RawEnvelope, decode, decode_raw, encode_raw};
+
+/// A frame decoder with [`decode_raw`]'s signature (a broken one shows the
+/// checks can fail).
+pub type RawDecoder = for<'a> fn(&'a [u8]) -> Result<RawEnvelope<'a>, DecodeError>;
 
 /// Decodes `data` with [`decode_raw`] and `decode::<serde_json::Value>`.
 ///
@@ -15,17 +19,23 @@ use crashproof_core::envelope::{DecodeError, decode, decode_raw, encode_raw};
 /// on `encode_raw(data)` (an intact envelope around the arbitrary bytes),
 /// which must decode to exactly `data`: that reaches the JSON decoder.
 pub fn check_envelope_decode(data: &[u8]) -> Result<(), String> {
-    check_bytes(data)?;
+    check_envelope_decode_with(decode_raw, data)
+}
+
+/// [`check_envelope_decode`] with `decode_raw` standing in for the core's
+/// frame decoder (`decode::<Value>` is always the core's).
+pub fn check_envelope_decode_with(decode_raw: RawDecoder, data: &[u8]) -> Result<(), String> {
+    check_bytes(decode_raw, data)?;
     let framed = encode_raw(data);
     match decode_raw(&framed) {
         Ok(raw) if raw.payload == data => {}
         Ok(_) => return Err("an encoded payload decodes to other bytes".to_string()),
         Err(e) => return Err(format!("an encoded payload does not decode: {e}")),
     }
-    check_bytes(&framed)
+    check_bytes(decode_raw, &framed)
 }
 
-fn check_bytes(data: &[u8]) -> Result<(), String> {
+fn check_bytes(decode_raw: RawDecoder, data: &[u8]) -> Result<(), String> {
     let raw = decode_raw(data);
     let value = decode::<serde_json::Value>(data);
     match (&raw, &value) {

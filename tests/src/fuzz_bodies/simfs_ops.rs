@@ -100,7 +100,7 @@ fn check_model(
     visible: Option<&Files>,
 ) -> Result<(), String> {
     let picked = fs.crash_image_with_choice(model, seed);
-    check_image(&picked.fs, seed, &format!("{model} pick"))?;
+    check_crash_image(&picked.fs, seed, &format!("{model} pick"))?;
     let count = fs.crash_state_count(model);
     let expected = match model {
         CrashModel::DropUnsynced | CrashModel::EagerDirs => Some(1),
@@ -136,7 +136,7 @@ fn check_model(
         ));
     }
     for (i, image) in images.iter().enumerate() {
-        check_image(
+        check_crash_image(
             &image.fs,
             seed,
             &format!("{model} image {i} `{}`", image.choice),
@@ -166,9 +166,10 @@ fn check_model(
     Ok(())
 }
 
-/// A crash image: nothing pending, a fresh step counter, and every model
-/// has exactly one state of it, equal to it.
-fn check_image(image: &SimFs, seed: u64, what: &str) -> Result<(), String> {
+/// Checks that `image` looks like a crash image: nothing pending, a fresh
+/// step counter, and every model has exactly one state of it, equal to it
+/// (visible == durable). `what` names it in the error.
+pub fn check_crash_image(image: &SimFs, seed: u64, what: &str) -> Result<(), String> {
     if image.unsynced_ops() != 0 || image.steps() != 0 {
         return Err(format!(
             "{what}: a crash image has {} unsynced ops and step {}",

@@ -76,7 +76,7 @@ pub fn check_store_latest(data: &[u8]) -> Result<(), String> {
         Ok(None) => Err(format!(
             "no checkpoint returned although generation files exist (planted {planted:?})"
         )),
-        Ok(Some(c)) => check_checkpoint(&fs, &dir, &c, &planted),
+        Ok(Some(c)) => check_returned_checkpoint(&fs, &dir, &c, &planted),
         Err(e) if !newer_planted => Err(format!(
             "every planted file {planted:?} is older than the valid generation, yet: {e}"
         )),
@@ -116,8 +116,12 @@ fn plant(fs: &SimFs, dir: &Path, data: &[u8]) -> Result<Vec<u64>, String> {
     Ok(planted)
 }
 
-/// A returned checkpoint is consistent with the file it came from.
-fn check_checkpoint(
+/// Checks a checkpoint the store returned from `dir` on `fs` after the body
+/// planted generation files `planted`: digest and path consistent, and
+/// either the body's valid commit (generation 1, cursor 5) when its file was
+/// not replaced, or a planted file whose record says the same generation,
+/// cursor, job fingerprint (7) and state.
+pub fn check_returned_checkpoint(
     fs: &SimFs,
     dir: &Path,
     c: &StoredCheckpoint,
