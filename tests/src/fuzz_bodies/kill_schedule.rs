@@ -16,8 +16,18 @@ pub fn fuzz_workload() -> ReferenceWorkload {
 }
 
 /// [`check_kill_schedule_on`] the [`fuzz_workload`].
+///
+/// A finding's replay command names the registry's `reference` workload,
+/// which is N = 1000, K = 50, not this one; the error says so and that the
+/// input bytes replayed through this function reproduce it exactly.
 pub fn check_kill_schedule(data: &[u8]) -> Result<(), String> {
-    check_kill_schedule_on(&fuzz_workload(), data)
+    check_kill_schedule_on(&fuzz_workload(), data).map_err(|finding| {
+        format!(
+            "{finding}\n(fuzzed workload: reference with N = 60, K = 7; the replay command \
+             above uses the registry's N = 1000, K = 50, so reproduce with \
+             crashproof_tests::fuzz_bodies::check_kill_schedule on the input bytes)"
+        )
+    })
 }
 
 /// Draws a simulator seed and an arbitrary [`KillSchedule`] from `data`
