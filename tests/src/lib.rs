@@ -7,10 +7,13 @@
 //!   in `tests/core_on_std_fs.rs`, on `SimFs` in `tests/core_on_sim_fs.rs`).
 //! - [`fs_wrappers`]: a recording and a failing `Fs` wrapper.
 //! - [`jobs`]: a small deterministic [`crashproof_core::Job`] for tests.
+//! - [`fuzz_bodies`]: the cargo-fuzz target bodies (`fuzz/`), as plain
+//!   functions so they also run as ordinary tests on stable.
 //! - [`check`]: `Result`-returning assertion helpers (the suites are library
 //!   code, so they report failures as `Err(String)` instead of panicking).
 
 pub mod check;
 pub mod core_suite;
 pub mod fs_wrappers;
+pub mod fuzz_bodies;
 pub mod jobs;

@@ -1,0 +1,6 @@
+//! Fuzz target: `crashproof_tests::fuzz_bodies::store_latest` (see docs/fuzzing.md).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    crashproof_tests::fuzz_bodies::store_latest(data);
+});
