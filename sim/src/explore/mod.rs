@@ -50,3 +50,5 @@ pub use workload::{
 };
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod initial_disk_tests;
