@@ -139,9 +139,11 @@ impl<'w> Explorer<'w> {
         Ok((fs, progress))
     }
 
-    /// Runs the workload once on a fresh filesystem without crashes. It must
+    /// Runs the workload once from its start state (a fresh filesystem plus
+    /// its [`Workload::initial_disk`], if any) without crashes. It must
     /// complete, without panicking and without leftovers, or the exploration
-    /// cannot be trusted ([`HarnessError::CleanRunFailed`]).
+    /// cannot be trusted ([`HarnessError::CleanRunFailed`];
+    /// [`HarnessError::InitialDiskFailed`] if the initial disk fails).
     pub fn clean_run(&self) -> Result<CleanRun, HarnessError> {
         let (fs, mut progress) = self.start(FaultConfig::default())?;
         let ran = catch_unwind(AssertUnwindSafe(|| self.workload.run(&fs, &mut progress)));
@@ -197,7 +199,7 @@ impl<'w> Explorer<'w> {
         Ok((clean, outcome))
     }
 
-    /// Runs one case from a fresh filesystem: the `i`-th crash point applies
+    /// Runs one case from the start state: the `i`-th crash point applies
     /// to the `i`-th run; after the last one the workload runs to completion.
     /// A point a run never reaches (a step past its end, a failpoint hit it
     /// does not make) lets that run complete, and later points are unused.

@@ -151,7 +151,10 @@ fn crash_points_start_after_the_initial_disk() {
         text.contains("--- initial disk (durable before run 1): /ckpt (1 bytes) ---"),
         "{text}"
     );
-    assert!(text.contains("--- run 1: from the initial disk ---"), "{text}");
+    assert!(
+        text.contains("--- run 1: from the initial disk ---"),
+        "{text}"
+    );
     assert!(text.contains("==> CRASH before step 0"), "{text}");
 }
 

@@ -156,7 +156,13 @@ fn earlier_process(
     job: &CountingJob,
 ) -> Result<Option<Checkpoint>, WorkloadError> {
     let ckpt = first_checkpoint(job);
-    commit(fs, dir, job.generation(ckpt.cursor), &ckpt, Order::ListFirst)?;
+    commit(
+        fs,
+        dir,
+        job.generation(ckpt.cursor),
+        &ckpt,
+        Order::ListFirst,
+    )?;
     Ok(Some(ckpt))
 }
 
