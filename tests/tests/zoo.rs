@@ -21,24 +21,10 @@ const MAX_SCHEDULE_LEN: usize = 10;
 
 /// Most filesystem steps the first run of a mutant's smallest
 /// counterexample may execute before its first crash: "shrunk to a
-/// counterexample of at most 10 steps".
+/// counterexample of at most 10 steps". It holds for every mutant: those
+/// whose bug needs two commits start from an initial disk holding the first
+/// (see `Workload::initial_disk`).
 const MAX_STEPS: u64 = 10;
-
-/// The mutants whose bug cannot show in 10 steps, with the steps their
-/// smallest counterexample takes. Each bug needs two complete commits
-/// before the crash, and a commit that makes a file durably replaceable
-/// costs 5–6 steps: the lower bounds (15 and 17) are argued in
-/// docs/zoo.md. Each must stay above [`MAX_STEPS`] (or leave this list).
-const TWO_COMMIT_BUGS: [(&str, u64); 2] =
-    [("backup-name-mismatch", 19), ("manifest-after-delete", 18)];
-
-/// The step bound of mutant `name`.
-fn step_bound(name: &str) -> u64 {
-    TWO_COMMIT_BUGS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or(MAX_STEPS, |&(_, steps)| steps)
-}
 
 /// The explorations of the kind `mutant` needs, strict models first.
 fn needed(mutant: &Mutant) -> Vec<Exploration> {
@@ -103,22 +89,13 @@ fn every_mutant_is_caught_with_a_small_replayable_counterexample() {
             m.name
         );
         assert!(
-            d.steps <= step_bound(m.name),
+            d.steps <= MAX_STEPS,
             "{} ({exploration}): smallest counterexample {} runs {} steps before \
-             its crash, more than {}",
+             its crash, more than {MAX_STEPS}",
             m.name,
             d.violation.schedule,
-            d.steps,
-            step_bound(m.name)
+            d.steps
         );
-        if step_bound(m.name) > MAX_STEPS {
-            assert!(
-                d.steps > MAX_STEPS,
-                "{}: now caught in {} steps, take it off TWO_COMMIT_BUGS",
-                m.name,
-                d.steps
-            );
-        }
         assert_eq!(d.violation.workload, m.name);
         // The printed case is the whole story: replaying it alone fails the
         // same oracle with the same message.

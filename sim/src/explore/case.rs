@@ -105,12 +105,47 @@ impl<'w> Explorer<'w> {
         }
     }
 
-    /// Runs the workload once on a fresh filesystem without crashes. It must
-    /// complete, without panicking and without leftovers, or the exploration
-    /// cannot be trusted ([`HarnessError::CleanRunFailed`]).
-    pub fn clean_run(&self) -> Result<CleanRun, HarnessError> {
-        let fs = SimFs::new(self.config(FaultConfig::default()));
+    /// The disk and progress record every run of a case starts from: a new
+    /// [`SimFs`] on which the workload's [`Workload::initial_disk`] wrote
+    /// what an earlier process left behind, reduced to exactly its durable
+    /// state (a drop-unsynced crash image: step counter 0, empty trace), so
+    /// step indexes count from the first step of the real run and nothing
+    /// the initial disk did is a crash point. `faults` apply from the real
+    /// run's step 0 on, never to the initial disk. The progress holds the
+    /// earlier process's acknowledgements (before step 0 of any journal)
+    /// and none of its in-memory progress, which died with it.
+    pub(crate) fn start(&self, faults: FaultConfig) -> Result<(SimFs, Progress), HarnessError> {
+        let scratch = SimFs::new(self.config(FaultConfig::default()));
         let mut progress = Progress::new();
+        let failed = |reason: String| HarnessError::InitialDiskFailed {
+            workload: self.workload.name(),
+            reason,
+        };
+        match catch_unwind(AssertUnwindSafe(|| {
+            self.workload.initial_disk(&scratch, &mut progress)
+        })) {
+            Err(payload) => {
+                return Err(failed(format!(
+                    "panicked: {}",
+                    panic_message(payload.as_ref())
+                )));
+            }
+            Ok(Err(e)) => return Err(failed(e.to_string())),
+            Ok(Ok(())) => {}
+        }
+        progress.crashed();
+        let fs = scratch.crash_image(CrashModel::DropUnsynced, 0);
+        fs.set_faults(faults);
+        Ok((fs, progress))
+    }
+
+    /// Runs the workload once from its start state (a fresh filesystem plus
+    /// its [`Workload::initial_disk`], if any) without crashes. It must
+    /// complete, without panicking and without leftovers, or the exploration
+    /// cannot be trusted ([`HarnessError::CleanRunFailed`];
+    /// [`HarnessError::InitialDiskFailed`] if the initial disk fails).
+    pub fn clean_run(&self) -> Result<CleanRun, HarnessError> {
+        let (fs, mut progress) = self.start(FaultConfig::default())?;
         let ran = catch_unwind(AssertUnwindSafe(|| self.workload.run(&fs, &mut progress)));
         self.finish_clean_run(&fs, ran)
     }
@@ -164,7 +199,7 @@ impl<'w> Explorer<'w> {
         Ok((clean, outcome))
     }
 
-    /// Runs one case from a fresh filesystem: the `i`-th crash point applies
+    /// Runs one case from the start state: the `i`-th crash point applies
     /// to the `i`-th run; after the last one the workload runs to completion.
     /// A point a run never reaches (a step past its end, a failpoint hit it
     /// does not make) lets that run complete, and later points are unused.
@@ -181,10 +216,15 @@ impl<'w> Explorer<'w> {
             sync_eio_at_steps: schedule.sync_eio_steps().collect(),
             ..FaultConfig::default()
         };
+        let (fs, progress) = self.start(faults)?;
+        let mut trace = Trace::new();
+        if let Some(heading) = initial_disk_heading(&fs) {
+            trace.append(Trace::new(), &heading);
+        }
         let mut st = CaseState {
-            fs: SimFs::new(self.config(faults)),
-            progress: Progress::new(),
-            trace: Some(Trace::new()),
+            fs,
+            progress,
+            trace: Some(trace),
             last_crash_processed: None,
             last_crash_recovered: None,
             crashes: 0,
@@ -325,7 +365,10 @@ impl<'w> Explorer<'w> {
         st.fs.clear_step_hook();
         let captured = lock(&slot).take();
         if let Some(trace) = &mut st.trace {
-            let heading = if st.runs == 1 {
+            // Run 1 follows the initial disk's heading, if the case has one.
+            let heading = if st.runs == 1 && trace.markers().next().is_some() {
+                "run 1: from the initial disk".to_string()
+            } else if st.runs == 1 {
                 "run 1: fresh filesystem".to_string()
             } else {
                 format!("run {}: recovery after crash {}", st.runs, st.crashes)
@@ -401,6 +444,23 @@ impl<'w> Explorer<'w> {
         st.last_crash_recovered = recovered;
         Ok(())
     }
+}
+
+/// The trace heading that shows what a case's first run started from, or
+/// `None` for an empty disk: every file of the initial disk with its size.
+fn initial_disk_heading(fs: &SimFs) -> Option<String> {
+    let files = fs.files();
+    if files.is_empty() {
+        return None;
+    }
+    let listed: Vec<String> = files
+        .iter()
+        .map(|(path, bytes)| format!("{} ({} bytes)", path.display(), bytes.len()))
+        .collect();
+    Some(format!(
+        "initial disk (durable before run 1): {}",
+        listed.join(", ")
+    ))
 }
 
 /// Whether the run hit an injected fault (the trace records it).

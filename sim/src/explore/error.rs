@@ -16,6 +16,15 @@ pub enum HarnessError {
         /// What went wrong.
         reason: String,
     },
+    /// The workload's [`super::Workload::initial_disk`] failed or panicked:
+    /// there is no start state to explore from. Fix the workload.
+    #[error("workload `{workload}` could not write its initial disk: {reason}")]
+    InitialDiskFailed {
+        /// The workload's name.
+        workload: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A crash point selects a state by index but the model has more states
     /// than the cap, so the enumeration (and the index) is not available.
     #[error(

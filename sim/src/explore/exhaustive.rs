@@ -112,8 +112,7 @@ impl Explorer<'_> {
         &self,
         model: Model,
     ) -> Result<(CleanRun, Vec<PointStates>, Progress), HarnessError> {
-        let fs = SimFs::new(self.config(FaultConfig::default()));
-        let mut progress = Progress::new();
+        let (fs, mut progress) = self.start(FaultConfig::default())?;
         let (ran, points) = self.collect_run(&fs, &mut progress, model);
         let clean = self.finish_clean_run(&fs, ran)?;
         Ok((clean, points, progress))

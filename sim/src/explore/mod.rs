@@ -49,4 +49,6 @@ pub use workload::{
     CheckpointId, Completion, Progress, Recovered, StepClock, Workload, WorkloadError,
 };
 #[cfg(test)]
+mod initial_disk_tests;
+#[cfg(test)]
 mod tests;

@@ -13,13 +13,29 @@ use crashproof_core::fs::Fs;
 
 /// A program under exploration.
 ///
-/// The explorer runs it once on a fresh filesystem (the clean run), then
+/// The explorer runs it once on a fresh filesystem holding only what
+/// [`Workload::initial_disk`] made durable (the clean run), then
 /// crashes it at chosen steps, inspects each post-crash disk state with
 /// [`Workload::inspect`], and runs it again from that state with
 /// [`Workload::run`] until it completes.
 pub trait Workload: Send + Sync {
     /// Short stable name, used in reports and in replay commands.
     fn name(&self) -> String;
+
+    /// Writes the disk an earlier process of this program left behind, for
+    /// workloads that model a restart rather than a first start (a progress
+    /// file to resume from, an existing checkpoint list). Uses ordinary
+    /// [`Fs`] calls and must make everything it writes durable itself
+    /// (fsync files and directories): the explorer keeps only the durable
+    /// state, so nothing written here is ever a crash point, and the first
+    /// run's step 0 is the first step of [`Workload::run`]. Acknowledges in
+    /// `progress` every checkpoint the earlier process was told is durable;
+    /// the state oracle then holds every later crash state to it. Must be
+    /// deterministic. Default: nothing (a fresh, empty disk).
+    fn initial_disk(&self, fs: &dyn Fs, progress: &mut Progress) -> Result<(), WorkloadError> {
+        let _ = (fs, progress);
+        Ok(())
+    }
 
     /// Runs the program from whatever `fs` holds (nothing, or a post-crash
     /// state) to completion. Reports what it attempts and what it was told

@@ -13,8 +13,14 @@
 //! backup behind acknowledged progress. Only the cleanup on success (which
 //! uses the right name) hides the bug from a run without crashes.
 //!
-//! The smallest counterexample is two saves long: the bug needs a backup of
-//! an acknowledged save to outlive a later acknowledged save.
+//! The bug needs two saves: a backup of an acknowledged save must outlive a
+//! later acknowledged save. Like Rooch, which resumes from the progress file
+//! an earlier process left, the program starts from an initial disk holding
+//! the first save (made by that earlier process, durably and acknowledged,
+//! with nothing to move aside and nothing to clean up), and the explored run
+//! makes the second save: a crash any time after it returns is the
+//! counterexample. Like Rooch's writer, it cleans up on success only (the
+//! backup, and a temp file a crash left, which each save truncates anyway).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -23,8 +29,8 @@ use crashproof_core::fs::Fs;
 
 use super::envelope;
 use super::files;
-use super::job::Checkpoint;
-use super::protocol::CheckpointProtocol;
+use super::job::{Checkpoint, CountingJob};
+use super::protocol::{CheckpointProtocol, first_checkpoint};
 use crate::explore::WorkloadError;
 
 const MAIN: &str = "progress.json";
@@ -64,13 +70,31 @@ fn save(fs: &dyn Fs, dir: &Path, ckpt: &Checkpoint, cleaned: &str) -> Result<(),
     Ok(())
 }
 
+/// What the earlier process left: the job's first save, made durably (the
+/// first save has no backup to create or remove, so the mismatch cannot
+/// show in it).
+fn earlier_process(
+    fs: &dyn Fs,
+    dir: &Path,
+    job: &CountingJob,
+) -> Result<Option<Checkpoint>, WorkloadError> {
+    let ckpt = first_checkpoint(job);
+    save(fs, dir, &ckpt, BACKUP)?;
+    Ok(Some(ckpt))
+}
+
 impl CheckpointProtocol for BackupNameMismatch {
     fn name(&self) -> &'static str {
         "backup-name-mismatch"
     }
 
-    fn startup(&self, fs: &dyn Fs, dir: &Path) -> Result<(), WorkloadError> {
-        files::remove_temps(fs, dir)
+    fn initial_disk(
+        &self,
+        fs: &dyn Fs,
+        dir: &Path,
+        job: &CountingJob,
+    ) -> Result<Option<Checkpoint>, WorkloadError> {
+        earlier_process(fs, dir, job)
     }
 
     fn commit(
@@ -85,11 +109,12 @@ impl CheckpointProtocol for BackupNameMismatch {
     }
 
     fn finish(&self, fs: &dyn Fs, dir: &Path) -> Result<(), WorkloadError> {
-        // Cleanup on success, with the name the review fixed.
+        // Cleanup on success, with the name the review fixed. A temp file
+        // a crash left is harmless until then: every save truncates it.
         if files::remove_if_exists(fs, &at(dir, BACKUP))? {
             fs.sync_dir(dir)?;
         }
-        Ok(())
+        files::remove_temps(fs, dir)
     }
 
     fn load(&self, fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError> {
@@ -110,7 +135,8 @@ impl CheckpointProtocol for BackupNameMismatch {
 }
 
 /// The same program with the backup removed under the name it was created
-/// with: what the review's fix makes of it. It must pass, or the mutant
+/// with: what the review's fix makes of it. Starts from the same initial
+/// disk. It must pass, or the mutant
 /// would be wrong for more than its one bug.
 #[cfg(test)]
 #[derive(Debug, Clone, Copy, Default)]
@@ -122,8 +148,13 @@ impl CheckpointProtocol for BackupNameFixed {
         "backup-name-fixed"
     }
 
-    fn startup(&self, fs: &dyn Fs, dir: &Path) -> Result<(), WorkloadError> {
-        BackupNameMismatch.startup(fs, dir)
+    fn initial_disk(
+        &self,
+        fs: &dyn Fs,
+        dir: &Path,
+        job: &CountingJob,
+    ) -> Result<Option<Checkpoint>, WorkloadError> {
+        earlier_process(fs, dir, job)
     }
 
     fn commit(

@@ -13,8 +13,13 @@
 //! in between leaves a list naming a file that is gone, and recovery, which
 //! must read every listed checkpoint, fails — forever.
 //!
-//! The smallest counterexample is two commits long: the list must durably
-//! name a checkpoint before a later commit can delete it.
+//! The bug needs two commits: the list must durably name a checkpoint
+//! before a later commit can delete it. Like a Feldera pipeline restarting
+//! with the checkpoint list an earlier process left, the program starts from
+//! an initial disk holding the first commit (checkpoint file and list, made
+//! durably and acknowledged by that earlier process; a first commit drops
+//! nothing, so the bug cannot show in it), and the explored run makes the
+//! second commit, whose deletion is the counterexample.
 
 use std::path::{Path, PathBuf};
 
@@ -23,8 +28,8 @@ use serde::{Deserialize, Serialize};
 
 use super::envelope;
 use super::files::{self, Generations};
-use super::job::Checkpoint;
-use super::protocol::CheckpointProtocol;
+use super::job::{Checkpoint, CountingJob};
+use super::protocol::{CheckpointProtocol, first_checkpoint};
 use crate::explore::WorkloadError;
 
 const MANIFEST: &str = "checkpoints.json";
@@ -57,9 +62,8 @@ fn read_manifest(fs: &dyn Fs, dir: &Path) -> Result<Option<Manifest>, WorkloadEr
 enum Order {
     /// Delete the dropped checkpoint, then rewrite the list (the bug).
     DeleteFirst,
-    /// Rewrite the list, then delete (Feldera's order). Only the fixed
-    /// variant the tests run uses it.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Rewrite the list, then delete (Feldera's order): the earlier
+    /// process's commit and the fixed variant the tests run.
     ListFirst,
 }
 
@@ -144,6 +148,24 @@ fn commit(
     }
 }
 
+/// What the earlier process left: the job's first commit, made durably in
+/// the correct order (it drops nothing either way).
+fn earlier_process(
+    fs: &dyn Fs,
+    dir: &Path,
+    job: &CountingJob,
+) -> Result<Option<Checkpoint>, WorkloadError> {
+    let ckpt = first_checkpoint(job);
+    commit(
+        fs,
+        dir,
+        job.generation(ckpt.cursor),
+        &ckpt,
+        Order::ListFirst,
+    )?;
+    Ok(Some(ckpt))
+}
+
 fn load(fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError> {
     let Some(manifest) = read_manifest(fs, dir)? else {
         return Ok(None);
@@ -182,6 +204,15 @@ impl CheckpointProtocol for ManifestAfterDelete {
         "manifest-after-delete"
     }
 
+    fn initial_disk(
+        &self,
+        fs: &dyn Fs,
+        dir: &Path,
+        job: &CountingJob,
+    ) -> Result<Option<Checkpoint>, WorkloadError> {
+        earlier_process(fs, dir, job)
+    }
+
     fn startup(&self, fs: &dyn Fs, dir: &Path) -> Result<(), WorkloadError> {
         startup_gc(fs, dir)
     }
@@ -206,8 +237,8 @@ impl CheckpointProtocol for ManifestAfterDelete {
 }
 
 /// The same program in Feldera's order (list rewritten, then files
-/// deleted). It must pass, or the mutant would be wrong for more than its
-/// one bug.
+/// deleted), from the same initial disk. It must pass, or the mutant would
+/// be wrong for more than its one bug.
 #[cfg(test)]
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ManifestFirst;
@@ -216,6 +247,15 @@ pub(crate) struct ManifestFirst;
 impl CheckpointProtocol for ManifestFirst {
     fn name(&self) -> &'static str {
         "manifest-first"
+    }
+
+    fn initial_disk(
+        &self,
+        fs: &dyn Fs,
+        dir: &Path,
+        job: &CountingJob,
+    ) -> Result<Option<Checkpoint>, WorkloadError> {
+        earlier_process(fs, dir, job)
     }
 
     fn startup(&self, fs: &dyn Fs, dir: &Path) -> Result<(), WorkloadError> {

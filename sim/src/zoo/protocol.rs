@@ -18,6 +18,21 @@ pub trait CheckpointProtocol: Send + Sync {
     /// Short stable name (kebab case), used in the workload's name.
     fn name(&self) -> &'static str;
 
+    /// For programs that model a restart: commits, with the correct durable
+    /// protocol, what an earlier process of the program committed before
+    /// this one starts, and returns the checkpoint that process was told is
+    /// durable (the workload acknowledges it). See
+    /// [`Workload::initial_disk`]. Default: nothing (a first start).
+    fn initial_disk(
+        &self,
+        fs: &dyn Fs,
+        dir: &Path,
+        job: &CountingJob,
+    ) -> Result<Option<Checkpoint>, WorkloadError> {
+        let _ = (fs, dir, job);
+        Ok(None)
+    }
+
     /// Runs once at the start of every run, before [`Self::load`]: cleanup
     /// of what a crash left behind. May change the filesystem.
     fn startup(&self, fs: &dyn Fs, dir: &Path) -> Result<(), WorkloadError> {
@@ -79,6 +94,17 @@ impl<P: CheckpointProtocol> ProtocolWorkload<P> {
     }
 }
 
+/// The job's first checkpoint (cursor `job.every`, commit number 1): what
+/// an earlier process had committed when a restart-modelling program's
+/// [`CheckpointProtocol::initial_disk`] hands over to the run.
+pub fn first_checkpoint(job: &CountingJob) -> Checkpoint {
+    let cursor = job.every.clamp(1, job.items.max(1));
+    Checkpoint {
+        cursor,
+        state: CountingJob::state_at(cursor),
+    }
+}
+
 /// Where a run starts: the loaded checkpoint, or the beginning. Rejects a
 /// checkpoint past the end of the job rather than running from nonsense.
 pub fn starting_point(
@@ -98,6 +124,13 @@ pub fn starting_point(
 impl<P: CheckpointProtocol> Workload for ProtocolWorkload<P> {
     fn name(&self) -> String {
         self.protocol.name().to_string()
+    }
+
+    fn initial_disk(&self, fs: &dyn Fs, progress: &mut Progress) -> Result<(), WorkloadError> {
+        if let Some(ckpt) = self.protocol.initial_disk(fs, &self.dir, &self.job)? {
+            progress.acknowledge(ckpt.id());
+        }
+        Ok(())
     }
 
     fn run(&self, fs: &dyn Fs, progress: &mut Progress) -> Result<Completion, WorkloadError> {

@@ -180,3 +180,34 @@ fn the_fixed_two_commit_mutants_pass_every_exploration() {
         }
     }
 }
+
+/// Mutants 6 and 8 start from an initial disk holding the job's first
+/// commit: durable in every crash state any model allows, acknowledged, and
+/// what the run resumes from.
+#[test]
+fn the_two_commit_mutants_start_from_their_durable_first_commit() {
+    use crate::{CrashModel, SimFs};
+
+    let first = CountingJob::SMALL.every;
+    for name in ["backup-name-mismatch", "manifest-after-delete"] {
+        let m = catalogue().into_iter().find(|m| m.name == name).unwrap();
+        let fs = SimFs::default();
+        let mut progress = Progress::new();
+        m.workload.initial_disk(&fs, &mut progress).unwrap();
+        let acked = progress.acknowledged();
+        assert_eq!(acked.map(|a| a.cursor), Some(first), "{name}");
+        assert_eq!(
+            fs.unsynced_ops(),
+            0,
+            "{name}: initial disk left unsynced ops"
+        );
+        for model in CrashModel::ALL {
+            for image in fs.crash_images(model, 256).unwrap() {
+                let seen = m.workload.inspect(&image.fs).unwrap().checkpoint;
+                assert_eq!(seen, acked, "{name} {model}: {}", image.choice);
+            }
+        }
+        let done = m.workload.run(&fs, &mut progress).unwrap();
+        assert_eq!(done.resumed_from, Some(first), "{name}");
+    }
+}
