@@ -49,12 +49,4 @@ impl CheckpointProtocol for NoDirFsync {
         }
         Ok(())
     }
-
-    fn load(&self, fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError> {
-        CorrectProtocol.load(fs, dir)
-    }
-
-    fn leftovers(&self, fs: &dyn Fs, dir: &Path) -> Result<Vec<String>, WorkloadError> {
-        CorrectProtocol.leftovers(fs, dir)
-    }
 }

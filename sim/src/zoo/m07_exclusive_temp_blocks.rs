@@ -14,7 +14,7 @@ use super::envelope;
 use super::files::{self, Generations};
 use super::job::Checkpoint;
 use super::protocol::CheckpointProtocol;
-use super::reference::{CorrectProtocol, KEEP};
+use super::reference::KEEP;
 use crate::explore::WorkloadError;
 
 /// The reference commit with an exclusive-create temp file and no startup
@@ -45,13 +45,5 @@ impl CheckpointProtocol for ExclusiveTempBlocks {
         fs.rename(&temp, &target)?;
         fs.sync_dir(dir)?;
         Generations::CKPT.retire(fs, dir, generation, KEEP)
-    }
-
-    fn load(&self, fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError> {
-        CorrectProtocol.load(fs, dir)
-    }
-
-    fn leftovers(&self, fs: &dyn Fs, dir: &Path) -> Result<Vec<String>, WorkloadError> {
-        CorrectProtocol.leftovers(fs, dir)
     }
 }

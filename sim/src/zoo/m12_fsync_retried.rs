@@ -59,12 +59,4 @@ impl CheckpointProtocol for FsyncRetried {
         fs.sync_dir(dir)?;
         Generations::CKPT.retire(fs, dir, generation, KEEP)
     }
-
-    fn load(&self, fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError> {
-        CorrectProtocol.load(fs, dir)
-    }
-
-    fn leftovers(&self, fs: &dyn Fs, dir: &Path) -> Result<Vec<String>, WorkloadError> {
-        CorrectProtocol.leftovers(fs, dir)
-    }
 }

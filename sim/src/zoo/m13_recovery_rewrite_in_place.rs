@@ -55,12 +55,4 @@ impl CheckpointProtocol for RecoveryRewriteInPlace {
     ) -> Result<(), WorkloadError> {
         CorrectProtocol.commit(fs, dir, generation, ckpt)
     }
-
-    fn load(&self, fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError> {
-        CorrectProtocol.load(fs, dir)
-    }
-
-    fn leftovers(&self, fs: &dyn Fs, dir: &Path) -> Result<Vec<String>, WorkloadError> {
-        CorrectProtocol.leftovers(fs, dir)
-    }
 }

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crashproof_core::fs::Fs;
 
+use super::files::Generations;
 use super::job::{Checkpoint, CountingJob, JobState};
+use super::reference::KEEP;
 use crate::explore::{Completion, Progress, Recovered, Workload, WorkloadError};
 
 /// How a program makes a checkpoint durable and finds it again.
@@ -60,10 +62,18 @@ pub trait CheckpointProtocol: Send + Sync {
 
     /// The checkpoint recovery resumes from, or `None` to start over. Must
     /// not change the filesystem (the explorer calls it to inspect states).
-    fn load(&self, fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError>;
+    /// Default: the correct protocol's load (newest generation whose
+    /// checksum verifies, falling back past torn ones), so a mutant file
+    /// shows only what it breaks.
+    fn load(&self, fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError> {
+        Generations::CKPT.load_newest_valid(fs, dir)
+    }
 
-    /// Files a finished run should not have left in `dir`.
-    fn leftovers(&self, fs: &dyn Fs, dir: &Path) -> Result<Vec<String>, WorkloadError>;
+    /// Files a finished run should not have left in `dir`. Default: the
+    /// correct protocol's (temp files, generations beyond [`KEEP`]).
+    fn leftovers(&self, fs: &dyn Fs, dir: &Path) -> Result<Vec<String>, WorkloadError> {
+        Generations::CKPT.leftovers(fs, dir, KEEP)
+    }
 }
 
 /// The counting job run on a [`CheckpointProtocol`] in directory `dir`.

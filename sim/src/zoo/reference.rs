@@ -3,7 +3,8 @@
 //! Commit writes generation `n` to a temp file, fsyncs it, renames it to its
 //! final name, fsyncs the directory, and only then prunes to the newest
 //! [`KEEP`] generations. Load verifies the checksum and falls back to the
-//! previous generation past anything torn. Startup removes temp files and
+//! previous generation past anything torn (these two are the
+//! [`CheckpointProtocol`] defaults). Startup removes temp files and
 //! excess generations left by a crash. Every exploration must pass it.
 
 use std::path::Path;
@@ -46,13 +47,5 @@ impl CheckpointProtocol for CorrectProtocol {
         fs.rename(&temp, &target)?;
         fs.sync_dir(dir)?;
         Generations::CKPT.retire(fs, dir, generation, KEEP)
-    }
-
-    fn load(&self, fs: &dyn Fs, dir: &Path) -> Result<Option<Checkpoint>, WorkloadError> {
-        Generations::CKPT.load_newest_valid(fs, dir)
-    }
-
-    fn leftovers(&self, fs: &dyn Fs, dir: &Path) -> Result<Vec<String>, WorkloadError> {
-        Generations::CKPT.leftovers(fs, dir, KEEP)
     }
 }
