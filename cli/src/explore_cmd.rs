@@ -3,8 +3,9 @@
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use crashproof_fault::Model;
-use crashproof_sim::explore::{ExploreOptions, Explorer, RandomConfig, Report, workload};
+use crashproof_catalog::workload;
+use crashproof_fault::CrashModel;
+use crashproof_sim::explore::{ExploreOptions, Explorer, RandomConfig, Report};
 
 use crate::exit::{Exit, harness_error};
 
@@ -33,13 +34,13 @@ pub enum ModelArg {
 }
 
 impl ModelArg {
-    fn models(self) -> Vec<Model> {
+    fn models(self) -> Vec<CrashModel> {
         match self {
-            ModelArg::DropUnsynced => vec![Model::DropUnsynced],
-            ModelArg::Prefix => vec![Model::Prefix],
-            ModelArg::Subset => vec![Model::Subset],
-            ModelArg::EagerDirs => vec![Model::EagerDirs],
-            ModelArg::All => Model::ALL.to_vec(),
+            ModelArg::DropUnsynced => vec![CrashModel::DropUnsynced],
+            ModelArg::Prefix => vec![CrashModel::Prefix],
+            ModelArg::Subset => vec![CrashModel::Subset],
+            ModelArg::EagerDirs => vec![CrashModel::EagerDirs],
+            ModelArg::All => CrashModel::ALL.to_vec(),
         }
     }
 }
@@ -51,7 +52,7 @@ pub struct ExploreArgs {
     /// controls, or a bug-zoo mutant.
     #[arg(
         long,
-        default_value = "reference",
+        default_value = "core-runner",
         value_parser = crate::workload_arg::workload_parser()
     )]
     workload: String,
@@ -169,7 +170,7 @@ pub fn run(args: &ExploreArgs) -> Exit {
 /// on its own.
 fn exhaustive(
     explorer: &Explorer<'_>,
-    models: &[Model],
+    models: &[CrashModel],
     crashes: u8,
     keep: usize,
 ) -> Result<Report, crashproof_sim::explore::HarnessError> {

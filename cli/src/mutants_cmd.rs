@@ -11,10 +11,10 @@
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use crashproof_fault::Model;
+use crashproof_catalog::zoo::hunt::{Exploration, Hunt, hunt};
+use crashproof_catalog::zoo::{self, Needs};
+use crashproof_fault::CrashModel;
 use crashproof_sim::explore::ExploreOptions;
-use crashproof_sim::zoo::hunt::{Exploration, Hunt, hunt};
-use crashproof_sim::zoo::{self, Needs};
 
 use crate::exit::{Exit, harness_error};
 
@@ -161,7 +161,8 @@ pub fn run(args: &MutantsArgs) -> Exit {
         // The same kind of exploration that is expected to catch it, under
         // the strict models and under the kind one.
         let strict = row.caught_where(|e| e.serves(m.needs) && e.is_strict());
-        let eager = row.caught_where(|e| e.serves(m.needs) && e.model() == Some(Model::EagerDirs));
+        let eager =
+            row.caught_where(|e| e.serves(m.needs) && e.model() == Some(CrashModel::EagerDirs));
         match (row.smallest(m.needs), row.first_detection()) {
             (Some(h), Some((_, at))) => {
                 caught += 1;

@@ -1,8 +1,9 @@
 //! `crashproof replay`: one case, its marked trace and the verdict.
 
 use clap::Args;
+use crashproof_catalog::workload;
 use crashproof_fault::KillSchedule;
-use crashproof_sim::explore::{ExploreOptions, Explorer, workload};
+use crashproof_sim::explore::{ExploreOptions, Explorer};
 
 use crate::exit::{Exit, harness_error};
 

@@ -5,10 +5,10 @@
 use std::time::Instant;
 
 use clap::Args;
-use crashproof_fault::Model;
+use crashproof_catalog::scenarios;
+use crashproof_catalog::zoo::hunt::{Exploration, Hunt, hunt};
+use crashproof_fault::CrashModel;
 use crashproof_sim::explore::ExploreOptions;
-use crashproof_sim::scenarios;
-use crashproof_sim::zoo::hunt::{Exploration, Hunt, hunt};
 
 use crate::exit::{Exit, harness_error};
 
@@ -38,8 +38,8 @@ fn explorations() -> Vec<Exploration> {
 fn short(e: Exploration) -> String {
     match e {
         Exploration::Exhaustive(m) => m.name().to_string(),
-        Exploration::SyncFault(Model::DropUnsynced) => "eio+drop".into(),
-        Exploration::SyncFault(Model::EagerDirs) => "eio+eager".into(),
+        Exploration::SyncFault(CrashModel::DropUnsynced) => "eio+drop".into(),
+        Exploration::SyncFault(CrashModel::EagerDirs) => "eio+eager".into(),
         Exploration::SyncFault(m) => format!("eio+{m}"),
         Exploration::DoubleCrash(m) => format!("2crash+{m}"),
         Exploration::Random => "random".into(),

@@ -2,7 +2,7 @@
 //! values, so `--help` lists them and a typo is a usage error (exit 2).
 
 use clap::builder::PossibleValuesParser;
-use crashproof_sim::explore::workload_names;
+use crashproof_catalog::workload_names;
 
 /// A parser accepting exactly the registered workload names.
 pub fn workload_parser() -> PossibleValuesParser {

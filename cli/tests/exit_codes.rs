@@ -78,7 +78,7 @@ fn harness_and_usage_errors_exit_2() {
         Some(2)
     );
     assert_eq!(
-        crashproof(&["replay", "--workload", "reference", "step:x"])
+        crashproof(&["replay", "--workload", "core-runner", "step:x"])
             .status
             .code(),
         Some(2)

@@ -4,15 +4,15 @@
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 
-use crate::catalogue::CATALOGUE;
-use crate::schedule::{CrashAt, CrashPoint, Fault, KillSchedule, Model, StateSelector};
+use crate::schedule::{CrashAt, CrashModel, CrashPoint, Fault, KillSchedule, StateSelector};
+use crashproof_core::failpoint::CATALOGUE;
 
 /// Step indexes stay below this so fuzzed schedules hit real steps.
 const MAX_FUZZ_STEP: u64 = 4096;
 
-impl<'a> Arbitrary<'a> for Model {
+impl<'a> Arbitrary<'a> for CrashModel {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        Ok(*u.choose(&Model::ALL)?)
+        Ok(*u.choose(&CrashModel::ALL)?)
     }
 }
 

@@ -1,7 +1,8 @@
-//! Failpoint catalogue and kill schedules for the crash explorer.
+//! Kill schedules for the crash explorer, and the crash-model type.
 //!
-//! - [`catalogue`]: every named protocol point the core calls through
-//!   `Fs::failpoint`, with a line of documentation each.
+//! The failpoint names a schedule's `fp:` points refer to, with their
+//! documentation, live in `crashproof_core::failpoint`.
+//!
 //! - [`KillSchedule`]: where a case crashes (one or more [`CrashPoint`]s,
 //!   one per run), which post-crash state it keeps, and which faults it
 //!   injects. It prints in a compact text form that parses back, so a failing
@@ -11,17 +12,15 @@
 //!
 //! # The crash model enum lives here
 //!
-//! `crashproof-sim` depends on this crate, so this crate cannot name the
-//! simulator's `CrashModel`. [`Model`] is the schedule's own copy of the four
-//! models; the explorer maps it one to one onto `crashproof_sim::CrashModel`.
+//! [`CrashModel`] is the project's one crash-model type: schedules name it
+//! and `crashproof_sim` re-exports it (the simulator depends on this crate,
+//! not the other way round).
 
-pub mod catalogue;
 mod parse;
 mod schedule;
 pub mod strategy;
 
 mod fuzz;
 
-pub use catalogue::{CATALOGUE, FailpointDoc};
 pub use parse::ParseScheduleError;
-pub use schedule::{CrashAt, CrashPoint, Fault, KillSchedule, Model, StateSelector};
+pub use schedule::{CrashAt, CrashModel, CrashPoint, Fault, KillSchedule, StateSelector};

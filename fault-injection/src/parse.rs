@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use crate::schedule::{
-    CrashAt, CrashPoint, Fault, KillSchedule, Model, StateSelector, is_valid_failpoint_name,
+    CrashAt, CrashModel, CrashPoint, Fault, KillSchedule, StateSelector, is_valid_failpoint_name,
 };
 
 /// Why a schedule's text form did not parse. The message quotes the bad item
@@ -75,7 +75,7 @@ fn parse_point(item: &str) -> Result<CrashPoint, ParseScheduleError> {
     let (model, state) = rest
         .split_once('#')
         .ok_or_else(|| bad(item, "expected `#seed=<n>` or `#idx=<n>` after the model"))?;
-    let model = Model::from_name(model).ok_or_else(|| {
+    let model = CrashModel::from_name(model).ok_or_else(|| {
         bad(
             item,
             format!("unknown model {model:?}: use drop-unsynced, prefix, subset or eager-dirs"),
@@ -161,7 +161,7 @@ mod tests {
                 points: vec![
                     CrashPoint {
                         at: CrashAt::Step(37),
-                        model: Model::Subset,
+                        model: CrashModel::Subset,
                         state: StateSelector::Seed(9),
                     },
                     CrashPoint {
@@ -169,7 +169,7 @@ mod tests {
                             name: "replace.after_sync_before_rename".into(),
                             hit: 2,
                         },
-                        model: Model::Prefix,
+                        model: CrashModel::Prefix,
                         state: StateSelector::Index(3),
                     },
                 ],

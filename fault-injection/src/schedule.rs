@@ -2,46 +2,55 @@
 
 use std::fmt;
 
-/// The crash models a schedule can name; mirrors `crashproof_sim::CrashModel`
-/// one to one (this crate cannot depend on the simulator, see the crate docs).
+/// Which post-crash states a crash may leave: the one crash-model type of
+/// the project. `crashproof_sim` defines the precise rules of each model in
+/// its durability model (the first section of its crate docs) and re-exports
+/// this type; a [`KillSchedule`] names it in its text form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Model {
-    /// Only synced data and synced directory entries survive (strict POSIX).
+pub enum CrashModel {
+    /// Strict, the default: only synced file data and synced directory
+    /// entries survive. Exactly one state.
     DropUnsynced,
-    /// A prefix, in issue order, of the unsynced operations survives.
+    /// An ordered journal: a prefix, in issue order across the whole
+    /// filesystem, of the unsynced operations survives, each whole (a rename,
+    /// within or across directories, is one journal entry).
     Prefix,
-    /// Any subset survives; each write whole, lost or torn per sector.
+    /// Any subset of the unsynced operations survives; each write survives
+    /// whole, is lost, or is torn per sector (old | new | garbage bytes, a
+    /// torn append ending at any sector boundary inside it).
     Subset,
-    /// Directory operations are durable at once; unsynced data is dropped.
+    /// Kinder: every directory operation is durable at once (as if each were
+    /// followed by `sync_dir`); unsynced file data is dropped.
     EagerDirs,
 }
 
-impl Model {
-    /// Every model, strictest first.
-    pub const ALL: [Model; 4] = [
-        Model::DropUnsynced,
-        Model::Prefix,
-        Model::Subset,
-        Model::EagerDirs,
+impl CrashModel {
+    /// Every model, strict default first.
+    pub const ALL: [CrashModel; 4] = [
+        CrashModel::DropUnsynced,
+        CrashModel::Prefix,
+        CrashModel::Subset,
+        CrashModel::EagerDirs,
     ];
 
-    /// The name used in the text form and on the command line.
+    /// A short stable name (`"drop-unsynced"`), used in the text form of a
+    /// schedule, in reports and on the command line.
     pub fn name(self) -> &'static str {
         match self {
-            Model::DropUnsynced => "drop-unsynced",
-            Model::Prefix => "prefix",
-            Model::Subset => "subset",
-            Model::EagerDirs => "eager-dirs",
+            CrashModel::DropUnsynced => "drop-unsynced",
+            CrashModel::Prefix => "prefix",
+            CrashModel::Subset => "subset",
+            CrashModel::EagerDirs => "eager-dirs",
         }
     }
 
-    /// The model called `name` (see [`Model::name`]).
-    pub fn from_name(name: &str) -> Option<Model> {
-        Model::ALL.into_iter().find(|m| m.name() == name)
+    /// The model called `name` (see [`CrashModel::name`]).
+    pub fn from_name(name: &str) -> Option<CrashModel> {
+        CrashModel::ALL.into_iter().find(|m| m.name() == name)
     }
 }
 
-impl fmt::Display for Model {
+impl fmt::Display for CrashModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
@@ -81,7 +90,7 @@ pub struct CrashPoint {
     /// Where the run is killed.
     pub at: CrashAt,
     /// What may survive.
-    pub model: Model,
+    pub model: CrashModel,
     /// Which surviving state is kept.
     pub state: StateSelector,
 }
@@ -132,7 +141,7 @@ impl KillSchedule {
     }
 
     /// A single crash before step `step`, keeping state `state`.
-    pub fn at_step(step: u64, model: Model, state: StateSelector) -> Self {
+    pub fn at_step(step: u64, model: CrashModel, state: StateSelector) -> Self {
         Self::single(CrashPoint {
             at: CrashAt::Step(step),
             model,

@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 
-use crate::schedule::{CrashAt, CrashPoint, Fault, KillSchedule, Model, StateSelector};
+use crate::schedule::{CrashAt, CrashModel, CrashPoint, Fault, KillSchedule, StateSelector};
 
 /// What [`schedules`] generates.
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub struct ScheduleStrategy {
     /// Step indexes are drawn from `0..=max_step`.
     pub max_step: u64,
     /// Models to draw from; shrinking prefers the first. Empty means all.
-    pub models: Vec<Model>,
+    pub models: Vec<CrashModel>,
     /// Failpoint names a crash point may name (with hits 1..=4); empty means
     /// step crash points only.
     pub failpoints: Vec<String>,
@@ -30,7 +30,7 @@ impl Default for ScheduleStrategy {
         Self {
             max_points: 3,
             max_step: 256,
-            models: Model::ALL.to_vec(),
+            models: CrashModel::ALL.to_vec(),
             failpoints: Vec::new(),
             with_faults: false,
         }
@@ -38,9 +38,9 @@ impl Default for ScheduleStrategy {
 }
 
 /// Any model of `models` (all of them if empty); shrinks to the first.
-pub fn models(models: &[Model]) -> BoxedStrategy<Model> {
+pub fn models(models: &[CrashModel]) -> BoxedStrategy<CrashModel> {
     let models = if models.is_empty() {
-        Model::ALL.to_vec()
+        CrashModel::ALL.to_vec()
     } else {
         models.to_vec()
     };

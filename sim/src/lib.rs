@@ -3,9 +3,6 @@
 
 pub mod explore;
 pub mod fs;
-pub mod scenarios;
-pub mod workloads;
-pub mod zoo;
 
 pub use fs::{
     CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig, SimConfig, SimFs,

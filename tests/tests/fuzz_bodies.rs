@@ -163,7 +163,7 @@ fn the_fuzz_entry_points_return_on_the_seed_corpus() {
 /// clean on the reference workload.
 #[test]
 fn kill_schedule_body_finds_the_no_dir_fsync_mutant() {
-    let mutant = crashproof_sim::zoo::catalogue()
+    let mutant = crashproof_catalog::zoo::catalogue()
         .into_iter()
         .find(|m| m.name == "no-dir-fsync")
         .unwrap();

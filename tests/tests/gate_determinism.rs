@@ -8,12 +8,12 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crashproof_catalog::core_runner::CoreRunnerWorkload;
 use crashproof_core::fs::Fs;
-use crashproof_fault::{KillSchedule, Model};
+use crashproof_fault::{CrashModel, KillSchedule};
 use crashproof_sim::explore::{
     Completion, ExploreOptions, Explorer, Oracle, Progress, Recovered, Workload, WorkloadError,
 };
-use crashproof_sim::workloads::ReferenceWorkload;
 
 const SCHEDULES: [&str; 4] = [
     "step:40@drop-unsynced#seed=1",
@@ -24,7 +24,7 @@ const SCHEDULES: [&str; 4] = [
 
 #[test]
 fn the_default_workload_is_deterministic_case_by_case() {
-    let workload = ReferenceWorkload::default();
+    let workload = CoreRunnerWorkload::default();
     let explorer = Explorer::new(&workload, ExploreOptions::default());
     let clean = explorer.clean_run().unwrap();
     for text in SCHEDULES {
@@ -40,13 +40,13 @@ fn the_default_workload_is_deterministic_case_by_case() {
 
 #[test]
 fn exhaustive_with_the_determinism_option_is_clean() {
-    let workload = ReferenceWorkload::default();
+    let workload = CoreRunnerWorkload::default();
     let options = ExploreOptions {
         check_determinism: true,
         ..ExploreOptions::default()
     };
     let report = Explorer::new(&workload, options)
-        .explore_exhaustive(Model::DropUnsynced)
+        .explore_exhaustive(CrashModel::DropUnsynced)
         .unwrap();
     assert!(report.is_clean(), "{report}");
 }
@@ -55,7 +55,7 @@ fn exhaustive_with_the_determinism_option_is_clean() {
 /// counter kept across runs: its output and oracles are unaffected, only
 /// its trace differs from one run of a case to the next.
 struct CounterAcrossRuns {
-    inner: ReferenceWorkload,
+    inner: CoreRunnerWorkload,
     runs: AtomicU64,
 }
 
@@ -82,7 +82,7 @@ impl Workload for CounterAcrossRuns {
 #[test]
 fn a_workload_with_state_across_runs_is_caught() {
     let workload = CounterAcrossRuns {
-        inner: ReferenceWorkload::default(),
+        inner: CoreRunnerWorkload::default(),
         runs: AtomicU64::new(0),
     };
     let explorer = Explorer::new(&workload, ExploreOptions::default());
@@ -108,7 +108,7 @@ fn a_workload_with_state_across_runs_is_caught() {
         ..ExploreOptions::default()
     };
     let report = Explorer::new(&workload, options)
-        .explore_exhaustive(Model::DropUnsynced)
+        .explore_exhaustive(CrashModel::DropUnsynced)
         .unwrap();
     assert!(
         report

@@ -8,26 +8,26 @@
 
 use std::time::Duration;
 
-use crashproof_fault::Model;
+use crashproof_catalog::core_runner::{CoreRunnerConfig, CoreRunnerWorkload};
+use crashproof_fault::CrashModel;
 use crashproof_sim::explore::{ExploreOptions, Explorer, Report};
-use crashproof_sim::workloads::{ReferenceConfig, ReferenceWorkload};
 
-fn default_workload() -> ReferenceWorkload {
-    let config = ReferenceConfig {
+fn default_workload() -> CoreRunnerWorkload {
+    let config = CoreRunnerConfig {
         items: 1000,
         checkpoint_every: 50,
-        ..ReferenceConfig::default()
+        ..CoreRunnerConfig::default()
     };
-    ReferenceWorkload::new(config)
+    CoreRunnerWorkload::new(config)
 }
 
 /// Explores `model` and checks the bookkeeping: one crash point per step of
 /// the clean run plus its end, states summed over the points, zero violations.
-fn check(model: Model) -> Report {
+fn check(model: CrashModel) -> Report {
     check_workload(&default_workload(), model)
 }
 
-fn check_workload(workload: &ReferenceWorkload, model: Model) -> Report {
+fn check_workload(workload: &CoreRunnerWorkload, model: CrashModel) -> Report {
     let explorer = Explorer::new(workload, ExploreOptions::default());
     let clean = explorer.clean_run().unwrap();
     let commits = workload.config().items / workload.config().checkpoint_every;
@@ -86,7 +86,7 @@ fn check_workload(workload: &ReferenceWorkload, model: Model) -> Report {
 
 #[test]
 fn drop_unsynced_every_step_has_exactly_the_synced_state() {
-    let r = check(Model::DropUnsynced);
+    let r = check(CrashModel::DropUnsynced);
     let m = &r.models[0];
     assert_eq!(
         m.states_checked, m.crash_points,
@@ -96,7 +96,7 @@ fn drop_unsynced_every_step_has_exactly_the_synced_state() {
 
 #[test]
 fn prefix_every_step_every_prefix() {
-    let r = check(Model::Prefix);
+    let r = check(CrashModel::Prefix);
     let m = &r.models[0];
     assert!(
         m.states_checked > m.crash_points,
@@ -106,14 +106,14 @@ fn prefix_every_step_every_prefix() {
 
 #[test]
 fn subset_every_step_every_subset_or_seeded_picks() {
-    let r = check(Model::Subset);
+    let r = check(CrashModel::Subset);
     let m = &r.models[0];
     assert!(m.states_checked > m.crash_points, "{r}");
 }
 
 #[test]
 fn eager_dirs_every_step() {
-    let r = check(Model::EagerDirs);
+    let r = check(CrashModel::EagerDirs);
     let m = &r.models[0];
     assert_eq!(
         m.states_checked, m.crash_points,
@@ -125,26 +125,26 @@ fn eager_dirs_every_step() {
 /// time per item, commits come every 7 items, well before K = 50.
 #[test]
 fn time_based_commits_every_model() {
-    let config = ReferenceConfig {
+    let config = CoreRunnerConfig {
         items: 140,
         checkpoint_every: 50,
         checkpoint_interval: Some(Duration::from_millis(70)),
         time_per_item: Duration::from_millis(10),
-        ..ReferenceConfig::default()
+        ..CoreRunnerConfig::default()
     };
-    let timed = ReferenceWorkload::new(config.clone());
-    let untimed = ReferenceWorkload::new(ReferenceConfig {
+    let timed = CoreRunnerWorkload::new(config.clone());
+    let untimed = CoreRunnerWorkload::new(CoreRunnerConfig {
         checkpoint_interval: None,
         ..config
     });
-    let steps = |w: &ReferenceWorkload| {
+    let steps = |w: &CoreRunnerWorkload| {
         Explorer::new(w, ExploreOptions::default())
             .clean_run()
             .unwrap()
             .steps
     };
     assert!(steps(&timed) > 2 * steps(&untimed), "T must add commits");
-    for model in Model::ALL {
+    for model in CrashModel::ALL {
         check_workload(&timed, model);
     }
 }
@@ -154,13 +154,13 @@ fn time_based_commits_every_model() {
 /// `--crashes 2` runs the full default workload).
 #[test]
 fn two_crashes_every_step_of_every_recovery() {
-    let workload = ReferenceWorkload::new(ReferenceConfig {
+    let workload = CoreRunnerWorkload::new(CoreRunnerConfig {
         items: 200,
-        ..ReferenceConfig::default()
+        ..CoreRunnerConfig::default()
     });
     let explorer = Explorer::new(&workload, ExploreOptions::default());
     let clean = explorer.clean_run().unwrap();
-    for model in [Model::DropUnsynced, Model::Prefix] {
+    for model in [CrashModel::DropUnsynced, CrashModel::Prefix] {
         let report = explorer.explore_exhaustive_two_crashes(model).unwrap();
         assert!(report.is_clean(), "{report}");
         let m = &report.models[0];

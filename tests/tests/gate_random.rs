@@ -7,10 +7,10 @@
 // failed unwrap there is a failed test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crashproof_catalog::core_runner::CoreRunnerWorkload;
 use crashproof_fault::KillSchedule;
 use crashproof_fault::strategy::schedules;
 use crashproof_sim::explore::{ExploreOptions, Explorer, RandomConfig};
-use crashproof_sim::workloads::ReferenceWorkload;
 use proptest::prelude::*;
 
 fn cases() -> u32 {
@@ -21,7 +21,7 @@ fn cases() -> u32 {
 }
 
 fn schedule_strategy() -> BoxedStrategy<KillSchedule> {
-    let workload = ReferenceWorkload::default();
+    let workload = CoreRunnerWorkload::default();
     let explorer = Explorer::new(&workload, ExploreOptions::default());
     let clean = explorer.clean_run().unwrap();
     let config = RandomConfig {
@@ -36,7 +36,7 @@ proptest! {
 
     #[test]
     fn random_multi_crash_schedules_keep_both_oracles(schedule in schedule_strategy()) {
-        let workload = ReferenceWorkload::default();
+        let workload = CoreRunnerWorkload::default();
         let explorer = Explorer::new(&workload, ExploreOptions::default());
         let clean = explorer.clean_run().unwrap();
         let outcome = explorer.run_case(&clean, &schedule).unwrap();
@@ -51,7 +51,7 @@ proptest! {
 /// The explorer's own random mode (seeded, shrinking) agrees.
 #[test]
 fn explore_random_mode_is_clean_on_the_default_workload() {
-    let workload = ReferenceWorkload::default();
+    let workload = CoreRunnerWorkload::default();
     let options = ExploreOptions {
         seed: 0x5eed,
         ..ExploreOptions::default()

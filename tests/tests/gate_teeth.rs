@@ -6,12 +6,11 @@
 // failed unwrap there is a failed test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crashproof_fault::{CrashAt, KillSchedule, Model};
-use crashproof_sim::explore::{
-    ExploreOptions, Explorer, Oracle, RandomConfig, Violation, workload_by_name,
-};
+use crashproof_catalog::workload as workload_by_name;
+use crashproof_fault::{CrashAt, CrashModel, KillSchedule};
+use crashproof_sim::explore::{ExploreOptions, Explorer, Oracle, RandomConfig, Violation};
 
-/// Mutants 1-5 of `crashproof_sim::zoo`.
+/// Mutants 1-5 of `crashproof_catalog::zoo`.
 const MUTANTS: [&str; 5] = [
     "rename-before-fsync",
     "no-dir-fsync",
@@ -29,7 +28,7 @@ const FEW_STEPS: u64 = 16;
 fn first_violation(name: &str) -> Violation {
     let workload = workload_by_name(name).unwrap();
     let explorer = Explorer::new(workload.as_ref(), ExploreOptions::default());
-    for model in Model::ALL {
+    for model in CrashModel::ALL {
         let report = explorer.explore_exhaustive(model).unwrap();
         if let Some(v) = report.violations.into_iter().next() {
             return v;
@@ -92,10 +91,10 @@ fn every_mutant_is_caught_with_a_short_schedule_that_replays_identically() {
 
 #[test]
 fn the_correct_control_and_the_reference_pass_where_the_mutants_fail() {
-    for name in ["zoo-control", "reference"] {
+    for name in ["zoo-control", "core-runner"] {
         let workload = workload_by_name(name).unwrap();
         let explorer = Explorer::new(workload.as_ref(), ExploreOptions::default());
-        for model in Model::ALL {
+        for model in CrashModel::ALL {
             let report = explorer.explore_exhaustive(model).unwrap();
             assert!(report.is_clean(), "{report}");
         }
@@ -234,7 +233,7 @@ fn random_mode_with_sync_faults_catches_fsyncgate_and_passes_the_controls() {
         (1, 1),
         "{schedule}"
     );
-    for control in ["zoo-control", "reference"] {
+    for control in ["zoo-control", "core-runner"] {
         let workload = workload_by_name(control).unwrap();
         let report = Explorer::new(workload.as_ref(), options.clone())
             .explore_random(&config)

@@ -7,11 +7,11 @@
 // failed unwrap there is a failed test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crashproof_catalog::scenarios::{self, feldera, rooch_resume, rooch_tail};
+use crashproof_catalog::zoo::hunt::{Exploration, hunt};
 use crashproof_core::ResumeMode;
 use crashproof_sim::SimFs;
 use crashproof_sim::explore::{ExploreOptions, Oracle, Progress, Recovered, Workload};
-use crashproof_sim::scenarios::{self, feldera, rooch_resume, rooch_tail};
-use crashproof_sim::zoo::hunt::{Exploration, hunt};
 
 /// Every exploration of the mutation table except the double-crash sweep,
 /// plus random multi-crash schedules. The sweep is quadratic in the run's
@@ -49,7 +49,7 @@ fn every_scenario_passes_every_exploration() {
 }
 
 /// The oracle that first catches `mutant` in the explorations it needs.
-fn caught_by(mutant: &dyn Workload, needs: crashproof_sim::zoo::Needs) -> Option<Oracle> {
+fn caught_by(mutant: &dyn Workload, needs: crashproof_catalog::zoo::Needs) -> Option<Oracle> {
     every_exploration()
         .filter(|e| e.serves(needs))
         .find_map(|e| {
@@ -161,8 +161,8 @@ fn scenarios_inspect_an_empty_disk_as_a_fresh_start() {
 
 #[test]
 fn tzel_resumes_with_a_checkpoint_period_near_u64_max() {
+    use crashproof_catalog::scenarios::tzel::{CHECKPOINT_EVERY, TREE_SIZE, WalletScan};
     use crashproof_core::{Outcome, Runner, RunnerConfig, YieldSignal};
-    use crashproof_sim::scenarios::tzel::{CHECKPOINT_EVERY, TREE_SIZE, WalletScan};
 
     let clean = {
         let fs = SimFs::default();
@@ -319,7 +319,7 @@ fn rooch_tail_finalizes_a_partially_completed_output_without_replaying() {
 
 #[test]
 fn every_scenario_and_mutant_is_deterministic() {
-    use crashproof_fault::Model;
+    use crashproof_fault::CrashModel;
     let options = ExploreOptions {
         check_determinism: true,
         ..ExploreOptions::default()
@@ -327,7 +327,7 @@ fn every_scenario_and_mutant_is_deterministic() {
     for s in scenarios::catalogue() {
         for w in [&s.workload, &s.mutant] {
             let report = crashproof_sim::explore::Explorer::new(w.as_ref(), options.clone())
-                .explore_exhaustive(Model::DropUnsynced)
+                .explore_exhaustive(CrashModel::DropUnsynced)
                 .unwrap();
             assert!(
                 report

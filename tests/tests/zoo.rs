@@ -10,10 +10,10 @@
 
 use std::path::Path;
 
-use crashproof_fault::{KillSchedule, Model};
+use crashproof_catalog::zoo::hunt::{Detection, Exploration, hunt};
+use crashproof_catalog::zoo::{self, Mutant, Needs};
+use crashproof_fault::{CrashModel, KillSchedule};
 use crashproof_sim::explore::{ExploreOptions, Explorer, Workload};
-use crashproof_sim::zoo::hunt::{Detection, Exploration, hunt};
-use crashproof_sim::zoo::{self, Mutant, Needs};
 
 /// Most items a counterexample's schedule may have (crash points plus
 /// faults).
@@ -144,7 +144,7 @@ fn the_kind_eager_dirs_model_misses_exactly_the_strict_only_bugs() {
     for m in zoo::catalogue() {
         let eager = needed(&m)
             .into_iter()
-            .filter(|e| e.model() == Some(Model::EagerDirs))
+            .filter(|e| e.model() == Some(CrashModel::EagerDirs))
             .any(|e| {
                 hunt(m.workload.as_ref(), e, &ExploreOptions::default(), true)
                     .unwrap()
@@ -170,7 +170,7 @@ fn the_kind_eager_dirs_model_misses_exactly_the_strict_only_bugs() {
 #[test]
 fn only_the_fault_and_multi_crash_mutants_escape_a_single_crash() {
     for m in zoo::catalogue() {
-        let single_crash = Model::ALL.into_iter().any(|model| {
+        let single_crash = CrashModel::ALL.into_iter().any(|model| {
             hunt(
                 m.workload.as_ref(),
                 Exploration::Exhaustive(model),
@@ -199,7 +199,7 @@ fn every_zoo_program_is_deterministic() {
     programs.extend(zoo::catalogue().into_iter().map(|m| m.workload));
     for w in &programs {
         let report = Explorer::new(w.as_ref(), options.clone())
-            .explore_exhaustive(Model::DropUnsynced)
+            .explore_exhaustive(CrashModel::DropUnsynced)
             .unwrap();
         assert!(
             report

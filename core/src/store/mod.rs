@@ -49,6 +49,7 @@
 //! change anything use [`CheckpointStore::peek_latest`].
 
 mod error;
+mod job_dir;
 mod names;
 mod record;
 
@@ -63,6 +64,7 @@ use crate::fs::Fs;
 use crate::replace::replace;
 
 pub use error::StoreError;
+pub use job_dir::{Leftover, leftovers};
 pub use names::{generation_file_name, is_store_temp_name, parse_generation_file_name};
 pub use record::JobIdentity;
 

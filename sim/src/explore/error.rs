@@ -48,12 +48,4 @@ pub enum HarnessError {
     /// Random exploration aborted (for example every case was rejected).
     #[error("random exploration aborted: {0}")]
     Aborted(String),
-    /// No workload of that name in the registry.
-    #[error("unknown workload `{name}`; known workloads: {known}")]
-    UnknownWorkload {
-        /// The name asked for.
-        name: String,
-        /// The registry's names, comma separated.
-        known: String,
-    },
 }

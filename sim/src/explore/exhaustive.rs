@@ -4,14 +4,13 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
-use crashproof_fault::{KillSchedule, Model, StateSelector};
+use crashproof_fault::{CrashModel, KillSchedule, StateSelector};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use super::case::{CaseState, CleanRun, Explorer, lock};
 use super::error::HarnessError;
 use super::images::ImageSource;
-use super::options::sim_model;
 use super::oracle::Finding;
 use super::report::{ModelReport, Report};
 use super::violation::{Oracle, Violation};
@@ -39,7 +38,7 @@ impl Explorer<'_> {
     /// `options.fallback_picks` seeded picks are checked instead and the
     /// report says so. A failing case is replayed from scratch with
     /// [`Explorer::run_case`] to get its full trace (and to confirm it).
-    pub fn explore_exhaustive(&self, model: Model) -> Result<Report, HarnessError> {
+    pub fn explore_exhaustive(&self, model: CrashModel) -> Result<Report, HarnessError> {
         let (clean, points, progress) = self.collect(model)?;
         let mut report = ModelReport {
             model,
@@ -110,7 +109,7 @@ impl Explorer<'_> {
     /// step, plus the states after the last step.
     pub(crate) fn collect(
         &self,
-        model: Model,
+        model: CrashModel,
     ) -> Result<(CleanRun, Vec<PointStates>, Progress), HarnessError> {
         let (fs, mut progress) = self.start(FaultConfig::default())?;
         let (ran, points) = self.collect_run(&fs, &mut progress, model);
@@ -125,7 +124,7 @@ impl Explorer<'_> {
         &self,
         fs: &SimFs,
         progress: &mut Progress,
-        model: Model,
+        model: CrashModel,
     ) -> (Ran, Vec<PointStates>) {
         let clock = StepClock::new();
         progress.record_steps(clock.clone());
@@ -218,7 +217,7 @@ impl Explorer<'_> {
     fn determinism_sample(
         &self,
         clean: &CleanRun,
-        model: Model,
+        model: CrashModel,
     ) -> Result<Vec<Violation>, HarnessError> {
         let mut found = Vec::new();
         let again = self.clean_run()?;
@@ -246,13 +245,13 @@ impl Explorer<'_> {
 /// every run and printable in a schedule.
 fn states_at(
     src: &impl ImageSource,
-    model: Model,
+    model: CrashModel,
     cap: usize,
     picks: usize,
     seed: u64,
     step: u64,
 ) -> PointStates {
-    let sim = sim_model(model);
+    let sim = model;
     let possible = src.count(sim);
     match src.images(sim, cap) {
         Ok(images) => PointStates {

@@ -4,7 +4,6 @@
 use crashproof_fault::{CrashPoint, StateSelector};
 
 use super::error::HarnessError;
-use super::options::sim_model;
 use crate::{CrashImage, CrashModel, CrashSource, SimFs, TooManyStates};
 
 /// Something that can build post-crash filesystems of "this moment".
@@ -45,7 +44,7 @@ pub(crate) fn pick(
     point: &CrashPoint,
     cap: usize,
 ) -> Result<(SimFs, String), HarnessError> {
-    let model = sim_model(point.model);
+    let model = point.model;
     match point.state {
         StateSelector::Seed(seed) => {
             let image = src.image(model, seed);

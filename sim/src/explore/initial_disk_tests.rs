@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use crashproof_core::fs::Fs;
-use crashproof_fault::{KillSchedule, Model};
+use crashproof_fault::{CrashModel, KillSchedule};
 
 use super::*;
-use crate::{CrashModel, SimFs};
+use crate::SimFs;
 
 const CKPT: &str = "/ckpt";
 const TEMP: &str = "/ckpt.tmp";
@@ -136,7 +136,7 @@ fn crash_points_start_after_the_initial_disk() {
     assert_eq!(clean.trace.entries.len() as u64, clean.steps);
     assert_eq!(clean.trace.entries[0].step.index, 0);
     assert!(clean.trace.entries[0].to_string().contains("/ckpt"));
-    for model in Model::ALL {
+    for model in CrashModel::ALL {
         let r = ex.explore_exhaustive(model).unwrap();
         assert!(r.is_clean(), "{r}");
         assert_eq!(r.models[0].crash_points, clean.steps + 1);
@@ -165,7 +165,7 @@ fn an_acknowledgement_of_the_initial_disk_is_enforced() {
         ..Resumes::correct()
     };
     let v = Explorer::new(&broken, ExploreOptions::default())
-        .explore_exhaustive(Model::DropUnsynced)
+        .explore_exhaustive(CrashModel::DropUnsynced)
         .unwrap();
     assert!(v.violation_count > 0, "{v}");
     let first = &v.violations[0];
@@ -183,7 +183,7 @@ fn an_acknowledgement_of_the_initial_disk_is_enforced() {
         ..Resumes::correct()
     };
     let r = Explorer::new(&unacknowledged, ExploreOptions::default())
-        .explore_exhaustive(Model::DropUnsynced)
+        .explore_exhaustive(CrashModel::DropUnsynced)
         .unwrap();
     assert!(r.is_clean(), "{r}");
 }

@@ -32,7 +32,6 @@ mod images;
 mod options;
 pub mod oracle;
 mod random;
-mod registry;
 mod report;
 mod two_crashes;
 mod violation;
@@ -40,9 +39,8 @@ mod workload;
 
 pub use case::{CaseOutcome, CleanRun, Explorer, MAX_FAULT_RESTARTS};
 pub use error::HarnessError;
-pub use options::{ExploreOptions, sim_model};
+pub use options::ExploreOptions;
 pub use random::RandomConfig;
-pub use registry::{workload, workload_by_name, workload_names};
 pub use report::{ModelReport, Report};
 pub use violation::{Oracle, Violation, replay_command};
 pub use workload::{
@@ -50,5 +48,3 @@ pub use workload::{
 };
 #[cfg(test)]
 mod initial_disk_tests;
-#[cfg(test)]
-mod tests;

@@ -1,9 +1,5 @@
 //! The explorer's knobs, in one documented struct.
 
-use crashproof_fault::Model;
-
-use crate::CrashModel;
-
 /// How the explorer runs. Everything a run depends on is here (and in the
 /// workload), so an exploration is a pure function of this struct.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,15 +32,5 @@ impl Default for ExploreOptions {
             check_determinism: false,
             max_full_violations: 3,
         }
-    }
-}
-
-/// The simulator's crash model for a schedule's [`Model`] (one to one).
-pub fn sim_model(model: Model) -> CrashModel {
-    match model {
-        Model::DropUnsynced => CrashModel::DropUnsynced,
-        Model::Prefix => CrashModel::Prefix,
-        Model::Subset => CrashModel::Subset,
-        Model::EagerDirs => CrashModel::EagerDirs,
     }
 }

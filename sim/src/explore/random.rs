@@ -4,7 +4,7 @@
 use std::cell::Cell;
 
 use crashproof_fault::strategy::{ScheduleStrategy, schedules};
-use crashproof_fault::{KillSchedule, Model};
+use crashproof_fault::{CrashModel, KillSchedule};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
@@ -21,7 +21,7 @@ pub struct RandomConfig {
     /// Most crash points per schedule (crashes during recovery included).
     pub max_points: usize,
     /// Models crash points draw from.
-    pub models: Vec<Model>,
+    pub models: Vec<CrashModel>,
     /// Whether schedules may also make a sync of the first run fail with
     /// EIO (`eio:N`), to catch programs that believe a retried fsync.
     pub sync_faults: bool,
@@ -32,7 +32,7 @@ impl Default for RandomConfig {
         Self {
             cases: 64,
             max_points: 3,
-            models: Model::ALL.to_vec(),
+            models: CrashModel::ALL.to_vec(),
             sync_faults: true,
         }
     }
@@ -108,7 +108,7 @@ impl Explorer<'_> {
                 .models
                 .first()
                 .copied()
-                .unwrap_or(Model::DropUnsynced),
+                .unwrap_or(CrashModel::DropUnsynced),
             crash_points: crashes.get(),
             states_checked: crashes.get(),
             states_per_point: Vec::new(),

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crashproof_fault::Model;
+use crashproof_fault::CrashModel;
 
 use super::violation::Violation;
 
@@ -11,7 +11,7 @@ use super::violation::Violation;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelReport {
     /// The crash model (random mode: the first of the models drawn from).
-    pub model: Model,
+    pub model: CrashModel,
     /// How the line is labelled: the model's name, or the random mix.
     pub label: String,
     /// Crash points tried (every step of the clean run, plus its end).

@@ -3,7 +3,7 @@
 //! bugs that only a crash *during recovery* exposes (cleanup, migration or
 //! rewriting done at startup).
 
-use crashproof_fault::{CrashAt, CrashPoint, KillSchedule, Model, StateSelector};
+use crashproof_fault::{CrashAt, CrashModel, CrashPoint, KillSchedule, StateSelector};
 
 use super::case::{CaseState, CleanRun, Explorer, RunEnd, panic_message};
 use super::error::HarnessError;
@@ -30,7 +30,10 @@ impl Explorer<'_> {
     ///
     /// Cost: (states of the first crash) x (steps of recovery) x (states
     /// of the second crash) runs; use the cheaper models on big workloads.
-    pub fn explore_exhaustive_two_crashes(&self, model: Model) -> Result<Report, HarnessError> {
+    pub fn explore_exhaustive_two_crashes(
+        &self,
+        model: CrashModel,
+    ) -> Result<Report, HarnessError> {
         let (clean, points, progress) = self.collect(model)?;
         let mut tally = Tally {
             report: ModelReport {
@@ -192,7 +195,7 @@ impl Explorer<'_> {
     }
 }
 
-fn point(step: u64, model: Model, state: StateSelector) -> CrashPoint {
+fn point(step: u64, model: CrashModel, state: StateSelector) -> CrashPoint {
     CrashPoint {
         at: CrashAt::Step(step),
         model,

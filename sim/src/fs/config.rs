@@ -2,7 +2,6 @@
 //! faults to inject, and the crash models an image can be built with.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 /// Everything a [`super::SimFs`] run depends on besides the calls made to it.
 /// Two filesystems built from equal configs and given the same calls produce
@@ -67,47 +66,4 @@ pub struct FaultConfig {
     /// readers see it at once when the file had no unsynced changes (its
     /// page cache was clean).
     pub bit_flip_at_steps: BTreeSet<u64>,
-}
-
-/// Which post-crash states a crash may leave. See the [module
-/// documentation](super) for the precise rules.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CrashModel {
-    /// Only synced file data and synced directory entries survive.
-    DropUnsynced,
-    /// A prefix, in issue order across the whole filesystem, of the unsynced
-    /// operations survives; each survives whole.
-    Prefix,
-    /// Any subset of the unsynced operations survives; each write survives
-    /// whole, is lost, or is torn per sector (old | new | garbage bytes).
-    Subset,
-    /// Kinder: every directory operation is durable at once (as if each were
-    /// followed by `sync_dir`); unsynced file data is dropped.
-    EagerDirs,
-}
-
-impl CrashModel {
-    /// Every model, strict default first.
-    pub const ALL: [CrashModel; 4] = [
-        CrashModel::DropUnsynced,
-        CrashModel::Prefix,
-        CrashModel::Subset,
-        CrashModel::EagerDirs,
-    ];
-
-    /// A short stable name (`"drop-unsynced"`), for reports and CLIs.
-    pub fn name(self) -> &'static str {
-        match self {
-            CrashModel::DropUnsynced => "drop-unsynced",
-            CrashModel::Prefix => "prefix",
-            CrashModel::Subset => "subset",
-            CrashModel::EagerDirs => "eager-dirs",
-        }
-    }
-}
-
-impl fmt::Display for CrashModel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
-use super::config::CrashModel;
+use super::CrashModel;
 use super::error::TooManyStates;
 use super::seeds::{below, child, garbage};
 use super::state::{DirNode, FileNode, Ino, Node, Pending, PendingKind, ROOT, State, to_usize};

@@ -129,8 +129,9 @@ mod sim_fs;
 mod state;
 mod trace;
 
-pub use config::{CrashModel, FaultConfig, SimConfig};
+pub use config::{FaultConfig, SimConfig};
 pub use crash::{CrashChoice, OpChoice, OpFate, SectorFate};
+pub use crashproof_fault::CrashModel;
 pub use error::{Crashed, InjectedFault, TooManyStates, is_crashed};
 pub use sim_fs::{CrashImage, CrashSource, SimFs, StepAction, StepHook};
 pub use trace::{StepInfo, StepOutcome, Trace, TraceEntry};

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crashproof_core::fs::{DirEntry, FileHandle, Fs, FsOp, FsOpError, Metadata, OpenMode};
 
-use super::config::{CrashModel, SimConfig};
+use super::CrashModel;
+use super::config::SimConfig;
 use super::crash::{self, CrashChoice};
 use super::error::{Crashed, TooManyStates};
 use super::state::{State, components};

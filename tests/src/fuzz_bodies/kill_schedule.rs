@@ -1,17 +1,17 @@
 //! Arbitrary kill schedules replayed by the explorer.
 
 use arbitrary::Unstructured;
+use crashproof_catalog::core_runner::{CoreRunnerConfig, CoreRunnerWorkload};
 use crashproof_fault::{CrashAt, KillSchedule};
 use crashproof_sim::explore::{ExploreOptions, Explorer, HarnessError, Workload};
-use crashproof_sim::workloads::{ReferenceConfig, ReferenceWorkload};
 
 /// The workload [`check_kill_schedule`] explores: the reference runner on a
 /// small job (N = 60 items, K = 7), so one case takes a few hundred steps.
-pub fn fuzz_workload() -> ReferenceWorkload {
-    ReferenceWorkload::new(ReferenceConfig {
+pub fn fuzz_workload() -> CoreRunnerWorkload {
+    CoreRunnerWorkload::new(CoreRunnerConfig {
         items: 60,
         checkpoint_every: 7,
-        ..ReferenceConfig::default()
+        ..CoreRunnerConfig::default()
     })
 }
 

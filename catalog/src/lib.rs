@@ -1,0 +1,18 @@
+//! crashproof-catalog: the workloads the project explores to prove the
+//! simulator has teeth and the reference core is correct. Not a library for
+//! users (they depend on `crashproof-sim` and `crashproof-core`); the CLI
+//! and the tests depend on it.
+//!
+//! - [`core_runner`]: the reference core's `Runner` on a built-in job, the
+//!   default workload of `crashproof explore`;
+//! - [`zoo`]: 13 deliberately broken checkpoint programs (mutants) and the
+//!   correct controls, and [`zoo::hunt`], the mutation table's search;
+//! - [`scenarios`]: the five seed systems, each with its review bug;
+//! - [`registry`]: every workload above by name.
+
+pub mod core_runner;
+pub mod registry;
+pub mod scenarios;
+pub mod zoo;
+
+pub use registry::{UnknownWorkload, catalogue, workload, workload_names};
