@@ -11,6 +11,7 @@ use std::io;
 use std::path::Path;
 
 use crashproof_core::fs::Fs;
+use crashproof_sim::SimView;
 use crashproof_sim::{CrashModel, SimConfig, SimFs, StepAction};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -69,7 +70,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let fs = SimFs::new(SimConfig::with_seed(7));
             fs.set_step_hook(Box::new(|info, source| {
-                black_box(source.crash_image(CrashModel::DropUnsynced, info.index));
+                black_box(source.crash_image(CrashModel::DropUnsynced, info.index).fs);
                 StepAction::Continue
             }));
             checkpoint_rounds(&fs, ROUNDS).expect("run");
@@ -84,7 +85,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("crash_image {model} (random pick)"), |b| {
             b.iter(|| {
                 seed += 1;
-                black_box(fs.crash_image(model, seed))
+                black_box(fs.crash_image(model, seed).fs)
             })
         });
     }
@@ -93,7 +94,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("recover on a DropUnsynced image (read 10 files)", |b| {
         b.iter_batched(
-            || fs.crash_image(CrashModel::DropUnsynced, 3),
+            || fs.crash_image(CrashModel::DropUnsynced, 3).fs,
             |image| {
                 for entry in image.read_dir(Path::new("/data")).expect("list") {
                     let path = format!("/data/{}", entry.name);

@@ -317,7 +317,7 @@ fn index_past_the_cap_is_a_harness_error_not_a_silent_pick() {
     let ex = Explorer::new(
         w.as_ref(),
         ExploreOptions {
-            cap: 1,
+            states_per_point_max: 1,
             ..ExploreOptions::default()
         },
     );
@@ -337,8 +337,8 @@ fn index_past_the_cap_is_a_harness_error_not_a_silent_pick() {
 fn exhaustive_past_the_cap_samples_and_says_so() {
     let w = workload_by_name("zoo-control").unwrap();
     let opts = ExploreOptions {
-        cap: 1,
-        fallback_picks: 3,
+        states_per_point_max: 1,
+        picks_per_capped_point: 3,
         ..ExploreOptions::default()
     };
     let r = Explorer::new(w.as_ref(), opts)
@@ -449,9 +449,9 @@ fn a_run_failing_on_injected_eio_is_restarted_after_a_power_loss() {
 fn violations_at_sampled_points_replay_by_seed() {
     let w = workload_by_name("no-dir-fsync").unwrap();
     let opts = ExploreOptions {
-        cap: 1,
-        fallback_picks: 4,
-        max_full_violations: 50,
+        states_per_point_max: 1,
+        picks_per_capped_point: 4,
+        violations_in_full_max: 50,
         ..ExploreOptions::default()
     };
     let r = Explorer::new(w.as_ref(), opts)

@@ -90,14 +90,14 @@ pub struct ExploreArgs {
     check_determinism: bool,
     /// Most post-crash states enumerated per crash point; past it, seeded
     /// picks are checked instead (and the report says so).
-    #[arg(long, default_value_t = ExploreOptions::default().cap)]
+    #[arg(long, default_value_t = ExploreOptions::default().states_per_point_max)]
     cap: usize,
     /// Seeded picks per crash point past the cap.
-    #[arg(long, default_value_t = ExploreOptions::default().fallback_picks)]
+    #[arg(long, default_value_t = ExploreOptions::default().picks_per_capped_point)]
     picks: usize,
     /// Torn-write granularity of the simulated disk, in bytes.
-    #[arg(long, default_value_t = ExploreOptions::default().sector_size)]
-    sector_size: usize,
+    #[arg(long, default_value_t = ExploreOptions::default().sector_size_bytes)]
+    sector_size_bytes: usize,
 }
 
 /// Runs the exploration, prints the report on stdout (progress on stderr).
@@ -119,9 +119,9 @@ pub fn run(args: &ExploreArgs) -> Exit {
     };
     let options = ExploreOptions {
         seed,
-        cap: args.cap,
-        fallback_picks: args.picks,
-        sector_size: args.sector_size,
+        states_per_point_max: args.cap,
+        picks_per_capped_point: args.picks,
+        sector_size_bytes: args.sector_size_bytes,
         check_determinism: args.check_determinism,
         ..ExploreOptions::default()
     };
@@ -132,7 +132,7 @@ pub fn run(args: &ExploreArgs) -> Exit {
             &explorer,
             &args.model.models(),
             args.crashes,
-            options.max_full_violations,
+            options.violations_in_full_max,
         ),
         Mode::Random => {
             eprintln!(

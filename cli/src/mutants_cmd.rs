@@ -26,7 +26,7 @@ pub struct MutantsArgs {
     seed: u64,
     /// Most post-crash states enumerated per crash point; past it, seeded
     /// picks are checked instead.
-    #[arg(long, default_value_t = ExploreOptions::default().cap)]
+    #[arg(long, default_value_t = ExploreOptions::default().states_per_point_max)]
     cap: usize,
     /// Also print the first counterexample of every mutant in full.
     #[arg(long)]
@@ -109,7 +109,7 @@ fn yes_no(b: bool) -> &'static str {
 pub fn run(args: &MutantsArgs) -> Exit {
     let options = ExploreOptions {
         seed: args.seed,
-        cap: args.cap,
+        states_per_point_max: args.cap,
         ..ExploreOptions::default()
     };
     let started = Instant::now();

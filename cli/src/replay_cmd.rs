@@ -20,11 +20,11 @@ pub struct ReplayArgs {
     #[arg(long, env = "CRASHPROOF_SEED", default_value_t = 0)]
     seed: u64,
     /// The cap the case was found with (for `#idx=` states).
-    #[arg(long, default_value_t = ExploreOptions::default().cap)]
+    #[arg(long, default_value_t = ExploreOptions::default().states_per_point_max)]
     cap: usize,
     /// Torn-write granularity of the simulated disk, in bytes.
-    #[arg(long, default_value_t = ExploreOptions::default().sector_size)]
-    sector_size: usize,
+    #[arg(long, default_value_t = ExploreOptions::default().sector_size_bytes)]
+    sector_size_bytes: usize,
 }
 
 /// Replays the case; exit 1 if an oracle fails, as `explore` would.
@@ -39,8 +39,8 @@ pub fn run(args: &ReplayArgs) -> Exit {
     };
     let options = ExploreOptions {
         seed: args.seed,
-        cap: args.cap,
-        sector_size: args.sector_size,
+        states_per_point_max: args.cap,
+        sector_size_bytes: args.sector_size_bytes,
         ..ExploreOptions::default()
     };
     let explorer = Explorer::new(workload.as_ref(), options);

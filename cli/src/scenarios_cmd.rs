@@ -20,7 +20,7 @@ pub struct ScenariosArgs {
     seed: u64,
     /// Most post-crash states enumerated per crash point; past it, seeded
     /// picks are checked instead.
-    #[arg(long, default_value_t = ExploreOptions::default().cap)]
+    #[arg(long, default_value_t = ExploreOptions::default().states_per_point_max)]
     cap: usize,
 }
 
@@ -51,7 +51,7 @@ fn short(e: Exploration) -> String {
 pub fn run(args: &ScenariosArgs) -> Exit {
     let options = ExploreOptions {
         seed: args.seed,
-        cap: args.cap,
+        states_per_point_max: args.cap,
         ..ExploreOptions::default()
     };
     let started = Instant::now();

@@ -6,5 +6,5 @@ pub mod fs;
 
 pub use fs::{
     CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig, SimConfig, SimFs,
-    StepAction, StepHook, StepInfo, TooManyStates, Trace, TraceEntry, is_crashed,
+    SimView, StepAction, StepHook, StepInfo, TooManyStates, Trace, TraceEntry, is_crashed,
 };

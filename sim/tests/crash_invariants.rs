@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crashproof_core::fs::{FileHandle, Fs};
+use crashproof_sim::SimView;
 use crashproof_sim::{CrashModel, SimConfig, SimFs};
 use proptest::prelude::*;
 
@@ -111,10 +112,10 @@ proptest! {
         ops in prop::collection::vec(op(), 1..40),
         seed in any::<u64>(),
     ) {
-        let fs = SimFs::new(SimConfig { sector_size: 4, ..SimConfig::with_seed(seed) });
+        let fs = SimFs::new(SimConfig { sector_size_bytes: 4, ..SimConfig::with_seed(seed) });
         let handles = run(&fs, &ops);
         let visible = fs.files();
-        let drop_all = fs.crash_image(CrashModel::DropUnsynced, seed).files();
+        let drop_all = fs.crash_image(CrashModel::DropUnsynced, seed).fs.files();
         let prefix = fs.crash_images(CrashModel::Prefix, 1000).unwrap();
         prop_assert_eq!(prefix.len(), fs.unsynced_ops() + 1);
         // Nothing kept is the strict image; everything kept is what readers see.
@@ -143,7 +144,7 @@ proptest! {
         }
         for model in CrashModel::ALL {
             for pick in 0..8 {
-                let image = fs.crash_image(model, seed ^ pick);
+                let image = fs.crash_image(model, seed ^ pick).fs;
                 prop_assert_eq!(image.files(), fs.files(), "{}", model);
             }
         }

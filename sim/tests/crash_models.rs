@@ -5,6 +5,7 @@ mod common;
 
 use common::{content, durable_dir, durable_file, p, sim, sim_sector};
 use crashproof_core::fs::{Fs, OpenMode};
+use crashproof_sim::SimView;
 use crashproof_sim::fs::{OpFate, SectorFate};
 use crashproof_sim::{CrashModel, TooManyStates};
 
@@ -87,7 +88,7 @@ fn torn_write_tears_at_sector_boundaries() {
     // Seeded random picks obey the same rule and do tear.
     let mut torn = 0;
     for seed in 0..200 {
-        let image = fs.crash_image_with_choice(CrashModel::Subset, seed);
+        let image = fs.crash_image(CrashModel::Subset, seed);
         let fate = &image.choice.ops()[0].fate;
         torn += usize::from(matches!(fate, OpFate::Torn(_)));
         check_torn(&content(&image.fs, "/d/f").unwrap(), fate);
@@ -152,7 +153,7 @@ fn enumeration_counts_match_hand_counts() {
         .count();
     assert_eq!((at_g, at_f), (18, 9));
     // EagerDirs keeps the dir ops but not the data: /d/g, empty.
-    let eager = fs.crash_image(CrashModel::EagerDirs, 0);
+    let eager = fs.crash_image(CrashModel::EagerDirs, 0).fs;
     assert_eq!(content(&eager, "/d/g").unwrap(), b"");
     assert_eq!(content(&eager, "/d/f"), None);
 }
@@ -202,7 +203,7 @@ fn taking_a_crash_image_leaves_the_running_fs_unchanged() {
         fs.unsynced_ops(),
     );
     for model in CrashModel::ALL {
-        let image = fs.crash_image(model, 99);
+        let image = fs.crash_image(model, 99).fs;
         // The image is a working filesystem of its own.
         image.create_dir_all(p("/scratch")).unwrap();
         let ih = image.create_new(p("/scratch/x")).unwrap();
@@ -221,7 +222,7 @@ fn taking_a_crash_image_leaves_the_running_fs_unchanged() {
     // And it keeps running normally.
     fs.sync(&h).unwrap();
     fs.sync_dir(p("/d")).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/b").unwrap(), b"pending");
     assert_eq!(content(&image, "/d/c").unwrap(), b"synced");
 }
@@ -232,7 +233,7 @@ fn crash_image_state_is_fresh() {
     durable_dir(&fs, "/d").unwrap();
     let h = fs.create_new(p("/d/f")).unwrap();
     fs.sync_dir(p("/d")).unwrap();
-    let image = fs.crash_image(CrashModel::Subset, 1);
+    let image = fs.crash_image(CrashModel::Subset, 1).fs;
     assert_eq!(image.steps(), 0);
     assert!(image.trace().entries.is_empty());
     assert_eq!(image.unsynced_ops(), 0);
@@ -270,7 +271,7 @@ fn crash_images_share_unchanged_file_data() {
         }
     }
     // Two images of the same moment share too.
-    let a = fs.crash_image(CrashModel::DropUnsynced, 1);
-    let b = fs.crash_image(CrashModel::DropUnsynced, 2);
+    let a = fs.crash_image(CrashModel::DropUnsynced, 1).fs;
+    let b = fs.crash_image(CrashModel::DropUnsynced, 2).fs;
     assert!(a.shares_content(p("/d/big"), &b, p("/d/big")));
 }

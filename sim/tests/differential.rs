@@ -5,6 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crashproof_core::fs::{DirEntry, FileHandle, Fs, Metadata, StdFs};
+use crashproof_sim::SimView;
 use crashproof_sim::{SimConfig, SimFs};
 use proptest::prelude::*;
 

@@ -5,6 +5,7 @@ mod common;
 use common::{content, durable_dir, durable_file, p, sim};
 use crashproof_core::fs::Fs;
 use crashproof_sim::CrashModel;
+use crashproof_sim::SimView;
 
 #[test]
 fn unsynced_write_is_lost_and_synced_write_survives() {
@@ -22,14 +23,14 @@ fn unsynced_write_is_lost_and_synced_write_survives() {
     );
     fs.close(h).unwrap();
     // close does not sync
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/f").unwrap(), b"old");
 
     let h = fs
         .open(p("/d/f"), crashproof_core::fs::OpenMode::Existing)
         .unwrap();
     fs.sync(&h).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/f").unwrap(), b"new");
 }
 
@@ -40,7 +41,7 @@ fn created_name_is_lost_without_dir_sync_even_if_file_synced() {
     let h = fs.create_new(p("/d/f")).unwrap();
     fs.write_all_at(&h, 0, b"data").unwrap();
     fs.sync(&h).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/f"), None);
     // The weaker models may or may not have written the entry: both occur.
     for model in [CrashModel::Subset, CrashModel::Prefix] {
@@ -52,10 +53,10 @@ fn created_name_is_lost_without_dir_sync_even_if_file_synced() {
         assert_eq!(present, vec![false, true], "{model}");
     }
     // The kinder model keeps the entry (and the synced data).
-    let eager = fs.crash_image(CrashModel::EagerDirs, 0);
+    let eager = fs.crash_image(CrashModel::EagerDirs, 0).fs;
     assert_eq!(content(&eager, "/d/f").unwrap(), b"data");
     fs.sync_dir(p("/d")).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/f").unwrap(), b"data");
 }
 
@@ -66,10 +67,10 @@ fn create_dir_all_entries_need_sync_dir_of_each_parent() {
     fs.sync_dir(p("/a/b")).unwrap();
     fs.sync_dir(p("/a")).unwrap();
     // "/" was not synced: /a, and so everything under it, is gone.
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert!(!image.exists(p("/a")).unwrap());
     fs.sync_dir(p("/")).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert!(image.metadata(p("/a/b/c")).unwrap().is_dir);
 }
 
@@ -80,10 +81,10 @@ fn unsynced_unlink_comes_back() {
     durable_file(&fs, "/d/f", b"keep").unwrap();
     fs.remove_file(p("/d/f")).unwrap();
     assert!(!fs.exists(p("/d/f")).unwrap());
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/f").unwrap(), b"keep");
     fs.sync_dir(p("/d")).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/f"), None);
 }
 
@@ -98,7 +99,7 @@ fn handle_follows_its_inode_across_rename() {
     fs.sync(&h).unwrap();
     fs.sync_dir(p("/d")).unwrap();
     assert_eq!(fs.read(p("/d/final")).unwrap(), b"abcdef");
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/final").unwrap(), b"abcdef");
     assert_eq!(content(&image, "/d/tmp"), None);
 }
@@ -113,7 +114,7 @@ fn rename_without_fsync_exposes_empty_file() {
     fs.write_all_at(&h, 0, b"new").unwrap();
     fs.rename(p("/d/tmp"), p("/d/target")).unwrap();
     fs.sync_dir(p("/d")).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/target").unwrap(), b"");
 }
 
@@ -198,7 +199,7 @@ fn try_lock_is_exclusive_until_close_and_gone_after_crash() {
     let second = fs.try_lock(p("/d/LOCK")).unwrap_err();
     assert_eq!(second.kind(), std::io::ErrorKind::WouldBlock);
     fs.sync_dir(p("/d")).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     let relock = image.try_lock(p("/d/LOCK")).unwrap();
     image.close(relock).unwrap();
     fs.close(lock).unwrap();
@@ -226,7 +227,7 @@ fn bare_names_resolve_against_the_root_so_parent_dir_works() {
     fs.close(h).unwrap();
     fs.sync_dir(crashproof_core::fs::parent_dir(p("f")))
         .unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/f").unwrap(), b"1");
     assert_eq!(fs.read(p("./f")).unwrap(), b"1");
 }

@@ -8,6 +8,7 @@ use std::io::ErrorKind;
 
 use common::{content, durable_dir, durable_file, p};
 use crashproof_core::fs::{Fs, OpenMode};
+use crashproof_sim::SimView;
 use crashproof_sim::{CrashModel, FaultConfig, SimConfig, SimFs};
 
 fn sim_with(faults: FaultConfig) -> SimFs {
@@ -45,7 +46,7 @@ fn eio_on_sync_then_successful_sync_still_loses_the_data() {
     // Later writes are synced normally, on top of what is really durable.
     fs.write_all_at(&h, 3, b"+").unwrap();
     fs.sync(&h).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/f").unwrap(), b"old+");
     assert_eq!(fs.read(p("/d/f")).unwrap(), b"new+");
 }
@@ -59,7 +60,7 @@ fn without_eio_the_same_sequence_keeps_the_data() {
     fs.write_all_at(&h, 0, b"new").unwrap();
     fs.sync(&h).unwrap();
     fs.sync(&h).unwrap();
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/f").unwrap(), b"new");
 }
 
@@ -130,7 +131,7 @@ fn bit_flip_persists_across_reads_and_crashes() {
         1,
         "exactly one bit flipped"
     );
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/d/f").unwrap(), first);
     assert!(fs.trace().to_string().contains("bit flip"));
 }
@@ -174,7 +175,7 @@ fn set_faults_applies_from_the_next_step() {
     fs.set_faults(FaultConfig::default());
     fs.sync(&h).unwrap();
     // Images inherit the config in force when they are taken.
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     let h2 = image.create_new(p("/g")).unwrap();
     image.sync(&h2).unwrap();
 }

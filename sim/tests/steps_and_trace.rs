@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use common::{content, p, sim};
 use crashproof_core::fs::{Fs, OpenMode};
+use crashproof_sim::SimView;
 use crashproof_sim::{
     CrashModel, FaultConfig, SimConfig, SimFs, StepAction, StepInfo, Trace, is_crashed,
 };
@@ -75,7 +76,7 @@ fn after_step_action_crash_every_call_returns_crashed() {
     let other = sim(1).read(p("/missing")).unwrap_err();
     assert!(!is_crashed(&other));
     // The state at the crash is still there to take images of.
-    let image = fs.crash_image(CrashModel::DropUnsynced, 0);
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert!(image.exists(p("/data")).unwrap());
     assert_eq!(
         content(&image, "/data/ckpt.tmp"),
@@ -99,7 +100,7 @@ fn hook_sees_the_state_before_the_step() {
     let images: Arc<Mutex<Seen>> = Arc::default();
     let out = Arc::clone(&images);
     fs.set_step_hook(Box::new(move |info, source| {
-        let image = source.crash_image(CrashModel::DropUnsynced, info.index);
+        let image = source.crash_image(CrashModel::DropUnsynced, info.index).fs;
         let all = source.crash_images(CrashModel::Prefix, 1000).unwrap();
         assert_eq!(all.len(), source.unsynced_ops() + 1);
         out.lock()
@@ -148,7 +149,7 @@ fn replay(seed: u64) -> (String, String) {
         }
     }));
     let _ = workload(&fs);
-    let image = fs.crash_image_with_choice(CrashModel::Subset, seed ^ 0xABCD);
+    let image = fs.crash_image(CrashModel::Subset, seed ^ 0xABCD);
     let mut trace = fs.trace();
     trace.mark_crash(12, &image.choice.to_string());
     let _ = workload(&image.fs);

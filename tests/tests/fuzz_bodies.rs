@@ -15,6 +15,7 @@ use crashproof_core::envelope::{
 use crashproof_core::fs::Fs;
 use crashproof_core::store::generation_file_name;
 use crashproof_core::{CheckpointStore, JobIdentity, StoredCheckpoint, stable_digest};
+use crashproof_sim::SimView;
 use crashproof_sim::explore::Workload;
 use crashproof_sim::{CrashModel, SimConfig, SimFs};
 use crashproof_tests::fuzz_bodies::{
@@ -286,7 +287,7 @@ fn simfs_body_image_check_rejects_a_running_fs() {
     assert!(check_crash_image(&fs, 3, "running fs").is_err());
     for model in CrashModel::ALL {
         assert_eq!(
-            check_crash_image(&fs.crash_image(model, 3), 3, "image"),
+            check_crash_image(&fs.crash_image(model, 3).fs, 3, "image"),
             Ok(())
         );
     }

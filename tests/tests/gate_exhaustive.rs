@@ -56,8 +56,8 @@ fn check_workload(workload: &CoreRunnerWorkload, model: CrashModel) -> Report {
     // Independently of the images built: the simulator's own count of what
     // the model allows, point by point (sampled points check the picks).
     let (cap, picks) = (
-        ExploreOptions::default().cap,
-        ExploreOptions::default().fallback_picks,
+        ExploreOptions::default().states_per_point_max,
+        ExploreOptions::default().picks_per_capped_point,
     );
     assert_eq!(m.states_possible_per_point.len(), m.states_per_point.len());
     let counts = m.states_per_point.iter().zip(&m.states_possible_per_point);

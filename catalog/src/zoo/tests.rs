@@ -6,6 +6,7 @@ use std::path::Path;
 use crashproof_core::fs::{Fs, StdFs};
 
 use super::*;
+use crashproof_sim::SimView;
 use crashproof_sim::explore::{Progress, Recovered};
 
 fn clean_run(workload: &dyn Workload, fs: &dyn Fs) -> (String, Progress) {

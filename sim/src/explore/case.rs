@@ -12,7 +12,7 @@ use super::options::ExploreOptions;
 use super::oracle::{Finding, check_redo, check_result, check_state};
 use super::violation::{Oracle, Violation, replay_command};
 use super::workload::{Completion, Progress, StepClock, Workload, WorkloadError};
-use crate::{CrashModel, FaultConfig, SimConfig, SimFs, StepAction, Trace};
+use crate::{CrashModel, FaultConfig, SimConfig, SimFs, SimView, StepAction, Trace};
 
 /// How many times a case restarts a run that failed on an injected fault
 /// before calling it "did not complete".
@@ -100,7 +100,7 @@ impl<'w> Explorer<'w> {
     pub(crate) fn config(&self, faults: FaultConfig) -> SimConfig {
         SimConfig {
             seed: self.options.seed,
-            sector_size: self.options.sector_size,
+            sector_size_bytes: self.options.sector_size_bytes,
             faults,
         }
     }
@@ -134,7 +134,7 @@ impl<'w> Explorer<'w> {
             Ok(Ok(())) => {}
         }
         progress.crashed();
-        let fs = scratch.crash_image(CrashModel::DropUnsynced, 0);
+        let fs = scratch.crash_image(CrashModel::DropUnsynced, 0).fs;
         fs.set_faults(faults);
         Ok((fs, progress))
     }
@@ -259,7 +259,7 @@ impl<'w> Explorer<'w> {
                     // restart pessimistically as a power loss.
                     fault_restarts += 1;
                     let steps = st.fs.steps();
-                    let image = st.fs.crash_image_with_choice(CrashModel::DropUnsynced, 0);
+                    let image = st.fs.crash_image(CrashModel::DropUnsynced, 0);
                     let choice = format!(
                         "the run failed on an injected fault ({e}); restarted after a power loss: {}",
                         image.choice
@@ -304,11 +304,11 @@ impl<'w> Explorer<'w> {
         let schedule = schedule.to_string();
         let mut extra = Vec::new();
         let defaults = ExploreOptions::default();
-        if self.options.cap != defaults.cap {
-            extra.push(format!("--cap {}", self.options.cap));
+        if self.options.states_per_point_max != defaults.states_per_point_max {
+            extra.push(format!("--cap {}", self.options.states_per_point_max));
         }
-        if self.options.sector_size != defaults.sector_size {
-            extra.push(format!("--sector-size {}", self.options.sector_size));
+        if self.options.sector_size_bytes != defaults.sector_size_bytes {
+            extra.push(format!("--sector-size {}", self.options.sector_size_bytes));
         }
         let replay = replay_command(&name, &schedule, self.options.seed, &extra.join(" "));
         Violation {
@@ -336,7 +336,7 @@ impl<'w> Explorer<'w> {
         let slot: Slot = Arc::new(Mutex::new(None));
         let hook_slot = Arc::clone(&slot);
         let hook_point = point.cloned();
-        let cap = self.options.cap;
+        let cap = self.options.states_per_point_max;
         let mut hits = 0u32;
         st.fs.set_step_hook(Box::new(move |info, src| {
             clock.set(info.index + 1);
@@ -430,7 +430,7 @@ impl<'w> Explorer<'w> {
         // Inspect a copy so neither inspection's steps nor anything it might
         // write reach the disk the recovery run starts from. A crash image is
         // fully durable, so a drop-unsynced image of it is an exact copy.
-        let probe = image.crash_image(CrashModel::DropUnsynced, 0);
+        let probe = image.crash_image(CrashModel::DropUnsynced, 0).fs;
         let recovered = check_state(self.workload, &probe, &progress)?;
         check_redo(
             self.workload,

@@ -10,12 +10,11 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use super::case::{CaseState, CleanRun, Explorer, lock};
 use super::error::HarnessError;
-use super::images::ImageSource;
 use super::oracle::Finding;
 use super::report::{ModelReport, Report};
 use super::violation::{Oracle, Violation};
 use super::workload::{Completion, Progress, StepClock, WorkloadError};
-use crate::{FaultConfig, SimFs, StepAction};
+use crate::{FaultConfig, SimFs, SimView, StepAction};
 
 /// The post-crash states collected at one crash point.
 pub(crate) struct PointStates {
@@ -34,8 +33,8 @@ impl Explorer<'_> {
     /// Explores every single crash of one clean run under `model`: the crash
     /// images are taken from the step hook's `CrashSource` during one clean
     /// run (which the hook does not disturb), then recovery runs on each.
-    /// Where a crash point has more states than `options.cap`,
-    /// `options.fallback_picks` seeded picks are checked instead and the
+    /// Where a crash point has more states than `options.states_per_point_max`,
+    /// `options.picks_per_capped_point` seeded picks are checked instead and the
     /// report says so. A failing case is replayed from scratch with
     /// [`Explorer::run_case`] to get its full trace (and to confirm it).
     pub fn explore_exhaustive(&self, model: CrashModel) -> Result<Report, HarnessError> {
@@ -48,7 +47,7 @@ impl Explorer<'_> {
             states_per_point: Vec::with_capacity(points.len()),
             states_possible_per_point: Vec::with_capacity(points.len()),
             capped_points: 0,
-            picks_per_capped_point: self.options().fallback_picks as u64,
+            picks_per_capped_point: self.options().picks_per_capped_point as u64,
             violations: 0,
             elapsed: None,
         };
@@ -64,7 +63,7 @@ impl Explorer<'_> {
                     continue;
                 };
                 report.violations += 1;
-                if violations.len() < self.options().max_full_violations {
+                if violations.len() < self.options().violations_in_full_max {
                     let schedule = KillSchedule::at_step(point.step, model, selector);
                     violations.push(self.confirm(&clean, &schedule, finding)?);
                 }
@@ -77,8 +76,8 @@ impl Explorer<'_> {
                  at each of those instead of every state (raise --cap to enumerate)",
                 report.capped_points,
                 report.crash_points,
-                self.options().cap,
-                self.options().fallback_picks
+                self.options().states_per_point_max,
+                self.options().picks_per_capped_point
             ));
         }
         if self.options().check_determinism {
@@ -131,8 +130,8 @@ impl Explorer<'_> {
         let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&collected);
         let (cap, picks, seed) = (
-            self.options().cap,
-            self.options().fallback_picks,
+            self.options().states_per_point_max,
+            self.options().picks_per_capped_point,
             self.options().seed,
         );
         fs.set_step_hook(Box::new(move |info, src| {
@@ -244,7 +243,7 @@ impl Explorer<'_> {
 /// are drawn from the exploration seed and the step, so they are the same in
 /// every run and printable in a schedule.
 fn states_at(
-    src: &impl ImageSource,
+    src: &impl SimView,
     model: CrashModel,
     cap: usize,
     picks: usize,
@@ -252,8 +251,8 @@ fn states_at(
     step: u64,
 ) -> PointStates {
     let sim = model;
-    let possible = src.count(sim);
-    match src.images(sim, cap) {
+    let possible = src.crash_state_count(sim);
+    match src.crash_images(sim, cap) {
         Ok(images) => PointStates {
             step,
             states: images
@@ -270,7 +269,7 @@ fn states_at(
             let states = (0..picks)
                 .map(|_| {
                     let s = rng.next_u64();
-                    (StateSelector::Seed(s), src.image(sim, s).fs)
+                    (StateSelector::Seed(s), src.crash_image(sim, s).fs)
                 })
                 .collect();
             PointStates {

@@ -9,6 +9,7 @@ use crashproof_fault::{CrashModel, KillSchedule};
 
 use super::*;
 use crate::SimFs;
+use crate::SimView;
 
 const CKPT: &str = "/ckpt";
 const TEMP: &str = "/ckpt.tmp";
@@ -229,6 +230,7 @@ fn the_initial_disk_is_exactly_its_durable_state() {
     assert!(
         reference
             .crash_image(CrashModel::DropUnsynced, 0)
+            .fs
             .files()
             .is_empty()
     );

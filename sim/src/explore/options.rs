@@ -8,29 +8,29 @@ pub struct ExploreOptions {
     /// the explorer's own draws (fallback picks, random schedules).
     pub seed: u64,
     /// Most post-crash states enumerated at one crash point; past it the
-    /// exhaustive mode falls back to `fallback_picks` seeded picks and says so.
-    pub cap: usize,
+    /// exhaustive mode falls back to `picks_per_capped_point` seeded picks and says so.
+    pub states_per_point_max: usize,
     /// Seeded post-crash states checked at a crash point whose states exceed `cap`.
-    pub fallback_picks: usize,
+    pub picks_per_capped_point: usize,
     /// Torn-write granularity of the simulated disk, in bytes.
-    pub sector_size: usize,
+    pub sector_size_bytes: usize,
     /// Run cases twice and compare traces and results (madsim's
     /// `MADSIM_TEST_CHECK_DETERMINISM`): in random mode every case, in
     /// exhaustive mode the clean run and a sample of crash points.
     pub check_determinism: bool,
     /// Violations kept in full (with traces) in a report; the rest are counted.
-    pub max_full_violations: usize,
+    pub violations_in_full_max: usize,
 }
 
 impl Default for ExploreOptions {
     fn default() -> Self {
         Self {
             seed: 0,
-            cap: 256,
-            fallback_picks: 16,
-            sector_size: 512,
+            states_per_point_max: 256,
+            picks_per_capped_point: 16,
+            sector_size_bytes: 512,
             check_determinism: false,
-            max_full_violations: 3,
+            violations_in_full_max: 3,
         }
     }
 }

@@ -44,7 +44,7 @@ impl Explorer<'_> {
                 states_per_point: Vec::new(),
                 states_possible_per_point: Vec::new(),
                 capped_points: 0,
-                picks_per_capped_point: self.options().fallback_picks as u64,
+                picks_per_capped_point: self.options().picks_per_capped_point as u64,
                 violations: 0,
                 elapsed: None,
             },
@@ -70,8 +70,8 @@ impl Explorer<'_> {
             notes.push(format!(
                 "{model} x2: {} crash points had more than {} states; {} seeded picks were checked at each",
                 tally.report.capped_points,
-                self.options().cap,
-                self.options().fallback_picks
+                self.options().states_per_point_max,
+                self.options().picks_per_capped_point
             ));
         }
         Ok(Report {
@@ -182,7 +182,7 @@ impl Explorer<'_> {
         finding: Finding,
     ) -> Result<(), HarnessError> {
         tally.report.violations += 1;
-        if tally.violations.len() < self.options().max_full_violations {
+        if tally.violations.len() < self.options().violations_in_full_max {
             let schedule = KillSchedule {
                 points,
                 faults: Vec::new(),

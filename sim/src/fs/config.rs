@@ -13,7 +13,7 @@ pub struct SimConfig {
     pub seed: u64,
     /// Torn-write granularity in bytes: a write torn by a crash is torn at
     /// file offsets that are multiples of this. Default 512; 0 is treated as 1.
-    pub sector_size: usize,
+    pub sector_size_bytes: usize,
     /// Faults injected while the filesystem runs. Default: none.
     pub faults: FaultConfig,
 }
@@ -22,7 +22,7 @@ impl Default for SimConfig {
     fn default() -> Self {
         Self {
             seed: 0,
-            sector_size: 512,
+            sector_size_bytes: 512,
             faults: FaultConfig::default(),
         }
     }
@@ -39,7 +39,7 @@ impl SimConfig {
 
     /// The sector size actually used (at least 1).
     pub(crate) fn sector(&self) -> u64 {
-        self.sector_size.max(1) as u64
+        self.sector_size_bytes.max(1) as u64
     }
 }
 

@@ -51,7 +51,7 @@
 //!   target holds the old inode or the new one, never neither; the two halves
 //!   of a cross-directory rename are independent, so both names or neither
 //!   can survive). Each write touching `s` sectors (file offsets cut at
-//!   multiples of `sector_size`) has `3^s` outcomes: each sector holds the
+//!   multiples of `sector_size_bytes`) has `3^s` outcomes: each sector holds the
 //!   old bytes, the new bytes, or garbage (every garbage byte differs from
 //!   both the old and the new byte; garbage covers only the bytes the write
 //!   touched). All-old is "lost", all-new is "kept", anything else "torn".
@@ -128,6 +128,7 @@ mod seeds;
 mod sim_fs;
 mod state;
 mod trace;
+mod view;
 
 pub use config::{FaultConfig, SimConfig};
 pub use crash::{CrashChoice, OpChoice, OpFate, SectorFate};
@@ -135,3 +136,4 @@ pub use crashproof_fault::CrashModel;
 pub use error::{Crashed, InjectedFault, TooManyStates, is_crashed};
 pub use sim_fs::{CrashImage, CrashSource, SimFs, StepAction, StepHook};
 pub use trace::{StepInfo, StepOutcome, Trace, TraceEntry};
+pub use view::SimView;

@@ -1,17 +1,15 @@
 //! [`SimFs`]: the step machinery (hook, crash, trace) around the inode
 //! state, and its [`Fs`] implementation.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crashproof_core::fs::{DirEntry, FileHandle, Fs, FsOp, FsOpError, Metadata, OpenMode};
 
-use super::CrashModel;
 use super::config::SimConfig;
-use super::crash::{self, CrashChoice};
-use super::error::{Crashed, TooManyStates};
+use super::crash::CrashChoice;
+use super::error::Crashed;
 use super::state::{State, components};
 use super::trace::{StepInfo, StepOutcome, Trace, TraceEntry};
 
@@ -42,65 +40,7 @@ pub struct CrashImage {
 /// The state just before a step, borrowed from the locked filesystem; can
 /// produce crash images of that moment.
 pub struct CrashSource<'a> {
-    state: &'a State,
-}
-
-impl CrashSource<'_> {
-    /// One post-crash filesystem of this moment under `model`, picked with
-    /// `seed` (see [`SimFs::crash_image`]).
-    pub fn crash_image(&self, model: CrashModel, seed: u64) -> SimFs {
-        self.crash_image_with_choice(model, seed).fs
-    }
-
-    /// Like [`CrashSource::crash_image`], also saying what survived.
-    pub fn crash_image_with_choice(&self, model: CrashModel, seed: u64) -> CrashImage {
-        let (choice, state) = crash::pick(self.state, model, seed);
-        CrashImage {
-            choice,
-            fs: SimFs::from_state(state),
-        }
-    }
-
-    /// Every post-crash state of this moment under `model` (see
-    /// [`SimFs::crash_images`]).
-    pub fn crash_images(
-        &self,
-        model: CrashModel,
-        cap: usize,
-    ) -> Result<Vec<CrashImage>, TooManyStates> {
-        images(self.state, model, cap)
-    }
-
-    /// How many states [`CrashSource::crash_images`] would return (`u64::MAX`
-    /// if that overflows), without building them.
-    pub fn crash_state_count(&self, model: CrashModel) -> u64 {
-        crash::count(self.state, model).unwrap_or(u64::MAX)
-    }
-
-    /// How many operations are not yet durable.
-    pub fn unsynced_ops(&self) -> usize {
-        self.state.pending.len()
-    }
-
-    /// Steps executed so far (the index of the step about to run).
-    pub fn steps(&self) -> u64 {
-        self.state.steps
-    }
-
-    /// Visible files (path -> bytes).
-    pub fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        self.state.files()
-    }
-}
-
-fn images(state: &State, model: CrashModel, cap: usize) -> Result<Vec<CrashImage>, TooManyStates> {
-    Ok(crash::enumerate(state, model, cap)?
-        .into_iter()
-        .map(|(choice, state)| CrashImage {
-            choice,
-            fs: SimFs::from_state(state),
-        })
-        .collect())
+    pub(crate) state: &'a State,
 }
 
 /// An in-memory filesystem keyed by inode that models what survives a crash.
@@ -159,13 +99,13 @@ impl SimFs {
         Self::from_state(State::new(config))
     }
 
-    fn from_state(state: State) -> SimFs {
+    pub(crate) fn from_state(state: State) -> SimFs {
         SimFs {
             state: Mutex::new(state),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panicking hook cannot leave the state half-updated in a way that
         // matters more than the panic itself; keep going with what is there.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -182,12 +122,6 @@ impl SimFs {
     /// inherit the configuration).
     pub fn set_faults(&self, faults: super::config::FaultConfig) {
         self.lock().config.faults = faults;
-    }
-
-    /// Steps executed so far (the next step's index). Calls made after a
-    /// crash are not steps.
-    pub fn steps(&self) -> u64 {
-        self.lock().steps
     }
 
     /// Installs the hook called before every step (every `Fs` call,
@@ -218,57 +152,9 @@ impl SimFs {
         self.lock().crashed
     }
 
-    /// One post-crash filesystem of this moment, picked with `seed`: a new
-    /// value where visible == durable, with no open handles or locks, step
-    /// counter 0, an empty trace, this config with a seed derived from
-    /// `seed`. Unchanged file bytes are shared, not copied. `self` is not
-    /// changed.
-    pub fn crash_image(&self, model: CrashModel, seed: u64) -> SimFs {
-        self.crash_image_with_choice(model, seed).fs
-    }
-
-    /// Like [`SimFs::crash_image`], also saying what survived.
-    pub fn crash_image_with_choice(&self, model: CrashModel, seed: u64) -> CrashImage {
-        let (choice, state) = crash::pick(&self.lock(), model, seed);
-        CrashImage {
-            choice,
-            fs: SimFs::from_state(state),
-        }
-    }
-
-    /// Every post-crash state `model` allows at this moment, one per distinct
-    /// choice (not deduplicated: two choices may give equal trees), garbage
-    /// bytes as one representative value, in a deterministic order whose
-    /// first state is "every unsynced operation lost". Errors with
-    /// [`TooManyStates`] (and builds nothing) when there would be more than
-    /// `cap`; never truncates.
-    pub fn crash_images(
-        &self,
-        model: CrashModel,
-        cap: usize,
-    ) -> Result<Vec<CrashImage>, TooManyStates> {
-        images(&self.lock(), model, cap)
-    }
-
-    /// How many states [`SimFs::crash_images`] would return (`u64::MAX` if
-    /// that overflows), without building them.
-    pub fn crash_state_count(&self, model: CrashModel) -> u64 {
-        crash::count(&self.lock(), model).unwrap_or(u64::MAX)
-    }
-
-    /// How many operations are not yet durable.
-    pub fn unsynced_ops(&self) -> usize {
-        self.lock().pending.len()
-    }
-
     /// Every step so far with its label and result.
     pub fn trace(&self) -> Trace {
         self.lock().trace.clone()
-    }
-
-    /// Visible files (path -> bytes), for tests and reports.
-    pub fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        self.lock().files()
     }
 
     /// Whether `path` here and `other_path` in `other` are backed by the very

@@ -5,6 +5,7 @@ use std::io;
 use std::path::Path;
 
 use crashproof_core::fs::Fs;
+use crashproof_sim::SimView;
 use crashproof_sim::{SimConfig, SimFs};
 
 pub fn p(s: &str) -> &Path {
@@ -15,9 +16,9 @@ pub fn sim(seed: u64) -> SimFs {
     SimFs::new(SimConfig::with_seed(seed))
 }
 
-pub fn sim_sector(seed: u64, sector_size: usize) -> SimFs {
+pub fn sim_sector(seed: u64, sector_size_bytes: usize) -> SimFs {
     SimFs::new(SimConfig {
-        sector_size,
+        sector_size_bytes,
         ..SimConfig::with_seed(seed)
     })
 }

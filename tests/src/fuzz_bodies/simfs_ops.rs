@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use arbitrary::Unstructured;
 use crashproof_core::fs::{FileHandle, Fs, OpenMode};
+use crashproof_sim::SimView;
 use crashproof_sim::{CrashModel, FaultConfig, SimConfig, SimFs};
 
 /// Operations per input.
@@ -41,7 +42,7 @@ type Files = BTreeMap<PathBuf, Vec<u8>>;
 pub fn check_simfs_ops(data: &[u8]) -> Result<(), String> {
     let mut u = Unstructured::new(data);
     let seed = u.arbitrary::<u64>().unwrap_or(0);
-    let sector_size = 1usize << u.int_in_range(3..=9).unwrap_or(9);
+    let sector_size_bytes = 1usize << u.int_in_range(3..=9).unwrap_or(9);
     let faulty = u.ratio(1, 4).unwrap_or(false);
     let faults = if faulty {
         FaultConfig {
@@ -56,7 +57,7 @@ pub fn check_simfs_ops(data: &[u8]) -> Result<(), String> {
     };
     let fs = SimFs::new(SimConfig {
         seed,
-        sector_size,
+        sector_size_bytes,
         faults,
     });
     let mut handles: Vec<FileHandle> = Vec::new();
@@ -71,7 +72,7 @@ pub fn check_simfs_ops(data: &[u8]) -> Result<(), String> {
     let steps = fs.steps();
     let unsynced = fs.unsynced_ops();
     let trace = fs.trace();
-    let dropped = fs.crash_image(CrashModel::DropUnsynced, seed).files();
+    let dropped = fs.crash_image(CrashModel::DropUnsynced, seed).fs.files();
     for model in CrashModel::ALL {
         check_model(
             &fs,
@@ -99,7 +100,7 @@ fn check_model(
     dropped: &Files,
     visible: Option<&Files>,
 ) -> Result<(), String> {
-    let picked = fs.crash_image_with_choice(model, seed);
+    let picked = fs.crash_image(model, seed);
     check_crash_image(&picked.fs, seed, &format!("{model} pick"))?;
     let count = fs.crash_state_count(model);
     let expected = match model {
@@ -185,7 +186,7 @@ pub fn check_crash_image(image: &SimFs, seed: u64, what: &str) -> Result<(), Str
                 "{what}: {model} has {count} states of a crash image"
             ));
         }
-        if image.crash_image(model, seed).files() != files {
+        if image.crash_image(model, seed).fs.files() != files {
             return Err(format!(
                 "{what}: a {model} image of a crash image differs from it (visible != durable)"
             ));
