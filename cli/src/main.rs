@@ -5,6 +5,7 @@
 
 mod exit;
 mod explore_cmd;
+mod kill_cmd;
 mod mutants_cmd;
 mod replay_cmd;
 mod scenarios_cmd;
@@ -41,6 +42,15 @@ enum Command {
     /// Run the five seed-system scenarios through every exploration and
     /// check that each review bug, as a mutant, is caught.
     Scenarios(scenarios_cmd::ScenariosArgs),
+    /// Run a real program on a real directory, SIGKILL it again and again
+    /// (at random times, progress lines, failpoint hits), restart it until
+    /// it exits 0, and check the result. Without a program: the reference
+    /// job.
+    Kill(Box<kill_cmd::KillArgs>),
+    /// The reference job (the explorer's core-runner job) as a real
+    /// program, for `kill`: runs once in --dir, resuming from its
+    /// checkpoint, and prints its output; --verify checks a case directory.
+    ReferenceJob(crashproof_kill::reference_job::ReferenceJobArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +60,8 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay_cmd::run(&args),
         Command::Mutants(args) => mutants_cmd::run(&args),
         Command::Scenarios(args) => scenarios_cmd::run(&args),
+        Command::Kill(args) => kill_cmd::run(&args),
+        Command::ReferenceJob(args) => return crashproof_kill::reference_job::main(&args),
     };
     ExitCode::from(code as u8)
 }

@@ -22,6 +22,14 @@ pub const STORE_AFTER_WRITE_BEFORE_GC: &str = "store.after_write_before_gc";
 pub const RUNNER_AFTER_FINAL_COMMIT_BEFORE_FINALIZE: &str =
     "runner.after_final_commit_before_finalize";
 
+/// The `return` argument that makes a failpoint end the process with
+/// SIGKILL (only with the `failpoints` feature, only on [`crate::fs::StdFs`]):
+/// `FAILPOINTS='replace.after_sync_before_rename=2*off->return(sigkill)'`
+/// kills the process at the 3rd hit. Nothing unwinds and no destructor runs,
+/// exactly as if `kill -9` had landed there; any other `return` argument
+/// makes the failpoint return an error instead.
+pub const KILL_ACTION_ARG: &str = "sigkill";
+
 /// One named failpoint and what a crash there means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailpointDoc {

@@ -197,6 +197,7 @@ impl Fs for StdFs {
         // place crashproof uses it, for real-process kill tests.
         match fail::eval(name, |arg| arg) {
             None => Ok(()),
+            Some(Some(arg)) if arg == crate::failpoint::KILL_ACTION_ARG => kill_self(),
             Some(arg) => Err(FsOpError::wrap(
                 FsOp::Failpoint,
                 name,
@@ -207,6 +208,22 @@ impl Fs for StdFs {
             )),
         }
     }
+}
+
+/// Ends this process with SIGKILL: the failpoint's crash has the semantics of
+/// `kill -9` (no unwinding, no destructors, no buffered output flushed), not
+/// those of a panic or an error return.
+#[cfg(feature = "failpoints")]
+#[allow(unsafe_code)]
+fn kill_self() -> ! {
+    // SAFETY: kill(2) has no memory-safety preconditions; SIGKILL cannot be
+    // caught, so it does not return when it succeeds.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+    // kill(2) on our own pid cannot fail; should it, abort is the nearest
+    // thing (no unwinding either).
+    std::process::abort()
 }
 
 /// Closes `file` and returns the `close(2)` error that `File`'s destructor

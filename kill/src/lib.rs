@@ -1,0 +1,40 @@
+//! crashproof-kill: the kill -9 harness for real processes, and the
+//! reference job as a real program.
+//!
+//! The simulator (`crashproof_sim`) crashes a workload inside one process
+//! and builds every disk a power loss may leave. This crate is the other
+//! half: it runs a real program (any language) on a real directory, kills
+//! it with SIGKILL, restarts it until it exits 0, and checks the result.
+//! A process kill keeps the page cache, so it never produces the power-loss
+//! states the simulator enumerates; in exchange it runs the real binary's
+//! real syscalls, which the simulator never sees. `docs/real-process.md`
+//! says how to use it.
+//!
+//! - [`plan`]: kill points (`time:`, `progress:`, `fp:`) and their text form.
+//! - [`program`]: the command line (`{dir}`) and the environment contract
+//!   (`CRASHPROOF_DIR`, `CRASHPROOF_PROGRESS_FD`).
+//! - [`attempt`]: one run, killed at its point (process group, SIGKILL,
+//!   a kill that lands after exit does not count).
+//! - [`case`]: kill, restart, ..., run to completion, check.
+//! - [`check`]: what a finished case is checked against.
+//! - [`campaign`]: clean run, failpoint enumeration, random cases.
+//! - [`summary`]: counts, failures, verdict, text and JSON.
+//! - [`reference_job`]: the explorer's `core-runner` job as a real program,
+//!   with its journal check and deliberately broken variants.
+
+pub mod attempt;
+pub mod campaign;
+pub mod case;
+pub mod check;
+pub mod plan;
+pub mod program;
+pub mod reference_job;
+pub mod summary;
+
+pub use attempt::{Attempt, AttemptEnd, AttemptError, run_attempt};
+pub use campaign::{CampaignError, CampaignOptions, Tally, run_campaign};
+pub use case::{CaseFailure, CaseReport, CaseSetup, run_case};
+pub use check::{Check, CheckInput, ShellCheck, StdoutEquals};
+pub use plan::{KillPoint, ParsePlanError, Plan};
+pub use program::{EmptyProgram, Program};
+pub use summary::{CleanRun, Failure, Summary, Verdict};
