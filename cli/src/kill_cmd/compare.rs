@@ -142,7 +142,7 @@ fn render(explored: &Explored, summary: &Summary, items: u64, k: u64, ratio: f64
          \x20 simulator:      explore, every single crash, {model}: {per_repetition} states x {reps} repetitions in {sim:.3} s = {sps:.0} states/s ({ev})\n\
          \x20 real processes: kill -9, {cases} cases in {kill:.3} s = {cps:.2} cases/s; {killed} killed = {kps:.2} killed cases/s ({kv})\n\
          \x20 ratio: the simulator checks {ratio:.0}x more crash states per second (states/s over killed cases/s)\n\
-         \x20 (one clean run of the real job: {clean:.1} ms, most of it fsync on a real disk)\n",
+         \x20 (one clean run of the real job took {clean:.1} ms)\n",
         model = MODEL,
         reps = explored.repetitions,
         sim = explored.elapsed.as_secs_f64(),
