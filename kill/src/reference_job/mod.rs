@@ -123,12 +123,11 @@ pub fn main(args: &ReferenceJobArgs) -> ExitCode {
             }
         };
     }
-    // The `fail` registry is process-global: this process is one run of
-    // one job, so configuring it from FAILPOINTS here is the intended use.
-    let scenario = fail::FailScenario::setup();
-    let result = run(args);
-    scenario.teardown();
-    match result {
+    if let Err(e) = failpoints_from_env() {
+        eprintln!("reference-job: {e}");
+        return ExitCode::FAILURE;
+    }
+    match run(args) {
         Ok(output) => {
             println!("{output}");
             ExitCode::SUCCESS
@@ -138,6 +137,27 @@ pub fn main(args: &ReferenceJobArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Configures the `fail` registry from `FAILPOINTS` (`name=actions;...`),
+/// as `fail::FailScenario::setup` does, but reporting a bad value instead
+/// of panicking. The registry is process-global: this process is one run of
+/// one job, which is what it is for.
+fn failpoints_from_env() -> Result<(), String> {
+    let Some(value) = std::env::var_os("FAILPOINTS") else {
+        return Ok(());
+    };
+    let value = value
+        .into_string()
+        .map_err(|v| format!("FAILPOINTS={v:?} is not UTF-8"))?;
+    for entry in value.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let (name, actions) = entry
+            .split_once('=')
+            .ok_or_else(|| format!("FAILPOINTS entry {entry:?} is not name=actions"))?;
+        fail::cfg(name.trim(), actions.trim())
+            .map_err(|e| format!("FAILPOINTS entry {entry:?}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Why a run failed.
