@@ -111,10 +111,7 @@ fn a_workload_with_state_across_runs_is_caught() {
         .explore_exhaustive(CrashModel::DropUnsynced)
         .unwrap();
     assert!(
-        report
-            .violations
-            .iter()
-            .any(|v| v.oracle == Oracle::NonDeterminism),
+        report.violations().any(|v| v.oracle == Oracle::NonDeterminism),
         "{report}"
     );
 }
