@@ -65,6 +65,14 @@ pub enum InvalidOptions {
          or 4096"
     )]
     SectorSizeNotPowerOfTwo(usize),
+    /// No state would be taken at any crash point: nothing enumerated and
+    /// nothing sampled.
+    #[error(
+        "the cap (--cap, states_per_point_max) and the seeded picks past it (--picks, \
+         picks_per_capped_point) are both 0, so no post-crash state would be checked at any \
+         crash point: raise either"
+    )]
+    NoStatesPerPoint,
     /// A sector larger than [`SECTOR_SIZE_BYTES_MAX`].
     #[error(
         "a sector size of {0} bytes is larger than the most a simulated disk allows \
@@ -82,8 +90,12 @@ impl ExploreOptions {
         self.states_per_point_max.max(self.picks_per_capped_point)
     }
 
-    /// Checks every option a run cannot use (today the sector size).
+    /// Checks every option a run cannot use: the sector size, and a cap
+    /// and picks that would take no state at any crash point.
     pub fn validate(&self) -> Result<(), InvalidOptions> {
+        if self.states_enumerated_max() == 0 {
+            return Err(InvalidOptions::NoStatesPerPoint);
+        }
         validate_sector_size_bytes(self.sector_size_bytes)
     }
 }

@@ -130,7 +130,7 @@ impl fmt::Display for Pass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Pass::Random { models, .. } if models.len() == CrashModel::ALL.len() => {
-                f.write_str("random, every model")
+                f.write_str("random (every model)")
             }
             Pass::Random { models, .. } => {
                 let names: Vec<&str> = models.iter().map(|m| m.name()).collect();

@@ -258,7 +258,6 @@ impl<'a, 'w> Tally<'a, 'w> {
     }
 
     fn nothing_checked_hint(&self) -> String {
-        let options = self.explorer.options();
         match &self.report.pass {
             Pass::Random { config, .. } if config.cases == 0 => {
                 "it ran 0 cases: run at least one (--cases, RandomConfig::cases)".to_string()
@@ -267,12 +266,6 @@ impl<'a, 'w> Tally<'a, 'w> {
                 "none of its {} cases reached a crash point: run more cases",
                 self.report.cases.unwrap_or(0)
             ),
-            _ if options.states_per_point_max == 0 && options.picks_per_capped_point == 0 => {
-                "the cap (--cap, states_per_point_max) and the seeded picks past it (--picks, \
-                 picks_per_capped_point) are both 0, so no post-crash state is taken at any crash \
-                 point: raise either"
-                    .to_string()
-            }
             Pass::SyncEio(_) if self.clean.sync_steps().is_empty() => {
                 "the clean run makes no `sync`, so there is no sync to fail: leave this mode out \
                  for this workload"
