@@ -16,7 +16,9 @@ use crashproof_sim::explore::{
 /// must hold every needle.
 fn check_error(name: &str, options: ExploreOptions, plan: &Plan, needles: &[&str]) -> HarnessError {
     let w = workload_by_name(name).unwrap();
-    let err = Explorer::new(w.as_ref(), options).explore(plan).unwrap_err();
+    let err = Explorer::new(w.as_ref(), options)
+        .explore(plan)
+        .unwrap_err();
     let text = err.to_string();
     for needle in needles {
         assert!(text.contains(needle), "{name}: no {needle:?} in {text}");
@@ -48,7 +50,10 @@ fn zero_states_checked_is_an_error_not_a_pass() {
             &["no post-crash state would be checked", "raise either"],
         );
         assert!(
-            matches!(err, HarnessError::InvalidOptions(InvalidOptions::NoStatesPerPoint)),
+            matches!(
+                err,
+                HarnessError::InvalidOptions(InvalidOptions::NoStatesPerPoint)
+            ),
             "{err}"
         );
     }
@@ -127,7 +132,10 @@ fn replay_error(name: &str, schedule: &str) -> String {
     let err = Explorer::new(w.as_ref(), ExploreOptions::default())
         .replay(&schedule)
         .unwrap_err();
-    assert!(matches!(err, HarnessError::CrashPointNotReached(_)), "{err}");
+    assert!(
+        matches!(err, HarnessError::CrashPointNotReached(_)),
+        "{err}"
+    );
     err.to_string()
 }
 
@@ -138,7 +146,10 @@ fn replaying_a_crash_point_the_run_never_reaches_is_an_error_with_the_run_length
     let clean = ex.clean_run().unwrap();
     let steps = clean.steps;
     let text = replay_error("core-runner", &format!("step:{}@prefix#idx=0", steps + 1));
-    assert!(text.contains(&format!("run 1 ended after {steps} filesystem steps")), "{text}");
+    assert!(
+        text.contains(&format!("run 1 ended after {steps} filesystem steps")),
+        "{text}"
+    );
     // Every failpoint the clean run hit is listed with its count, derived
     // here from the clean run's trace.
     for name in &clean.failpoints {
@@ -148,11 +159,17 @@ fn replaying_a_crash_point_the_run_never_reaches_is_an_error_with_the_run_length
             .iter()
             .filter(|e| e.step.failpoint == Some(name.as_str()))
             .count();
-        assert!(text.contains(&format!("{name} (x{hits})")), "{name}: {text}");
+        assert!(
+            text.contains(&format!("{name} (x{hits})")),
+            "{name}: {text}"
+        );
     }
 
     let text = replay_error("core-runner", "fp:not.a.failpoint@prefix#idx=0");
-    assert!(text.contains("never hits failpoint `not.a.failpoint`"), "{text}");
+    assert!(
+        text.contains("never hits failpoint `not.a.failpoint`"),
+        "{text}"
+    );
 
     let name = &clean.failpoints[0];
     let hits = clean
@@ -161,7 +178,10 @@ fn replaying_a_crash_point_the_run_never_reaches_is_an_error_with_the_run_length
         .iter()
         .filter(|e| e.step.failpoint == Some(name.as_str()))
         .count();
-    let text = replay_error("core-runner", &format!("fp:{name}*{}@prefix#idx=0", hits + 1));
+    let text = replay_error(
+        "core-runner",
+        &format!("fp:{name}*{}@prefix#idx=0", hits + 1),
+    );
     assert!(text.contains(&format!("only {hits} times")), "{text}");
 
     // The last hit and the step after the last are reached.
@@ -183,8 +203,12 @@ fn an_unreached_point_of_a_later_run_is_named_with_that_run() {
     let schedule = KillSchedule {
         points: vec![
             "step:3@drop-unsynced#idx=0".parse().unwrap(),
-            KillSchedule::at_step(10 * clean.steps, CrashModel::Prefix, StateSelector::Index(0))
-                .points[0]
+            KillSchedule::at_step(
+                10 * clean.steps,
+                CrashModel::Prefix,
+                StateSelector::Index(0),
+            )
+            .points[0]
                 .clone(),
         ],
         faults: Vec::new(),

@@ -41,7 +41,8 @@ fn adjacent_crash_points_failing_the_same_way_are_one_group() {
     // the same oracle and message shape.
     let mut expected: Vec<(Oracle, String, RangeInclusive<u64>, u64)> = Vec::new();
     for step in 0..=clean.steps {
-        let schedule = KillSchedule::at_step(step, CrashModel::DropUnsynced, StateSelector::Index(0));
+        let schedule =
+            KillSchedule::at_step(step, CrashModel::DropUnsynced, StateSelector::Index(0));
         let Some(v) = ex.run_case(&clean, &schedule).unwrap().violation else {
             continue;
         };
@@ -67,7 +68,14 @@ fn adjacent_crash_points_failing_the_same_way_are_one_group() {
     let got: Vec<(Oracle, String, RangeInclusive<u64>, u64)> = report
         .groups
         .iter()
-        .map(|g| (g.oracle, shape(&g.message), g.crash_steps.clone().unwrap(), g.count))
+        .map(|g| {
+            (
+                g.oracle,
+                shape(&g.message),
+                g.crash_steps.clone().unwrap(),
+                g.count,
+            )
+        })
         .collect();
     assert_eq!(got, expected, "{report}");
     let total: u64 = expected.iter().map(|e| e.3).sum();
@@ -83,7 +91,10 @@ fn adjacent_crash_points_failing_the_same_way_are_one_group() {
     }
     let text = report.to_string();
     assert!(text.contains("violations per oracle: "), "{text}");
-    assert!(text.contains(&format!("in {} groups", expected.len())), "{text}");
+    assert!(
+        text.contains(&format!("in {} groups", expected.len())),
+        "{text}"
+    );
 }
 
 /// The distinct post-crash states of one clean run of `name` under
@@ -106,15 +117,18 @@ fn distinct_states(name: &str, model: CrashModel) -> usize {
     for image in fs.crash_images(model, 256).unwrap() {
         seen.lock().unwrap().insert(image.fs.files());
     }
-    let n = seen.lock().unwrap().len();
-    n
+    seen.lock().unwrap().len()
 }
 
 #[test]
 fn distinct_states_are_counted_by_content() {
     let w = workload_by_name("zoo-control").unwrap();
     let ex = Explorer::new(w.as_ref(), ExploreOptions::default());
-    for model in [CrashModel::DropUnsynced, CrashModel::Prefix, CrashModel::EagerDirs] {
+    for model in [
+        CrashModel::DropUnsynced,
+        CrashModel::Prefix,
+        CrashModel::EagerDirs,
+    ] {
         let r = ex.explore_exhaustive(model).unwrap();
         let p = &r.passes[0];
         assert_eq!(
@@ -186,7 +200,11 @@ fn the_sync_eio_mode_catches_fsyncgate_and_passes_the_controls() {
     let r = ex.explore_sync_eio(CrashModel::DropUnsynced).unwrap();
     assert!(r.violation_count() > 0, "{r}");
     let v = r.violations().next().unwrap();
-    assert_eq!((v.schedule.points.len(), v.schedule.faults.len()), (1, 1), "{v}");
+    assert_eq!(
+        (v.schedule.points.len(), v.schedule.faults.len()),
+        (1, 1),
+        "{v}"
+    );
     let (_, replayed) = ex.replay(&v.schedule).unwrap();
     let again = replayed.violation.unwrap();
     assert_eq!(again.trace.to_string(), v.trace.to_string());

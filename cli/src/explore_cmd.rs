@@ -177,9 +177,9 @@ impl ExploreArgs {
                 ModeArg::SyncEio => Mode::SyncEio,
                 ModeArg::Random => Mode::Random(RandomConfig {
                     cases: self.cases.unwrap_or(CASES_DEFAULT),
-                    points_per_case_max: self
-                        .max_points
-                        .map_or(MAX_POINTS_DEFAULT, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+                    points_per_case_max: self.max_points.map_or(MAX_POINTS_DEFAULT, |n| {
+                        usize::try_from(n).unwrap_or(usize::MAX)
+                    }),
                     sync_faults: !self.no_sync_faults,
                 }),
             })

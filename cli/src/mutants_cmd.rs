@@ -225,7 +225,12 @@ pub fn run(args: &MutantsArgs) -> Exit {
             Err(e) => return harness_error(e),
         };
         let violations = row.violations();
-        let unchecked: Vec<&Hunt> = row.hunts.iter().map(|(h, _)| h).filter(|h| !h.checked()).collect();
+        let unchecked: Vec<&Hunt> = row
+            .hunts
+            .iter()
+            .map(|(h, _)| h)
+            .filter(|h| !h.checked())
+            .collect();
         ok &= violations == 0 && unchecked.is_empty();
         println!(
             "  {:<22} {:>7} cases over {} explorations, {} violations{}",
@@ -245,7 +250,11 @@ pub fn run(args: &MutantsArgs) -> Exit {
             }
         }
         for h in unchecked {
-            println!("    {}: checked nothing: {}", h.exploration, h.notes.join("; "));
+            println!(
+                "    {}: checked nothing: {}",
+                h.exploration,
+                h.notes.join("; ")
+            );
         }
     }
     if args.verbose {

@@ -64,7 +64,9 @@ pub fn run(args: &ScenariosArgs) -> Exit {
         "post-crash states checked per exploration: exhaustive single crash under each model, \
          the sync-EIO"
     );
-    println!("sweep under two; random multi-crash (cases); then the violations over all of them, and whether the");
+    println!(
+        "sweep under two; random multi-crash (cases); then the violations over all of them, and whether the"
+    );
     println!("review bug (the scenario's mutant) is caught, by which oracle, in how many steps.");
     println!();
     print!("{:<24}", "scenario");
@@ -145,7 +147,9 @@ pub fn run(args: &ScenariosArgs) -> Exit {
     }
     if !failures.is_empty() {
         println!();
-        println!("FAILURES of correct scenarios (violations, or explorations that checked nothing):");
+        println!(
+            "FAILURES of correct scenarios (violations, or explorations that checked nothing):"
+        );
         for f in failures {
             println!("  {f}");
         }

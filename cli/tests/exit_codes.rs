@@ -129,7 +129,12 @@ fn check(args: &[&str], code: i32, needles: &[&str]) -> Output {
 /// The clean run's length of `workload`, as `replay` prints it.
 fn clean_steps(workload: &str) -> u64 {
     let o = check(
-        &["replay", "--workload", workload, "step:0@drop-unsynced#idx=0"],
+        &[
+            "replay",
+            "--workload",
+            workload,
+            "step:0@drop-unsynced#idx=0",
+        ],
         0,
         &[],
     );
@@ -208,16 +213,32 @@ fn a_number_too_large_in_a_schedule_says_so() {
             "step:99999999999999999999@subset#idx=0",
         ],
         2,
-        &["99999999999999999999", "is too large: at most 18446744073709551615"],
+        &[
+            "99999999999999999999",
+            "is too large: at most 18446744073709551615",
+        ],
     );
 }
 
 #[test]
 fn an_exploration_that_checks_nothing_exits_2_and_says_what_to_raise() {
     check(
-        &["explore", "--model", "drop-unsynced", "--cap", "0", "--picks", "0"],
+        &[
+            "explore",
+            "--model",
+            "drop-unsynced",
+            "--cap",
+            "0",
+            "--picks",
+            "0",
+        ],
         2,
-        &["no post-crash state would be checked", "--cap", "--picks", "raise either"],
+        &[
+            "no post-crash state would be checked",
+            "--cap",
+            "--picks",
+            "raise either",
+        ],
     );
     check(
         &["explore", "--mode", "random", "--cases", "0", "--seed", "1"],
@@ -278,7 +299,10 @@ fn a_bad_sector_size_exits_2_and_names_a_good_one() {
         ("0", "0 bytes cannot tear a write"),
         ("3", "not a power of two"),
         ("4000", "not a power of two"),
-        (too_large.as_str(), "larger than the most a simulated disk allows"),
+        (
+            too_large.as_str(),
+            "larger than the most a simulated disk allows",
+        ),
     ] {
         check(
             &["explore", "--sector-size", size],
@@ -309,8 +333,14 @@ fn a_bad_sector_size_exits_2_and_names_a_good_one() {
 fn a_flag_without_effect_in_the_chosen_mode_exits_2() {
     for (args, needle) in [
         (&["--cases", "5"][..], "--cases only affects random mode"),
-        (&["--max-points", "2"][..], "--max-points only affects random mode"),
-        (&["--no-sync-faults"][..], "--no-sync-faults only affects random mode"),
+        (
+            &["--max-points", "2"][..],
+            "--max-points only affects random mode",
+        ),
+        (
+            &["--no-sync-faults"][..],
+            "--no-sync-faults only affects random mode",
+        ),
         (
             &["--mode", "random", "--crashes", "2"][..],
             "--crashes only affects exhaustive mode",
@@ -340,7 +370,11 @@ fn sync_eio_mode_passes_the_control_and_catches_fsync_retried() {
     check(
         &["explore", "--workload", "zoo-control", "--mode", "sync-eio"],
         0,
-        &["sync-eio drop-unsynced", "sync-eio eager-dirs", "result: OK"],
+        &[
+            "sync-eio drop-unsynced",
+            "sync-eio eager-dirs",
+            "result: OK",
+        ],
     );
     let o = check(
         &[
@@ -353,7 +387,10 @@ fn sync_eio_mode_passes_the_control_and_catches_fsync_retried() {
             "drop-unsynced",
         ],
         1,
-        &["violations per oracle: state oracle", "group 1: sync-eio drop-unsynced"],
+        &[
+            "violations per oracle: state oracle",
+            "group 1: sync-eio drop-unsynced",
+        ],
     );
     // Its replay command reproduces the violation.
     let out = stdout(&o);

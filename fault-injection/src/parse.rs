@@ -221,8 +221,14 @@ mod tests {
             ),
             ("eio:18446744073709551616", "at most 18446744073709551615"),
             ("fp:a*4294967296@prefix#idx=0", "at most 4294967295"),
-            ("step:1@prefix#seed=18446744073709551616", "seed=<u64>` is too large"),
-            ("step:1@prefix#idx=99999999999999999999", "idx=<number>` is too large"),
+            (
+                "step:1@prefix#seed=18446744073709551616",
+                "seed=<u64>` is too large",
+            ),
+            (
+                "step:1@prefix#idx=99999999999999999999",
+                "idx=<number>` is too large",
+            ),
         ] {
             let err = text.parse::<KillSchedule>().unwrap_err().to_string();
             assert!(err.contains(needle), "{text:?}: {err}");

@@ -8,8 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crashproof_catalog::core_runner::CoreRunnerWorkload;
-use crashproof_fault::{CrashModel, KillSchedule};
 use crashproof_fault::strategy::schedules;
+use crashproof_fault::{CrashModel, KillSchedule};
 use crashproof_sim::explore::{ExploreOptions, Explorer, RandomConfig};
 use proptest::prelude::*;
 

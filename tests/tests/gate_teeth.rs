@@ -96,7 +96,7 @@ fn every_mutant_is_caught_with_a_short_schedule_that_replays_identically() {
 }
 
 #[test]
-fn the_correct_control_and_the_reference_pass_where_the_mutants_fail() {
+fn the_zoo_control_and_the_core_runner_pass_where_the_mutants_fail() {
     for name in ["zoo-control", "core-runner"] {
         let workload = workload_by_name(name).unwrap();
         let explorer = Explorer::new(workload.as_ref(), ExploreOptions::default());

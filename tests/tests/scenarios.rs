@@ -324,7 +324,9 @@ fn every_scenario_and_mutant_is_deterministic() {
                 .explore_exhaustive(CrashModel::DropUnsynced)
                 .unwrap();
             assert!(
-                report.violations().all(|v| v.oracle != Oracle::NonDeterminism),
+                report
+                    .violations()
+                    .all(|v| v.oracle != Oracle::NonDeterminism),
                 "{} is not deterministic: {:?}",
                 w.name(),
                 report.violations().next().map(|v| v.summary())

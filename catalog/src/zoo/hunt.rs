@@ -84,9 +84,9 @@ impl Exploration {
     /// The crash model this exploration uses, if it uses one.
     pub fn model(self) -> Option<CrashModel> {
         match self {
-            Exploration::Exhaustive(m)
-            | Exploration::SyncEio(m)
-            | Exploration::TwoCrashes(m) => Some(m),
+            Exploration::Exhaustive(m) | Exploration::SyncEio(m) | Exploration::TwoCrashes(m) => {
+                Some(m)
+            }
             Exploration::Random => None,
         }
     }
@@ -95,9 +95,9 @@ impl Exploration {
     /// model but `EagerDirs`).
     pub fn is_strict(self) -> bool {
         match self {
-            Exploration::Exhaustive(m)
-            | Exploration::SyncEio(m)
-            | Exploration::TwoCrashes(m) => m != CrashModel::EagerDirs,
+            Exploration::Exhaustive(m) | Exploration::SyncEio(m) | Exploration::TwoCrashes(m) => {
+                m != CrashModel::EagerDirs
+            }
             Exploration::Random => false,
         }
     }

@@ -33,7 +33,7 @@ pub(crate) enum RunEnd {
     /// The run reached its crash point; `image` is the post-crash disk.
     Crashed {
         before_step: u64,
-        image: SimFs,
+        image: Box<SimFs>,
         choice: String,
     },
     /// The run returned a completion.
@@ -229,16 +229,10 @@ impl Case {
                 before_step,
                 image,
                 choice,
-            } => Case::from_crash(ex, self.history, before_step, image, &choice),
+            } => Case::from_crash(ex, self.history, before_step, *image, &choice),
             RunEnd::Completed(c) => {
-                let finding = check_result(
-                    ex.workload(),
-                    clean,
-                    &self.fs,
-                    self.history.last_crash,
-                    &c,
-                )
-                .err();
+                let finding =
+                    check_result(ex.workload(), clean, &self.fs, self.history.last_crash, &c).err();
                 self.output = Some(c.output);
                 Next::Done(self, finding)
             }
@@ -320,7 +314,7 @@ impl Case {
             let (before_step, image, choice) = captured?;
             return Ok(RunEnd::Crashed {
                 before_step,
-                image,
+                image: Box::new(image),
                 choice,
             });
         }
@@ -332,7 +326,7 @@ impl Case {
             let (image, choice) = pick(&self.fs, p, states_max)?;
             return Ok(RunEnd::Crashed {
                 before_step: steps,
-                image,
+                image: Box::new(image),
                 choice,
             });
         }

@@ -30,7 +30,8 @@ impl Explorer<'_> {
             tally.point(&point);
             let history = clean_case.history.at_step(point.step);
             for (selector, image) in point.states {
-                let (case, finding) = self.check_crash(&clean, history.clone(), point.step, image)?;
+                let (case, finding) =
+                    self.check_crash(&clean, history.clone(), point.step, image)?;
                 tally.case(&case.history.state_digests, finding, || {
                     KillSchedule::at_step(point.step, model, selector)
                 })?;

@@ -145,7 +145,11 @@ impl<'w> Explorer<'w> {
     }
 
     /// The clean run from how its run on `fs` ended.
-    pub(crate) fn finish_clean_run(&self, fs: &SimFs, end: RunEnd) -> Result<CleanRun, HarnessError> {
+    pub(crate) fn finish_clean_run(
+        &self,
+        fs: &SimFs,
+        end: RunEnd,
+    ) -> Result<CleanRun, HarnessError> {
         let failed = |reason: String| HarnessError::CleanRunFailed {
             workload: self.workload.name(),
             reason,
@@ -224,14 +228,8 @@ impl<'w> Explorer<'w> {
         let (case, finding) = Next::Run(case).finish(self, clean, &schedule.points)?;
         let history = case.history;
         let trace = history.trace.unwrap_or_default();
-        let violation = finding.map(|f| {
-            self.violation(
-                f,
-                schedule,
-                trace.clone(),
-                history.steps_before_first_crash,
-            )
-        });
+        let violation = finding
+            .map(|f| self.violation(f, schedule, trace.clone(), history.steps_before_first_crash));
         Ok(CaseOutcome {
             trace,
             output: case.output,

@@ -223,12 +223,12 @@ fn the_initial_disk_is_exactly_its_durable_state() {
         .clean_run()
         .unwrap();
     assert_eq!(clean.output, "false");
-    let reference = SimFs::default();
+    let by_hand = SimFs::default();
     Unsynced
-        .initial_disk(&reference, &mut Progress::new())
+        .initial_disk(&by_hand, &mut Progress::new())
         .unwrap();
     assert!(
-        reference
+        by_hand
             .crash_image(CrashModel::DropUnsynced, 0)
             .fs
             .files()

@@ -58,7 +58,9 @@ mod workload;
 pub use case::MAX_FAULT_RESTARTS;
 pub use error::HarnessError;
 pub use explorer::{CaseOutcome, CleanRun, Explorer};
-pub use options::{ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes};
+pub use options::{
+    ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
+};
 pub use plan::{Event, Mode, Pass, Plan};
 pub use random::RandomConfig;
 pub use replay_line::ReplayLine;

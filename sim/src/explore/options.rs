@@ -55,9 +55,7 @@ impl Default for ExploreOptions {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidOptions {
     /// A sector of 0 bytes.
-    #[error(
-        "a sector size of 0 bytes cannot tear a write: use a power of two such as 512 or 4096"
-    )]
+    #[error("a sector size of 0 bytes cannot tear a write: use a power of two such as 512 or 4096")]
     SectorSizeZero,
     /// A sector size that is not a power of two.
     #[error(

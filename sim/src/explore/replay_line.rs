@@ -71,7 +71,12 @@ fn changed(options: &ExploreOptions) -> Vec<Changed> {
 impl ReplayLine {
     /// The line that replays `schedule` of workload `workload` under
     /// `options` (seed and every option that changes the case included).
-    pub fn render(&self, workload: &str, schedule: &KillSchedule, options: &ExploreOptions) -> String {
+    pub fn render(
+        &self,
+        workload: &str,
+        schedule: &KillSchedule,
+        options: &ExploreOptions,
+    ) -> String {
         let changed = changed(options);
         match self {
             ReplayLine::Library => {

@@ -44,7 +44,8 @@ impl Explorer<'_> {
                 tally.point(&point);
                 let history = faulted.history.at_step(point.step);
                 for (selector, image) in point.states {
-                    let (case, finding) = self.check_crash(&clean, history.clone(), point.step, image)?;
+                    let (case, finding) =
+                        self.check_crash(&clean, history.clone(), point.step, image)?;
                     tally.case(&case.history.state_digests, finding, || KillSchedule {
                         points: vec![CrashPoint {
                             at: CrashAt::Step(point.step),
@@ -55,7 +56,9 @@ impl Explorer<'_> {
                     })?;
                 }
             }
-            let (ended, finding) = faulted.conclude(self, &clean, end).finish(self, &clean, &[])?;
+            let (ended, finding) = faulted
+                .conclude(self, &clean, end)
+                .finish(self, &clean, &[])?;
             for _ in &ended.history.state_digests {
                 tally.single_state_point();
             }

@@ -98,9 +98,7 @@ impl<'a, 'w> Tally<'a, 'w> {
     pub(crate) fn point(&mut self, point: &PointStates) {
         self.report.crash_points += 1;
         self.report.capped_points += u64::from(point.capped);
-        self.report
-            .states_per_point
-            .push(point.states.len() as u64);
+        self.report.states_per_point.push(point.states.len() as u64);
         self.report.states_possible_per_point.push(point.possible);
     }
 
@@ -176,7 +174,9 @@ impl<'a, 'w> Tally<'a, 'w> {
         let found = self.keys.iter().zip(&self.groups).rposition(|(k, g)| {
             k == key
                 && match (&g.crash_steps, step) {
-                    (Some(r), Some(s)) => s.saturating_add(1) >= *r.start() && s <= r.end().saturating_add(1),
+                    (Some(r), Some(s)) => {
+                        s.saturating_add(1) >= *r.start() && s <= r.end().saturating_add(1)
+                    }
                     (None, None) => true,
                     _ => false,
                 }

@@ -31,7 +31,13 @@ impl Explorer<'_> {
             let history = clean_case.history.at_step(first.step);
             for (selector, image) in first.states {
                 let crash1 = point(first.step, model, selector);
-                self.second_level(&clean, &mut tally, history.clone(), (first.step, crash1), image)?;
+                self.second_level(
+                    &clean,
+                    &mut tally,
+                    history.clone(),
+                    (first.step, crash1),
+                    image,
+                )?;
             }
         }
         self.check_pass_determinism(&clean, model, &mut tally)?;
@@ -56,7 +62,9 @@ impl Explorer<'_> {
             Next::Run(case) => case,
         };
         let (end, points) = recovery.run_collecting(self, crash1.model, 0);
-        let (recovery, finding) = recovery.conclude(self, clean, end).finish(self, clean, &[])?;
+        let (recovery, finding) = recovery
+            .conclude(self, clean, end)
+            .finish(self, clean, &[])?;
         let failed = finding.is_some();
         tally.case(&recovery.history.state_digests, finding, only_first)?;
         if failed {
@@ -66,7 +74,8 @@ impl Explorer<'_> {
             tally.point(&second);
             let history = recovery.history.at_step(second.step);
             for (selector, image) in second.states {
-                let (case, finding) = self.check_crash(clean, history.clone(), second.step, image)?;
+                let (case, finding) =
+                    self.check_crash(clean, history.clone(), second.step, image)?;
                 tally.case(&case.history.state_digests, finding, || KillSchedule {
                     points: vec![crash1.clone(), point(second.step, crash1.model, selector)],
                     faults: Vec::new(),
