@@ -56,7 +56,7 @@ impl ModelArg {
 /// given in a mode it does not affect is a usage error.
 const CRASHES_DEFAULT: u8 = 1;
 const CASES_DEFAULT: u32 = 256;
-const MAX_POINTS_DEFAULT: usize = 3;
+const POINTS_PER_CASE_MAX_DEFAULT: usize = 3;
 
 /// Arguments of `crashproof explore`.
 #[derive(Debug, Args)]
@@ -89,8 +89,8 @@ pub struct ExploreArgs {
     #[arg(long)]
     cases: Option<u32>,
     /// Random mode only: most crash points per schedule (default 3).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    max_points: Option<u64>,
+    #[arg(long = "max-points", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    points_per_case_max: Option<u64>,
     /// Random mode only: no `eio:` sync faults in the schedules.
     #[arg(long)]
     no_sync_faults: bool,
@@ -152,7 +152,7 @@ impl ExploreArgs {
         if !has(ModeArg::Random) {
             for (flag, given) in [
                 ("--cases", self.cases.is_some()),
-                ("--max-points", self.max_points.is_some()),
+                ("--max-points", self.points_per_case_max.is_some()),
                 ("--no-sync-faults", self.no_sync_faults),
             ] {
                 if given {
@@ -177,9 +177,11 @@ impl ExploreArgs {
                 ModeArg::SyncEio => Mode::SyncEio,
                 ModeArg::Random => Mode::Random(RandomConfig {
                     cases: self.cases.unwrap_or(CASES_DEFAULT),
-                    points_per_case_max: self.max_points.map_or(MAX_POINTS_DEFAULT, |n| {
-                        usize::try_from(n).unwrap_or(usize::MAX)
-                    }),
+                    points_per_case_max: self
+                        .points_per_case_max
+                        .map_or(POINTS_PER_CASE_MAX_DEFAULT, |n| {
+                            usize::try_from(n).unwrap_or(usize::MAX)
+                        }),
                     sync_faults: !self.no_sync_faults,
                 }),
             })

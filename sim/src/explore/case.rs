@@ -23,7 +23,7 @@ use crate::{FaultConfig, SimFs, SimView, StepAction, Trace};
 
 /// How many times a case restarts a run that failed on an injected fault
 /// before calling it "did not complete".
-pub const MAX_FAULT_RESTARTS: usize = 3;
+pub const FAULT_RESTARTS_MAX: usize = 3;
 
 /// What running the workload returned, panics caught.
 pub(crate) type Ran = std::thread::Result<Result<Completion, WorkloadError>>;
@@ -221,7 +221,7 @@ impl Case {
     /// The one place the end of a run becomes the next step of its case: a
     /// crash lands (state oracle), a completion meets the result oracle, a
     /// run that failed on an injected fault restarts after a modelled power
-    /// loss (at most [`MAX_FAULT_RESTARTS`] times), any other failure or a
+    /// loss (at most [`FAULT_RESTARTS_MAX`] times), any other failure or a
     /// panic is a finding.
     pub(crate) fn conclude(mut self, ex: &Explorer<'_>, clean: &CleanRun, end: RunEnd) -> Next {
         match end {
@@ -237,7 +237,7 @@ impl Case {
                 Next::Done(self, finding)
             }
             RunEnd::Failed(e)
-                if self.history.fault_restarts < MAX_FAULT_RESTARTS && ran_into_fault(&self.fs) =>
+                if self.history.fault_restarts < FAULT_RESTARTS_MAX && ran_into_fault(&self.fs) =>
             {
                 // The process exits on the injected error; model the
                 // restart pessimistically as a power loss.

@@ -212,8 +212,8 @@ impl<'w> Explorer<'w> {
     /// [`CaseOutcome::unreached`] (random schedules may hold such points;
     /// [`Explorer::replay`] refuses them). A run that fails on an injected
     /// fault (see `Fault`) is restarted after a modelled power loss, at most
-    /// [`super::MAX_FAULT_RESTARTS`] times; so at most
-    /// `points + 1 + MAX_FAULT_RESTARTS` runs start and a case always ends.
+    /// [`super::FAULT_RESTARTS_MAX`] times; so at most
+    /// `points + 1 + FAULT_RESTARTS_MAX` runs start and a case always ends.
     pub fn run_case(
         &self,
         clean: &CleanRun,

@@ -55,7 +55,7 @@ mod unreached;
 mod violation;
 mod workload;
 
-pub use case::MAX_FAULT_RESTARTS;
+pub use case::FAULT_RESTARTS_MAX;
 pub use error::HarnessError;
 pub use explorer::{CaseOutcome, CleanRun, Explorer};
 pub use options::{
