@@ -277,6 +277,13 @@ fn crash_at_the_end_and_unreached_points_are_handled() {
     );
     let out = ex.run_case(&clean, &beyond).unwrap();
     assert_eq!((out.crashes, out.runs), (0, 1));
+    // Named, with the run's length, and refused by a replay.
+    let unreached = out.unreached.unwrap();
+    assert_eq!((unreached.run, unreached.steps), (1, clean.steps));
+    assert!(matches!(
+        ex.replay(&beyond),
+        Err(HarnessError::CrashPointNotReached(_))
+    ));
 }
 
 #[test]
