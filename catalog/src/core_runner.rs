@@ -22,7 +22,7 @@ use crashproof_sim::explore::{
     CheckpointId, Completion, Progress, Recovered, Workload, WorkloadError,
 };
 
-/// The reference workload's knobs.
+/// The core-runner workload's knobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreRunnerConfig {
     /// N: items in the job.
@@ -98,7 +98,7 @@ struct HashState {
     count: u64,
 }
 
-const JOB_NAME: &str = "reference-hash";
+const JOB_NAME: &str = "core-runner-hash";
 
 impl HashJob {
     fn identity(&self) -> JobIdentity {

@@ -127,11 +127,11 @@ fn first_violation(w: &dyn Workload, model: CrashModel) -> Violation {
         .explore_exhaustive(model)
         .unwrap();
     assert!(
-        report.violation_count > 0,
+        report.violation_count() > 0,
         "{}: no violation found",
         w.name()
     );
-    report.violations[0].clone()
+    report.violations().next().unwrap().clone()
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn correct_control_passes_every_model_and_counts_add_up() {
     for model in CrashModel::ALL {
         let r = ex.explore_exhaustive(model).unwrap();
         assert!(r.is_clean(), "{r}");
-        let m = &r.models[0];
+        let m = &r.passes[0];
         assert_eq!(m.crash_points, clean.steps + 1, "every step plus the end");
         assert_eq!(m.states_per_point.len() as u64, m.crash_points);
         assert_eq!(m.states_per_point.iter().sum::<u64>(), m.states_checked);
@@ -191,11 +191,11 @@ fn a_violation_replays_to_the_same_trace() {
     let w = workload_by_name("no-dir-fsync").unwrap();
     let v = first_violation(w.as_ref(), CrashModel::DropUnsynced);
     assert!(
-        v.replay.contains(&format!("'{}'", v.schedule)),
+        v.replay.contains(&format!("\"{}\"", v.schedule)),
         "{}",
         v.replay
     );
-    let schedule: KillSchedule = v.schedule.parse().unwrap();
+    let schedule = v.schedule.clone();
     let ex = Explorer::new(
         w.as_ref(),
         ExploreOptions {
@@ -277,6 +277,13 @@ fn crash_at_the_end_and_unreached_points_are_handled() {
     );
     let out = ex.run_case(&clean, &beyond).unwrap();
     assert_eq!((out.crashes, out.runs), (0, 1));
+    // Named, with the run's length, and refused by a replay.
+    let unreached = out.unreached.unwrap();
+    assert_eq!((unreached.run, unreached.steps), (1, clean.steps));
+    assert!(matches!(
+        ex.replay(&beyond),
+        Err(HarnessError::CrashPointNotReached(_))
+    ));
 }
 
 #[test]
@@ -344,7 +351,7 @@ fn exhaustive_past_the_cap_samples_and_says_so() {
     let r = Explorer::new(w.as_ref(), opts)
         .explore_exhaustive(CrashModel::Subset)
         .unwrap();
-    let m = &r.models[0];
+    let m = &r.passes[0];
     assert!(m.capped_points > 0);
     assert!(r.notes.iter().any(|n| n.contains("seeded picks")), "{r}");
     assert!(r.to_string().contains("NOTE"), "{r}");
@@ -363,13 +370,16 @@ fn random_mode_shrinks_a_mutant_to_one_early_crash() {
         },
     );
     let r = ex
-        .explore_random(&RandomConfig {
-            cases: 64,
-            ..RandomConfig::default()
-        })
+        .explore_random(
+            &CrashModel::ALL,
+            &RandomConfig {
+                cases: 64,
+                ..RandomConfig::default()
+            },
+        )
         .unwrap();
-    assert_eq!(r.violation_count, 1, "{r}");
-    let s: KillSchedule = r.violations[0].schedule.parse().unwrap();
+    assert_eq!(r.violation_count(), 1, "{r}");
+    let s = &r.violations().next().unwrap().schedule;
     assert_eq!(s.points.len(), 1, "{s}");
 }
 
@@ -385,10 +395,13 @@ fn random_mode_passes_the_control() {
         },
     );
     let r = ex
-        .explore_random(&RandomConfig {
-            cases: 24,
-            ..RandomConfig::default()
-        })
+        .explore_random(
+            &CrashModel::ALL,
+            &RandomConfig {
+                cases: 24,
+                ..RandomConfig::default()
+            },
+        )
         .unwrap();
     assert!(r.is_clean(), "{r}");
     assert!(r.states_checked() > 0);
@@ -457,14 +470,13 @@ fn violations_at_sampled_points_replay_by_seed() {
     let r = Explorer::new(w.as_ref(), opts)
         .explore_exhaustive(CrashModel::Subset)
         .unwrap();
-    assert!(r.models[0].capped_points > 0);
+    assert!(r.passes[0].capped_points > 0);
     let by_seed: Vec<&Violation> = r
-        .violations
-        .iter()
-        .filter(|v| v.schedule.contains("#seed="))
+        .violations()
+        .filter(|v| v.schedule.to_string().contains("#seed="))
         .collect();
     assert!(!by_seed.is_empty(), "{r}");
-    for v in r.violations.iter() {
+    for v in r.violations() {
         assert_ne!(
             v.oracle,
             Oracle::NonDeterminism,
@@ -477,10 +489,10 @@ fn violations_at_sampled_points_replay_by_seed() {
 fn two_crash_exploration_finds_what_only_a_crash_during_recovery_shows() {
     let control = workload_by_name("zoo-control").unwrap();
     let r = Explorer::new(control.as_ref(), ExploreOptions::default())
-        .explore_exhaustive_two_crashes(CrashModel::Prefix)
+        .explore_two_crashes(CrashModel::Prefix)
         .unwrap();
     assert!(r.is_clean(), "{r}");
-    let m = &r.models[0];
+    let m = &r.passes[0];
     assert_eq!(m.states_per_point.iter().sum::<u64>(), m.states_checked);
     assert!(m.crash_points > 10 * (m.states_per_point.len() as u64 / 100 + 1));
 
@@ -490,14 +502,11 @@ fn two_crash_exploration_finds_what_only_a_crash_during_recovery_shows() {
         let single = ex.explore_exhaustive(model).unwrap();
         assert!(single.is_clean(), "one crash cannot see it: {single}");
     }
-    let r = ex
-        .explore_exhaustive_two_crashes(CrashModel::Prefix)
-        .unwrap();
-    assert!(r.violation_count > 0, "{r}");
-    let v = &r.violations[0];
-    let schedule: KillSchedule = v.schedule.parse().unwrap();
-    assert_eq!(schedule.points.len(), 2, "{v}");
-    let (_, replayed) = ex.replay(&schedule).unwrap();
+    let r = ex.explore_two_crashes(CrashModel::Prefix).unwrap();
+    assert!(r.violation_count() > 0, "{r}");
+    let v = r.violations().next().unwrap();
+    assert_eq!(v.schedule.points.len(), 2, "{v}");
+    let (_, replayed) = ex.replay(&v.schedule).unwrap();
     assert_eq!(
         replayed.violation.unwrap().trace.to_string(),
         v.trace.to_string()

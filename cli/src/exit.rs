@@ -17,3 +17,10 @@ pub fn harness_error(e: impl std::fmt::Display) -> Exit {
     eprintln!("crashproof: harness error: {e}");
     Exit::Harness
 }
+
+/// Prints a usage error (arguments that cannot work together) and returns
+/// the harness code, as clap does for the usage errors it detects.
+pub fn usage_error(e: impl std::fmt::Display) -> Exit {
+    eprintln!("crashproof: usage error: {e}");
+    Exit::Harness
+}

@@ -1,19 +1,26 @@
-//! `crashproof explore`: exhaustive or random exploration, with a report.
+//! `crashproof explore`: one library call (`Explorer::explore_observed`) over
+//! the modes and models asked for, timed per pass, with a report.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use crashproof_catalog::workload;
 use crashproof_fault::CrashModel;
-use crashproof_sim::explore::{ExploreOptions, Explorer, RandomConfig, Report};
+use crashproof_sim::explore::{
+    Event, ExploreOptions, Explorer, Mode, Plan, RandomConfig, ReplayLine,
+};
 
-use crate::exit::{Exit, harness_error};
+use crate::exit::{Exit, harness_error, usage_error};
 
 /// How to choose crash points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Mode {
-    /// Every step of the clean run x every post-crash state (single crash).
+pub enum ModeArg {
+    /// Every step of the clean run x every post-crash state (`--crashes 2`:
+    /// and every crash of each recovery run).
     Exhaustive,
+    /// Every sync of the clean run fails with EIO in turn, then a crash at
+    /// every later step.
+    SyncEio,
     /// proptest over random multi-crash schedules, shrinking failures.
     Random,
 }
@@ -29,7 +36,7 @@ pub enum ModelArg {
     Subset,
     /// Directory operations durable at once, unsynced data dropped.
     EagerDirs,
-    /// Each of the above in turn (exhaustive) or drawn from (random).
+    /// Every model above.
     All,
 }
 
@@ -45,42 +52,51 @@ impl ModelArg {
     }
 }
 
+/// Defaults of the mode-specific options, which are `Option`s so that one
+/// given in a mode it does not affect is a usage error.
+const CRASHES_DEFAULT: u8 = 1;
+const CASES_DEFAULT: u32 = 256;
+const POINTS_PER_CASE_MAX_DEFAULT: usize = 3;
+
 /// Arguments of `crashproof explore`.
 #[derive(Debug, Args)]
 pub struct ExploreArgs {
-    /// The workload to explore: `reference` (the core's runner), the zoo's
-    /// controls, or a bug-zoo mutant.
+    /// The workload to explore: `core-runner` (the core's runner), the
+    /// zoo's controls, a bug-zoo mutant or a seed scenario.
     #[arg(
         long,
         default_value = "core-runner",
         value_parser = crate::workload_arg::workload_parser()
     )]
     workload: String,
-    /// Exhaustive single crash, or random multi-crash schedules.
-    #[arg(long, value_enum, default_value_t = Mode::Exhaustive)]
-    mode: Mode,
-    /// Crash model(s).
-    #[arg(long, value_enum, default_value_t = ModelArg::All)]
-    model: ModelArg,
-    /// Seed of everything. Exhaustive default: 0. Random without a seed
-    /// draws one from the OS and prints it first.
+    /// Modes, comma separated, run in this order.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "exhaustive")]
+    mode: Vec<ModeArg>,
+    /// Crash models, comma separated: each exhaustive and sync-eio pass runs
+    /// under each; random schedules draw from all of them.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    model: Vec<ModelArg>,
+    /// Seed of everything. Default 0; with random mode and no seed, one is
+    /// drawn from the OS and printed first.
     #[arg(long, env = "CRASHPROOF_SEED")]
     seed: Option<u64>,
-    /// Exhaustive mode: crashes per case. 2 also crashes every recovery run
-    /// at every step (crashes during recovery); much slower.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
-    crashes: u8,
-    /// Random mode: cases to run.
-    #[arg(long, default_value_t = 256)]
-    cases: u32,
-    /// Random mode: most crash points per schedule.
-    #[arg(long, default_value_t = 3)]
-    max_points: usize,
-    /// Random mode: no `eio:` sync faults in the schedules.
+    /// Exhaustive mode only: crashes per case (default 1). 2 also crashes
+    /// every recovery run at every step (crashes during recovery); much
+    /// slower.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    crashes: Option<u8>,
+    /// Random mode only: cases to run (default 256).
+    #[arg(long)]
+    cases: Option<u32>,
+    /// Random mode only: most crash points per schedule (default 3).
+    #[arg(long = "max-points", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    points_per_case_max: Option<u64>,
+    /// Random mode only: no `eio:` sync faults in the schedules.
     #[arg(long)]
     no_sync_faults: bool,
-    /// Run cases twice and compare traces (madsim-style determinism check).
-    /// Also on with CRASHPROOF_CHECK_DETERMINISM=1.
+    /// Run cases twice and compare traces (madsim-style determinism check):
+    /// every random case, and the clean run plus 8 sampled cases of every
+    /// other pass. Also on with CRASHPROOF_CHECK_DETERMINISM=1.
     #[arg(
         long,
         env = "CRASHPROOF_CHECK_DETERMINISM",
@@ -88,34 +104,120 @@ pub struct ExploreArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     check_determinism: bool,
-    /// Most post-crash states enumerated per crash point; past it, seeded
-    /// picks are checked instead (and the report says so).
+    /// Most post-crash states enumerated per crash point; past it (and past
+    /// --picks), seeded picks are checked instead (and the report says so).
     #[arg(long, default_value_t = ExploreOptions::default().states_per_point_max)]
     cap: usize,
-    /// Seeded picks per crash point past the cap.
+    /// Seeded picks per crash point with more states than --cap; a point
+    /// with at most this many states is enumerated instead.
     #[arg(long, default_value_t = ExploreOptions::default().picks_per_capped_point)]
     picks: usize,
-    /// Torn-write granularity of the simulated disk, in bytes.
-    #[arg(long, default_value_t = ExploreOptions::default().sector_size_bytes)]
+    /// Torn-write granularity of the simulated disk, in bytes: a power of
+    /// two, at most 1 MiB.
+    #[arg(
+        long = "sector-size",
+        value_name = "BYTES",
+        default_value_t = ExploreOptions::default().sector_size_bytes,
+        value_parser = crate::sector_size_arg::parse
+    )]
     sector_size_bytes: usize,
+}
+
+impl ExploreArgs {
+    /// The plan, or a usage error naming a flag that has no effect in the
+    /// modes asked for (or a mode named twice).
+    fn plan(&self) -> Result<Plan, String> {
+        let has = |m: ModeArg| self.mode.contains(&m);
+        for (i, m) in self.mode.iter().enumerate() {
+            if self.mode[..i].contains(m) {
+                return Err(format!(
+                    "--mode names `{}` twice: name each mode once",
+                    mode_name(*m)
+                ));
+            }
+        }
+        let modes: Vec<&str> = self.mode.iter().map(|m| mode_name(*m)).collect();
+        let no_effect = |flag: &str, mode: ModeArg| {
+            format!(
+                "{flag} only affects {} mode and has no effect in mode {}: drop it, or add `{}` \
+                 to --mode",
+                mode_name(mode),
+                modes.join(","),
+                mode_name(mode)
+            )
+        };
+        if !has(ModeArg::Exhaustive) && self.crashes.is_some() {
+            return Err(no_effect("--crashes", ModeArg::Exhaustive));
+        }
+        if !has(ModeArg::Random) {
+            for (flag, given) in [
+                ("--cases", self.cases.is_some()),
+                ("--max-points", self.points_per_case_max.is_some()),
+                ("--no-sync-faults", self.no_sync_faults),
+            ] {
+                if given {
+                    return Err(no_effect(flag, ModeArg::Random));
+                }
+            }
+        }
+        let mut models: Vec<CrashModel> = Vec::new();
+        for m in self.model.iter().flat_map(|m| m.models()) {
+            if !models.contains(&m) {
+                models.push(m);
+            }
+        }
+        let modes = self
+            .mode
+            .iter()
+            .map(|m| match m {
+                ModeArg::Exhaustive if self.crashes.unwrap_or(CRASHES_DEFAULT) == 2 => {
+                    Mode::TwoCrashes
+                }
+                ModeArg::Exhaustive => Mode::Exhaustive,
+                ModeArg::SyncEio => Mode::SyncEio,
+                ModeArg::Random => Mode::Random(RandomConfig {
+                    cases: self.cases.unwrap_or(CASES_DEFAULT),
+                    points_per_case_max: self
+                        .points_per_case_max
+                        .map_or(POINTS_PER_CASE_MAX_DEFAULT, |n| {
+                            usize::try_from(n).unwrap_or(usize::MAX)
+                        }),
+                    sync_faults: !self.no_sync_faults,
+                }),
+            })
+            .collect();
+        Ok(Plan { models, modes })
+    }
+}
+
+fn mode_name(m: ModeArg) -> &'static str {
+    match m {
+        ModeArg::Exhaustive => "exhaustive",
+        ModeArg::SyncEio => "sync-eio",
+        ModeArg::Random => "random",
+    }
 }
 
 /// Runs the exploration, prints the report on stdout (progress on stderr).
 pub fn run(args: &ExploreArgs) -> Exit {
+    let plan = match args.plan() {
+        Ok(plan) => plan,
+        Err(e) => return usage_error(e),
+    };
     let workload = match workload(&args.workload) {
         Ok(w) => w,
         Err(e) => return harness_error(e),
     };
-    let seed = match (args.seed, args.mode) {
-        (Some(seed), _) => seed,
-        (None, Mode::Exhaustive) => 0,
-        (None, Mode::Random) => {
+    let seed = match args.seed {
+        Some(seed) => seed,
+        None if args.mode.contains(&ModeArg::Random) => {
             let seed = os_random_seed();
             println!(
                 "seed: {seed} (drawn from the OS; pass --seed {seed} or CRASHPROOF_SEED={seed} to repeat)"
             );
             seed
         }
+        None => 0,
     };
     let options = ExploreOptions {
         seed,
@@ -123,40 +225,28 @@ pub fn run(args: &ExploreArgs) -> Exit {
         picks_per_capped_point: args.picks,
         sector_size_bytes: args.sector_size_bytes,
         check_determinism: args.check_determinism,
+        replay: ReplayLine::Cli,
         ..ExploreOptions::default()
     };
-    let explorer = Explorer::new(workload.as_ref(), options.clone());
+    let explorer = Explorer::new(workload.as_ref(), options);
     let started = Instant::now();
-    let report = match args.mode {
-        Mode::Exhaustive => exhaustive(
-            &explorer,
-            &args.model.models(),
-            args.crashes,
-            options.violations_in_full_max,
-        ),
-        Mode::Random => {
-            eprintln!(
-                "exploring {} random schedules of `{}`...",
-                args.cases, args.workload
-            );
-            let config = RandomConfig {
-                cases: args.cases,
-                max_points: args.max_points,
-                models: args.model.models(),
-                sync_faults: !args.no_sync_faults,
-            };
-            explorer.explore_random(&config).map(|mut r| {
-                if let Some(m) = r.models.first_mut() {
-                    m.elapsed = Some(started.elapsed());
-                }
-                r
-            })
+    let mut pass_started = started;
+    let mut pass_elapsed: Vec<Duration> = Vec::new();
+    let report = explorer.explore_observed(&plan, &mut |event| match event {
+        Event::PassStarted(pass) => {
+            eprintln!("exploring {pass} of `{}`...", args.workload);
+            pass_started = Instant::now();
         }
-    };
+        Event::PassFinished(_) => pass_elapsed.push(pass_started.elapsed()),
+        _ => {}
+    });
     let mut report = match report {
         Ok(r) => r,
         Err(e) => return harness_error(e),
     };
+    for (pass, elapsed) in report.passes.iter_mut().zip(pass_elapsed) {
+        pass.elapsed = Some(elapsed);
+    }
     report.elapsed = Some(started.elapsed());
     print!("{report}");
     if report.is_clean() {
@@ -164,38 +254,6 @@ pub fn run(args: &ExploreArgs) -> Exit {
     } else {
         Exit::Violation
     }
-}
-
-/// One exhaustive pass per model (one or two crashes per case), each timed
-/// on its own.
-fn exhaustive(
-    explorer: &Explorer<'_>,
-    models: &[CrashModel],
-    crashes: u8,
-    keep: usize,
-) -> Result<Report, crashproof_sim::explore::HarnessError> {
-    let mut total: Option<Report> = None;
-    for &model in models {
-        let started = Instant::now();
-        let mut report = if crashes >= 2 {
-            eprintln!("exploring every crash, then every crash of each recovery, under {model}...");
-            explorer.explore_exhaustive_two_crashes(model)?
-        } else {
-            eprintln!("exploring every single crash under {model}...");
-            explorer.explore_exhaustive(model)?
-        };
-        let elapsed = started.elapsed();
-        for m in &mut report.models {
-            m.elapsed = Some(elapsed);
-        }
-        match &mut total {
-            None => total = Some(report),
-            Some(t) => t.merge(report, keep),
-        }
-    }
-    total.ok_or_else(|| {
-        crashproof_sim::explore::HarnessError::Aborted("no crash model selected".into())
-    })
 }
 
 /// A seed from the OS's randomness (std's hash keys are seeded from it).

@@ -9,6 +9,7 @@ mod kill_cmd;
 mod mutants_cmd;
 mod replay_cmd;
 mod scenarios_cmd;
+mod sector_size_arg;
 mod workload_arg;
 
 use std::process::ExitCode;
@@ -19,8 +20,10 @@ use clap::{Parser, Subcommand};
 ///
 /// Exit codes: 0 = explored, no violation; 1 = at least one violation
 /// (the report prints each with a replay command); 2 = harness or usage
-/// error (bad arguments, unknown workload, a workload that fails its clean
-/// run): the exploration itself could not be trusted.
+/// error (bad arguments, a flag with no effect in the chosen mode, unknown
+/// workload, a workload that fails its clean run, an exploration that
+/// checked zero post-crash states, a replayed crash point the run never
+/// reaches): nothing trustworthy was checked.
 #[derive(Debug, Parser)]
 #[command(name = "crashproof", version, about, long_about)]
 struct Cli {
@@ -30,8 +33,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Crash a workload at every step (or at random schedules) and check
-    /// both oracles on every post-crash state.
+    /// Crash a workload at every step (after every failed sync, or at
+    /// random schedules) and check both oracles on every post-crash state.
     Explore(explore_cmd::ExploreArgs),
     /// Replay one case: print its trace with the crash points marked and
     /// the oracles' verdict.

@@ -14,7 +14,7 @@ use clap::Args;
 use crashproof_catalog::zoo::hunt::{Exploration, Hunt, hunt};
 use crashproof_catalog::zoo::{self, Needs};
 use crashproof_fault::CrashModel;
-use crashproof_sim::explore::ExploreOptions;
+use crashproof_sim::explore::{ExploreOptions, ReplayLine};
 
 use crate::exit::{Exit, harness_error};
 
@@ -92,9 +92,7 @@ fn run_row(
     let mut hunts = Vec::new();
     for exploration in explorations(needs) {
         let started = Instant::now();
-        // Controls run every sweep to its end; mutants stop a sweep at its
-        // first violation (the other explorations always run fully).
-        let h = hunt(workload, exploration, options, needs.is_some())?;
+        let h = hunt(workload, exploration, options)?;
         hunts.push((h, started.elapsed()));
     }
     Ok(Row { hunts })
@@ -110,6 +108,7 @@ pub fn run(args: &MutantsArgs) -> Exit {
     let options = ExploreOptions {
         seed: args.seed,
         states_per_point_max: args.cap,
+        replay: ReplayLine::Cli,
         ..ExploreOptions::default()
     };
     let started = Instant::now();
@@ -226,14 +225,20 @@ pub fn run(args: &MutantsArgs) -> Exit {
             Err(e) => return harness_error(e),
         };
         let violations = row.violations();
-        ok &= violations == 0;
+        let unchecked: Vec<&Hunt> = row
+            .hunts
+            .iter()
+            .map(|(h, _)| h)
+            .filter(|h| !h.checked())
+            .collect();
+        ok &= violations == 0 && unchecked.is_empty();
         println!(
             "  {:<22} {:>7} cases over {} explorations, {} violations{}",
             control.name(),
             row.cases(),
             row.hunts.len(),
             violations,
-            if violations == 0 {
+            if violations == 0 && unchecked.is_empty() {
                 "  (passes)"
             } else {
                 "  FAILS"
@@ -243,6 +248,13 @@ pub fn run(args: &MutantsArgs) -> Exit {
             if let Some(d) = &h.first {
                 println!("    {}: {}", h.exploration, d.violation.summary());
             }
+        }
+        for h in unchecked {
+            println!(
+                "    {}: checked nothing: {}",
+                h.exploration,
+                h.notes.join("; ")
+            );
         }
     }
     if args.verbose {

@@ -3,7 +3,7 @@
 use clap::Args;
 use crashproof_catalog::workload;
 use crashproof_fault::KillSchedule;
-use crashproof_sim::explore::{ExploreOptions, Explorer};
+use crashproof_sim::explore::{ExploreOptions, Explorer, ReplayLine};
 
 use crate::exit::{Exit, harness_error};
 
@@ -19,15 +19,28 @@ pub struct ReplayArgs {
     /// The simulator seed of the case.
     #[arg(long, env = "CRASHPROOF_SEED", default_value_t = 0)]
     seed: u64,
-    /// The cap the case was found with (for `#idx=` states).
+    /// The --cap the case was found with (`#idx=` indexes the states it
+    /// enumerates).
     #[arg(long, default_value_t = ExploreOptions::default().states_per_point_max)]
     cap: usize,
-    /// Torn-write granularity of the simulated disk, in bytes.
-    #[arg(long, default_value_t = ExploreOptions::default().sector_size_bytes)]
+    /// The --picks the case was found with (a point with at most this many
+    /// states is enumerated too).
+    #[arg(long, default_value_t = ExploreOptions::default().picks_per_capped_point)]
+    picks: usize,
+    /// Torn-write granularity of the simulated disk, in bytes: a power of
+    /// two, at most 1 MiB.
+    #[arg(
+        long = "sector-size",
+        value_name = "BYTES",
+        default_value_t = ExploreOptions::default().sector_size_bytes,
+        value_parser = crate::sector_size_arg::parse
+    )]
     sector_size_bytes: usize,
 }
 
-/// Replays the case; exit 1 if an oracle fails, as `explore` would.
+/// Replays the case; exit 1 if an oracle fails, as `explore` would; exit 2
+/// if a crash point of the schedule is never reached (the message gives the
+/// run's length and the failpoints it hits).
 pub fn run(args: &ReplayArgs) -> Exit {
     let schedule: KillSchedule = match args.schedule.parse() {
         Ok(s) => s,
@@ -40,7 +53,9 @@ pub fn run(args: &ReplayArgs) -> Exit {
     let options = ExploreOptions {
         seed: args.seed,
         states_per_point_max: args.cap,
+        picks_per_capped_point: args.picks,
         sector_size_bytes: args.sector_size_bytes,
+        replay: ReplayLine::Cli,
         ..ExploreOptions::default()
     };
     let explorer = Explorer::new(workload.as_ref(), options);

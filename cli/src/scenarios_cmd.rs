@@ -8,7 +8,7 @@ use clap::Args;
 use crashproof_catalog::scenarios;
 use crashproof_catalog::zoo::hunt::{Exploration, Hunt, hunt};
 use crashproof_fault::CrashModel;
-use crashproof_sim::explore::ExploreOptions;
+use crashproof_sim::explore::{ExploreOptions, ReplayLine};
 
 use crate::exit::{Exit, harness_error};
 
@@ -30,7 +30,7 @@ pub struct ScenariosArgs {
 fn explorations() -> Vec<Exploration> {
     Exploration::TABLE
         .into_iter()
-        .filter(|e| !matches!(e, Exploration::DoubleCrash(_)))
+        .filter(|e| !matches!(e, Exploration::TwoCrashes(_)))
         .chain([Exploration::Random])
         .collect()
 }
@@ -38,10 +38,10 @@ fn explorations() -> Vec<Exploration> {
 fn short(e: Exploration) -> String {
     match e {
         Exploration::Exhaustive(m) => m.name().to_string(),
-        Exploration::SyncFault(CrashModel::DropUnsynced) => "eio+drop".into(),
-        Exploration::SyncFault(CrashModel::EagerDirs) => "eio+eager".into(),
-        Exploration::SyncFault(m) => format!("eio+{m}"),
-        Exploration::DoubleCrash(m) => format!("2crash+{m}"),
+        Exploration::SyncEio(CrashModel::DropUnsynced) => "eio+drop".into(),
+        Exploration::SyncEio(CrashModel::EagerDirs) => "eio+eager".into(),
+        Exploration::SyncEio(m) => format!("eio+{m}"),
+        Exploration::TwoCrashes(m) => format!("2crash+{m}"),
         Exploration::Random => "random".into(),
     }
 }
@@ -52,6 +52,7 @@ pub fn run(args: &ScenariosArgs) -> Exit {
     let options = ExploreOptions {
         seed: args.seed,
         states_per_point_max: args.cap,
+        replay: ReplayLine::Cli,
         ..ExploreOptions::default()
     };
     let started = Instant::now();
@@ -60,10 +61,12 @@ pub fn run(args: &ScenariosArgs) -> Exit {
     println!("crashproof scenarios (seed {})", args.seed);
     println!();
     println!(
-        "states checked per exploration: exhaustive single crash under each model, the \
-         sync-EIO sweep (cases),"
+        "post-crash states checked per exploration: exhaustive single crash under each model, \
+         the sync-EIO"
     );
-    println!("random multi-crash (cases); then the violations over all of them, and whether the");
+    println!(
+        "sweep under two; random multi-crash (cases); then the violations over all of them, and whether the"
+    );
     println!("review bug (the scenario's mutant) is caught, by which oracle, in how many steps.");
     println!();
     print!("{:<24}", "scenario");
@@ -77,13 +80,22 @@ pub fn run(args: &ScenariosArgs) -> Exit {
         eprintln!("exploring scenario {}...", s.name);
         let mut hunts: Vec<Hunt> = Vec::new();
         for &e in &columns {
-            match hunt(s.workload.as_ref(), e, &options, false) {
+            match hunt(s.workload.as_ref(), e, &options) {
                 Ok(h) => hunts.push(h),
                 Err(err) => return harness_error(err),
             }
         }
         let violations: u64 = hunts.iter().map(|h| h.violations).sum();
         ok &= violations == 0;
+        for h in hunts.iter().filter(|h| !h.checked()) {
+            ok = false;
+            failures.push(format!(
+                "{} {}: checked nothing: {}",
+                s.name,
+                h.exploration,
+                h.notes.join("; ")
+            ));
+        }
         for h in &hunts {
             if let Some(d) = &h.first {
                 failures.push(format!(
@@ -101,7 +113,7 @@ pub fn run(args: &ScenariosArgs) -> Exit {
         std::panic::set_hook(Box::new(|_| {}));
         let mut detection = None;
         for &e in columns.iter().filter(|e| e.serves(s.mutant_needs)) {
-            match hunt(s.mutant.as_ref(), e, &options, true) {
+            match hunt(s.mutant.as_ref(), e, &options) {
                 Ok(h) => {
                     if let Some(d) = h.first {
                         detection = Some((e, d));
@@ -135,7 +147,9 @@ pub fn run(args: &ScenariosArgs) -> Exit {
     }
     if !failures.is_empty() {
         println!();
-        println!("VIOLATIONS in correct scenarios:");
+        println!(
+            "FAILURES of correct scenarios (violations, or explorations that checked nothing):"
+        );
         for f in failures {
             println!("  {f}");
         }

@@ -1,5 +1,7 @@
 //! Parsing the text form of a [`KillSchedule`] (see its docs for the grammar).
 
+use std::fmt::Display;
+use std::num::{IntErrorKind, ParseIntError};
 use std::str::FromStr;
 
 use crate::schedule::{
@@ -32,6 +34,22 @@ fn bad(item: &str, reason: impl Into<String>) -> ParseScheduleError {
     }
 }
 
+/// The number `digits` of `item`, whose form is `form`; `max` is the largest
+/// value the field holds, named when `digits` is a number past it, so a too
+/// large number is not reported as a malformed one.
+fn number<T>(item: &str, digits: &str, form: &str, max: T) -> Result<T, ParseScheduleError>
+where
+    T: FromStr<Err = ParseIntError> + Display,
+{
+    digits.parse().map_err(|e: ParseIntError| match e.kind() {
+        IntErrorKind::PosOverflow => bad(
+            item,
+            format!("the number {digits} in `{form}` is too large: at most {max}"),
+        ),
+        _ => bad(item, format!("expected `{form}`")),
+    })
+}
+
 impl FromStr for KillSchedule {
     type Err = ParseScheduleError;
 
@@ -42,9 +60,7 @@ impl FromStr for KillSchedule {
         };
         for item in text.split(';').map(str::trim).filter(|i| !i.is_empty()) {
             if let Some(step) = item.strip_prefix("eio:") {
-                let step = step
-                    .parse()
-                    .map_err(|_| bad(item, "expected `eio:<step number>`"))?;
+                let step = number(item, step, "eio:<step number>", u64::MAX)?;
                 schedule.faults.push(Fault::SyncEio(step));
             } else {
                 schedule.points.push(parse_point(item)?);
@@ -90,17 +106,13 @@ fn parse_point(item: &str) -> Result<CrashPoint, ParseScheduleError> {
 
 fn parse_at(item: &str, at: &str) -> Result<CrashAt, ParseScheduleError> {
     if let Some(step) = at.strip_prefix("step:") {
-        let step = step
-            .parse()
-            .map_err(|_| bad(item, "expected `step:<number>`"))?;
+        let step = number(item, step, "step:<number>", u64::MAX)?;
         return Ok(CrashAt::Step(step));
     }
     if let Some(fp) = at.strip_prefix("fp:") {
         let (name, hit) = match fp.split_once('*') {
             Some((name, hit)) => {
-                let hit: u32 = hit
-                    .parse()
-                    .map_err(|_| bad(item, "expected `*<hit number>` after the failpoint"))?;
+                let hit = number(item, hit, "fp:<name>*<hit number>", u32::MAX)?;
                 (name, hit)
             }
             None => (fp, 1),
@@ -127,15 +139,11 @@ fn parse_at(item: &str, at: &str) -> Result<CrashAt, ParseScheduleError> {
 
 fn parse_state(item: &str, state: &str) -> Result<StateSelector, ParseScheduleError> {
     if let Some(seed) = state.strip_prefix("seed=") {
-        let seed = seed
-            .parse()
-            .map_err(|_| bad(item, "expected `seed=<u64>`"))?;
+        let seed = number(item, seed, "seed=<u64>", u64::MAX)?;
         return Ok(StateSelector::Seed(seed));
     }
     if let Some(idx) = state.strip_prefix("idx=") {
-        let idx = idx
-            .parse()
-            .map_err(|_| bad(item, "expected `idx=<number>`"))?;
+        let idx = number(item, idx, "idx=<number>", usize::MAX)?;
         return Ok(StateSelector::Index(idx));
     }
     Err(bad(item, "expected `seed=<n>` or `idx=<n>` after `#`"))
@@ -196,10 +204,40 @@ mod tests {
             ("fp:a b@prefix#idx=1", "letters"),
             ("kill:1@prefix#idx=1", "step:<n>"),
             ("eio:x", "eio:<step"),
+            ("fp:a*x@prefix#idx=1", "*<hit number>"),
+            ("step:1@prefix#seed=x", "seed=<u64>"),
         ] {
             let err = text.parse::<KillSchedule>().unwrap_err().to_string();
             assert!(err.contains(needle), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn a_number_too_large_for_its_field_says_so() {
+        for (text, needle) in [
+            (
+                "step:99999999999999999999@subset#idx=0",
+                "99999999999999999999 in `step:<number>` is too large: at most 18446744073709551615",
+            ),
+            ("eio:18446744073709551616", "at most 18446744073709551615"),
+            ("fp:a*4294967296@prefix#idx=0", "at most 4294967295"),
+            (
+                "step:1@prefix#seed=18446744073709551616",
+                "seed=<u64>` is too large",
+            ),
+            (
+                "step:1@prefix#idx=99999999999999999999",
+                "idx=<number>` is too large",
+            ),
+        ] {
+            let err = text.parse::<KillSchedule>().unwrap_err().to_string();
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
+        // The largest value of each field still parses.
+        let max: KillSchedule = "step:18446744073709551615@subset#seed=18446744073709551615"
+            .parse()
+            .unwrap();
+        assert_eq!(max.points[0].at, CrashAt::Step(u64::MAX));
     }
 
     proptest! {

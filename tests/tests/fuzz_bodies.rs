@@ -161,14 +161,14 @@ fn the_fuzz_entry_points_return_on_the_seed_corpus() {
 /// The kill-schedule body can fail: on the zoo's `no-dir-fsync` mutant
 /// (the temp file is renamed into place without a directory fsync), some
 /// small input is a crash the explorer reports, while the same inputs are
-/// clean on the reference workload.
+/// clean on the fuzz body's core-runner workload.
 #[test]
 fn kill_schedule_body_finds_the_no_dir_fsync_mutant() {
     let mutant = crashproof_catalog::zoo::catalogue()
         .into_iter()
         .find(|m| m.name == "no-dir-fsync")
         .unwrap();
-    let reference = fuzz_workload();
+    let core_runner = fuzz_workload();
     let found = schedule_inputs().find_map(|input| {
         check_kill_schedule_on(mutant.workload.as_ref(), &input)
             .err()
@@ -179,7 +179,7 @@ fn kill_schedule_body_finds_the_no_dir_fsync_mutant() {
     assert!(finding.contains("no-dir-fsync"), "{finding}");
     assert!(finding.contains("replay"), "{finding}");
     assert_eq!(
-        check_kill_schedule_on(&reference as &dyn Workload, &input),
+        check_kill_schedule_on(&core_runner as &dyn Workload, &input),
         Ok(()),
         "input {}",
         hex(&input)

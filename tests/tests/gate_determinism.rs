@@ -51,7 +51,7 @@ fn exhaustive_with_the_determinism_option_is_clean() {
     assert!(report.is_clean(), "{report}");
 }
 
-/// The reference workload plus one probe per run of a path named after a
+/// The core-runner workload plus one probe per run of a path named after a
 /// counter kept across runs: its output and oracles are unaffected, only
 /// its trace differs from one run of a case to the next.
 struct CounterAcrossRuns {
@@ -112,8 +112,7 @@ fn a_workload_with_state_across_runs_is_caught() {
         .unwrap();
     assert!(
         report
-            .violations
-            .iter()
+            .violations()
             .any(|v| v.oracle == Oracle::NonDeterminism),
         "{report}"
     );

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crashproof_catalog::core_runner::{CoreRunnerConfig, CoreRunnerWorkload};
 use crashproof_fault::CrashModel;
-use crashproof_sim::explore::{ExploreOptions, Explorer, Report};
+use crashproof_sim::explore::{ExploreOptions, Explorer, Pass, Report};
 
 fn default_workload() -> CoreRunnerWorkload {
     let config = CoreRunnerConfig {
@@ -38,9 +38,9 @@ fn check_workload(workload: &CoreRunnerWorkload, model: CrashModel) -> Report {
     );
     let report = explorer.explore_exhaustive(model).unwrap();
     assert!(report.is_clean(), "{report}");
-    assert_eq!(report.violation_count, 0);
-    let m = &report.models[0];
-    assert_eq!(m.model, model);
+    assert_eq!(report.violation_count(), 0);
+    let m = &report.passes[0];
+    assert_eq!(m.pass, Pass::Exhaustive(model));
     assert_eq!(
         m.crash_points,
         clean.steps + 1,
@@ -55,14 +55,14 @@ fn check_workload(workload: &CoreRunnerWorkload, model: CrashModel) -> Report {
     );
     // Independently of the images built: the simulator's own count of what
     // the model allows, point by point (sampled points check the picks).
-    let (cap, picks) = (
-        ExploreOptions::default().states_per_point_max,
+    let (enumerated_max, picks) = (
+        ExploreOptions::default().states_enumerated_max(),
         ExploreOptions::default().picks_per_capped_point,
     );
     assert_eq!(m.states_possible_per_point.len(), m.states_per_point.len());
     let counts = m.states_per_point.iter().zip(&m.states_possible_per_point);
     for (i, (&checked, &possible)) in counts.enumerate() {
-        if possible <= cap as u64 {
+        if possible <= enumerated_max as u64 {
             assert_eq!(
                 checked, possible,
                 "crash point {i}: every state the model allows"
@@ -74,6 +74,10 @@ fn check_workload(workload: &CoreRunnerWorkload, model: CrashModel) -> Report {
     assert!(
         m.states_per_point.iter().all(|&n| n >= 1),
         "every crash point has at least one state"
+    );
+    assert!(
+        (1..=m.states_checked).contains(&m.states_distinct()),
+        "distinct states are some of those checked: {report}"
     );
     if m.capped_points > 0 {
         assert!(
@@ -87,7 +91,7 @@ fn check_workload(workload: &CoreRunnerWorkload, model: CrashModel) -> Report {
 #[test]
 fn drop_unsynced_every_step_has_exactly_the_synced_state() {
     let r = check(CrashModel::DropUnsynced);
-    let m = &r.models[0];
+    let m = &r.passes[0];
     assert_eq!(
         m.states_checked, m.crash_points,
         "one state per crash point"
@@ -97,7 +101,7 @@ fn drop_unsynced_every_step_has_exactly_the_synced_state() {
 #[test]
 fn prefix_every_step_every_prefix() {
     let r = check(CrashModel::Prefix);
-    let m = &r.models[0];
+    let m = &r.passes[0];
     assert!(
         m.states_checked > m.crash_points,
         "some steps have unsynced operations: {r}"
@@ -107,14 +111,14 @@ fn prefix_every_step_every_prefix() {
 #[test]
 fn subset_every_step_every_subset_or_seeded_picks() {
     let r = check(CrashModel::Subset);
-    let m = &r.models[0];
+    let m = &r.passes[0];
     assert!(m.states_checked > m.crash_points, "{r}");
 }
 
 #[test]
 fn eager_dirs_every_step() {
     let r = check(CrashModel::EagerDirs);
-    let m = &r.models[0];
+    let m = &r.passes[0];
     assert_eq!(
         m.states_checked, m.crash_points,
         "one state per crash point"
@@ -161,9 +165,9 @@ fn two_crashes_every_step_of_every_recovery() {
     let explorer = Explorer::new(&workload, ExploreOptions::default());
     let clean = explorer.clean_run().unwrap();
     for model in [CrashModel::DropUnsynced, CrashModel::Prefix] {
-        let report = explorer.explore_exhaustive_two_crashes(model).unwrap();
+        let report = explorer.explore_two_crashes(model).unwrap();
         assert!(report.is_clean(), "{report}");
-        let m = &report.models[0];
+        let m = &report.passes[0];
         assert!(
             m.crash_points > (clean.steps + 1) * 10,
             "second-level points explored: {report}"

@@ -8,8 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crashproof_catalog::core_runner::CoreRunnerWorkload;
-use crashproof_fault::KillSchedule;
 use crashproof_fault::strategy::schedules;
+use crashproof_fault::{CrashModel, KillSchedule};
 use crashproof_sim::explore::{ExploreOptions, Explorer, RandomConfig};
 use proptest::prelude::*;
 
@@ -25,10 +25,10 @@ fn schedule_strategy() -> BoxedStrategy<KillSchedule> {
     let explorer = Explorer::new(&workload, ExploreOptions::default());
     let clean = explorer.clean_run().unwrap();
     let config = RandomConfig {
-        max_points: 3,
+        points_per_case_max: 3,
         ..RandomConfig::default()
     };
-    schedules(explorer.schedule_strategy(&clean, &config))
+    schedules(explorer.schedule_strategy(&clean, &CrashModel::ALL, &config))
 }
 
 proptest! {
@@ -57,10 +57,13 @@ fn explore_random_mode_is_clean_on_the_default_workload() {
         ..ExploreOptions::default()
     };
     let report = Explorer::new(&workload, options)
-        .explore_random(&RandomConfig {
-            cases: cases(),
-            ..RandomConfig::default()
-        })
+        .explore_random(
+            &CrashModel::ALL,
+            &RandomConfig {
+                cases: cases(),
+                ..RandomConfig::default()
+            },
+        )
         .unwrap();
     assert!(report.is_clean(), "{report}");
     assert!(

@@ -8,7 +8,9 @@
 
 use crashproof_catalog::workload as workload_by_name;
 use crashproof_fault::{CrashAt, CrashModel, KillSchedule};
-use crashproof_sim::explore::{ExploreOptions, Explorer, Oracle, RandomConfig, Violation};
+use crashproof_sim::explore::{
+    ExploreOptions, Explorer, Oracle, RandomConfig, ReplayLine, Violation,
+};
 
 /// Mutants 1-5 of `crashproof_catalog::zoo`.
 const MUTANTS: [&str; 5] = [
@@ -27,11 +29,15 @@ const FEW_STEPS: u64 = 16;
 /// strictest first.
 fn first_violation(name: &str) -> Violation {
     let workload = workload_by_name(name).unwrap();
-    let explorer = Explorer::new(workload.as_ref(), ExploreOptions::default());
+    let options = ExploreOptions {
+        replay: ReplayLine::Cli,
+        ..ExploreOptions::default()
+    };
+    let explorer = Explorer::new(workload.as_ref(), options);
     for model in CrashModel::ALL {
         let report = explorer.explore_exhaustive(model).unwrap();
-        if let Some(v) = report.violations.into_iter().next() {
-            return v;
+        if let Some(v) = report.violations().next() {
+            return v.clone();
         }
     }
     panic!("mutant {name} survived exhaustive exploration under every model");
@@ -59,7 +65,7 @@ fn schedule_in(command: &str) -> &str {
 fn every_mutant_is_caught_with_a_short_schedule_that_replays_identically() {
     for name in MUTANTS {
         let v = first_violation(name);
-        let schedule: KillSchedule = v.schedule.parse().unwrap();
+        let schedule = &v.schedule;
         assert_eq!(schedule.points.len(), 1, "{name}: {v}");
         let CrashAt::Step(step) = schedule.points[0].at else {
             panic!("{name}: step crash expected")
@@ -77,7 +83,7 @@ fn every_mutant_is_caught_with_a_short_schedule_that_replays_identically() {
             "{}",
             v.replay
         );
-        assert_eq!(schedule_in(&v.replay), v.schedule);
+        assert_eq!(schedule_in(&v.replay), v.schedule.to_string());
 
         let again = replay(name, schedule_in(&v.replay), v.seed).expect("the replay fails too");
         assert_eq!(
@@ -90,7 +96,7 @@ fn every_mutant_is_caught_with_a_short_schedule_that_replays_identically() {
 }
 
 #[test]
-fn the_correct_control_and_the_reference_pass_where_the_mutants_fail() {
+fn the_zoo_control_and_the_core_runner_pass_where_the_mutants_fail() {
     for name in ["zoo-control", "core-runner"] {
         let workload = workload_by_name(name).unwrap();
         let explorer = Explorer::new(workload.as_ref(), ExploreOptions::default());
@@ -117,21 +123,24 @@ fn random_mode_catches_mutants_and_shrinks_to_one_crash() {
             },
         );
         let report = explorer
-            .explore_random(&RandomConfig {
-                cases: 256,
-                ..RandomConfig::default()
-            })
+            .explore_random(
+                &CrashModel::ALL,
+                &RandomConfig {
+                    cases: 256,
+                    ..RandomConfig::default()
+                },
+            )
             .unwrap();
-        assert_eq!(report.violation_count, 1, "{name}: {report}");
-        let v = &report.violations[0];
-        let schedule: KillSchedule = v.schedule.parse().unwrap();
+        assert_eq!(report.violation_count(), 1, "{name}: {report}");
+        let v = report.violations().next().unwrap();
         assert_eq!(
-            schedule.points.len(),
+            v.schedule.points.len(),
             1,
-            "{name}: shrunk schedule {schedule}"
+            "{name}: shrunk schedule {}",
+            v.schedule
         );
-        let again =
-            replay(name, &v.schedule, v.seed).expect("the shrunk case replays as a violation");
+        let again = replay(name, &v.schedule.to_string(), v.seed)
+            .expect("the shrunk case replays as a violation");
         assert_eq!(again.trace.to_string(), v.trace.to_string());
     }
 }
@@ -224,10 +233,10 @@ fn random_mode_with_sync_faults_catches_fsyncgate_and_passes_the_controls() {
     };
     let workload = workload_by_name("fsync-retried").unwrap();
     let report = Explorer::new(workload.as_ref(), options.clone())
-        .explore_random(&config)
+        .explore_random(&CrashModel::ALL, &config)
         .unwrap();
-    assert_eq!(report.violation_count, 1, "{report}");
-    let schedule: KillSchedule = report.violations[0].schedule.parse().unwrap();
+    assert_eq!(report.violation_count(), 1, "{report}");
+    let schedule = &report.violations().next().unwrap().schedule;
     assert_eq!(
         (schedule.points.len(), schedule.faults.len()),
         (1, 1),
@@ -236,7 +245,7 @@ fn random_mode_with_sync_faults_catches_fsyncgate_and_passes_the_controls() {
     for control in ["zoo-control", "core-runner"] {
         let workload = workload_by_name(control).unwrap();
         let report = Explorer::new(workload.as_ref(), options.clone())
-            .explore_random(&config)
+            .explore_random(&CrashModel::ALL, &config)
             .unwrap();
         assert!(report.is_clean(), "{report}");
     }

@@ -20,7 +20,7 @@ use crashproof_sim::explore::{ExploreOptions, Oracle, Progress, Recovered, Workl
 fn every_exploration() -> impl Iterator<Item = Exploration> {
     Exploration::TABLE
         .into_iter()
-        .filter(|e| !matches!(e, Exploration::DoubleCrash(_)))
+        .filter(|e| !matches!(e, Exploration::TwoCrashes(_)))
         .chain([Exploration::Random])
 }
 
@@ -29,13 +29,7 @@ fn every_scenario_passes_every_exploration() {
     for s in scenarios::catalogue() {
         assert_eq!(s.workload.name(), s.name);
         for exploration in every_exploration() {
-            let h = hunt(
-                s.workload.as_ref(),
-                exploration,
-                &ExploreOptions::default(),
-                false,
-            )
-            .unwrap();
+            let h = hunt(s.workload.as_ref(), exploration, &ExploreOptions::default()).unwrap();
             assert!(h.cases > 0, "{} {exploration}: nothing explored", s.name);
             assert_eq!(
                 h.violations,
@@ -53,7 +47,7 @@ fn caught_by(mutant: &dyn Workload, needs: crashproof_catalog::zoo::Needs) -> Op
     every_exploration()
         .filter(|e| e.serves(needs))
         .find_map(|e| {
-            hunt(mutant, e, &ExploreOptions::default(), true)
+            hunt(mutant, e, &ExploreOptions::default())
                 .unwrap()
                 .first
                 .map(|d| d.oracle())
@@ -331,12 +325,11 @@ fn every_scenario_and_mutant_is_deterministic() {
                 .unwrap();
             assert!(
                 report
-                    .violations
-                    .iter()
+                    .violations()
                     .all(|v| v.oracle != Oracle::NonDeterminism),
                 "{} is not deterministic: {:?}",
                 w.name(),
-                report.violations.first().map(|v| v.summary())
+                report.violations().next().map(|v| v.summary())
             );
         }
     }

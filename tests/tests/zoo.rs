@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crashproof_catalog::zoo::hunt::{Detection, Exploration, hunt};
 use crashproof_catalog::zoo::{self, Mutant, Needs};
-use crashproof_fault::{CrashModel, KillSchedule};
+use crashproof_fault::CrashModel;
 use crashproof_sim::explore::{ExploreOptions, Explorer, Workload};
 
 /// Most items a counterexample's schedule may have (crash points plus
@@ -45,7 +45,6 @@ fn detect(mutant: &Mutant) -> Option<(Exploration, Detection)> {
             mutant.workload.as_ref(),
             exploration,
             &ExploreOptions::default(),
-            true,
         )
         .unwrap();
         assert_eq!(h.caught(), h.first.is_some());
@@ -61,9 +60,8 @@ fn detect(mutant: &Mutant) -> Option<(Exploration, Detection)> {
 
 /// Replays `d`'s schedule on `workload` and returns the oracle and message.
 fn replay(workload: &dyn Workload, d: &Detection) -> Option<(String, String)> {
-    let schedule: KillSchedule = d.violation.schedule.parse().unwrap();
     let explorer = Explorer::new(workload, ExploreOptions::default());
-    let (_, outcome) = explorer.replay(&schedule).unwrap();
+    let (_, outcome) = explorer.replay(&d.violation.schedule).unwrap();
     outcome.violation.map(|v| (v.oracle.to_string(), v.message))
 }
 
@@ -115,13 +113,7 @@ fn every_mutant_is_caught_with_a_small_replayable_counterexample() {
 fn the_controls_pass_every_exploration_the_table_runs() {
     for control in zoo::controls_in(Path::new(zoo::SIM_DIR)) {
         for exploration in Exploration::TABLE.into_iter().chain([Exploration::Random]) {
-            let h = hunt(
-                control.as_ref(),
-                exploration,
-                &ExploreOptions::default(),
-                false,
-            )
-            .unwrap();
+            let h = hunt(control.as_ref(), exploration, &ExploreOptions::default()).unwrap();
             assert!(
                 h.cases > 0,
                 "{} {exploration}: nothing explored",
@@ -146,7 +138,7 @@ fn the_kind_eager_dirs_model_misses_exactly_the_strict_only_bugs() {
             .into_iter()
             .filter(|e| e.model() == Some(CrashModel::EagerDirs))
             .any(|e| {
-                hunt(m.workload.as_ref(), e, &ExploreOptions::default(), true)
+                hunt(m.workload.as_ref(), e, &ExploreOptions::default())
                     .unwrap()
                     .caught()
             });
@@ -175,7 +167,6 @@ fn only_the_fault_and_multi_crash_mutants_escape_a_single_crash() {
                 m.workload.as_ref(),
                 Exploration::Exhaustive(model),
                 &ExploreOptions::default(),
-                true,
             )
             .unwrap()
             .caught()
@@ -203,8 +194,7 @@ fn every_zoo_program_is_deterministic() {
             .unwrap();
         assert!(
             report
-                .violations
-                .iter()
+                .violations()
                 .all(|v| v.oracle != crashproof_sim::explore::Oracle::NonDeterminism),
             "{} is not deterministic",
             w.name()

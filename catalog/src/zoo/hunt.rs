@@ -1,39 +1,39 @@
 //! Hunting the zoo: run one exploration of a workload and summarise what it
 //! found, in the terms the mutation table uses.
 //!
-//! Three kinds of exploration ([`Exploration`]):
+//! Four kinds of exploration ([`Exploration`]), each one pass of the
+//! explorer ([`Pass`]):
 //!
-//! - **exhaustive single crash** under one crash model — the explorer's
-//!   [`Explorer::explore_exhaustive`]; its crash points are visited in step
-//!   order, so the first violation is already the earliest crash step that
-//!   fails under that model (a shrunk single-crash counterexample);
-//! - **sync-fault sweep** — for every `sync` of the clean run, that sync
-//!   fails with EIO (Linux semantics) and the run crashes at each later
-//!   step; visited in (sync step, crash step) order, so the first violation
-//!   is the lexicographically smallest failing pair;
-//! - **exhaustive two crashes** under one crash model — the explorer's
-//!   [`Explorer::explore_exhaustive_two_crashes`]: every crash state of the
-//!   clean run, then every crash state of its recovery run, in step order;
-//! - **random multi-crash** — the explorer's proptest mode, which shrinks a
-//!   failing schedule itself.
+//! - **exhaustive single crash** under one crash model
+//!   ([`Explorer::explore_exhaustive`]); its crash points are visited in
+//!   step order, so the first violation is already the earliest crash step
+//!   that fails under that model (a shrunk single-crash counterexample);
+//! - **sync-EIO sweep** under one model ([`Explorer::explore_sync_eio`]):
+//!   every `sync` of the clean run fails with EIO in turn, then the run
+//!   crashes at every later step; visited in (sync step, crash step) order,
+//!   so the first violation is the smallest failing pair;
+//! - **exhaustive two crashes** under one model
+//!   ([`Explorer::explore_two_crashes`]): every crash state of the clean
+//!   run, then every crash state of its recovery run, in step order;
+//! - **random multi-crash** over every model, which shrinks a failing
+//!   schedule itself.
 //!
 //! **Counterexample size.** `steps` of a [`Detection`] is the number of
-//! filesystem steps the first run executed before its first crash (the `N`
-//! of `step:N` in the schedule): how much of the program a reader must
-//! follow to see the bug. `schedule_len` is the number of items in the kill
-//! schedule (crash points plus injected faults).
+//! filesystem steps the first run executed before its first crash: how much
+//! of the program a reader must follow to see the bug. `schedule_len` is
+//! the number of items in the kill schedule (crash points plus injected
+//! faults).
 //!
 //! Nothing here reads a clock: wall time is measured by the caller (the
 //! CLI), around these calls.
 
 use std::fmt;
 
-use crashproof_core::fs::FsOp;
-use crashproof_fault::{CrashAt, CrashModel, CrashPoint, Fault, KillSchedule, StateSelector};
+use crashproof_fault::CrashModel;
 
 use super::Needs;
 use crashproof_sim::explore::{
-    CleanRun, ExploreOptions, Explorer, HarnessError, Oracle, RandomConfig, Violation, Workload,
+    ExploreOptions, Explorer, HarnessError, Oracle, Pass, RandomConfig, Violation, Workload,
 };
 
 /// One way of looking for a violation.
@@ -43,11 +43,10 @@ pub enum Exploration {
     Exhaustive(CrashModel),
     /// Every sync of the clean run failing with EIO, then a crash at every
     /// later step, under one crash model.
-    SyncFault(CrashModel),
+    SyncEio(CrashModel),
     /// Exhaustive two crashes under one model: every crash state of the
-    /// clean run, then every crash state of each recovery run (the
-    /// explorer's [`Explorer::explore_exhaustive_two_crashes`]).
-    DoubleCrash(CrashModel),
+    /// clean run, then every crash state of each recovery run.
+    TwoCrashes(CrashModel),
     /// Random multi-crash schedules over every model (proptest, shrinking).
     Random,
 }
@@ -62,10 +61,10 @@ impl Exploration {
         Exploration::Exhaustive(CrashModel::Prefix),
         Exploration::Exhaustive(CrashModel::Subset),
         Exploration::Exhaustive(CrashModel::EagerDirs),
-        Exploration::SyncFault(CrashModel::DropUnsynced),
-        Exploration::SyncFault(CrashModel::EagerDirs),
-        Exploration::DoubleCrash(CrashModel::Prefix),
-        Exploration::DoubleCrash(CrashModel::EagerDirs),
+        Exploration::SyncEio(CrashModel::DropUnsynced),
+        Exploration::SyncEio(CrashModel::EagerDirs),
+        Exploration::TwoCrashes(CrashModel::Prefix),
+        Exploration::TwoCrashes(CrashModel::EagerDirs),
     ];
 
     /// Whether this is the kind of exploration a mutant that `needs` it is
@@ -74,9 +73,9 @@ impl Exploration {
         matches!(
             (self, needs),
             (Exploration::Exhaustive(_), Needs::SingleCrash)
-                | (Exploration::SyncFault(_), Needs::SyncFault)
+                | (Exploration::SyncEio(_), Needs::SyncEio)
                 | (
-                    Exploration::Random | Exploration::DoubleCrash(_),
+                    Exploration::Random | Exploration::TwoCrashes(_),
                     Needs::MultiCrash
                 )
         )
@@ -85,9 +84,9 @@ impl Exploration {
     /// The crash model this exploration uses, if it uses one.
     pub fn model(self) -> Option<CrashModel> {
         match self {
-            Exploration::Exhaustive(m)
-            | Exploration::SyncFault(m)
-            | Exploration::DoubleCrash(m) => Some(m),
+            Exploration::Exhaustive(m) | Exploration::SyncEio(m) | Exploration::TwoCrashes(m) => {
+                Some(m)
+            }
             Exploration::Random => None,
         }
     }
@@ -96,22 +95,32 @@ impl Exploration {
     /// model but `EagerDirs`).
     pub fn is_strict(self) -> bool {
         match self {
-            Exploration::Exhaustive(m)
-            | Exploration::SyncFault(m)
-            | Exploration::DoubleCrash(m) => m != CrashModel::EagerDirs,
+            Exploration::Exhaustive(m) | Exploration::SyncEio(m) | Exploration::TwoCrashes(m) => {
+                m != CrashModel::EagerDirs
+            }
             Exploration::Random => false,
+        }
+    }
+}
+
+impl Exploration {
+    /// The explorer's pass this exploration runs.
+    pub fn pass(self) -> Pass {
+        match self {
+            Exploration::Exhaustive(m) => Pass::Exhaustive(m),
+            Exploration::SyncEio(m) => Pass::SyncEio(m),
+            Exploration::TwoCrashes(m) => Pass::TwoCrashes(m),
+            Exploration::Random => Pass::Random {
+                models: CrashModel::ALL.to_vec(),
+                config: RandomConfig::default(),
+            },
         }
     }
 }
 
 impl fmt::Display for Exploration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Exploration::Exhaustive(m) => write!(f, "exhaustive {m}"),
-            Exploration::SyncFault(m) => write!(f, "EIO+crash {m}"),
-            Exploration::DoubleCrash(m) => write!(f, "double crash {m}"),
-            Exploration::Random => f.write_str("random multi-crash"),
-        }
+        write!(f, "{}", self.pass())
     }
 }
 
@@ -127,18 +136,10 @@ pub struct Detection {
 }
 
 impl Detection {
-    /// Sizes `violation` from its schedule text.
+    /// Sizes `violation` by its schedule and its first crash.
     pub fn of(violation: Violation) -> Detection {
-        let parsed: Option<KillSchedule> = violation.schedule.parse().ok();
-        let steps = parsed
-            .as_ref()
-            .and_then(|s| s.points.first())
-            .and_then(|p| match p.at {
-                CrashAt::Step(n) => Some(n),
-                CrashAt::Failpoint { .. } => None,
-            })
-            .unwrap_or(0);
-        let schedule_len = parsed.map_or(1, |s| s.points.len() + s.faults.len());
+        let steps = violation.steps_before_first_crash.unwrap_or(0);
+        let schedule_len = violation.schedule.points.len() + violation.schedule.faults.len();
         Detection {
             violation,
             steps,
@@ -157,8 +158,7 @@ impl Detection {
 pub struct Hunt {
     /// Which exploration ran.
     pub exploration: Exploration,
-    /// Cases run: post-crash states checked (exhaustive, random) or
-    /// fault-plus-crash schedules run (sync-fault sweep).
+    /// Cases run: post-crash states checked, or schedules run (random).
     pub cases: u64,
     /// Cases that failed an oracle.
     pub violations: u64,
@@ -173,105 +173,48 @@ impl Hunt {
     pub fn caught(&self) -> bool {
         self.violations > 0
     }
+
+    /// Whether this exploration checked anything (a clean hunt of zero
+    /// cases vouches for nothing).
+    pub fn checked(&self) -> bool {
+        self.cases > 0 || self.violations > 0
+    }
 }
 
-/// Runs `exploration` on `workload`. With `stop_at_first`, the sync-fault
-/// sweep stops at its first violation (the exhaustive and random modes
-/// always run to their end).
+/// Runs `exploration` on `workload`: one pass of the explorer. A pass
+/// with nothing to check on this workload (the sync-EIO sweep of a program
+/// that never syncs a file) is a hunt of zero cases that caught nothing,
+/// with the explorer's reason as its note: the mutation table runs every
+/// exploration on every program, and such a hunt claims nothing. Callers
+/// that need a pass ([`Hunt::checked`]) say so.
 pub fn hunt(
     workload: &dyn Workload,
     exploration: Exploration,
     options: &ExploreOptions,
-    stop_at_first: bool,
 ) -> Result<Hunt, HarnessError> {
-    let explorer = Explorer::new(workload, options.clone());
-    match exploration {
-        Exploration::Exhaustive(model) => {
-            let report = explorer.explore_exhaustive(model)?;
-            Ok(Hunt {
+    let report = match Explorer::new(workload, options.clone()).explore_pass(&exploration.pass()) {
+        Ok(report) => report,
+        Err(e @ HarnessError::NothingChecked { .. }) => {
+            return Ok(Hunt {
                 exploration,
-                cases: report.states_checked(),
-                violations: report.violation_count,
-                first: report.violations.into_iter().next().map(Detection::of),
-                notes: report.notes,
-            })
+                cases: 0,
+                violations: 0,
+                first: None,
+                notes: vec![e.to_string()],
+            });
         }
-        Exploration::Random => {
-            let report = explorer.explore_random(&RandomConfig::default())?;
-            Ok(Hunt {
-                exploration,
-                cases: report.cases.unwrap_or(0),
-                violations: report.violation_count,
-                first: report.violations.into_iter().next().map(Detection::of),
-                notes: report.notes,
-            })
-        }
-        Exploration::SyncFault(model) => {
-            let clean = explorer.clean_run()?;
-            sync_fault_sweep(&explorer, &clean, model, stop_at_first)
-        }
-        Exploration::DoubleCrash(model) => {
-            let report = explorer.explore_exhaustive_two_crashes(model)?;
-            Ok(Hunt {
-                exploration,
-                cases: report.states_checked(),
-                violations: report.violation_count,
-                first: report.violations.into_iter().next().map(Detection::of),
-                notes: report.notes,
-            })
-        }
-    }
-}
-
-/// The steps of the clean run that are a `sync` of a file.
-pub fn sync_steps(clean: &CleanRun) -> Vec<u64> {
-    clean
-        .trace
-        .entries
-        .iter()
-        .filter(|e| e.step.op == FsOp::Sync)
-        .map(|e| e.step.index)
-        .collect()
-}
-
-/// For every sync of the clean run, that sync fails with EIO and the run
-/// crashes before each later step (up to one past the clean run's end,
-/// since a retried sync adds a step), keeping state 0 of `model`.
-fn sync_fault_sweep(
-    explorer: &Explorer<'_>,
-    clean: &CleanRun,
-    model: CrashModel,
-    stop_at_first: bool,
-) -> Result<Hunt, HarnessError> {
-    let mut hunt = Hunt {
-        exploration: Exploration::SyncFault(model),
-        cases: 0,
-        violations: 0,
-        first: None,
-        notes: Vec::new(),
+        Err(e) => return Err(e),
     };
-    for eio in sync_steps(clean) {
-        for crash in eio + 1..=clean.steps + 1 {
-            let schedule = KillSchedule {
-                points: vec![CrashPoint {
-                    at: CrashAt::Step(crash),
-                    model,
-                    state: StateSelector::Index(0),
-                }],
-                faults: vec![Fault::SyncEio(eio)],
-            };
-            hunt.cases += 1;
-            let outcome = explorer.run_case(clean, &schedule)?;
-            if let Some(v) = outcome.violation {
-                hunt.violations += 1;
-                if hunt.first.is_none() {
-                    hunt.first = Some(Detection::of(v));
-                }
-                if stop_at_first {
-                    return Ok(hunt);
-                }
-            }
-        }
-    }
-    Ok(hunt)
+    let cases = match report.passes.first().and_then(|p| p.cases) {
+        Some(cases) => cases,
+        None => report.states_checked(),
+    };
+    let first = report.violations().next().cloned().map(Detection::of);
+    Ok(Hunt {
+        exploration,
+        cases,
+        violations: report.violation_count(),
+        first,
+        notes: report.notes,
+    })
 }

@@ -18,7 +18,7 @@ use super::job::Checkpoint;
 use super::protocol::CheckpointProtocol;
 use crashproof_sim::explore::WorkloadError;
 
-/// Commits like the reference, minus the temp file's fsync.
+/// Commits like the zoo control (`zoo-control`), minus the temp file's fsync.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RenameBeforeFsync;
 

@@ -17,7 +17,7 @@ use super::job::Checkpoint;
 use super::protocol::CheckpointProtocol;
 use crashproof_sim::explore::WorkloadError;
 
-/// Commits like the reference, minus every directory fsync.
+/// Commits like the zoo control (`zoo-control`), minus every directory fsync.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoDirFsync;
 

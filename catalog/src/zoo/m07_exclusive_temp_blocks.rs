@@ -17,7 +17,7 @@ use super::job::Checkpoint;
 use super::protocol::CheckpointProtocol;
 use crashproof_sim::explore::WorkloadError;
 
-/// The reference commit with an exclusive-create temp file and no startup
+/// The zoo control's commit with an exclusive-create temp file and no startup
 /// cleanup.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExclusiveTempBlocks;

@@ -21,7 +21,7 @@ use crashproof_sim::explore::WorkloadError;
 /// How many times the fsync is attempted before giving up.
 const SYNC_ATTEMPTS: usize = 3;
 
-/// The reference commit with the temp file's fsync retried on error.
+/// The zoo control's commit with the temp file's fsync retried on error.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FsyncRetried;
 

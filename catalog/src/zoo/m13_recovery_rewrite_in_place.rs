@@ -20,7 +20,7 @@ use super::job::Checkpoint;
 use super::protocol::CheckpointProtocol;
 use crashproof_sim::explore::WorkloadError;
 
-/// The reference protocol plus an in-place rewrite of the newest
+/// The zoo control's protocol plus an in-place rewrite of the newest
 /// checkpoint at startup.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RecoveryRewriteInPlace;

@@ -54,7 +54,7 @@ pub enum Needs {
     /// (or random multi-crash schedules, which may need many cases).
     MultiCrash,
     /// A fault injection (an fsync that fails with EIO) plus a crash.
-    SyncFault,
+    SyncEio,
 }
 
 impl fmt::Display for Needs {
@@ -62,7 +62,7 @@ impl fmt::Display for Needs {
         f.write_str(match self {
             Needs::SingleCrash => "single crash",
             Needs::MultiCrash => "multi crash",
-            Needs::SyncFault => "sync EIO + crash",
+            Needs::SyncEio => "sync EIO + crash",
         })
     }
 }
@@ -277,7 +277,7 @@ pub fn catalogue_in(dir: &Path) -> Vec<Mutant> {
                 dir.clone(),
                 m12_fsync_retried::FsyncRetried,
             )),
-            needs: Needs::SyncFault,
+            needs: Needs::SyncEio,
         },
         Mutant {
             name: "recovery-rewrite-in-place",

@@ -169,7 +169,7 @@ fn the_fixed_two_commit_mutants_pass_every_exploration() {
     ];
     for w in &fixed {
         for exploration in Exploration::TABLE.into_iter().chain([Exploration::Random]) {
-            let h = hunt(w.as_ref(), exploration, &ExploreOptions::default(), false).unwrap();
+            let h = hunt(w.as_ref(), exploration, &ExploreOptions::default()).unwrap();
             assert!(h.cases > 0, "{} {exploration}: nothing explored", w.name());
             assert_eq!(
                 h.violations,

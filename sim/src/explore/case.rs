@@ -1,344 +1,290 @@
-//! One case: run the workload, crash where the schedule says, check the
-//! state oracle on every post-crash state and the result oracle at the end.
+//! One case as a type: the disk the next run starts from ([`Case`]), what
+//! the oracles remember across runs ([`History`]), and the one place where
+//! the end of a run becomes the next run or the case's finding
+//! ([`Case::conclude`]). Every mode (a replayed schedule, an exhaustive
+//! crash state, a crash during recovery, a sync-EIO sweep, a random
+//! schedule) goes through it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
-use crashproof_fault::{CrashAt, CrashPoint, KillSchedule};
+use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
+use super::digest::state_digest;
 use super::error::HarnessError;
+use super::explorer::{CleanRun, Explorer};
 use super::images::pick;
-use super::options::ExploreOptions;
 use super::oracle::{Finding, check_redo, check_result, check_state};
-use super::violation::{Oracle, Violation, replay_command};
-use super::workload::{Completion, Progress, StepClock, Workload, WorkloadError};
-use crate::{CrashModel, FaultConfig, SimConfig, SimFs, SimView, StepAction, Trace};
+use super::points::{PointStates, states_at};
+use super::unreached::UnreachedPoint;
+use super::violation::Oracle;
+use super::workload::{Completion, Progress, StepClock, WorkloadError};
+use crate::{FaultConfig, SimFs, SimView, StepAction, Trace};
 
 /// How many times a case restarts a run that failed on an injected fault
 /// before calling it "did not complete".
-pub const MAX_FAULT_RESTARTS: usize = 3;
+pub const FAULT_RESTARTS_MAX: usize = 3;
 
-/// Drives one [`Workload`] on [`SimFs`] under kill schedules.
-pub struct Explorer<'w> {
-    workload: &'w dyn Workload,
-    options: ExploreOptions,
-}
-
-/// The reference run: no crash, no fault.
-#[derive(Debug, Clone)]
-pub struct CleanRun {
-    /// The workload's output; every resumed run must reproduce it.
-    pub output: String,
-    /// Filesystem steps the clean run took.
-    pub steps: u64,
-    /// Every step of the clean run.
-    pub trace: Trace,
-    /// The failpoint names the clean run passed, sorted, deduplicated.
-    pub failpoints: Vec<String>,
-}
-
-/// What one case did.
-#[derive(Debug, Clone)]
-pub struct CaseOutcome {
-    /// Every step of every run, crash points marked, runs under headings.
-    pub trace: Trace,
-    /// The final run's output, if it completed.
-    pub output: Option<String>,
-    /// The first oracle failure, if any (the case stops there).
-    pub violation: Option<Violation>,
-    /// Crash points reached (= post-crash states checked).
-    pub crashes: u64,
-    /// Runs started (clean or resumed).
-    pub runs: u64,
-}
+/// What running the workload returned, panics caught.
+pub(crate) type Ran = std::thread::Result<Result<Completion, WorkloadError>>;
 
 /// How one run of a case ended.
 pub(crate) enum RunEnd {
+    /// The run reached its crash point; `image` is the post-crash disk.
     Crashed {
         before_step: u64,
         image: Box<SimFs>,
         choice: String,
     },
+    /// The run returned a completion.
     Completed(Completion),
+    /// The run returned an error.
     Failed(WorkloadError),
+    /// The run panicked (the payload's text).
+    Panicked(String),
 }
 
-/// The evolving state of one case between runs.
-pub(crate) struct CaseState {
-    pub(crate) fs: SimFs,
+impl RunEnd {
+    /// How a run that was not crashed ended.
+    pub(crate) fn of(ran: Ran) -> RunEnd {
+        match ran {
+            Err(payload) => RunEnd::Panicked(panic_message(payload.as_ref())),
+            Ok(Err(e)) => RunEnd::Failed(e),
+            Ok(Ok(c)) => RunEnd::Completed(c),
+        }
+    }
+}
+
+/// What the last crash of a case left for the result oracle.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LastCrash {
+    /// `processed_max` the crash forgot (for the redo bound).
+    pub(crate) processed: Option<u64>,
+    /// The cursor `inspect` said recovery resumes at (`None`: start over).
+    pub(crate) recovered: Option<u64>,
+}
+
+/// What a case remembers across runs, besides the disk.
+#[derive(Debug, Clone)]
+pub(crate) struct History {
+    /// The oracles' record, journaled by step during a run.
     pub(crate) progress: Progress,
-    /// `None` when the caller does not want a trace (the exhaustive pass
-    /// only builds one for a failing case, by replaying it).
+    /// Every step of every run, or `None` when the caller builds no trace
+    /// (the exhaustive modes replay a failing case for its trace).
     pub(crate) trace: Option<Trace>,
-    /// `processed_max` forgotten at the last crash, for the redo bound.
-    pub(crate) last_crash_processed: Option<u64>,
-    /// The cursor `inspect` said recovery would resume at after the last
-    /// crash (`None`: start over).
-    pub(crate) last_crash_recovered: Option<u64>,
+    pub(crate) last_crash: Option<LastCrash>,
     pub(crate) crashes: u64,
+    /// Runs started (clean or resumed).
     pub(crate) runs: u64,
+    fault_restarts: usize,
+    pub(crate) steps_before_first_crash: Option<u64>,
+    /// Content digests of the post-crash states this case checked (since
+    /// this history was built), one per crash.
+    pub(crate) state_digests: Vec<u64>,
+    /// The first crash point a run of this case did not reach.
+    pub(crate) unreached: Option<UnreachedPoint>,
+}
+
+impl History {
+    /// The history of a case at its start state.
+    fn new(progress: Progress, trace: Option<Trace>) -> Self {
+        Self {
+            progress,
+            trace,
+            last_crash: None,
+            crashes: 0,
+            runs: 0,
+            fault_restarts: 0,
+            steps_before_first_crash: None,
+            state_digests: Vec::new(),
+            unreached: None,
+        }
+    }
+
+    /// This history as it was when `steps` steps of its last run had
+    /// started, without a trace or digests: where a case that crashes there
+    /// goes on from. A pure function of the history, so every crash point
+    /// of one run can be explored from it independently.
+    pub(crate) fn at_step(&self, steps: u64) -> History {
+        History {
+            progress: self.progress.as_of(steps),
+            trace: None,
+            last_crash: self.last_crash,
+            crashes: self.crashes,
+            runs: self.runs,
+            fault_restarts: self.fault_restarts,
+            steps_before_first_crash: self.steps_before_first_crash,
+            state_digests: Vec::new(),
+            unreached: None,
+        }
+    }
+
+    /// The crash just happened before step `before_step` of the current run
+    /// and left `image`: rewind the progress record to that moment, forget
+    /// in-memory progress, apply the state oracle and the redo bound.
+    fn land(
+        &mut self,
+        ex: &Explorer<'_>,
+        before_step: u64,
+        image: &SimFs,
+        choice: &str,
+    ) -> Result<(), Finding> {
+        if let Some(trace) = &mut self.trace {
+            trace.mark_crash(before_step, choice);
+        }
+        // A schedule's faults apply to its first run only; images inherit
+        // the configuration, so clear it for every later run.
+        image.set_faults(FaultConfig::default());
+        let mut progress = self.progress.as_of(before_step);
+        let processed = progress.crashed();
+        self.progress = progress;
+        self.crashes += 1;
+        self.steps_before_first_crash.get_or_insert(before_step);
+        self.state_digests.push(state_digest(image));
+        // Inspect a copy so neither inspection's steps nor anything it might
+        // write reach the disk the recovery run starts from. A crash image is
+        // fully durable, so a drop-unsynced image of it is an exact copy.
+        let probe = image.crash_image(CrashModel::DropUnsynced, 0).fs;
+        let recovered = check_state(ex.workload(), &probe, &self.progress)?;
+        check_redo(
+            ex.workload(),
+            processed,
+            recovered.unwrap_or(0),
+            "recovery would resume",
+        )?;
+        self.last_crash = Some(LastCrash {
+            processed,
+            recovered,
+        });
+        Ok(())
+    }
+}
+
+/// A case between two runs: the disk the next run starts from, and its
+/// history. Always on a real disk: built from the start state or from a
+/// crash image, never from a placeholder.
+pub(crate) struct Case {
+    pub(crate) fs: SimFs,
+    pub(crate) history: History,
     /// The output of the run that completed.
     pub(crate) output: Option<String>,
 }
 
-impl<'w> Explorer<'w> {
-    /// An explorer of `workload` with `options`.
-    pub fn new(workload: &'w dyn Workload, options: ExploreOptions) -> Self {
-        Self { workload, options }
-    }
+/// Where a case goes after a run (or a crash) ended.
+pub(crate) enum Next {
+    /// It crashed and survived the state oracle: the next run recovers.
+    Run(Case),
+    /// It ended, with the finding of the oracle that failed, if any.
+    Done(Case, Option<Finding>),
+}
 
-    /// The workload under exploration.
-    pub fn workload(&self) -> &'w dyn Workload {
-        self.workload
-    }
-
-    /// The options in force.
-    pub fn options(&self) -> &ExploreOptions {
-        &self.options
-    }
-
-    pub(crate) fn config(&self, faults: FaultConfig) -> SimConfig {
-        SimConfig {
-            seed: self.options.seed,
-            sector_size_bytes: self.options.sector_size_bytes,
-            faults,
-        }
-    }
-
-    /// The disk and progress record every run of a case starts from: a new
-    /// [`SimFs`] on which the workload's [`Workload::initial_disk`] wrote
-    /// what an earlier process left behind, reduced to exactly its durable
-    /// state (a drop-unsynced crash image: step counter 0, empty trace), so
-    /// step indexes count from the first step of the real run and nothing
-    /// the initial disk did is a crash point. `faults` apply from the real
-    /// run's step 0 on, never to the initial disk. The progress holds the
-    /// earlier process's acknowledgements (before step 0 of any journal)
-    /// and none of its in-memory progress, which died with it.
-    pub(crate) fn start(&self, faults: FaultConfig) -> Result<(SimFs, Progress), HarnessError> {
-        let scratch = SimFs::new(self.config(FaultConfig::default()));
-        let mut progress = Progress::new();
-        let failed = |reason: String| HarnessError::InitialDiskFailed {
-            workload: self.workload.name(),
-            reason,
-        };
-        match catch_unwind(AssertUnwindSafe(|| {
-            self.workload.initial_disk(&scratch, &mut progress)
-        })) {
-            Err(payload) => {
-                return Err(failed(format!(
-                    "panicked: {}",
-                    panic_message(payload.as_ref())
-                )));
+impl Case {
+    /// A case at its start state `fs` (see `Explorer::start`); with
+    /// `traced`, every run's steps are kept under a heading.
+    pub(crate) fn start(fs: SimFs, progress: Progress, traced: bool) -> Case {
+        let trace = traced.then(|| {
+            let mut trace = Trace::new();
+            if let Some(heading) = initial_disk_heading(&fs) {
+                trace.append(Trace::new(), &heading);
             }
-            Ok(Err(e)) => return Err(failed(e.to_string())),
-            Ok(Ok(())) => {}
-        }
-        progress.crashed();
-        let fs = scratch.crash_image(CrashModel::DropUnsynced, 0).fs;
-        fs.set_faults(faults);
-        Ok((fs, progress))
-    }
-
-    /// Runs the workload once from its start state (a fresh filesystem plus
-    /// its [`Workload::initial_disk`], if any) without crashes. It must
-    /// complete, without panicking and without leftovers, or the exploration
-    /// cannot be trusted ([`HarnessError::CleanRunFailed`];
-    /// [`HarnessError::InitialDiskFailed`] if the initial disk fails).
-    pub fn clean_run(&self) -> Result<CleanRun, HarnessError> {
-        let (fs, mut progress) = self.start(FaultConfig::default())?;
-        let ran = catch_unwind(AssertUnwindSafe(|| self.workload.run(&fs, &mut progress)));
-        self.finish_clean_run(&fs, ran)
-    }
-
-    pub(crate) fn finish_clean_run(
-        &self,
-        fs: &SimFs,
-        ran: std::thread::Result<Result<Completion, WorkloadError>>,
-    ) -> Result<CleanRun, HarnessError> {
-        let failed = |reason: String| HarnessError::CleanRunFailed {
-            workload: self.workload.name(),
-            reason,
-        };
-        let completion = match ran {
-            Err(payload) => {
-                return Err(failed(format!(
-                    "panicked: {}",
-                    panic_message(payload.as_ref())
-                )));
-            }
-            Ok(Err(e)) => return Err(failed(e.to_string())),
-            Ok(Ok(c)) => c,
-        };
-        // Read the run's length and trace before `leftovers` adds its own steps.
-        let (steps, trace) = (fs.steps(), fs.trace());
-        match self.workload.leftovers(fs) {
-            Ok(left) if left.is_empty() => {}
-            Ok(left) => return Err(failed(format!("left files behind: {}", left.join(", ")))),
-            Err(e) => return Err(failed(format!("listing leftovers failed: {e}"))),
-        }
-        let mut failpoints: Vec<String> = trace
-            .entries
-            .iter()
-            .filter_map(|e| e.step.failpoint)
-            .map(str::to_string)
-            .collect();
-        failpoints.sort();
-        failpoints.dedup();
-        Ok(CleanRun {
-            output: completion.output,
-            steps,
-            trace,
-            failpoints,
-        })
-    }
-
-    /// Runs the clean run, then `schedule` (what `crashproof replay` does).
-    pub fn replay(&self, schedule: &KillSchedule) -> Result<(CleanRun, CaseOutcome), HarnessError> {
-        let clean = self.clean_run()?;
-        let outcome = self.run_case(&clean, schedule)?;
-        Ok((clean, outcome))
-    }
-
-    /// Runs one case from the start state: the `i`-th crash point applies
-    /// to the `i`-th run; after the last one the workload runs to completion.
-    /// A point a run never reaches (a step past its end, a failpoint hit it
-    /// does not make) lets that run complete, and later points are unused.
-    /// A run that fails on an injected fault (see `Fault`) is restarted
-    /// after a modelled power loss, at most [`crate::explore::MAX_FAULT_RESTARTS`] times; so
-    /// at most `points + 1 + MAX_FAULT_RESTARTS` runs start and a case
-    /// always ends.
-    pub fn run_case(
-        &self,
-        clean: &CleanRun,
-        schedule: &KillSchedule,
-    ) -> Result<CaseOutcome, HarnessError> {
-        let faults = FaultConfig {
-            sync_eio_at_steps: schedule.sync_eio_steps().collect(),
-            ..FaultConfig::default()
-        };
-        let (fs, progress) = self.start(faults)?;
-        let mut trace = Trace::new();
-        if let Some(heading) = initial_disk_heading(&fs) {
-            trace.append(Trace::new(), &heading);
-        }
-        let mut st = CaseState {
+            trace
+        });
+        Case {
             fs,
-            progress,
-            trace: Some(trace),
-            last_crash_processed: None,
-            last_crash_recovered: None,
-            crashes: 0,
-            runs: 0,
+            history: History::new(progress, trace),
+            output: None,
+        }
+    }
+
+    /// A case whose run crashed before `before_step`, leaving `image`;
+    /// `history` is the case as it was at that moment
+    /// ([`History::at_step`]). The state oracle runs here.
+    pub(crate) fn from_crash(
+        ex: &Explorer<'_>,
+        mut history: History,
+        before_step: u64,
+        image: SimFs,
+        choice: &str,
+    ) -> Next {
+        let landed = history.land(ex, before_step, &image, choice);
+        let case = Case {
+            fs: image,
+            history,
             output: None,
         };
-        let mut fault_restarts = 0;
-        let mut point_index = 0;
-        let finding = loop {
-            let point = schedule.points.get(point_index);
-            point_index += 1;
-            match self.run_once(&mut st, point)? {
-                Err(finding) => break Some(finding),
-                Ok(RunEnd::Crashed {
-                    before_step,
-                    image,
-                    choice,
-                }) => {
-                    if let Err(finding) = self.after_crash(&mut st, before_step, *image, &choice) {
-                        break Some(finding);
-                    }
-                }
-                Ok(RunEnd::Completed(c)) => {
-                    let verdict = check_result(self.workload, clean, &st, &c).err();
-                    st.output = Some(c.output);
-                    break verdict;
-                }
-                Ok(RunEnd::Failed(e))
-                    if fault_restarts < MAX_FAULT_RESTARTS && ran_into_fault(&st.fs) =>
-                {
-                    // The process exits on the injected error; model the
-                    // restart pessimistically as a power loss.
-                    fault_restarts += 1;
-                    let steps = st.fs.steps();
-                    let image = st.fs.crash_image(CrashModel::DropUnsynced, 0);
-                    let choice = format!(
-                        "the run failed on an injected fault ({e}); restarted after a power loss: {}",
-                        image.choice
-                    );
-                    if let Err(finding) = self.after_crash(&mut st, steps, image.fs, &choice) {
-                        break Some(finding);
-                    }
-                }
-                Ok(RunEnd::Failed(e)) => {
-                    break Some(Finding::new(
-                        Oracle::Result,
-                        format!("did not complete: {e}"),
-                    ));
-                }
+        match landed {
+            Ok(()) => Next::Run(case),
+            Err(finding) => Next::Done(case, Some(finding)),
+        }
+    }
+
+    /// The one place the end of a run becomes the next step of its case: a
+    /// crash lands (state oracle), a completion meets the result oracle, a
+    /// run that failed on an injected fault restarts after a modelled power
+    /// loss (at most [`FAULT_RESTARTS_MAX`] times), any other failure or a
+    /// panic is a finding.
+    pub(crate) fn conclude(mut self, ex: &Explorer<'_>, clean: &CleanRun, end: RunEnd) -> Next {
+        match end {
+            RunEnd::Crashed {
+                before_step,
+                image,
+                choice,
+            } => Case::from_crash(ex, self.history, before_step, *image, &choice),
+            RunEnd::Completed(c) => {
+                let finding =
+                    check_result(ex.workload(), clean, &self.fs, self.history.last_crash, &c).err();
+                self.output = Some(c.output);
+                Next::Done(self, finding)
             }
-            if point_index > schedule.points.len() + 1 + fault_restarts {
-                break Some(Finding::new(
+            RunEnd::Failed(e)
+                if self.history.fault_restarts < FAULT_RESTARTS_MAX && ran_into_fault(&self.fs) =>
+            {
+                // The process exits on the injected error; model the
+                // restart pessimistically as a power loss.
+                self.history.fault_restarts += 1;
+                let steps = self.fs.steps();
+                let image = self.fs.crash_image(CrashModel::DropUnsynced, 0);
+                let choice = format!(
+                    "the run failed on an injected fault ({e}); restarted after a power loss: {}",
+                    image.choice
+                );
+                Case::from_crash(ex, self.history, steps, image.fs, &choice)
+            }
+            RunEnd::Failed(e) => Next::Done(
+                self,
+                Some(Finding::new(
                     Oracle::Result,
-                    "did not complete within the bounded number of runs",
-                ));
+                    format!("did not complete: {e}"),
+                )),
+            ),
+            RunEnd::Panicked(message) => {
+                let finding = Finding::new(
+                    Oracle::Panic,
+                    format!("run {} panicked: {message}", self.history.runs),
+                );
+                Next::Done(self, Some(finding))
             }
-        };
-        let trace = st.trace.take().unwrap_or_default();
-        let violation = finding.map(|f| self.violation(f, schedule, trace.clone()));
-        Ok(CaseOutcome {
-            trace,
-            output: st.output,
-            violation,
-            crashes: st.crashes,
-            runs: st.runs,
-        })
-    }
-
-    /// Turns a finding into a full [`Violation`].
-    pub(crate) fn violation(
-        &self,
-        finding: Finding,
-        schedule: &KillSchedule,
-        trace: Trace,
-    ) -> Violation {
-        let name = self.workload.name();
-        let schedule = schedule.to_string();
-        let mut extra = Vec::new();
-        let defaults = ExploreOptions::default();
-        if self.options.states_per_point_max != defaults.states_per_point_max {
-            extra.push(format!("--cap {}", self.options.states_per_point_max));
-        }
-        if self.options.sector_size_bytes != defaults.sector_size_bytes {
-            extra.push(format!("--sector-size {}", self.options.sector_size_bytes));
-        }
-        let replay = replay_command(&name, &schedule, self.options.seed, &extra.join(" "));
-        Violation {
-            oracle: finding.oracle,
-            workload: name,
-            schedule,
-            seed: self.options.seed,
-            message: finding.message,
-            trace,
-            replay,
         }
     }
 
-    /// Runs the workload once on `st.fs`, crashing at `point` if it is
-    /// reached. `Err(finding)` for a panic.
-    pub(crate) fn run_once(
-        &self,
-        st: &mut CaseState,
+    /// Runs the workload once on this case's disk, crashing at `point` if
+    /// the run reaches it. A point the run does not reach is remembered
+    /// ([`History::unreached`]) and the run ends as it ends.
+    pub(crate) fn run(
+        &mut self,
+        ex: &Explorer<'_>,
         point: Option<&CrashPoint>,
-    ) -> Result<Result<RunEnd, Finding>, HarnessError> {
-        st.runs += 1;
+    ) -> Result<RunEnd, HarnessError> {
+        self.history.runs += 1;
         let clock = StepClock::new();
-        st.progress.record_steps(clock.clone());
+        self.history.progress.record_steps(clock.clone());
         type Slot = Arc<Mutex<Option<Result<(u64, SimFs, String), HarnessError>>>>;
         let slot: Slot = Arc::new(Mutex::new(None));
         let hook_slot = Arc::clone(&slot);
         let hook_point = point.cloned();
-        let cap = self.options.states_per_point_max;
+        let states_max = ex.options().states_enumerated_max();
         let mut hits = 0u32;
-        st.fs.set_step_hook(Box::new(move |info, src| {
+        self.fs.set_step_hook(Box::new(move |info, src| {
             clock.set(info.index + 1);
             let Some(point) = &hook_point else {
                 return StepAction::Continue;
@@ -346,103 +292,131 @@ impl<'w> Explorer<'w> {
             let here = match &point.at {
                 CrashAt::Step(n) => info.index == *n,
                 CrashAt::Failpoint { name, hit } => {
-                    if info.failpoint == Some(name.as_str()) {
-                        hits += 1;
-                    }
-                    info.failpoint == Some(name.as_str()) && hits == *hit
+                    let named = info.failpoint == Some(name.as_str());
+                    hits += u32::from(named);
+                    named && hits == *hit
                 }
             };
             if !here {
                 return StepAction::Continue;
             }
-            let picked = pick(src, point, cap).map(|(fs, choice)| (info.index, fs, choice));
+            let picked = pick(src, point, states_max).map(|(fs, choice)| (info.index, fs, choice));
             *lock(&hook_slot) = Some(picked);
             StepAction::Crash
         }));
         let ran = catch_unwind(AssertUnwindSafe(|| {
-            self.workload.run(&st.fs, &mut st.progress)
+            ex.workload().run(&self.fs, &mut self.history.progress)
         }));
-        st.fs.clear_step_hook();
+        self.fs.clear_step_hook();
         let captured = lock(&slot).take();
-        if let Some(trace) = &mut st.trace {
-            // Run 1 follows the initial disk's heading, if the case has one.
-            let heading = if st.runs == 1 && trace.markers().next().is_some() {
-                "run 1: from the initial disk".to_string()
-            } else if st.runs == 1 {
-                "run 1: fresh filesystem".to_string()
-            } else {
-                format!("run {}: recovery after crash {}", st.runs, st.crashes)
-            };
-            trace.append(st.fs.trace(), &heading);
-        }
+        self.append_run_trace();
         if let Some(captured) = captured {
             let (before_step, image, choice) = captured?;
-            return Ok(Ok(RunEnd::Crashed {
+            return Ok(RunEnd::Crashed {
                 before_step,
                 image: Box::new(image),
                 choice,
-            }));
+            });
         }
-        match ran {
-            Err(payload) => Ok(Err(Finding::new(
-                Oracle::Panic,
-                format!(
-                    "run {} panicked: {}",
-                    st.runs,
-                    panic_message(payload.as_ref())
-                ),
-            ))),
-            Ok(Ok(completion)) => match point {
-                // `step:N` with N the run's length: crash after the last step.
-                Some(p) if p.at == CrashAt::Step(st.fs.steps()) => {
-                    let (image, choice) = pick(&st.fs, p, cap)?;
-                    Ok(Ok(RunEnd::Crashed {
-                        before_step: st.fs.steps(),
-                        image: Box::new(image),
-                        choice,
-                    }))
-                }
-                _ => Ok(Ok(RunEnd::Completed(completion))),
-            },
-            Ok(Err(e)) => Ok(Ok(RunEnd::Failed(e))),
+        let steps = self.fs.steps();
+        if let (Some(p), Ok(Ok(_))) = (point, &ran)
+            && p.at == CrashAt::Step(steps)
+        {
+            // `step:N` with N the run's length: a crash after the last step.
+            let (image, choice) = pick(&self.fs, p, states_max)?;
+            return Ok(RunEnd::Crashed {
+                before_step: steps,
+                image: Box::new(image),
+                choice,
+            });
         }
+        if let Some(p) = point
+            && self.history.unreached.is_none()
+        {
+            let unreached = UnreachedPoint::new(p, self.history.runs, steps, &self.fs.trace());
+            self.history.unreached = Some(unreached);
+        }
+        Ok(RunEnd::of(ran))
     }
 
-    /// The crash just happened before step `before_step` of the current run
-    /// and left `image`: rewind the progress record to that moment, apply
-    /// the state oracle and the redo bound, and make `image` the disk.
-    pub(crate) fn after_crash(
-        &self,
-        st: &mut CaseState,
-        before_step: u64,
-        image: SimFs,
-        choice: &str,
-    ) -> Result<(), Finding> {
-        if let Some(trace) = &mut st.trace {
-            trace.mark_crash(before_step, choice);
+    /// Runs the workload once without crashing, with a hook that collects
+    /// the post-crash states of `model` before every step from `from_step`
+    /// on, plus those after the last step if the run completed (taken
+    /// before anyone calls `leftovers`). The hook only reads, so the run is
+    /// the one a case without a crash point makes, and every state
+    /// collected at step `n` is the one `step:n` selects.
+    pub(crate) fn run_collecting(
+        &mut self,
+        ex: &Explorer<'_>,
+        model: CrashModel,
+        from_step: u64,
+    ) -> (RunEnd, Vec<PointStates>) {
+        self.history.runs += 1;
+        let clock = StepClock::new();
+        self.history.progress.record_steps(clock.clone());
+        let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&collected);
+        let options = ex.options().clone();
+        self.fs.set_step_hook(Box::new(move |info, src| {
+            clock.set(info.index + 1);
+            if info.index >= from_step {
+                let states = states_at(src, model, &options, info.index);
+                lock(&sink).push(states);
+            }
+            StepAction::Continue
+        }));
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            ex.workload().run(&self.fs, &mut self.history.progress)
+        }));
+        self.fs.clear_step_hook();
+        self.append_run_trace();
+        let mut points = std::mem::take(&mut *lock(&collected));
+        let steps = self.fs.steps();
+        if matches!(ran, Ok(Ok(_))) && steps >= from_step {
+            points.push(states_at(&self.fs, model, ex.options(), steps));
         }
-        // A schedule's faults apply to its first run only; images inherit
-        // the configuration, so clear it for every later run.
-        image.set_faults(FaultConfig::default());
-        let mut progress = st.progress.as_of(before_step);
-        let processed = progress.crashed();
-        st.crashes += 1;
-        // Inspect a copy so neither inspection's steps nor anything it might
-        // write reach the disk the recovery run starts from. A crash image is
-        // fully durable, so a drop-unsynced image of it is an exact copy.
-        let probe = image.crash_image(CrashModel::DropUnsynced, 0).fs;
-        let recovered = check_state(self.workload, &probe, &progress)?;
-        check_redo(
-            self.workload,
-            processed,
-            recovered.unwrap_or(0),
-            "recovery would resume",
-        )?;
-        st.progress = progress;
-        st.fs = image;
-        st.last_crash_processed = processed;
-        st.last_crash_recovered = recovered;
-        Ok(())
+        (RunEnd::of(ran), points)
+    }
+
+    /// Adds the run that just ended to the trace, under its heading.
+    fn append_run_trace(&mut self) {
+        let runs = self.history.runs;
+        let crashes = self.history.crashes;
+        if let Some(trace) = &mut self.history.trace {
+            // Run 1 follows the initial disk's heading, if the case has one.
+            let heading = if runs == 1 && trace.markers().next().is_some() {
+                "run 1: from the initial disk".to_string()
+            } else if runs == 1 {
+                "run 1: fresh filesystem".to_string()
+            } else {
+                format!("run {runs}: recovery after crash {crashes}")
+            };
+            trace.append(self.fs.trace(), &heading);
+        }
+    }
+}
+
+impl Next {
+    /// Runs the case on to its end: the `i`-th of `points` crashes the
+    /// `i`-th further run; a run without a point runs to its end. Ends,
+    /// since only a run with a point or a fault restart (bounded) crashes.
+    pub(crate) fn finish(
+        self,
+        ex: &Explorer<'_>,
+        clean: &CleanRun,
+        points: &[CrashPoint],
+    ) -> Result<(Case, Option<Finding>), HarnessError> {
+        let mut next = self;
+        let mut points = points.iter();
+        loop {
+            match next {
+                Next::Done(case, finding) => return Ok((case, finding)),
+                Next::Run(mut case) => {
+                    let end = case.run(ex, points.next())?;
+                    next = case.conclude(ex, clean, end);
+                }
+            }
+        }
     }
 }
 

@@ -1,11 +1,16 @@
 //! Determinism checked, not hoped: run a case twice and compare.
 
-use crashproof_fault::KillSchedule;
+use crashproof_fault::{CrashModel, Fault, KillSchedule, StateSelector};
 
-use super::case::{CleanRun, Explorer};
 use super::error::HarnessError;
+use super::explorer::{CaseOutcome, CleanRun, Explorer};
 use super::oracle::Finding;
+use super::plan::Pass;
+use super::tally::Tally;
 use super::violation::{Oracle, Violation};
+
+/// Cases a pass samples for its determinism check.
+const SAMPLED_CASES: u64 = 8;
 
 impl Explorer<'_> {
     /// Runs `schedule` twice (madsim's `MADSIM_TEST_CHECK_DETERMINISM`) and
@@ -20,7 +25,7 @@ impl Explorer<'_> {
         let first = self.run_case(clean, schedule)?;
         let second = self.run_case(clean, schedule)?;
         let (a, b) = (first.trace.to_string(), second.trace.to_string());
-        let verdict = |o: &super::case::CaseOutcome| o.violation.as_ref().map(|v| v.summary());
+        let verdict = |o: &CaseOutcome| o.violation.as_ref().map(|v| v.summary());
         let difference = if a != b {
             let (line, (x, y)) = a
                 .lines()
@@ -54,7 +59,70 @@ impl Explorer<'_> {
                 Oracle::NonDeterminism,
                 format!("two runs of the same case differ: {d}"),
             );
-            self.violation(finding, schedule, second.trace)
+            self.violation(
+                finding,
+                schedule,
+                second.trace,
+                second.steps_before_first_crash,
+            )
         }))
+    }
+
+    /// With `check_determinism`, for a non-random pass: the clean run twice,
+    /// and [`SAMPLED_CASES`] cases spread over the run (single crashes; for
+    /// the sync-EIO pass, each after a failed sync), each run twice and
+    /// compared. Differences are violations of the pass; a note says what
+    /// was checked.
+    pub(crate) fn check_pass_determinism(
+        &self,
+        clean: &CleanRun,
+        model: CrashModel,
+        tally: &mut Tally<'_, '_>,
+    ) -> Result<(), HarnessError> {
+        if !self.options().check_determinism {
+            return Ok(());
+        }
+        let syncs = clean.sync_steps();
+        let samples: Vec<KillSchedule> = (0..SAMPLED_CASES)
+            .map(|k| match tally.report.pass {
+                Pass::SyncEio(_) if !syncs.is_empty() => {
+                    let eio = syncs[(syncs.len() as u64 * k / SAMPLED_CASES) as usize];
+                    let mut s = KillSchedule::at_step(eio + 1, model, StateSelector::Seed(k));
+                    s.faults.push(Fault::SyncEio(eio));
+                    s
+                }
+                _ => KillSchedule::at_step(
+                    clean.steps * k / SAMPLED_CASES,
+                    model,
+                    StateSelector::Seed(k),
+                ),
+            })
+            .collect();
+        let mut differing = Vec::new();
+        let again = self.clean_run()?;
+        if again.trace.to_string() != clean.trace.to_string() || again.output != clean.output {
+            // The case to replay: a crash after the clean run's last step.
+            let schedule = KillSchedule::at_step(clean.steps, model, StateSelector::Index(0));
+            let finding = Finding::new(
+                Oracle::NonDeterminism,
+                "two clean runs differ (trace or output)",
+            );
+            differing.push(self.violation(finding, &schedule, again.trace, None));
+        }
+        for schedule in &samples {
+            if let Some(v) = self.check_determinism(clean, schedule)? {
+                differing.push(v);
+            }
+        }
+        tally.note(format!(
+            "{}: determinism checked: the clean run and {SAMPLED_CASES} sampled cases each ran \
+             twice, {} differed",
+            tally.report.pass,
+            differing.len()
+        ));
+        for v in differing {
+            tally.violation(v);
+        }
+        Ok(())
     }
 }

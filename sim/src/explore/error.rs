@@ -2,6 +2,9 @@
 
 use crashproof_fault::CrashPoint;
 
+use super::options::InvalidOptions;
+use super::unreached::UnreachedPoint;
+
 /// The explorer could not do its job. Distinct from a [`super::Violation`]:
 /// a harness error means the exploration is not trustworthy, not that the
 /// workload is wrong.
@@ -48,4 +51,37 @@ pub enum HarnessError {
     /// Random exploration aborted (for example every case was rejected).
     #[error("random exploration aborted: {0}")]
     Aborted(String),
+    /// An option no exploration can run with.
+    #[error("invalid option: {0}")]
+    InvalidOptions(#[from] InvalidOptions),
+    /// A pass of an exploration checked no post-crash state and found no
+    /// violation: it vouches for nothing, so it is not a pass.
+    #[error(
+        "workload `{workload}`: the {pass} pass checked zero post-crash states, so it vouches for \
+         nothing: {hint}"
+    )]
+    NothingChecked {
+        /// The workload's name.
+        workload: String,
+        /// The pass (mode and model) that checked nothing.
+        pass: String,
+        /// Why, and what to change.
+        hint: String,
+    },
+    /// An exploration plan without a mode or without a crash model: it
+    /// would check nothing.
+    #[error(
+        "workload `{workload}`: the exploration plan names no {missing}, so it would check \
+         nothing: add at least one"
+    )]
+    EmptyPlan {
+        /// The workload's name.
+        workload: String,
+        /// What the plan lacks (`mode`, `crash model`).
+        missing: &'static str,
+    },
+    /// A replayed schedule names a crash point its run never reaches, and
+    /// the case found no violation: it replayed a crash that never happened.
+    #[error("{0}")]
+    CrashPointNotReached(Box<UnreachedPoint>),
 }

@@ -7,6 +7,9 @@ use super::error::HarnessError;
 use crate::{SimFs, SimView};
 
 /// The post-crash filesystem `point` selects and a one-line description.
+/// An `idx=` selector indexes the enumeration of at most `cap` states
+/// (`ExploreOptions::states_enumerated_max`, the limit the exhaustive modes
+/// enumerate with, so every index they print selects the same state here).
 pub(crate) fn pick(
     src: &impl SimView,
     point: &CrashPoint,

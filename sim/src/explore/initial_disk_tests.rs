@@ -140,7 +140,7 @@ fn crash_points_start_after_the_initial_disk() {
     for model in CrashModel::ALL {
         let r = ex.explore_exhaustive(model).unwrap();
         assert!(r.is_clean(), "{r}");
-        assert_eq!(r.models[0].crash_points, clean.steps + 1);
+        assert_eq!(r.passes[0].crash_points, clean.steps + 1);
     }
     // A crash before step 0 finds the initial disk intact, and the trace
     // says where the run started from.
@@ -168,8 +168,8 @@ fn an_acknowledgement_of_the_initial_disk_is_enforced() {
     let v = Explorer::new(&broken, ExploreOptions::default())
         .explore_exhaustive(CrashModel::DropUnsynced)
         .unwrap();
-    assert!(v.violation_count > 0, "{v}");
-    let first = &v.violations[0];
+    assert!(v.violation_count() > 0, "{v}");
+    let first = v.violations().next().unwrap();
     assert_eq!(first.oracle, Oracle::State);
     assert!(
         first.message.contains("cursor 5 was acknowledged"),
@@ -223,12 +223,12 @@ fn the_initial_disk_is_exactly_its_durable_state() {
         .clean_run()
         .unwrap();
     assert_eq!(clean.output, "false");
-    let reference = SimFs::default();
+    let by_hand = SimFs::default();
     Unsynced
-        .initial_disk(&reference, &mut Progress::new())
+        .initial_disk(&by_hand, &mut Progress::new())
         .unwrap();
     assert!(
-        reference
+        by_hand
             .crash_image(CrashModel::DropUnsynced, 0)
             .fs
             .files()

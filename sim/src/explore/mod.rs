@@ -1,8 +1,9 @@
-//! The crash explorer: kill schedules, the two oracles, replay and shrinking.
+//! The crash explorer: kill schedules, the two oracles, modes, replay.
 //!
 //! An [`Explorer`] drives any [`Workload`] on [`crate::SimFs`]:
 //!
-//! 1. a **clean run** gives the reference output and step count;
+//! 1. the **clean run** (no crash, no fault) gives the output every resumed
+//!    run must reproduce and the steps that are crash points;
 //! 2. a **case** runs to a crash point of a `KillSchedule`, takes the
 //!    post-crash image, and checks the **state oracle** on it
 //!    ([`oracle::check_state`]: recovery does not panic, loads only a
@@ -10,39 +11,62 @@
 //!    acknowledged one);
 //! 3. the case resumes from the image (crashing again if the schedule says
 //!    so) and runs to completion; the **result oracle**
-//!    (`oracle::check_result`) wants the clean output, no leftovers, and
-//!    the redo bound kept after every crash.
+//!    (`oracle::check_result`) wants the clean run's output, no leftovers,
+//!    and the redo bound kept after every crash.
 //!
-//! Modes: [`Explorer::explore_exhaustive`] (every step x every state of one
-//! model, images from one clean run),
-//! [`Explorer::explore_exhaustive_two_crashes`] (and then every crash of
-//! each recovery run), [`Explorer::explore_random`]
-//! (proptest over schedules, shrinking), [`Explorer::replay`] of one case,
-//! and [`Explorer::check_determinism`].
+//! A case is one type (`case.rs`): every mode builds it from the start
+//! state or from a crash image and one function turns the end of each run
+//! into the next run or the case's finding.
+//!
+//! Modes ([`Mode`]): exhaustive single crashes (every step x every state of
+//! one model, images from one clean run's step hook), two crashes (and then
+//! every crash of each recovery run), the sync-EIO sweep, random schedules
+//! (proptest, shrinking). [`Explorer::explore`] runs a [`Plan`] (modes x
+//! models) and returns one merged [`Report`]; [`Explorer::replay`] runs one
+//! case; [`Explorer::check_determinism`] runs one case twice.
+//!
+//! **Nothing is OK unless something was checked:** a pass that checks no
+//! post-crash state is [`HarnessError::NothingChecked`], a replayed crash
+//! point the run never reaches is [`HarnessError::CrashPointNotReached`].
 //!
 //! **Invariant:** nothing here reads a clock, the OS RNG or a process-global;
-//! a report is a pure function of the workload and [`ExploreOptions`]. Wall
-//! time goes into a [`Report`] only from outside (the CLI measures it).
+//! a report is a pure function of the workload, the plan and
+//! [`ExploreOptions`]. Wall time goes into a [`Report`] only from outside
+//! (the CLI measures it around [`Explorer::explore_observed`]).
 
 mod case;
 mod determinism;
+mod digest;
 mod error;
 mod exhaustive;
+mod explorer;
 mod images;
 mod options;
 pub mod oracle;
+mod plan;
+mod points;
 mod random;
+mod replay_line;
 mod report;
+mod sync_eio;
+mod tally;
 mod two_crashes;
+mod unreached;
 mod violation;
 mod workload;
 
-pub use case::{CaseOutcome, CleanRun, Explorer, MAX_FAULT_RESTARTS};
+pub use case::FAULT_RESTARTS_MAX;
 pub use error::HarnessError;
-pub use options::ExploreOptions;
+pub use explorer::{CaseOutcome, CleanRun, Explorer};
+pub use options::{
+    ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
+};
+pub use plan::{Event, Mode, Pass, Plan};
 pub use random::RandomConfig;
-pub use report::{ModelReport, Report};
-pub use violation::{Oracle, Violation, replay_command};
+pub use replay_line::ReplayLine;
+pub use report::{PassReport, Report, ViolationGroup};
+pub use unreached::UnreachedPoint;
+pub use violation::{Oracle, Violation};
 pub use workload::{
     CheckpointId, Completion, Progress, Recovered, StepClock, Workload, WorkloadError,
 };

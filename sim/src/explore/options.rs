@@ -1,25 +1,40 @@
-//! The explorer's knobs, in one documented struct.
+//! The explorer's knobs, in one documented struct, and their checks.
+
+use super::replay_line::ReplayLine;
+
+/// The largest sector a simulated disk may have, in bytes (1 MiB): far past
+/// any real device (4 KiB sectors, 64 KiB stripes), small enough that a torn
+/// write still has several sectors to tear.
+pub const SECTOR_SIZE_BYTES_MAX: usize = 1 << 20;
 
 /// How the explorer runs. Everything a run depends on is here (and in the
 /// workload), so an exploration is a pure function of this struct.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExploreOptions {
     /// Seed of every `SimFs` the explorer builds (`SimConfig::seed`) and of
-    /// the explorer's own draws (fallback picks, random schedules).
+    /// the explorer's own draws (seeded picks, random schedules).
     pub seed: u64,
     /// Most post-crash states enumerated at one crash point; past it the
-    /// exhaustive mode falls back to `picks_per_capped_point` seeded picks and says so.
+    /// exhaustive modes check `picks_per_capped_point` seeded picks instead
+    /// and say so (see [`ExploreOptions::states_enumerated_max`]).
     pub states_per_point_max: usize,
-    /// Seeded post-crash states checked at a crash point whose states exceed `cap`.
+    /// Seeded post-crash states checked at a crash point whose states exceed
+    /// `states_per_point_max`.
     pub picks_per_capped_point: usize,
-    /// Torn-write granularity of the simulated disk, in bytes.
+    /// Torn-write granularity of the simulated disk, in bytes: a power of
+    /// two, at most [`SECTOR_SIZE_BYTES_MAX`].
     pub sector_size_bytes: usize,
     /// Run cases twice and compare traces and results (madsim's
-    /// `MADSIM_TEST_CHECK_DETERMINISM`): in random mode every case, in
+    /// `MADSIM_TEST_CHECK_DETERMINISM`): in random mode every case, in the
     /// exhaustive mode the clean run and a sample of crash points.
     pub check_determinism: bool,
-    /// Violations kept in full (with traces) in a report; the rest are counted.
+    /// Violation groups kept in full (with traces) in a report; the rest are
+    /// counted.
     pub violations_in_full_max: usize,
+    /// How a violation says to replay it: in code (the default, for your
+    /// own workloads) or as a `crashproof replay` command (for the
+    /// catalogue's workloads, which the CLI loads by name).
+    pub replay: ReplayLine,
 }
 
 impl Default for ExploreOptions {
@@ -31,6 +46,69 @@ impl Default for ExploreOptions {
             sector_size_bytes: 512,
             check_determinism: false,
             violations_in_full_max: 3,
+            replay: ReplayLine::default(),
         }
     }
+}
+
+/// An option no exploration can run with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidOptions {
+    /// A sector of 0 bytes.
+    #[error("a sector size of 0 bytes cannot tear a write: use a power of two such as 512 or 4096")]
+    SectorSizeZero,
+    /// A sector size that is not a power of two.
+    #[error(
+        "a sector size of {0} bytes is not a power of two (real sectors are): use one such as 512 \
+         or 4096"
+    )]
+    SectorSizeNotPowerOfTwo(usize),
+    /// No state would be taken at any crash point: nothing enumerated and
+    /// nothing sampled.
+    #[error(
+        "the cap (--cap, states_per_point_max) and the seeded picks past it (--picks, \
+         picks_per_capped_point) are both 0, so no post-crash state would be checked at any \
+         crash point: raise either"
+    )]
+    NoStatesPerPoint,
+    /// A sector larger than [`SECTOR_SIZE_BYTES_MAX`].
+    #[error(
+        "a sector size of {0} bytes is larger than the most a simulated disk allows \
+         ({SECTOR_SIZE_BYTES_MAX} bytes): use a power of two such as 512 or 4096"
+    )]
+    SectorSizeTooLarge(usize),
+}
+
+impl ExploreOptions {
+    /// The most states a crash point may have and still be enumerated (and
+    /// `idx=` select from): `states_per_point_max`, or `picks_per_capped_point`
+    /// when that is larger, since drawing more seeded picks than a point has
+    /// states would check the same states again.
+    pub fn states_enumerated_max(&self) -> usize {
+        self.states_per_point_max.max(self.picks_per_capped_point)
+    }
+
+    /// Checks every option a run cannot use: the sector size, and a cap
+    /// and picks that would take no state at any crash point.
+    pub fn validate(&self) -> Result<(), InvalidOptions> {
+        if self.states_enumerated_max() == 0 {
+            return Err(InvalidOptions::NoStatesPerPoint);
+        }
+        validate_sector_size_bytes(self.sector_size_bytes)
+    }
+}
+
+/// Whether `bytes` is a sector size a simulated disk can have: a power of
+/// two, at most [`SECTOR_SIZE_BYTES_MAX`].
+pub fn validate_sector_size_bytes(bytes: usize) -> Result<(), InvalidOptions> {
+    if bytes == 0 {
+        return Err(InvalidOptions::SectorSizeZero);
+    }
+    if !bytes.is_power_of_two() {
+        return Err(InvalidOptions::SectorSizeNotPowerOfTwo(bytes));
+    }
+    if bytes > SECTOR_SIZE_BYTES_MAX {
+        return Err(InvalidOptions::SectorSizeTooLarge(bytes));
+    }
+    Ok(())
 }

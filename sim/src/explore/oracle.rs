@@ -2,7 +2,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::case::{CaseState, CleanRun, panic_message};
+use super::case::{LastCrash, panic_message};
+use super::explorer::CleanRun;
 use super::violation::Oracle;
 use super::workload::{Completion, Progress, Recovered, Workload};
 use crate::SimFs;
@@ -118,12 +119,14 @@ pub fn check_redo(
     Ok(())
 }
 
-/// The result oracle on a completed run: same output as the clean run, no
-/// leftovers, and the redo bound for the crash it resumed from.
+/// The result oracle on a run that completed on `fs`: same output as the
+/// clean run, no leftovers, and, if it resumed from a crash (`last_crash`),
+/// the cursor `inspect` promised and the redo bound.
 pub(crate) fn check_result(
     workload: &dyn Workload,
     clean: &CleanRun,
-    st: &CaseState,
+    fs: &SimFs,
+    last_crash: Option<LastCrash>,
     completion: &Completion,
 ) -> Result<(), Finding> {
     if completion.output != clean.output {
@@ -136,7 +139,7 @@ pub(crate) fn check_result(
             ),
         ));
     }
-    match catch_unwind(AssertUnwindSafe(|| workload.leftovers(&st.fs))) {
+    match catch_unwind(AssertUnwindSafe(|| workload.leftovers(fs))) {
         Err(p) => {
             return Err(Finding::new(
                 Oracle::Panic,
@@ -157,11 +160,11 @@ pub(crate) fn check_result(
         }
         Ok(Ok(_)) => {}
     }
-    if st.crashes > 0 {
+    if let Some(last_crash) = last_crash {
         // `inspect` must tell the truth about recovery, or the state oracle
         // checked a different checkpoint than the one actually resumed.
         let (said, did) = (
-            st.last_crash_recovered.unwrap_or(0),
+            last_crash.recovered.unwrap_or(0),
             completion.resumed_from.unwrap_or(0),
         );
         if said != did {
@@ -174,7 +177,7 @@ pub(crate) fn check_result(
         }
         check_redo(
             workload,
-            st.last_crash_processed,
+            last_crash.processed,
             completion.resumed_from.unwrap_or(0),
             "the resumed run started",
         )?;

@@ -1,43 +1,85 @@
-//! What an exploration found, in numbers and in full for the first failures.
+//! What an exploration found: per pass in numbers, violations grouped by
+//! bug, the first groups in full.
+//!
+//! Reports merge ([`Report::merge`]): every count is a sum, the distinct
+//! states a union of digests, the groups a concatenation in pass order. So
+//! passes (or, later, shards of one pass) can be explored apart and merged
+//! into the same report.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use crashproof_fault::CrashModel;
+use crashproof_fault::{CrashModel, KillSchedule};
 
-use super::violation::Violation;
+use super::plan::Pass;
+use super::violation::{Oracle, Violation};
 
-/// One crash model's exhaustive pass (or the random mode's totals).
+/// One pass of an exploration: one mode under one crash model (random
+/// schedules: under the models they draw from).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelReport {
-    /// The crash model (random mode: the first of the models drawn from).
-    pub model: CrashModel,
-    /// How the line is labelled: the model's name, or the random mix.
-    pub label: String,
-    /// Crash points tried (every step of the clean run, plus its end).
+pub struct PassReport {
+    /// The mode and model(s).
+    pub pass: Pass,
+    /// Crash points tried (exhaustive: every step of the clean run plus its
+    /// end; two crashes: plus every point of every recovery run explored;
+    /// sync-EIO: every point after each failed sync, plus each restart
+    /// after a run failed on it; random: crashes of every case).
     pub crash_points: u64,
-    /// Post-crash states checked (state oracle, then recovery and the result
-    /// oracle), summed over the crash points.
+    /// Post-crash states checked (state oracle, then recovery and the
+    /// result oracle), summed over the crash points.
     pub states_checked: u64,
-    /// States checked at each crash point, in step order (sums to
-    /// `states_checked`).
+    /// Content digests of the post-crash states checked, deduplicated (two
+    /// states with the same files are one); kept so merged reports count
+    /// distinct states over every pass.
+    pub state_digests: BTreeSet<u64>,
+    /// States checked at each crash point, in the order visited (sums to
+    /// `states_checked`; empty for random schedules).
     pub states_per_point: Vec<u64>,
     /// Post-crash states the model allows at each crash point, as the
     /// simulator counts them without building them (equal to
-    /// `states_per_point` where the cap was not exceeded).
+    /// `states_per_point` where they were enumerated).
     pub states_possible_per_point: Vec<u64>,
     /// Crash points whose states exceeded the cap and were sampled instead.
     pub capped_points: u64,
     /// Seeded picks per capped point.
     pub picks_per_capped_point: u64,
+    /// Random schedules: cases run (shrinking steps included).
+    pub cases: Option<u64>,
     /// Cases that failed an oracle.
     pub violations: u64,
+    /// `violations` by the oracle that failed.
+    pub violations_per_oracle: BTreeMap<Oracle, u64>,
     /// Wall time of this pass, set by the caller that measured it (the CLI);
     /// the simulator never reads a clock.
     pub elapsed: Option<Duration>,
 }
 
-impl ModelReport {
+impl PassReport {
+    /// An empty report of `pass`.
+    pub(crate) fn new(pass: Pass, picks_per_capped_point: u64) -> Self {
+        Self {
+            pass,
+            crash_points: 0,
+            states_checked: 0,
+            state_digests: BTreeSet::new(),
+            states_per_point: Vec::new(),
+            states_possible_per_point: Vec::new(),
+            capped_points: 0,
+            picks_per_capped_point,
+            cases: None,
+            violations: 0,
+            violations_per_oracle: BTreeMap::new(),
+            elapsed: None,
+        }
+    }
+
+    /// Distinct post-crash states checked (by content).
+    pub fn states_distinct(&self) -> u64 {
+        self.state_digests.len() as u64
+    }
+
     /// States per second, when the elapsed time is known.
     pub fn states_per_second(&self) -> Option<f64> {
         self.elapsed
@@ -45,47 +87,84 @@ impl ModelReport {
     }
 }
 
-impl fmt::Display for ModelReport {
+impl fmt::Display for PassReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:<18} {:>6} crash points  {:>8} states checked  {:>4} violations",
-            self.label, self.crash_points, self.states_checked, self.violations
+            "{:<26} {:>7} crash points  {:>8} states checked ({:>7} distinct)  {:>5} violations",
+            self.pass.to_string(),
+            self.crash_points,
+            self.states_checked,
+            self.states_distinct(),
+            self.violations
         )?;
-        if let (Some(e), Some(rate)) = (self.elapsed, self.states_per_second()) {
-            write!(f, "  {:>9.3} s  {:>10.0} states/s", e.as_secs_f64(), rate)?;
+        if let Some(cases) = self.cases {
+            write!(f, "  {cases} cases")?;
         }
-        if self.capped_points > 0 {
-            write!(
-                f,
-                "\n               NOTE: {} crash points had more states than the cap; \
-                 checked {} seeded picks at each of them instead of all",
-                self.capped_points, self.picks_per_capped_point
-            )?;
+        if let (Some(e), Some(rate)) = (self.elapsed, self.states_per_second()) {
+            write!(f, "  {:>9.3} s  {:>8.0} states/s", e.as_secs_f64(), rate)?;
         }
         Ok(())
     }
 }
 
-/// The result of an exploration.
+/// Violations of one pass that fail the same way (same oracle, same message
+/// up to its numbers, same kind of schedule) at adjacent crash points: one
+/// bug, reported once with the range of steps it spans.
+#[derive(Debug, Clone)]
+pub struct ViolationGroup {
+    /// The pass that found it.
+    pub pass: Pass,
+    /// The oracle that failed.
+    pub oracle: Oracle,
+    /// The first violation's message.
+    pub message: String,
+    /// The first violation's schedule.
+    pub schedule: KillSchedule,
+    /// The steps of the first crash point the group spans, first to last
+    /// (`None` when its schedules crash at a failpoint or not at a point).
+    pub crash_steps: Option<RangeInclusive<u64>>,
+    /// Violations in the group.
+    pub count: u64,
+    /// The first violation in full (trace, replay line), for the first
+    /// `ExploreOptions::violations_in_full_max` groups of a report.
+    pub violation: Option<Violation>,
+}
+
+impl ViolationGroup {
+    /// One line: pass, oracle, steps, count, message, schedule.
+    pub fn summary(&self) -> String {
+        let steps = match &self.crash_steps {
+            Some(r) if r.start() == r.end() => format!("crash step {}", r.start()),
+            Some(r) => format!("crash steps {}-{}", r.start(), r.end()),
+            None => "no step crash point".to_string(),
+        };
+        format!(
+            "{}, {}, {steps}, {} violation{}: {} [first schedule {}]",
+            self.pass,
+            self.oracle,
+            self.count,
+            if self.count == 1 { "" } else { "s" },
+            self.message,
+            self.schedule
+        )
+    }
+}
+
+/// The result of an exploration: one or more passes over one workload.
 #[derive(Debug, Clone)]
 pub struct Report {
     /// The workload's name.
     pub workload: String,
-    /// `exhaustive` or `random`.
-    pub mode: String,
     /// The seed everything was derived from.
     pub seed: u64,
     /// Steps of the clean run.
     pub clean_steps: u64,
-    /// One line per crash model (exhaustive), or per model drawn (random).
-    pub models: Vec<ModelReport>,
-    /// Random mode: cases run.
-    pub cases: Option<u64>,
-    /// The first violations, in full.
-    pub violations: Vec<Violation>,
-    /// Every violation found (more than `violations.len()` when clipped).
-    pub violation_count: u64,
+    /// One entry per pass, in the order run.
+    pub passes: Vec<PassReport>,
+    /// Every violation group, in pass order then crash step order; the
+    /// first `violations_in_full_max` carry their first violation in full.
+    pub groups: Vec<ViolationGroup>,
     /// Remarks the reader must see (sampling instead of enumeration, ...).
     pub notes: Vec<String>,
     /// Total wall time, set by the caller that measured it.
@@ -93,51 +172,119 @@ pub struct Report {
 }
 
 impl Report {
-    /// Post-crash states checked over every model.
+    /// Post-crash states checked over every pass.
     pub fn states_checked(&self) -> u64 {
-        self.models.iter().map(|m| m.states_checked).sum()
+        self.passes.iter().map(|p| p.states_checked).sum()
+    }
+
+    /// Distinct post-crash states checked over every pass (by content).
+    pub fn states_distinct(&self) -> u64 {
+        let mut all: BTreeSet<u64> = BTreeSet::new();
+        for p in &self.passes {
+            all.extend(&p.state_digests);
+        }
+        all.len() as u64
+    }
+
+    /// Violations over every pass.
+    pub fn violation_count(&self) -> u64 {
+        self.passes.iter().map(|p| p.violations).sum()
+    }
+
+    /// Violations over every pass, by oracle.
+    pub fn violations_per_oracle(&self) -> BTreeMap<Oracle, u64> {
+        let mut all = BTreeMap::new();
+        for p in &self.passes {
+            for (oracle, n) in &p.violations_per_oracle {
+                *all.entry(*oracle).or_insert(0) += n;
+            }
+        }
+        all
+    }
+
+    /// The violations kept in full, one per group, in group order.
+    pub fn violations(&self) -> impl Iterator<Item = &Violation> {
+        self.groups.iter().filter_map(|g| g.violation.as_ref())
     }
 
     /// Whether no oracle failed.
     pub fn is_clean(&self) -> bool {
-        self.violation_count == 0
+        self.violation_count() == 0
     }
 
-    /// Adds another report's models, violations and notes (same workload).
-    pub fn merge(&mut self, other: Report, keep: usize) {
-        self.models.extend(other.models);
-        self.violation_count += other.violation_count;
-        for v in other.violations {
-            if self.violations.len() < keep {
-                self.violations.push(v);
+    /// The modes that ran, in order, each once.
+    pub fn modes(&self) -> Vec<&'static str> {
+        let mut modes = Vec::new();
+        for p in &self.passes {
+            if !modes.contains(&p.pass.mode_name()) {
+                modes.push(p.pass.mode_name());
+            }
+        }
+        modes
+    }
+
+    /// The crash models that ran, in order, each once.
+    pub fn models(&self) -> Vec<CrashModel> {
+        let mut models = Vec::new();
+        for p in &self.passes {
+            for m in p.pass.models() {
+                if !models.contains(m) {
+                    models.push(*m);
+                }
+            }
+        }
+        models
+    }
+
+    /// Adds `other`'s passes, groups and notes (same workload, seed and
+    /// clean run), keeping at most `in_full_max` groups in full overall.
+    pub fn merge(&mut self, other: Report, in_full_max: usize) {
+        debug_assert_eq!(
+            (&self.workload, self.seed, self.clean_steps),
+            (&other.workload, other.seed, other.clean_steps),
+            "only reports of one workload, seed and clean run merge"
+        );
+        self.passes.extend(other.passes);
+        self.groups.extend(other.groups);
+        let mut in_full = 0;
+        for g in &mut self.groups {
+            if g.violation.is_some() {
+                in_full += 1;
+                if in_full > in_full_max {
+                    g.violation = None;
+                }
             }
         }
         self.notes.extend(other.notes);
-        self.cases = match (self.cases, other.cases) {
-            (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
-        };
     }
 }
+
+/// Groups listed one line each before the full ones; the rest are counted.
+const GROUPS_LISTED_MAX: usize = 20;
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "crashproof {} exploration of workload `{}` (seed {})",
-            self.mode, self.workload, self.seed
+            "crashproof exploration of workload `{}` (seed {})",
+            self.workload, self.seed
         )?;
         writeln!(f, "clean run: {} filesystem steps", self.clean_steps)?;
-        if let Some(cases) = self.cases {
-            writeln!(f, "random cases: {cases}")?;
-        }
-        for m in &self.models {
-            writeln!(f, "  {m}")?;
+        let models: Vec<&str> = self.models().iter().map(|m| m.name()).collect();
+        writeln!(
+            f,
+            "modes: {}; crash models: {}",
+            self.modes().join(", "),
+            models.join(", ")
+        )?;
+        for p in &self.passes {
+            writeln!(f, "  {p}")?;
         }
         write!(
             f,
-            "total: {} post-crash states checked",
-            self.states_checked()
+            "total: {} post-crash states checked ({} distinct)",
+            self.states_checked(),
+            self.states_distinct()
         )?;
         if let Some(e) = self.elapsed {
             write!(
@@ -152,16 +299,36 @@ impl fmt::Display for Report {
             writeln!(f, "NOTE: {note}")?;
         }
         if self.is_clean() {
-            writeln!(f, "result: OK, zero violations")?;
-        } else {
+            return writeln!(f, "result: OK, zero violations");
+        }
+        let per_oracle: Vec<String> = self
+            .violations_per_oracle()
+            .iter()
+            .map(|(oracle, n)| format!("{oracle} {n}"))
+            .collect();
+        writeln!(f, "violations per oracle: {}", per_oracle.join(", "))?;
+        let in_full = self.violations().count();
+        writeln!(
+            f,
+            "result: {} VIOLATIONS in {} groups (adjacent crash points failing the same way are \
+             one group; the first violation of the first {in_full} in full below)",
+            self.violation_count(),
+            self.groups.len(),
+        )?;
+        for (i, g) in self.groups.iter().take(GROUPS_LISTED_MAX).enumerate() {
+            writeln!(f, "  group {}: {}", i + 1, g.summary())?;
+        }
+        if self.groups.len() > GROUPS_LISTED_MAX {
             writeln!(
                 f,
-                "result: {} VIOLATIONS (first {} in full below)",
-                self.violation_count,
-                self.violations.len()
+                "  ... and {} more groups",
+                self.groups.len() - GROUPS_LISTED_MAX
             )?;
-            for v in &self.violations {
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            if let Some(v) = &g.violation {
                 writeln!(f)?;
+                writeln!(f, "=== group {} of {} ===", i + 1, self.groups.len())?;
                 write!(f, "{v}")?;
             }
         }

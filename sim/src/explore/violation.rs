@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crashproof_fault::KillSchedule;
+
 use crate::Trace;
 
 /// Which check failed.
@@ -30,47 +32,41 @@ impl fmt::Display for Oracle {
     }
 }
 
-/// One failed case, as a value: which oracle, what it saw, the schedule in
-/// text form, the seed, the trace with the crash points marked, and the
-/// command that replays it.
+/// One failed case, as a value: which oracle, what it saw, the schedule,
+/// the seed, the trace with the crash points marked, and the line that
+/// replays it.
 #[derive(Debug, Clone)]
 pub struct Violation {
     /// The check that failed.
     pub oracle: Oracle,
     /// The workload's name.
     pub workload: String,
-    /// The kill schedule, in the text form `KillSchedule` parses.
-    pub schedule: String,
+    /// The kill schedule of the case (its `Display` is the text form).
+    pub schedule: KillSchedule,
     /// The simulator seed of the case.
     pub seed: u64,
     /// One line saying what was wrong.
     pub message: String,
     /// Every step of every run of the case, crash points marked.
     pub trace: Trace,
-    /// A shell command that replays exactly this case.
+    /// How to replay exactly this case, in the form
+    /// [`super::ExploreOptions::replay`] asked for.
     pub replay: String,
+    /// Filesystem steps the first run executed before the case's first
+    /// crash (a crash point, or the power loss after a run failed on an
+    /// injected fault); `None` if the case never crashed. How much of the
+    /// program a reader follows to see the bug.
+    pub steps_before_first_crash: Option<u64>,
 }
 
 impl Violation {
-    /// `oracle: message` on one line.
+    /// `oracle: message [schedule ...]` on one line.
     pub fn summary(&self) -> String {
         format!(
             "{}: {} [schedule {}]",
             self.oracle, self.message, self.schedule
         )
     }
-}
-
-/// The replay command for a case (`extra` holds further options, may be empty).
-pub fn replay_command(workload: &str, schedule: &str, seed: u64, extra: &str) -> String {
-    let extra = if extra.is_empty() {
-        String::new()
-    } else {
-        format!(" {extra}")
-    };
-    format!(
-        "cargo run --release -p crashproof -- replay --workload {workload} '{schedule}' --seed {seed}{extra}"
-    )
 }
 
 impl fmt::Display for Violation {

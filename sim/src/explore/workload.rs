@@ -1,7 +1,7 @@
 //! What the explorer drives: a program that checkpoints to an [`Fs`] and can
 //! be crashed, resumed and inspected.
 //!
-//! A [`Workload`] is object safe so catalogues (the reference core, the bug
+//! A [`Workload`] is object safe so catalogues (the core runner, the bug
 //! zoo, the seed scenarios) can hold `Box<dyn Workload>`.
 
 use std::collections::BTreeSet;

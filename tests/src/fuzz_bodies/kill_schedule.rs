@@ -5,7 +5,7 @@ use crashproof_catalog::core_runner::{CoreRunnerConfig, CoreRunnerWorkload};
 use crashproof_fault::{CrashAt, KillSchedule};
 use crashproof_sim::explore::{ExploreOptions, Explorer, HarnessError, Workload};
 
-/// The workload [`check_kill_schedule`] explores: the reference runner on a
+/// The workload [`check_kill_schedule`] explores: the core runner on a
 /// small job (N = 60 items, K = 7), so one case takes a few hundred steps.
 pub fn fuzz_workload() -> CoreRunnerWorkload {
     CoreRunnerWorkload::new(CoreRunnerConfig {
@@ -17,14 +17,15 @@ pub fn fuzz_workload() -> CoreRunnerWorkload {
 
 /// [`check_kill_schedule_on`] the [`fuzz_workload`].
 ///
-/// A finding's replay command names the registry's `reference` workload,
-/// which is N = 1000, K = 50, not this one; the error says so and that the
-/// input bytes replayed through this function reproduce it exactly.
+/// A finding's replay line says how to replay the case in code; its
+/// workload is this small core-runner job (N = 60, K = 7), not the
+/// registry's `core-runner` (N = 1000, K = 50), so the error also says that
+/// the input bytes replayed through this function reproduce it exactly.
 pub fn check_kill_schedule(data: &[u8]) -> Result<(), String> {
     check_kill_schedule_on(&fuzz_workload(), data).map_err(|finding| {
         format!(
-            "{finding}\n(fuzzed workload: reference with N = 60, K = 7; the replay command \
-             above uses the registry's N = 1000, K = 50, so reproduce with \
+            "{finding}\n(fuzzed workload: core-runner with N = 60, K = 7, built by \
+             crashproof_tests::fuzz_bodies::fuzz_workload; reproduce with \
              crashproof_tests::fuzz_bodies::check_kill_schedule on the input bytes)"
         )
     })

@@ -1,0 +1,212 @@
+//! One call explores a workload under a set of crash models and modes and
+//! returns one merged report: the loop every user test would otherwise
+//! copy.
+
+use std::fmt;
+
+use crashproof_fault::CrashModel;
+
+use super::error::HarnessError;
+use super::explorer::Explorer;
+use super::random::RandomConfig;
+use super::report::{PassReport, Report};
+
+/// How an exploration chooses its cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Every step of the clean run as the crash point, times every
+    /// post-crash state the model allows (seeded picks past the cap); one
+    /// crash per case.
+    Exhaustive,
+    /// Every crash of the clean run as in `Exhaustive`, then every crash of
+    /// each recovery run: finds bugs only a crash during recovery shows.
+    /// Quadratic in the run's length.
+    TwoCrashes,
+    /// For every `sync` of the clean run: that sync fails with EIO (Linux
+    /// semantics), then a crash at every later step of that run, and the
+    /// restart after a power loss if the run fails on the error. Finds
+    /// programs that believe a retried fsync.
+    SyncEio,
+    /// Random multi-crash schedules (proptest, shrinking a failure), over
+    /// every model of the plan at once.
+    Random(RandomConfig),
+}
+
+impl Mode {
+    /// The mode's name in reports and on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Exhaustive => "exhaustive",
+            Mode::TwoCrashes => "two-crashes",
+            Mode::SyncEio => "sync-eio",
+            Mode::Random(_) => "random",
+        }
+    }
+}
+
+/// What [`Explorer::explore`] runs: every mode, in order, under every
+/// model (random schedules draw from all the models in one pass). A config
+/// struct rather than a list of flags, so a test states its plan in one
+/// expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Crash models; each non-random mode runs once under each, in order.
+    pub models: Vec<CrashModel>,
+    /// Modes, run in this order.
+    pub modes: Vec<Mode>,
+}
+
+impl Default for Plan {
+    /// Exhaustive single crashes under every model (what `crashproof
+    /// explore` runs by default).
+    fn default() -> Self {
+        Self {
+            models: CrashModel::ALL.to_vec(),
+            modes: vec![Mode::Exhaustive],
+        }
+    }
+}
+
+impl Plan {
+    /// The passes the plan runs, in order: each mode under each model, a
+    /// random mode once over every model.
+    pub fn passes(&self) -> Vec<Pass> {
+        let mut passes = Vec::new();
+        for mode in &self.modes {
+            match mode {
+                Mode::Random(config) => passes.push(Pass::Random {
+                    models: self.models.clone(),
+                    config: config.clone(),
+                }),
+                Mode::Exhaustive => passes.extend(self.models.iter().map(|&m| Pass::Exhaustive(m))),
+                Mode::TwoCrashes => passes.extend(self.models.iter().map(|&m| Pass::TwoCrashes(m))),
+                Mode::SyncEio => passes.extend(self.models.iter().map(|&m| Pass::SyncEio(m))),
+            }
+        }
+        passes
+    }
+}
+
+/// One pass of an exploration: a mode under one crash model (random
+/// schedules: under the models they draw from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pass {
+    /// [`Mode::Exhaustive`] under one model.
+    Exhaustive(CrashModel),
+    /// [`Mode::TwoCrashes`] under one model (both crashes).
+    TwoCrashes(CrashModel),
+    /// [`Mode::SyncEio`] under one model.
+    SyncEio(CrashModel),
+    /// [`Mode::Random`] drawing from `models`.
+    Random {
+        /// The models crash points draw from.
+        models: Vec<CrashModel>,
+        /// What to draw.
+        config: RandomConfig,
+    },
+}
+
+impl Pass {
+    /// The mode's name ([`Mode::name`]).
+    pub fn mode_name(&self) -> &'static str {
+        match self {
+            Pass::Exhaustive(_) => "exhaustive",
+            Pass::TwoCrashes(_) => "two-crashes",
+            Pass::SyncEio(_) => "sync-eio",
+            Pass::Random { .. } => "random",
+        }
+    }
+
+    /// The crash models the pass uses.
+    pub fn models(&self) -> &[CrashModel] {
+        match self {
+            Pass::Exhaustive(m) | Pass::TwoCrashes(m) | Pass::SyncEio(m) => std::slice::from_ref(m),
+            Pass::Random { models, .. } => models,
+        }
+    }
+}
+
+impl fmt::Display for Pass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pass::Random { models, .. } if models.len() == CrashModel::ALL.len() => {
+                f.write_str("random (every model)")
+            }
+            Pass::Random { models, .. } => {
+                let names: Vec<&str> = models.iter().map(|m| m.name()).collect();
+                write!(f, "random {}", names.join("+"))
+            }
+            Pass::Exhaustive(m) | Pass::TwoCrashes(m) | Pass::SyncEio(m) => {
+                write!(f, "{} {m}", self.mode_name())
+            }
+        }
+    }
+}
+
+/// What [`Explorer::explore_observed`] reports while it runs, so a caller
+/// can time passes or show progress (the simulator reads no clock).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A pass is about to start.
+    PassStarted(&'a Pass),
+    /// A pass ended.
+    PassFinished(&'a PassReport),
+}
+
+impl Explorer<'_> {
+    /// Explores under every pass of `plan` and merges the reports, keeping
+    /// at most `violations_in_full_max` violation groups in full. Every
+    /// pass must check something: one that checks no post-crash state and
+    /// finds no violation is [`HarnessError::NothingChecked`]; a plan
+    /// without a mode or model is [`HarnessError::EmptyPlan`].
+    pub fn explore(&self, plan: &Plan) -> Result<Report, HarnessError> {
+        self.explore_observed(plan, &mut |_| {})
+    }
+
+    /// [`Explorer::explore`], telling `observer` when each pass starts and
+    /// ends.
+    pub fn explore_observed(
+        &self,
+        plan: &Plan,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Report, HarnessError> {
+        let missing = match (plan.modes.is_empty(), plan.models.is_empty()) {
+            (true, _) => Some("mode"),
+            (false, true) => Some("crash model"),
+            (false, false) => None,
+        };
+        if let Some(missing) = missing {
+            return Err(HarnessError::EmptyPlan {
+                workload: self.workload().name(),
+                missing,
+            });
+        }
+        let mut total: Option<Report> = None;
+        for pass in plan.passes() {
+            observer(Event::PassStarted(&pass));
+            let report = self.explore_pass(&pass)?;
+            for p in &report.passes {
+                observer(Event::PassFinished(p));
+            }
+            match &mut total {
+                None => total = Some(report),
+                Some(t) => t.merge(report, self.options().violations_in_full_max),
+            }
+        }
+        total.ok_or_else(|| HarnessError::EmptyPlan {
+            workload: self.workload().name(),
+            missing: "pass",
+        })
+    }
+
+    /// Explores one pass.
+    pub fn explore_pass(&self, pass: &Pass) -> Result<Report, HarnessError> {
+        match pass {
+            Pass::Exhaustive(model) => self.explore_exhaustive(*model),
+            Pass::TwoCrashes(model) => self.explore_two_crashes(*model),
+            Pass::SyncEio(model) => self.explore_sync_eio(*model),
+            Pass::Random { models, config } => self.explore_random(models, config),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The line a violation prints to say how to replay it.
+//!
+//! A user explores their own workload through the library, and the
+//! `crashproof` command cannot load it, so the default line says how to
+//! replay in code; the CLI and the catalogue, whose workloads the command
+//! loads by name, ask for the command instead.
+
+use crashproof_fault::KillSchedule;
+
+use super::options::ExploreOptions;
+
+/// Which form a violation's replay line takes ([`ExploreOptions::replay`]).
+///
+/// Further forms are added as variants and rendered by
+/// [`ReplayLine::render`], nothing else changes: the next one planned is an
+/// environment variable a test helper reads
+/// (`CRASHPROOF_REPLAY='<schedule>' cargo test -p PKG TEST_NAME`), once
+/// that helper exists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReplayLine {
+    /// How to replay in code: the schedule, seed and non-default options to
+    /// pass to `Explorer::replay`. For any workload.
+    #[default]
+    Library,
+    /// The `crashproof replay` command, for a workload the command loads by
+    /// name (the catalogue's): `cargo run --release -p crashproof -- replay
+    /// --workload NAME 'SCHEDULE' --seed S` plus every non-default option.
+    Cli,
+}
+
+/// One option that changes what a schedule replays to, when it differs
+/// from its default: its field name, its CLI flag and its value.
+struct Changed {
+    field: &'static str,
+    flag: &'static str,
+    value: usize,
+}
+
+/// The options besides the seed that a replay must repeat: the enumeration
+/// limits (an `idx=` selector indexes the enumeration they allow) and the
+/// sector size (it decides how writes tear).
+fn changed(options: &ExploreOptions) -> Vec<Changed> {
+    let defaults = ExploreOptions::default();
+    [
+        (
+            "states_per_point_max",
+            "--cap",
+            options.states_per_point_max,
+            defaults.states_per_point_max,
+        ),
+        (
+            "picks_per_capped_point",
+            "--picks",
+            options.picks_per_capped_point,
+            defaults.picks_per_capped_point,
+        ),
+        (
+            "sector_size_bytes",
+            "--sector-size",
+            options.sector_size_bytes,
+            defaults.sector_size_bytes,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, _, value, default)| value != default)
+    .map(|(field, flag, value, _)| Changed { field, flag, value })
+    .collect()
+}
+
+impl ReplayLine {
+    /// The line that replays `schedule` of workload `workload` under
+    /// `options` (seed and every option that changes the case included).
+    pub fn render(
+        &self,
+        workload: &str,
+        schedule: &KillSchedule,
+        options: &ExploreOptions,
+    ) -> String {
+        let changed = changed(options);
+        match self {
+            ReplayLine::Library => {
+                let fields: String = changed
+                    .iter()
+                    .map(|c| format!(" {}: {},", c.field, c.value))
+                    .collect();
+                format!(
+                    "in code, with workload `{workload}`: Explorer::new(&workload, ExploreOptions {{ \
+                     seed: {},{fields} ..ExploreOptions::default() }}).replay(&\"{schedule}\".parse()?)",
+                    options.seed
+                )
+            }
+            ReplayLine::Cli => {
+                let flags: String = changed
+                    .iter()
+                    .map(|c| format!(" {} {}", c.flag, c.value))
+                    .collect();
+                format!(
+                    "cargo run --release -p crashproof -- replay --workload {workload} '{schedule}' \
+                     --seed {}{flags}",
+                    options.seed
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn check(line: ReplayLine, options: ExploreOptions, expect: &str) {
+        let schedule: KillSchedule = "step:7@drop-unsynced#idx=0".parse().unwrap();
+        assert_eq!(line.render("no-dir-fsync", &schedule, &options), expect);
+    }
+
+    #[test]
+    fn default_options_print_only_the_seed() {
+        check(
+            ReplayLine::Cli,
+            ExploreOptions::default(),
+            "cargo run --release -p crashproof -- replay --workload no-dir-fsync \
+             'step:7@drop-unsynced#idx=0' --seed 0",
+        );
+        check(
+            ReplayLine::Library,
+            ExploreOptions::default(),
+            "in code, with workload `no-dir-fsync`: Explorer::new(&workload, ExploreOptions { \
+             seed: 0, ..ExploreOptions::default() }).replay(&\"step:7@drop-unsynced#idx=0\".parse()?)",
+        );
+    }
+
+    #[test]
+    fn every_option_that_changes_the_case_is_repeated() {
+        let options = ExploreOptions {
+            seed: 9,
+            states_per_point_max: 4,
+            picks_per_capped_point: 2,
+            sector_size_bytes: 4096,
+            check_determinism: true,
+            violations_in_full_max: 1,
+            replay: ReplayLine::Cli,
+        };
+        check(
+            ReplayLine::Cli,
+            options.clone(),
+            "cargo run --release -p crashproof -- replay --workload no-dir-fsync \
+             'step:7@drop-unsynced#idx=0' --seed 9 --cap 4 --picks 2 --sector-size 4096",
+        );
+        check(
+            ReplayLine::Library,
+            options,
+            "in code, with workload `no-dir-fsync`: Explorer::new(&workload, ExploreOptions { \
+             seed: 9, states_per_point_max: 4, picks_per_capped_point: 2, sector_size_bytes: 4096, \
+             ..ExploreOptions::default() }).replay(&\"step:7@drop-unsynced#idx=0\".parse()?)",
+        );
+    }
+}
