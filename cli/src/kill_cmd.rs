@@ -1,7 +1,7 @@
 //! `crashproof kill`: run a real program on a real directory, SIGKILL it
 //! again and again, restart it until it exits 0, and check the result.
-//! Without a program, the program is the reference job
-//! (`crashproof reference-job`, the explorer's `core-runner` job).
+//! Without a program, the program is the core-runner job
+//! (`crashproof core-runner-job`, the explorer's `core-runner` job).
 
 mod compare;
 mod progress_bar;
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use crashproof_kill::reference_job::{Variant, VerifyCheck};
+use crashproof_kill::core_runner_job::{Variant, VerifyCheck};
 use crashproof_kill::{
     CampaignOptions, Check, KillPoint, Plan, Program, ShellCheck, StdoutEquals, Summary, Verdict,
     run_campaign,
@@ -58,7 +58,7 @@ pub struct KillArgs {
     pub failpoint: Vec<String>,
     /// Count this failpoint's hits (a few cases), so random cases also kill
     /// at random hits of it (repeatable): for frequent failpoints, such as
-    /// the reference job's `reference-job.after_item`.
+    /// the core-runner job's `core-runner-job.after_item`.
     #[arg(long = "count-failpoint", value_name = "NAME")]
     pub count_failpoint: Vec<String>,
     /// Replay exactly one case: its kill points, `;`-separated, as a
@@ -76,49 +76,49 @@ pub struct KillArgs {
     /// stderr).
     #[arg(long)]
     pub json: bool,
-    /// Also run the explorer on the same job (the reference job, N=1000,
+    /// Also run the explorer on the same job (the core-runner job, N=1000,
     /// K=50) and print its states/s next to the kill harness's cases/s.
     #[arg(long)]
     pub compare_explore: bool,
-    /// Reference job only: the correct job or a deliberately broken one.
+    /// Core-runner job only: the correct job or a deliberately broken one.
     #[arg(long, value_enum)]
     pub variant: Option<Variant>,
-    /// Reference job only: N, items in the job (default 1000).
+    /// Core-runner job only: N, items in the job (default 1000).
     #[arg(long)]
     pub items: Option<u64>,
-    /// Reference job only: K, commit every this many items (default 50).
+    /// Core-runner job only: K, commit every this many items (default 50).
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
-    /// Reference job only: also keep a per-item side file, `items.log`.
+    /// Core-runner job only: also keep a per-item side file, `items.log`.
     #[arg(long)]
     pub items_log: bool,
     /// The program and its arguments, after `--`; `{dir}` in them and
-    /// CRASHPROOF_DIR name the case directory. Without one: the reference
+    /// CRASHPROOF_DIR name the case directory. Without one: the core-runner
     /// job, also checked for loads older than an acknowledged checkpoint
     /// and for leftovers.
     #[arg(last = true, value_name = "PROGRAM")]
     pub program: Vec<String>,
 }
 
-/// The reference job's retention (its `--keep` default).
+/// The core-runner job's retention (its `--keep` default).
 const REFERENCE_KEEP: usize = 2;
 
 impl KillArgs {
-    fn is_reference(&self) -> bool {
+    fn is_core_runner_job(&self) -> bool {
         self.program.is_empty()
     }
 
     /// Flags that only make sense for some runs: one given where it would
     /// be ignored is a usage error, never silently dropped.
     fn validate(&self) -> Result<(), String> {
-        if !self.is_reference()
+        if !self.is_core_runner_job()
             && (self.variant.is_some()
                 || self.items.is_some()
                 || self.checkpoint_every.is_some()
                 || self.items_log)
         {
             return Err(
-                "--variant, --items, --checkpoint-every and --items-log are for the reference job; drop them or the program after --".into(),
+                "--variant, --items, --checkpoint-every and --items-log are for the core-runner job; drop them or the program after --".into(),
             );
         }
         if self.plan.is_some()
@@ -127,8 +127,9 @@ impl KillArgs {
             return Err("--plan replays exactly one case; drop --failpoints, --failpoint and --count-failpoint".into());
         }
         if self.compare_explore {
-            if !self.is_reference() || self.items.is_some() || self.checkpoint_every.is_some() {
-                return Err("--compare-explore runs the reference job with the explorer's N and K; drop the program, --items and --checkpoint-every".into());
+            if !self.is_core_runner_job() || self.items.is_some() || self.checkpoint_every.is_some()
+            {
+                return Err("--compare-explore runs the core-runner job with the explorer's N and K; drop the program, --items and --checkpoint-every".into());
             }
             if self.plan.is_some() || self.failpoints || !self.failpoint.is_empty() {
                 return Err("--compare-explore runs random single-kill cases; drop --plan and the failpoint flags".into());
@@ -142,17 +143,17 @@ impl KillArgs {
         Ok(())
     }
 
-    /// The program: the one given, or the reference job in this binary.
+    /// The program: the one given, or the core-runner job in this binary.
     fn program(&self, items: u64, checkpoint_every: u64) -> Result<Program, String> {
-        if !self.is_reference() {
+        if !self.is_core_runner_job() {
             return Program::new(self.program.clone()).map_err(|e| e.to_string());
         }
         let exe = std::env::current_exe()
-            .map_err(|e| format!("cannot find this executable to run the reference job: {e}"))?;
+            .map_err(|e| format!("cannot find this executable to run the core-runner job: {e}"))?;
         let variant = self.variant.unwrap_or(Variant::Correct);
         let mut argv = vec![
             exe.to_string_lossy().into_owned(),
-            "reference-job".into(),
+            "core-runner-job".into(),
             "--dir".into(),
             "{dir}".into(),
             "--items".into(),
@@ -212,7 +213,7 @@ impl Checks {
         Self {
             stdout: (!args.ignore_stdout).then_some(StdoutEquals),
             verify: args
-                .is_reference()
+                .is_core_runner_job()
                 .then(|| VerifyCheck::new(REFERENCE_KEEP)),
             shell: args.check.clone().map(|command| ShellCheck { command }),
         }

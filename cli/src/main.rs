@@ -50,10 +50,10 @@ enum Command {
     /// it exits 0, and check the result. Without a program: the reference
     /// job.
     Kill(Box<kill_cmd::KillArgs>),
-    /// The reference job (the explorer's core-runner job) as a real
+    /// The core-runner job (the explorer's core-runner job) as a real
     /// program, for `kill`: runs once in --dir, resuming from its
     /// checkpoint, and prints its output; --verify checks a case directory.
-    ReferenceJob(crashproof_kill::reference_job::ReferenceJobArgs),
+    CoreRunnerJob(crashproof_kill::core_runner_job::CoreRunnerJobArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
         Command::Mutants(args) => mutants_cmd::run(&args),
         Command::Scenarios(args) => scenarios_cmd::run(&args),
         Command::Kill(args) => kill_cmd::run(&args),
-        Command::ReferenceJob(args) => return crashproof_kill::reference_job::main(&args),
+        Command::CoreRunnerJob(args) => return crashproof_kill::core_runner_job::main(&args),
     };
     ExitCode::from(code as u8)
 }

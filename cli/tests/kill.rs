@@ -1,4 +1,4 @@
-//! `crashproof kill`: the reference job passes, a broken variant is caught
+//! `crashproof kill`: the core-runner job passes, a broken variant is caught
 //! and its replay command reproduces it, and a run that killed nothing,
 //! hit no failpoint or would check nothing is a harness error (exit 2).
 
@@ -35,7 +35,7 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// A small reference job (N = 100, K = 25: 4 commits) in `dir`.
+/// A small core-runner job (N = 100, K = 25: 4 commits) in `dir`.
 fn small_job<'a>(dir: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "kill",
@@ -53,7 +53,7 @@ fn small_job<'a>(dir: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 #[test]
-fn the_reference_job_passes_with_every_hit_of_a_failpoint_killed() {
+fn the_core_runner_job_passes_with_every_hit_of_a_failpoint_killed() {
     let dir = scratch();
     let dir = dir.path().to_str().unwrap();
     let o = crashproof(&small_job(

@@ -1,5 +1,5 @@
 //! crashproof-kill: the kill -9 harness for real processes, and the
-//! reference job as a real program.
+//! core-runner job as a real program.
 //!
 //! The simulator (`crashproof_sim`) crashes a workload inside one process
 //! and builds every disk a power loss may leave. This crate is the other
@@ -19,16 +19,16 @@
 //! - [`check`]: what a finished case is checked against.
 //! - [`campaign`]: clean run, failpoint enumeration, random cases.
 //! - [`summary`]: counts, failures, verdict, text and JSON.
-//! - [`reference_job`]: the explorer's `core-runner` job as a real program,
+//! - [`core_runner_job`]: the explorer's `core-runner` job as a real program,
 //!   with its journal check and deliberately broken variants.
 
 pub mod attempt;
 pub mod campaign;
 pub mod case;
 pub mod check;
+pub mod core_runner_job;
 pub mod plan;
 pub mod program;
-pub mod reference_job;
 pub mod summary;
 
 pub use attempt::{Attempt, AttemptEnd, AttemptError, run_attempt};

@@ -1,4 +1,4 @@
-//! The core's failpoints in CI: the reference job (the explorer's
+//! The core's failpoints in CI: the core-runner job (the explorer's
 //! `core-runner` job as a real program, `crashproof-real-job`, built by
 //! `cargo test` as a binary of this package) is killed with SIGKILL at
 //! every failpoint hit of a clean run and at seeded random item counts,
@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use crashproof_catalog::core_runner::{CoreRunnerConfig, CoreRunnerWorkload};
 use crashproof_core::failpoint::CATALOGUE;
 use crashproof_core::fs::{FsOp, StdFs};
-use crashproof_kill::reference_job::{ITEM_FAILPOINT, Variant, VerifyCheck};
+use crashproof_kill::core_runner_job::{ITEM_FAILPOINT, Variant, VerifyCheck};
 use crashproof_kill::{
     CampaignOptions, Check, Program, StdoutEquals, Summary, Verdict, run_campaign,
 };

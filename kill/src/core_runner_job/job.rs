@@ -10,7 +10,7 @@ use crashproof_core::{Job, JobError, stable_digest};
 use serde::{Deserialize, Serialize};
 
 /// The job's name, as the catalog's `core-runner` workload names it.
-pub const JOB_NAME: &str = "reference-hash";
+pub const JOB_NAME: &str = "core-runner-hash";
 
 /// SplitMix64's finaliser (the catalog job's mixing function).
 fn mix(mut x: u64) -> u64 {

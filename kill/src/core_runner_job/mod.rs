@@ -1,4 +1,4 @@
-//! The reference job as a real program: the explorer's `core-runner`
+//! The core-runner job as a real program: the explorer's `core-runner`
 //! workload (the core's [`Runner`] on the hash job, N = 1000, K = 50 by
 //! default) on the real filesystem, for `crashproof kill`, the real-process
 //! test and the side-by-side comparison with the explorer.
@@ -37,7 +37,7 @@ use journal::Journal;
 /// `StdFs::failpoint`, so `FAILPOINTS` reaches it like the core's): a kill
 /// at its `n`th hit lands exactly after item `n - 1`, which makes
 /// item-count kills exact and reproducible.
-pub const ITEM_FAILPOINT: &str = "reference-job.after_item";
+pub const ITEM_FAILPOINT: &str = "core-runner-job.after_item";
 
 /// The store's directory inside a case directory.
 pub const JOB_DIR_NAME: &str = "job";
@@ -61,10 +61,10 @@ pub enum Variant {
     OrphanScratch,
 }
 
-/// The reference job's command line (`crashproof reference-job`, and the
+/// The core-runner job's command line (`crashproof core-runner-job`, and the
 /// test binary `crashproof-real-job`).
 #[derive(Debug, Clone, clap::Args)]
-pub struct ReferenceJobArgs {
+pub struct CoreRunnerJobArgs {
     /// The case directory (holds `job/`, `journal`, `items.log`).
     #[arg(long, env = "CRASHPROOF_DIR")]
     pub dir: PathBuf,
@@ -90,7 +90,7 @@ pub struct ReferenceJobArgs {
     pub verify: bool,
 }
 
-impl ReferenceJobArgs {
+impl CoreRunnerJobArgs {
     /// The arguments for a case directory `dir` with defaults elsewhere.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
@@ -107,7 +107,7 @@ impl ReferenceJobArgs {
 
 /// Runs the job (or `--verify`) as a program's `main`: prints the output
 /// or the problems, and returns the exit code.
-pub fn main(args: &ReferenceJobArgs) -> ExitCode {
+pub fn main(args: &CoreRunnerJobArgs) -> ExitCode {
     if args.verify {
         return match verify(&args.dir, args.keep) {
             Ok(report) => {
@@ -124,7 +124,7 @@ pub fn main(args: &ReferenceJobArgs) -> ExitCode {
         };
     }
     if let Err(e) = failpoints_from_env() {
-        eprintln!("reference-job: {e}");
+        eprintln!("core-runner-job: {e}");
         return ExitCode::FAILURE;
     }
     match run(args) {
@@ -133,7 +133,7 @@ pub fn main(args: &ReferenceJobArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("reference-job: {e}");
+            eprintln!("core-runner-job: {e}");
             ExitCode::FAILURE
         }
     }
@@ -186,7 +186,7 @@ fn side(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> JobRunError {
 
 /// Runs the job once in `args.dir` (resuming from its checkpoint) and
 /// returns the output line.
-pub fn run(args: &ReferenceJobArgs) -> Result<String, JobRunError> {
+pub fn run(args: &CoreRunnerJobArgs) -> Result<String, JobRunError> {
     let fs = StdFs::new();
     let job_dir = args.dir.join(JOB_DIR_NAME);
     let log_mode = match args.variant {
