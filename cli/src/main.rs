@@ -8,6 +8,7 @@ mod explore_cmd;
 mod mutants_cmd;
 mod replay_cmd;
 mod scenarios_cmd;
+mod tune_k_cmd;
 mod workload_arg;
 
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ enum Command {
     /// Run the five seed-system scenarios through every exploration and
     /// check that each review bug, as a mutant, is caught.
     Scenarios(scenarios_cmd::ScenariosArgs),
+    /// Measure the commit cost on a disk and recommend K (and T) for a job.
+    TuneK(tune_k_cmd::TuneKArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay_cmd::run(&args),
         Command::Mutants(args) => mutants_cmd::run(&args),
         Command::Scenarios(args) => scenarios_cmd::run(&args),
+        Command::TuneK(args) => tune_k_cmd::run(&args),
     };
     ExitCode::from(code as u8)
 }
