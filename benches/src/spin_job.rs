@@ -1,5 +1,7 @@
 //! A core [`Job`] whose items spin, for the runner benches.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crashproof_core::{CheckpointInfo, Job, JobError, RunObserver};
@@ -35,6 +37,7 @@ pub struct SpinJob {
     /// Items this job processed, in order from `first_processed` (the
     /// runner processes items in order, one at a time).
     processed: u64,
+    clock: Option<CommitClock>,
 }
 
 impl SpinJob {
@@ -46,7 +49,15 @@ impl SpinJob {
             kill_at: None,
             first_processed: None,
             processed: 0,
+            clock: None,
         }
+    }
+
+    /// The same job, ending the commit `clock` measures when the next item
+    /// starts (see [`CommitClock`]).
+    pub fn with_commit_clock(mut self, clock: CommitClock) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     /// The same job, dying when it reaches item `index` (before processing it).
@@ -95,6 +106,9 @@ impl Job for SpinJob {
     }
 
     fn process(&mut self, index: u64, state: &mut SpinState) -> Result<(), JobError> {
+        if let Some(clock) = &self.clock {
+            clock.item_starting();
+        }
         if self.kill_at == Some(index) {
             return Err(JobError::new(KILLED_MESSAGE));
         }
@@ -111,28 +125,74 @@ impl Job for SpinJob {
     }
 }
 
-/// Times every commit's durable write: from [`RunObserver::before_commit`]
-/// to [`RunObserver::after_commit`]. It does not see the GC and the yield
-/// check that follow (the benches get those from the difference with the
-/// no-checkpoint baseline).
-#[derive(Debug, Default)]
-pub struct CommitTimer {
-    started: Option<Instant>,
-    /// Total time inside the durable writes.
+/// What a [`CommitClock`] measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitTimes {
+    /// Total time in durable writes: [`RunObserver::before_commit`] to
+    /// [`RunObserver::after_commit`] (temp file, fsync, rename, directory
+    /// fsync).
+    pub writing: Duration,
+    /// Total time in whole commits: `before_commit` to the start of the
+    /// next item (or [`CommitClock::finish`]), so the GC after the write
+    /// and the yield check are in; state encoding (before `before_commit`)
+    /// is not.
     pub committing: Duration,
-    /// Commits timed.
+    /// Commits seen.
     pub commits: u64,
 }
 
-impl RunObserver for CommitTimer {
+#[derive(Debug, Default)]
+struct ClockState {
+    times: CommitTimes,
+    write_started: Option<Instant>,
+    commit_started: Option<Instant>,
+}
+
+/// Times commits from inside the run: it is the run's observer, and a clone
+/// held by the [`SpinJob`] marks the start of each item, which ends the
+/// commit before it. Measured within one run, the commit share does not
+/// depend on a baseline measured at another moment (on a shared machine the
+/// CPU an item gets varies from minute to minute).
+#[derive(Debug, Clone, Default)]
+pub struct CommitClock {
+    state: Rc<RefCell<ClockState>>,
+}
+
+impl CommitClock {
+    /// A clock that has seen nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Called by the job at the start of every item.
+    fn item_starting(&self) {
+        let mut s = self.state.borrow_mut();
+        if let Some(started) = s.commit_started.take() {
+            s.times.committing += started.elapsed();
+        }
+    }
+
+    /// Ends the last commit (call right after `Runner::run` returns) and
+    /// returns the totals.
+    pub fn finish(&self) -> CommitTimes {
+        self.item_starting();
+        self.state.borrow().times
+    }
+}
+
+impl RunObserver for CommitClock {
     fn before_commit(&mut self, _: &CheckpointInfo<'_>) {
-        self.started = Some(Instant::now());
+        let now = Instant::now();
+        let mut s = self.state.borrow_mut();
+        s.write_started = Some(now);
+        s.commit_started = Some(now);
     }
 
     fn after_commit(&mut self, _: &CheckpointInfo<'_>) {
-        if let Some(started) = self.started.take() {
-            self.committing += started.elapsed();
-            self.commits += 1;
+        let mut s = self.state.borrow_mut();
+        if let Some(started) = s.write_started.take() {
+            s.times.writing += started.elapsed();
+            s.times.commits += 1;
         }
     }
 }
@@ -160,5 +220,32 @@ mod tests {
         let mut clean = SpinJob::new(3, None);
         assert_eq!(clean.run_without_runner().map(|s| s.count).ok(), Some(3));
         assert_eq!(clean.processed_range(), 0..3);
+    }
+
+    #[test]
+    fn the_commit_clock_spans_write_then_whole_commit() {
+        let mut clock = CommitClock::new();
+        let mut job = SpinJob::new(2, None).with_commit_clock(clock.clone());
+        let mut state = job.initial_state();
+        let info = CheckpointInfo {
+            generation: 1,
+            cursor: 1,
+            state: b"{}",
+        };
+        job.process(0, &mut state).unwrap();
+        assert_eq!(clock.state.borrow().times, CommitTimes::default());
+        clock.before_commit(&info);
+        clock.after_commit(&info);
+        let written = clock.state.borrow().times;
+        assert_eq!(written.commits, 1);
+        assert_eq!(
+            written.committing,
+            Duration::ZERO,
+            "open until the next item"
+        );
+        job.process(1, &mut state).unwrap();
+        let times = clock.finish();
+        assert!(times.committing >= times.writing);
+        assert_eq!(clock.finish(), times, "finishing twice adds nothing");
     }
 }
