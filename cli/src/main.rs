@@ -10,6 +10,7 @@ mod mutants_cmd;
 mod replay_cmd;
 mod scenarios_cmd;
 mod sector_size_arg;
+mod tune_k_cmd;
 mod workload_arg;
 
 use std::process::ExitCode;
@@ -54,6 +55,8 @@ enum Command {
     /// program, for `kill`: runs once in --dir, resuming from its
     /// checkpoint, and prints its output; --verify checks a case directory.
     CoreRunnerJob(crashproof_kill::core_runner_job::CoreRunnerJobArgs),
+    /// Measure the commit cost on a disk and recommend K (and T) for a job.
+    TuneK(tune_k_cmd::TuneKArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Scenarios(args) => scenarios_cmd::run(&args),
         Command::Kill(args) => kill_cmd::run(&args),
         Command::CoreRunnerJob(args) => return crashproof_kill::core_runner_job::main(&args),
+        Command::TuneK(args) => tune_k_cmd::run(&args),
     };
     ExitCode::from(code as u8)
 }

@@ -1,0 +1,207 @@
+//! What `crashproof tune-k` prints: the table and the recommendation as
+//! text, or the same as JSON.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::model::Row;
+
+/// The commit cost, summarized.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommitSummary {
+    /// Commits timed.
+    pub samples: usize,
+    /// Runs they came from.
+    pub runs: u64,
+    /// Median, the value the table uses.
+    pub median_seconds: f64,
+    /// 10th percentile.
+    pub p10_seconds: f64,
+    /// 90th percentile.
+    pub p90_seconds: f64,
+    /// `p90 / p10`.
+    pub spread: f64,
+    /// Whether the spread is past [`super::NOISY_SPREAD`].
+    pub noisy: bool,
+    /// Bytes of encoded state each commit wrote.
+    pub state_bytes_encoded: u64,
+}
+
+/// The whole result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tuning {
+    /// The directory measured (the commits ran in a fresh subdirectory).
+    pub dir: PathBuf,
+    /// `--state-size`.
+    pub state_size_bytes: u64,
+    /// The commit cost measured there.
+    pub commit: CommitSummary,
+    /// The item cost the table uses.
+    pub item_cost_seconds: f64,
+    /// Where it came from: `given`, or the command and sample size.
+    pub item_cost_source: String,
+    /// `--max-overhead`, as a fraction.
+    pub max_overhead_fraction: f64,
+    /// One row per K, ascending; the recommended K is one of them.
+    pub rows: Vec<Row>,
+    /// The recommendation: the smallest K whose overhead is at most the
+    /// target, with its equivalent T.
+    pub recommended: Row,
+    /// The K the same target needs if commits cost the p90 instead of the
+    /// median (equal to the recommendation on a quiet disk, larger on a
+    /// noisy one).
+    pub recommended_at_p90: u64,
+    /// The SVG plot written.
+    pub plot: PathBuf,
+}
+
+impl fmt::Display for Tuning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.commit;
+        writeln!(
+            f,
+            "crashproof tune-k on {:?} (measured in a fresh subdirectory, removed afterwards)",
+            self.dir
+        )?;
+        writeln!(
+            f,
+            "commit cost: median {} (p10 {}, p90 {}; {} commits in {} runs, {}-byte state)",
+            format_seconds(c.median_seconds),
+            format_seconds(c.p10_seconds),
+            format_seconds(c.p90_seconds),
+            c.samples,
+            c.runs,
+            c.state_bytes_encoded
+        )?;
+        writeln!(
+            f,
+            "item cost:   {} ({})",
+            format_seconds(self.item_cost_seconds),
+            self.item_cost_source
+        )?;
+        writeln!(
+            f,
+            "target:      overhead at most {} %",
+            self.max_overhead_fraction * 100.0
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "{:>12} {:>10} {:>11} {:>29} {:>13}",
+            "K", "T", "overhead", "lost on a kill, at most", "commits/hour"
+        )?;
+        for row in &self.rows {
+            let mark = if row.checkpoint_every == self.recommended.checkpoint_every {
+                "  <- recommended"
+            } else {
+                ""
+            };
+            writeln!(
+                f,
+                "{:>12} {:>10} {:>11} {:>12} items {:>10} {:>13.0}{mark}",
+                row.checkpoint_every,
+                format_seconds(row.checkpoint_interval_seconds),
+                format_percent_ceil(row.overhead_fraction),
+                row.items_at_risk_max,
+                format_seconds(row.seconds_at_risk_max),
+                row.commits_per_hour,
+            )?;
+        }
+        writeln!(f)?;
+        let r = &self.recommended;
+        writeln!(
+            f,
+            "recommended: K = {} (RunnerConfig::checkpoint_every), or T = {} (checkpoint_interval)",
+            r.checkpoint_every,
+            format_seconds(r.checkpoint_interval_seconds)
+        )?;
+        writeln!(
+            f,
+            "  overhead {} <= {} %; a kill redoes at most {} items ({} of work), half that on average",
+            format_percent_ceil(r.overhead_fraction),
+            self.max_overhead_fraction * 100.0,
+            r.items_at_risk_max,
+            format_seconds(r.seconds_at_risk_max)
+        )?;
+        if self.recommended_at_p90 != r.checkpoint_every {
+            writeln!(
+                f,
+                "  if every commit cost the p90 ({}), the target would need K = {}",
+                format_seconds(c.p90_seconds),
+                self.recommended_at_p90
+            )?;
+        }
+        writeln!(f, "plot: {}", self.plot.display())
+    }
+}
+
+/// `fraction` as a percentage rounded *up* at the printed precision (3
+/// significant digits or more), so a printed overhead never looks under a
+/// target it exceeds.
+pub fn format_percent_ceil(fraction: f64) -> String {
+    let percent = fraction * 100.0;
+    let decimals: i32 = match percent {
+        p if p < 10.0 => 3,
+        p if p < 100.0 => 2,
+        p if p < 1000.0 => 1,
+        _ => 0,
+    };
+    let scale = 10f64.powi(decimals);
+    format!(
+        "{:.*} %",
+        decimals as usize,
+        (percent * scale).ceil() / scale
+    )
+}
+
+/// `seconds` in the unit that keeps it readable (ns, µs, ms, s, min, h).
+pub fn format_seconds(seconds: f64) -> String {
+    let abs = seconds.abs();
+    if abs < 1e-6 {
+        format!("{:.1} ns", seconds * 1e9)
+    } else if abs < 1e-3 {
+        format!("{:.1} µs", seconds * 1e6)
+    } else if abs < 1.0 {
+        format!("{:.2} ms", seconds * 1e3)
+    } else if abs < 120.0 {
+        format!("{seconds:.2} s")
+    } else if abs < 7200.0 {
+        format!("{:.1} min", seconds / 60.0)
+    } else {
+        format!("{:.1} h", seconds / 3600.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_round_up_never_down() {
+        for (fraction, text) in [
+            (0.01, "1.000 %"),
+            (0.010_000_1, "1.001 %"),
+            (0.009_999, "1.000 %"),
+            (0.123_41, "12.35 %"),
+            (35.615, "3562 %"),
+        ] {
+            assert_eq!(format_percent_ceil(fraction), text, "{fraction}");
+        }
+    }
+
+    #[test]
+    fn seconds_pick_a_readable_unit() {
+        for (seconds, text) in [
+            (2.5e-8, "25.0 ns"),
+            (2e-5, "20.0 µs"),
+            (7.124e-2, "71.24 ms"),
+            (3.25, "3.25 s"),
+            (600.0, "10.0 min"),
+            (36000.0, "10.0 h"),
+        ] {
+            assert_eq!(format_seconds(seconds), text);
+        }
+    }
+}

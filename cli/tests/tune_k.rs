@@ -1,0 +1,349 @@
+//! `crashproof tune-k` on a real temp directory: the table, a
+//! recommendation that the printed overhead column backs, the SVG, JSON,
+//! and exit 2 for every input it must refuse.
+
+// This file is a test crate: its helpers are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Few measuring commits: these tests check the tool, not the disk.
+const QUICK: [&str; 4] = ["--runs", "2", "--commits-per-run", "3"];
+
+fn tune_k(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crashproof"))
+        .arg("tune-k")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The table's rows: (K, overhead in percent as printed, recommended?).
+fn table_rows(stdout: &str) -> Vec<(u64, f64, bool)> {
+    stdout
+        .lines()
+        .filter_map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            // K, T value, T unit, overhead, "%", ...
+            let k = words.first()?.parse().ok()?;
+            assert_eq!(words[4], "%", "overhead column of {l:?}");
+            let overhead = words[3].parse().unwrap();
+            Some((k, overhead, l.ends_with("<- recommended")))
+        })
+        .collect()
+}
+
+fn recommended_k(stdout: &str) -> u64 {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("recommended: K = "))
+        .unwrap_or_else(|| panic!("no recommendation in:\n{stdout}"));
+    line["recommended: K = ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// What the scratch directory left in `dir` (it must leave nothing).
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn the_recommendation_is_the_first_row_whose_printed_overhead_meets_the_target() {
+    let disk = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let plot = out.path().join("tune.svg");
+    let dir = disk.path().to_str().unwrap();
+    let plot_arg = plot.to_str().unwrap();
+    for max_overhead in ["1%", "25%"] {
+        let mut args = vec!["--dir", dir, "--item-cost", "20us"];
+        args.extend(["--max-overhead", max_overhead, "--plot", plot_arg]);
+        args.extend(QUICK);
+        let o = tune_k(&args);
+        let stdout = text(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{stdout}{}", text(&o.stderr));
+        let target: f64 = max_overhead.trim_end_matches('%').parse().unwrap();
+
+        assert!(stdout.contains("commit cost: median "), "{stdout}");
+        assert!(stdout.contains("6 commits in 2 runs"), "{stdout}");
+        let rows = table_rows(&stdout);
+        assert!(rows.len() >= 7, "{stdout}");
+        assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "K ascending");
+        assert!(
+            rows.windows(2).all(|w| w[0].1 >= w[1].1),
+            "overhead falls as K grows"
+        );
+        let k = recommended_k(&stdout);
+        let marked: Vec<_> = rows.iter().filter(|r| r.2).collect();
+        assert_eq!(marked.len(), 1, "{stdout}");
+        assert_eq!(marked[0].0, k);
+        for &(row_k, overhead, _) in &rows {
+            if row_k < k {
+                assert!(
+                    overhead > target,
+                    "K={row_k} at {overhead}% already meets {target}%"
+                );
+            } else {
+                assert!(
+                    overhead <= target,
+                    "K={row_k} at {overhead}% misses {target}%"
+                );
+            }
+        }
+        // Nothing left in the measured directory.
+        assert_eq!(leftovers(disk.path()), Vec::<String>::new());
+
+        let svg = std::fs::read_to_string(&plot).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        let texts: String = doc
+            .descendants()
+            .filter_map(|n| n.text())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(texts.contains(&format!("recommended K = {k}")), "{texts}");
+        assert!(texts.contains("overhead"), "{texts}");
+    }
+}
+
+#[test]
+fn json_carries_the_measurement_and_a_recommendation_derivable_from_it() {
+    let disk = tempfile::tempdir().unwrap();
+    let plot = disk.path().join("plot-outside-scratch.svg");
+    let mut args = vec![
+        "--dir",
+        disk.path().to_str().unwrap(),
+        "--item-cost",
+        "200us",
+        "--state-size",
+        "64KiB",
+        "--max-overhead",
+        "5%",
+        "--plot",
+        plot.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend(QUICK);
+    let o = tune_k(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["commit"]["samples"], 6);
+    assert_eq!(v["state_size_bytes"], 65536);
+    assert!(v["commit"]["state_bytes_encoded"].as_u64().unwrap() >= 65536);
+    let median = v["commit"]["median_seconds"].as_f64().unwrap();
+    let item = v["item_cost_seconds"].as_f64().unwrap();
+    assert!((item - 200e-6).abs() < 1e-12);
+    assert_eq!(v["max_overhead_fraction"], 0.05);
+    assert!(median > 0.0);
+    // Recomputed from the measured median: the smallest K with c/(K·i) <= 5%.
+    let k = v["recommended"]["checkpoint_every"].as_u64().unwrap();
+    let overhead = |k: u64| median / (k as f64 * item);
+    assert!(overhead(k) <= 0.05);
+    assert!(
+        k == 1 || overhead(k - 1) > 0.05,
+        "K = {k} is not the smallest"
+    );
+    let t = v["recommended"]["checkpoint_interval_seconds"]
+        .as_f64()
+        .unwrap();
+    assert!((t - k as f64 * item).abs() < 1e-9);
+    assert_eq!(v["recommended"]["items_at_risk_max"], k);
+    assert!(
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["checkpoint_every"] == k)
+    );
+    // Only the plot is left: the scratch directory is gone.
+    assert_eq!(
+        leftovers(disk.path()),
+        vec!["plot-outside-scratch.svg".to_string()]
+    );
+    // stderr is a pipe here: no progress bar, no control codes.
+    assert!(!text(&o.stderr).contains('\x1b'), "{}", text(&o.stderr));
+}
+
+#[test]
+fn the_item_cost_can_be_timed_from_a_sample_command() {
+    let disk = tempfile::tempdir().unwrap();
+    let plot = disk.path().join("p.svg");
+    let mut args = vec![
+        "--dir",
+        disk.path().to_str().unwrap(),
+        "--item-cost-from",
+        "true",
+        "--items-in-sample",
+        "10",
+        "--plot",
+        plot.to_str().unwrap(),
+    ];
+    args.extend(QUICK);
+    let o = tune_k(&args);
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{}", text(&o.stderr));
+    assert!(
+        stdout.contains("(measured: `true` over 10 items)"),
+        "{stdout}"
+    );
+    assert!(recommended_k(&stdout) >= 1);
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_message_that_names_the_problem() {
+    let disk = tempfile::tempdir().unwrap();
+    let dir = disk.path().to_str().unwrap().to_string();
+    let file = disk.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let missing = disk.path().join("missing");
+    let plot = disk.path().join("p.svg");
+    let no_plot_dir = disk.path().join("no-such-dir").join("p.svg");
+    let (file, missing) = (file.to_str().unwrap(), missing.to_str().unwrap());
+    let (plot, no_plot_dir) = (plot.to_str().unwrap(), no_plot_dir.to_str().unwrap());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--dir", missing, "--item-cost", "20us"],
+            "does not exist",
+        ),
+        (
+            vec!["--dir", file, "--item-cost", "20us"],
+            "is not a directory",
+        ),
+        (
+            vec!["--dir", &dir, "--item-cost", "20us", "--max-overhead", "0%"],
+            "outside (0%, 100%)",
+        ),
+        (
+            vec![
+                "--dir",
+                &dir,
+                "--item-cost",
+                "20us",
+                "--max-overhead",
+                "100%",
+            ],
+            "outside (0%, 100%)",
+        ),
+        (
+            vec![
+                "--dir",
+                &dir,
+                "--item-cost",
+                "20us",
+                "--max-overhead",
+                "150",
+            ],
+            "outside (0%, 100%)",
+        ),
+        (
+            vec![
+                "--dir",
+                &dir,
+                "--item-cost",
+                "20us",
+                "--max-overhead",
+                "lots",
+            ],
+            "not a percentage",
+        ),
+        (vec!["--dir", &dir, "--item-cost", "0us"], "is zero"),
+        (vec!["--dir", &dir, "--item-cost", "20"], "not a duration"),
+        (vec!["--dir", &dir], "--item-cost"),
+        (
+            vec![
+                "--dir",
+                &dir,
+                "--item-cost",
+                "1us",
+                "--item-cost-from",
+                "true",
+                "--items-in-sample",
+                "1",
+            ],
+            "cannot be used with",
+        ),
+        (
+            vec!["--dir", &dir, "--item-cost-from", "true"],
+            "--items-in-sample",
+        ),
+        (
+            vec![
+                "--dir",
+                &dir,
+                "--item-cost-from",
+                "true",
+                "--items-in-sample",
+                "0",
+            ],
+            "0",
+        ),
+        (
+            vec![
+                "--dir",
+                &dir,
+                "--item-cost-from",
+                "exit 3",
+                "--items-in-sample",
+                "5",
+                "--plot",
+                plot,
+            ],
+            "failed",
+        ),
+        (
+            vec!["--dir", &dir, "--item-cost", "20us", "--state-size", "2GiB"],
+            "bytes",
+        ),
+        (
+            vec!["--dir", &dir, "--item-cost", "20us", "--runs", "0"],
+            "0",
+        ),
+        (
+            vec![
+                "--dir",
+                &dir,
+                "--item-cost",
+                "20us",
+                "--runs",
+                "1",
+                "--commits-per-run",
+                "1",
+                "--plot",
+                no_plot_dir,
+            ],
+            "cannot write the plot",
+        ),
+    ];
+    for (args, message) in cases {
+        let o = tune_k(&args);
+        let stderr = text(&o.stderr);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {stderr}{}",
+            text(&o.stdout)
+        );
+        assert!(
+            stderr.contains(message),
+            "{args:?}: {stderr:?} lacks {message:?}"
+        );
+        assert!(
+            o.stdout.is_empty(),
+            "{args:?} printed a result: {}",
+            text(&o.stdout)
+        );
+    }
+    // Failed runs leave nothing behind but the test's own file.
+    assert_eq!(leftovers(disk.path()), vec!["a-file".to_string()]);
+}
