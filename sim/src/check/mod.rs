@@ -171,6 +171,7 @@ impl<'w> CrashTest<'w> {
     /// finding (what a `#[test]` wants); prints the report (shown with
     /// `--nocapture`) and returns what was checked otherwise.
     #[allow(clippy::panic)] // A test helper fails its test by panicking, as `assert!` does.
+    #[track_caller]
     pub fn run(self) -> Checked {
         match self.check() {
             Ok(checked) => {
