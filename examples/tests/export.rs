@@ -40,6 +40,7 @@ fn a_rename_before_fsync_is_caught() {
         panic!("the planted bug was not caught");
     };
     let report = failure.to_string();
+    println!("{report}"); // shown with --nocapture
     for part in [
         "VIOLATION (state oracle) in workload `export`",
         "recovery fails on this post-crash state: /export/progress.json is damaged",

@@ -22,6 +22,7 @@ fn a_counter_outside_the_checkpoint_is_caught() {
         panic!("the planted bug was not caught");
     };
     let report = failure.to_string();
+    println!("{report}"); // shown with --nocapture
     for part in [
         "VIOLATION (result oracle) in workload `leaky-word-count`",
         "output differs from the clean run",
