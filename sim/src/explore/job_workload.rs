@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use crashproof_core::fs::Fs;
 use crashproof_core::{
-    CheckpointInfo, CheckpointStore, Job, JobIdentity, ManualClock, Outcome, ResumeMode,
-    RunObserver, Runner, RunnerConfig,
+    CheckpointStore, Job, JobIdentity, ManualClock, Outcome, ResumeMode, Runner, RunnerConfig,
 };
 
+use super::observer::ProgressObserver;
 use super::workload::{CheckpointId, Completion, Progress, Recovered, Workload, WorkloadError};
 
 /// The job directory a [`JobWorkload`] uses unless told otherwise.
@@ -33,9 +33,9 @@ type Format<O> = Arc<dyn Fn(&O) -> String + Send + Sync>;
 /// directory (default [`JOB_DIR_DEFAULT`]), with a simulated
 /// [`ManualClock`] (never the wall clock).
 ///
-/// - Progress: an observer reports each processed item, each checkpoint
-///   attempted (before the write) and acknowledged (after it is durable),
-///   with the digest of the exact state bytes.
+/// - Progress: [`super::ProgressObserver`] reports each processed item,
+///   each checkpoint attempted (before the write) and acknowledged (after
+///   it is durable), with the digest of the exact state bytes.
 /// - Inspection: [`CheckpointStore::peek_latest`] with the job's own name
 ///   and fingerprint, read-only.
 /// - Leftovers: `crashproof_core::store::leftovers` of the job directory
@@ -173,38 +173,6 @@ impl<J: Job> fmt::Debug for JobWorkload<J> {
     }
 }
 
-/// Forwards the runner's observations to the explorer's [`Progress`], and
-/// moves the simulated clock by the time each item takes.
-struct ProgressObserver<'p> {
-    progress: &'p mut Progress,
-    clock: ManualClock,
-    time_per_item: Duration,
-}
-
-fn id_of(checkpoint: &CheckpointInfo<'_>) -> CheckpointId {
-    CheckpointId {
-        cursor: checkpoint.cursor,
-        state_digest: checkpoint.state_digest(),
-    }
-}
-
-impl RunObserver for ProgressObserver<'_> {
-    fn item_processed(&mut self, index: u64) {
-        self.progress.processed(index);
-        // The runner reads its clock right after this call, as it would
-        // after a job that took this long over the item.
-        self.clock.advance(self.time_per_item);
-    }
-
-    fn before_commit(&mut self, checkpoint: &CheckpointInfo<'_>) {
-        self.progress.attempt(id_of(checkpoint));
-    }
-
-    fn after_commit(&mut self, checkpoint: &CheckpointInfo<'_>) {
-        self.progress.acknowledge(id_of(checkpoint));
-    }
-}
-
 /// Items between two commits when the time-based policy T commits first:
 /// the runner commits after the item that brings the time since the last
 /// commit to T, so after `ceil(T / time_per_item)` items, at least one.
@@ -243,11 +211,7 @@ impl<J: Job> Workload for JobWorkload<J> {
         let clock = ManualClock::new();
         let runner = Runner::open(fs, self.dir.clone(), &mut job, self.config.clone())
             .map_err(WorkloadError::core)?;
-        let observer = ProgressObserver {
-            progress,
-            clock: clock.clone(),
-            time_per_item: self.time_per_item,
-        };
+        let observer = ProgressObserver::new(progress).advancing(clock.clone(), self.time_per_item);
         let outcome = runner
             .with_clock(clock)
             .with_observer(observer)

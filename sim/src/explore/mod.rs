@@ -49,6 +49,7 @@ mod exhaustive;
 mod explorer;
 mod images;
 mod job_workload;
+mod observer;
 mod options;
 pub mod oracle;
 mod plan;
@@ -69,6 +70,7 @@ pub use checks::Checks;
 pub use error::HarnessError;
 pub use explorer::{CaseOutcome, CleanRun, Explorer};
 pub use job_workload::{JOB_DIR_DEFAULT, JobWorkload};
+pub use observer::ProgressObserver;
 pub use options::{
     ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
 };
