@@ -2,24 +2,23 @@
 //! built-in deterministic job (a running hash over `items` items),
 //! checkpointing every K items into a job directory on the given [`Fs`].
 //!
-//! It reports to [`Progress`] through the runner's commit observer:
-//! `attempt` before each commit (cursor and the digest of the exact state
-//! bytes written), `acknowledge` once the commit is durable, `processed(i)`
-//! per item. [`Workload::inspect`] asks the store, read-only
-//! ([`CheckpointStore::peek_latest`]), which checkpoint recovery would load.
+//! It is the generic [`JobWorkload`] on that job, as a user's crash test
+//! would build it: the runner's observer reports to `Progress` (`attempt`
+//! before each commit with the digest of the exact state bytes,
+//! `acknowledge` once durable, `processed(i)` per item), and inspection asks
+//! the store, read-only, which checkpoint recovery would load.
+//!
+//! [`Runner`]: crashproof_core::Runner
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crashproof_core::fs::Fs;
-use crashproof_core::{
-    CheckpointInfo, CheckpointStore, Job, JobError, JobIdentity, ManualClock, Outcome, RunObserver,
-    Runner, RunnerConfig, stable_digest,
-};
+use crashproof_core::{Job, JobError, RunnerConfig, stable_digest};
 use serde::{Deserialize, Serialize};
 
 use crashproof_sim::explore::{
-    CheckpointId, Completion, Progress, Recovered, Workload, WorkloadError,
+    Checks, Completion, JobWorkload, Progress, Recovered, Workload, WorkloadError,
 };
 
 /// The core-runner workload's knobs.
@@ -27,7 +26,8 @@ use crashproof_sim::explore::{
 pub struct CoreRunnerConfig {
     /// N: items in the job.
     pub items: u64,
-    /// K: commit after at most this many items (also the redo bound).
+    /// K: commit after at most this many items (also the redo bound, or
+    /// fewer items when T commits first).
     pub checkpoint_every: u64,
     /// Valid generations the store retains.
     pub keep: usize,
@@ -36,8 +36,8 @@ pub struct CoreRunnerConfig {
     /// T: also commit when this much simulated time passed since the last
     /// commit (`None`: count only).
     pub checkpoint_interval: Option<Duration>,
-    /// Simulated time each item takes: the job advances the runner's
-    /// `ManualClock` by this much per item (the wall clock is never read).
+    /// Simulated time each item takes: the runner's `ManualClock` advances
+    /// by this much per item (the wall clock is never read).
     pub time_per_item: Duration,
 }
 
@@ -56,28 +56,37 @@ impl Default for CoreRunnerConfig {
 }
 
 /// The reference core's runner as a [`Workload`] (named `core-runner`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CoreRunnerWorkload {
     config: CoreRunnerConfig,
+    job: JobWorkload<HashJob>,
+}
+
+impl Default for CoreRunnerWorkload {
+    fn default() -> Self {
+        Self::new(CoreRunnerConfig::default())
+    }
 }
 
 impl CoreRunnerWorkload {
     /// The workload with `config`.
     pub fn new(config: CoreRunnerConfig) -> Self {
-        Self { config }
+        let items = config.items;
+        let runner = RunnerConfig {
+            keep: config.keep,
+            checkpoint_interval: config.checkpoint_interval,
+            ..RunnerConfig::every(config.checkpoint_every)
+        };
+        let job = JobWorkload::with_output(move || HashJob { items }, runner, String::clone)
+            .named("core-runner")
+            .dir(config.dir.clone())
+            .time_per_item(config.time_per_item);
+        Self { config, job }
     }
 
     /// Its configuration.
     pub fn config(&self) -> &CoreRunnerConfig {
         &self.config
-    }
-
-    fn job(&self) -> HashJob {
-        HashJob {
-            items: self.config.items,
-            clock: ManualClock::new(),
-            time_per_item: self.config.time_per_item,
-        }
     }
 }
 
@@ -86,9 +95,6 @@ impl CoreRunnerWorkload {
 #[derive(Debug, Clone)]
 struct HashJob {
     items: u64,
-    /// The runner's clock (clones share one reading); advanced per item.
-    clock: ManualClock,
-    time_per_item: Duration,
 }
 
 /// What the hash job checkpoints.
@@ -99,15 +105,6 @@ struct HashState {
 }
 
 const JOB_NAME: &str = "core-runner-hash";
-
-impl HashJob {
-    fn identity(&self) -> JobIdentity {
-        JobIdentity {
-            name: JOB_NAME.to_string(),
-            fingerprint: self.fingerprint(),
-        }
-    }
-}
 
 /// SplitMix64's finaliser.
 fn mix(mut x: u64) -> u64 {
@@ -140,7 +137,6 @@ impl Job for HashJob {
     fn process(&mut self, index: u64, state: &mut HashState) -> Result<(), JobError> {
         state.acc = mix(state.acc ^ mix(index));
         state.count += 1;
-        self.clock.advance(self.time_per_item);
         Ok(())
     }
 
@@ -149,93 +145,30 @@ impl Job for HashJob {
     }
 }
 
-/// Forwards the runner's observations to the explorer's [`Progress`].
-struct ProgressObserver<'p> {
-    progress: &'p mut Progress,
-}
-
-fn id_of(checkpoint: &CheckpointInfo<'_>) -> CheckpointId {
-    CheckpointId {
-        cursor: checkpoint.cursor,
-        state_digest: checkpoint.state_digest(),
-    }
-}
-
-impl RunObserver for ProgressObserver<'_> {
-    fn item_processed(&mut self, index: u64) {
-        self.progress.processed(index);
-    }
-
-    fn before_commit(&mut self, checkpoint: &CheckpointInfo<'_>) {
-        self.progress.attempt(id_of(checkpoint));
-    }
-
-    fn after_commit(&mut self, checkpoint: &CheckpointInfo<'_>) {
-        self.progress.acknowledge(id_of(checkpoint));
-    }
-}
-
+/// Every call goes to the generic [`JobWorkload`]; only the name and the
+/// configuration are this workload's.
 impl Workload for CoreRunnerWorkload {
     fn name(&self) -> String {
-        "core-runner".to_string()
+        self.job.name()
     }
 
     fn run(&self, fs: &dyn Fs, progress: &mut Progress) -> Result<Completion, WorkloadError> {
-        let mut job = self.job();
-        let config = RunnerConfig {
-            keep: self.config.keep,
-            checkpoint_interval: self.config.checkpoint_interval,
-            ..RunnerConfig::every(self.config.checkpoint_every)
-        };
-        let clock = job.clock.clone();
-        let runner = Runner::open(fs, self.config.dir.clone(), &mut job, config)
-            .map_err(WorkloadError::core)?;
-        // Simulated time only: the job advances this clock per item, and
-        // the simulation never reads the wall clock.
-        let outcome = runner
-            .with_clock(clock)
-            .with_observer(ProgressObserver { progress })
-            .run()
-            .map_err(WorkloadError::core)?;
-        match outcome {
-            Outcome::Completed {
-                output,
-                resumed_from,
-                ..
-            } => Ok(Completion {
-                output,
-                resumed_from: resumed_from.map(|r| r.cursor),
-            }),
-            Outcome::Yielded { cursor, .. } => Err(WorkloadError::Invariant(format!(
-                "yielded at cursor {cursor} although nobody asked it to"
-            ))),
-        }
+        self.job.run(fs, progress)
     }
 
     fn inspect(&self, fs: &dyn Fs) -> Result<Recovered, WorkloadError> {
-        let latest = CheckpointStore::peek_latest(fs, &self.config.dir, &self.job().identity())
-            .map_err(WorkloadError::core)?;
-        Ok(Recovered {
-            checkpoint: latest.map(|c| CheckpointId {
-                cursor: c.cursor,
-                state_digest: c.state_digest,
-            }),
-        })
+        self.job.inspect(fs)
     }
 
     fn redo_bound(&self) -> u64 {
-        self.config.checkpoint_every
+        self.job.redo_bound()
     }
 
-    /// What the core says a finished job must not leave: store temp files,
-    /// names it does not own, and generations beyond `keep` (orphans of an
-    /// interrupted GC). The lock file stays by design.
     fn leftovers(&self, fs: &dyn Fs) -> Result<Vec<String>, WorkloadError> {
-        Ok(
-            crashproof_core::store::leftovers(fs, &self.config.dir, self.config.keep, &[])?
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        )
+        self.job.leftovers(fs)
+    }
+
+    fn checks(&self) -> Checks {
+        self.job.checks()
     }
 }

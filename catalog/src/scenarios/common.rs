@@ -1,5 +1,6 @@
 //! Glue shared by the seed scenarios: reporting a core [`Runner`] to the
-//! explorer's [`Progress`], asking the core store what recovery would load,
+//! explorer's [`Progress`] (through the explorer's one `ProgressObserver`),
+//! asking the core store what recovery would load,
 //! listing leftovers, and the small hand-written checkpoint loop the review
 //! mutants run instead of the core runner.
 
@@ -8,11 +9,12 @@ use std::path::Path;
 
 use crashproof_core::fs::Fs;
 use crashproof_core::{
-    CheckpointInfo, CheckpointStore, Job, JobIdentity, ManualClock, Outcome, RunObserver, Runner,
-    RunnerConfig, stable_digest,
+    CheckpointStore, Job, JobIdentity, ManualClock, Outcome, Runner, RunnerConfig, stable_digest,
 };
 
-use crashproof_sim::explore::{CheckpointId, Completion, Progress, Recovered, WorkloadError};
+use crashproof_sim::explore::{
+    CheckpointId, Completion, Progress, ProgressObserver, Recovered, WorkloadError,
+};
 
 /// SplitMix64's finaliser: the scenarios' deterministic input generator.
 pub fn mix(mut x: u64) -> u64 {
@@ -31,28 +33,6 @@ pub fn checkpoint_id(cursor: u64, state: &[u8]) -> CheckpointId {
     }
 }
 
-/// Forwards a core runner's observations to the explorer's [`Progress`].
-pub struct ProgressObserver<'p> {
-    /// The record of the case being explored.
-    pub progress: &'p mut Progress,
-}
-
-impl RunObserver for ProgressObserver<'_> {
-    fn item_processed(&mut self, index: u64) {
-        self.progress.processed(index);
-    }
-
-    fn before_commit(&mut self, checkpoint: &CheckpointInfo<'_>) {
-        self.progress
-            .attempt(checkpoint_id(checkpoint.cursor, checkpoint.state));
-    }
-
-    fn after_commit(&mut self, checkpoint: &CheckpointInfo<'_>) {
-        self.progress
-            .acknowledge(checkpoint_id(checkpoint.cursor, checkpoint.state));
-    }
-}
-
 /// Opens a core [`Runner`] for `job` in `dir` and runs it once, reporting
 /// to `progress`, with a clock that never advances (no time-based commits,
 /// no wall clock in the simulation).
@@ -66,7 +46,7 @@ pub fn run_core<J: Job>(
     let runner = Runner::open(fs, dir, job, config).map_err(WorkloadError::core)?;
     runner
         .with_clock(ManualClock::new())
-        .with_observer(ProgressObserver { progress })
+        .with_observer(ProgressObserver::new(progress))
         .run()
         .map_err(WorkloadError::core)
 }

@@ -14,7 +14,7 @@ use super::digest::state_digest;
 use super::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::images::pick;
-use super::oracle::{Finding, check_redo, check_result, check_state};
+use super::oracle::{Finding, Recovery, check_redo, check_result, check_state};
 use super::points::{PointStates, states_at};
 use super::unreached::UnreachedPoint;
 use super::violation::Oracle;
@@ -62,6 +62,9 @@ pub(crate) struct LastCrash {
     pub(crate) processed: Option<u64>,
     /// The cursor `inspect` said recovery resumes at (`None`: start over).
     pub(crate) recovered: Option<u64>,
+    /// Whether recovery found the job already completed
+    /// (`Workload::completed`): then nothing is resumed or redone.
+    pub(crate) completed: bool,
 }
 
 /// What a case remembers across runs, besides the disk.
@@ -121,10 +124,12 @@ impl History {
 
     /// The crash just happened before step `before_step` of the current run
     /// and left `image`: rewind the progress record to that moment, forget
-    /// in-memory progress, apply the state oracle and the redo bound.
+    /// in-memory progress, apply the state oracle (against `clean`'s output
+    /// for a job recovery finds completed) and the redo bound.
     fn land(
         &mut self,
         ex: &Explorer<'_>,
+        clean: &CleanRun,
         before_step: u64,
         image: &SimFs,
         choice: &str,
@@ -145,16 +150,23 @@ impl History {
         // write reach the disk the recovery run starts from. A crash image is
         // fully durable, so a drop-unsynced image of it is an exact copy.
         let probe = image.crash_image(CrashModel::DropUnsynced, 0).fs;
-        let recovered = check_state(ex.workload(), &probe, &self.progress)?;
-        check_redo(
-            ex.workload(),
-            processed,
-            recovered.unwrap_or(0),
-            "recovery would resume",
-        )?;
+        let recovery = check_state(ex.workload(), &probe, &self.progress, &clean.output)?;
+        let recovered = match recovery {
+            Recovery::Resumes(cursor) => {
+                check_redo(
+                    ex.workload(),
+                    processed,
+                    cursor.unwrap_or(0),
+                    "recovery would resume",
+                )?;
+                cursor
+            }
+            Recovery::Completed => None,
+        };
         self.last_crash = Some(LastCrash {
             processed,
             recovered,
+            completed: recovery == Recovery::Completed,
         });
         Ok(())
     }
@@ -201,12 +213,13 @@ impl Case {
     /// ([`History::at_step`]). The state oracle runs here.
     pub(crate) fn from_crash(
         ex: &Explorer<'_>,
+        clean: &CleanRun,
         mut history: History,
         before_step: u64,
         image: SimFs,
         choice: &str,
     ) -> Next {
-        let landed = history.land(ex, before_step, &image, choice);
+        let landed = history.land(ex, clean, before_step, &image, choice);
         let case = Case {
             fs: image,
             history,
@@ -229,7 +242,7 @@ impl Case {
                 before_step,
                 image,
                 choice,
-            } => Case::from_crash(ex, self.history, before_step, *image, &choice),
+            } => Case::from_crash(ex, clean, self.history, before_step, *image, &choice),
             RunEnd::Completed(c) => {
                 let finding =
                     check_result(ex.workload(), clean, &self.fs, self.history.last_crash, &c).err();
@@ -248,7 +261,7 @@ impl Case {
                     "the run failed on an injected fault ({e}); restarted after a power loss: {}",
                     image.choice
                 );
-                Case::from_crash(ex, self.history, steps, image.fs, &choice)
+                Case::from_crash(ex, clean, self.history, steps, image.fs, &choice)
             }
             RunEnd::Failed(e) => Next::Done(
                 self,

@@ -65,6 +65,6 @@ impl Explorer<'_> {
         before_step: u64,
         image: SimFs,
     ) -> Result<(Case, Option<Finding>), HarnessError> {
-        Case::from_crash(self, history, before_step, image, "").finish(self, clean, &[])
+        Case::from_crash(self, clean, history, before_step, image, "").finish(self, clean, &[])
     }
 }

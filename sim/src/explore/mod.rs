@@ -1,6 +1,8 @@
 //! The crash explorer: kill schedules, the two oracles, modes, replay.
 //!
-//! An [`Explorer`] drives any [`Workload`] on [`crate::SimFs`]:
+//! An [`Explorer`] drives any [`Workload`] on [`crate::SimFs`] (a core
+//! `Job` as is: [`JobWorkload`]; a program without progress hooks, from
+//! closures: [`ProgramWorkload`]; or a hand-written one):
 //!
 //! 1. the **clean run** (no crash, no fault) gives the output every resumed
 //!    run must reproduce and the steps that are crash points;
@@ -8,11 +10,15 @@
 //!    post-crash image, and checks the **state oracle** on it
 //!    ([`oracle::check_state`]: recovery does not panic, loads only a
 //!    checkpoint the program attempted, never older than the last
-//!    acknowledged one);
+//!    acknowledged one, or finds the job completed with the clean run's
+//!    output; the workload's own predicate holds);
 //! 3. the case resumes from the image (crashing again if the schedule says
 //!    so) and runs to completion; the **result oracle**
 //!    (`oracle::check_result`) wants the clean run's output, no leftovers,
 //!    and the redo bound kept after every crash.
+//!
+//! Each check applies as far as the workload reports the facts it needs
+//! ([`Checks`]); a report lists the checks that ran.
 //!
 //! A case is one type (`case.rs`): every mode builds it from the start
 //! state or from a crash image and one function turns the end of each run
@@ -35,16 +41,20 @@
 //! (the CLI measures it around [`Explorer::explore_observed`]).
 
 mod case;
+mod checks;
 mod determinism;
 mod digest;
 mod error;
 mod exhaustive;
 mod explorer;
 mod images;
+mod job_workload;
+mod observer;
 mod options;
 pub mod oracle;
 mod plan;
 mod points;
+mod program;
 mod random;
 mod replay_line;
 mod report;
@@ -56,14 +66,18 @@ mod violation;
 mod workload;
 
 pub use case::FAULT_RESTARTS_MAX;
+pub use checks::Checks;
 pub use error::HarnessError;
 pub use explorer::{CaseOutcome, CleanRun, Explorer};
+pub use job_workload::{JOB_DIR_DEFAULT, JobWorkload};
+pub use observer::ProgressObserver;
 pub use options::{
     ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
 };
 pub use plan::{Event, Mode, Pass, Plan};
+pub use program::{Found, ProgramWorkload, Reporter};
 pub use random::RandomConfig;
-pub use replay_line::ReplayLine;
+pub use replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR};
 pub use report::{PassReport, Report, ViolationGroup};
 pub use unreached::UnreachedPoint;
 pub use violation::{Oracle, Violation};

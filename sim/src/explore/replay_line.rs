@@ -2,20 +2,27 @@
 //!
 //! A user explores their own workload through the library, and the
 //! `crashproof` command cannot load it, so the default line says how to
-//! replay in code; the CLI and the catalogue, whose workloads the command
-//! loads by name, ask for the command instead.
+//! replay in code; a crash test (`crashproof_sim::check::CrashTest`) asks
+//! for the environment variables that make the same test replay the case;
+//! the CLI and the catalogue, whose workloads the command loads by name,
+//! ask for the command.
 
 use crashproof_fault::KillSchedule;
 
 use super::options::ExploreOptions;
 
+/// The environment variable that makes a crash test replay one schedule
+/// instead of exploring (read by `crashproof_sim::check::CrashTest`).
+pub const REPLAY_VAR: &str = "CRASHPROOF_REPLAY";
+
+/// The environment variable that sets the seed of a crash test (and of
+/// `crashproof explore`).
+pub const SEED_VAR: &str = "CRASHPROOF_SEED";
+
 /// Which form a violation's replay line takes ([`ExploreOptions::replay`]).
 ///
 /// Further forms are added as variants and rendered by
-/// [`ReplayLine::render`], nothing else changes: the next one planned is an
-/// environment variable a test helper reads
-/// (`CRASHPROOF_REPLAY='<schedule>' cargo test -p PKG TEST_NAME`), once
-/// that helper exists.
+/// [`ReplayLine::render`], nothing else changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReplayLine {
@@ -27,6 +34,19 @@ pub enum ReplayLine {
     /// name (the catalogue's): `cargo run --release -p crashproof -- replay
     /// --workload NAME 'SCHEDULE' --seed S` plus every non-default option.
     Cli,
+    /// The environment variables that make the same test replay just this
+    /// case: `CRASHPROOF_REPLAY='SCHEDULE' CRASHPROOF_SEED=S cargo test -p
+    /// PACKAGE -- --exact TEST --nocapture`. For a test that runs
+    /// `crashproof_sim::check::CrashTest`, which reads them; the test sets
+    /// every other option itself, so only the seed is repeated.
+    Env {
+        /// The package whose tests hold the test (`-p`); `None` leaves it
+        /// out, and `cargo test` looks in every package of the workspace.
+        package: Option<String>,
+        /// The test's full name as the test harness lists it
+        /// (`module::test_fn`).
+        test: String,
+    },
 }
 
 /// One option that changes what a schedule replays to, when it differs
@@ -101,6 +121,16 @@ impl ReplayLine {
                     options.seed
                 )
             }
+            ReplayLine::Env { package, test } => {
+                let package = package
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" -p {p}"));
+                format!(
+                    "{REPLAY_VAR}='{schedule}' {SEED_VAR}={} cargo test{package} -- --exact {test} \
+                     --nocapture",
+                    options.seed
+                )
+            }
         }
     }
 }
@@ -129,6 +159,33 @@ mod tests {
             ExploreOptions::default(),
             "in code, with workload `no-dir-fsync`: Explorer::new(&workload, ExploreOptions { \
              seed: 0, ..ExploreOptions::default() }).replay(&\"step:7@drop-unsynced#idx=0\".parse()?)",
+        );
+    }
+
+    #[test]
+    fn a_crash_test_replays_through_the_environment() {
+        let options = ExploreOptions {
+            seed: 9,
+            sector_size_bytes: 4096,
+            ..ExploreOptions::default()
+        };
+        check(
+            ReplayLine::Env {
+                package: Some("my-app".into()),
+                test: "tests::survives_crashes".into(),
+            },
+            options.clone(),
+            "CRASHPROOF_REPLAY='step:7@drop-unsynced#idx=0' CRASHPROOF_SEED=9 cargo test -p my-app \
+             -- --exact tests::survives_crashes --nocapture",
+        );
+        check(
+            ReplayLine::Env {
+                package: None,
+                test: "survives_crashes".into(),
+            },
+            options,
+            "CRASHPROOF_REPLAY='step:7@drop-unsynced#idx=0' CRASHPROOF_SEED=9 cargo test -- --exact \
+             survives_crashes --nocapture",
         );
     }
 

@@ -169,6 +169,10 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Total wall time, set by the caller that measured it.
     pub elapsed: Option<Duration>,
+    /// The checks the oracles made on this workload, one phrase each
+    /// (`Checks::describe`): a check needing a fact the workload does not
+    /// report is skipped, and this says so by leaving it out.
+    pub oracles: Vec<String>,
 }
 
 impl Report {
@@ -259,6 +263,19 @@ impl Report {
     }
 }
 
+/// `oracle: check` phrases grouped by oracle, in first-seen order.
+fn grouped(phrases: &[String]) -> Vec<(&str, Vec<&str>)> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for phrase in phrases {
+        let (oracle, check) = phrase.split_once(": ").unwrap_or(("", phrase));
+        match groups.iter_mut().find(|(o, _)| *o == oracle) {
+            Some((_, checks)) => checks.push(check),
+            None => groups.push((oracle, vec![check])),
+        }
+    }
+    groups
+}
+
 /// Groups listed one line each before the full ones; the rest are counted.
 const GROUPS_LISTED_MAX: usize = 20;
 
@@ -277,6 +294,9 @@ impl fmt::Display for Report {
             self.modes().join(", "),
             models.join(", ")
         )?;
+        for (oracle, checks) in grouped(&self.oracles) {
+            writeln!(f, "{oracle} oracle checks: {}", checks.join("; "))?;
+        }
         for p in &self.passes {
             writeln!(f, "  {p}")?;
         }

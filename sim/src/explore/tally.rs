@@ -246,6 +246,7 @@ impl<'a, 'w> Tally<'a, 'w> {
             self.groups.iter().map(|g| g.count).sum::<u64>(),
             "every violation is in exactly one group"
         );
+        let checked = self.explorer.workload();
         Ok(Report {
             workload,
             seed: options.seed,
@@ -254,6 +255,7 @@ impl<'a, 'w> Tally<'a, 'w> {
             groups: self.groups,
             notes: self.notes,
             elapsed: None,
+            oracles: checked.checks().describe(checked),
         })
     }
 

@@ -55,7 +55,7 @@ impl Explorer<'_> {
         image: SimFs,
     ) -> Result<(), HarnessError> {
         let only_first = || KillSchedule::single(crash1.clone());
-        let mut recovery = match Case::from_crash(self, history, step1, image, "") {
+        let mut recovery = match Case::from_crash(self, clean, history, step1, image, "") {
             Next::Done(case, finding) => {
                 return tally.case(&case.history.state_digests, finding, only_first);
             }

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crashproof_core::fs::Fs;
 
+use super::checks::Checks;
+
 /// A program under exploration.
 ///
 /// The explorer runs it once on a fresh filesystem holding only what
@@ -59,6 +61,36 @@ pub trait Workload: Send + Sync {
     /// Files that a completed run left behind and should not have (temp
     /// files, orphans of an interrupted GC). Empty when the run cleaned up.
     fn leftovers(&self, fs: &dyn Fs) -> Result<Vec<String>, WorkloadError>;
+
+    /// Which facts this workload reports and which checks it provides, so
+    /// the oracles skip only what it cannot be held to and the report says
+    /// what ran (see [`Checks`]). Default: everything reported.
+    fn checks(&self) -> Checks {
+        Checks::default()
+    }
+
+    /// Part of inspection, asked before [`Workload::inspect`]: whether
+    /// recovery on this post-crash state finds the job already completed
+    /// (its result published, its checkpoint perhaps removed) and, if so,
+    /// the output it finds, in the form [`Completion::output`] has. The
+    /// state oracle accepts a completed job only with the clean run's
+    /// output (then [`Workload::inspect`] is not asked, and the resumed run
+    /// must still reproduce that output). Read-only, like `inspect`.
+    /// Default: never completed.
+    fn completed(&self, fs: &dyn Fs) -> Result<Option<String>, WorkloadError> {
+        let _ = fs;
+        Ok(None)
+    }
+
+    /// An extra check of every post-crash state, given what the program
+    /// had reported when it crashed (for example "`state.json` parses and
+    /// its counter is not below the last committed value"). `Err` says what
+    /// is wrong; the state oracle reports it. Read-only. Default: nothing;
+    /// describe what it checks in [`Checks::state_predicate`].
+    fn state_predicate(&self, fs: &dyn Fs, progress: &Progress) -> Result<(), String> {
+        let _ = (fs, progress);
+        Ok(())
+    }
 }
 
 /// What a completed run reports.

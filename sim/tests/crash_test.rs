@@ -1,0 +1,232 @@
+//! The one-call crash test: what it explores, how it fails (the readable
+//! report with a replay line for the very test), how that line replays
+//! the case, and that it never passes without checking something. Every
+//! environment is given as a value: no test sets a process variable.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod counter;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use counter::Bug;
+use crashproof_core::fs::Fs;
+use crashproof_sim::CrashModel;
+use crashproof_sim::check::{Checked, CrashTest, TestEnv};
+use crashproof_sim::explore::{HarnessError, Mode, Pass, ProgramWorkload};
+
+/// An environment naming the test and package, nothing else set.
+fn env() -> TestEnv {
+    TestEnv {
+        package: Some("my-app".into()),
+        test: Some("tests::counter_survives".into()),
+        ..TestEnv::default()
+    }
+}
+
+#[test]
+fn a_correct_program_passes_every_model_by_default() {
+    let workload = counter::checked(Bug::None);
+    let checked = CrashTest::new(&workload).env(env()).check().unwrap();
+    let report = checked.report().expect("an exploration, not a replay");
+    assert!(report.is_clean());
+    assert_eq!(report.models(), CrashModel::ALL.to_vec());
+    assert_eq!(report.modes(), ["exhaustive"]);
+    assert!(report.states_checked() > 0);
+}
+
+#[test]
+fn a_violation_fails_with_the_report_and_a_line_that_replays_this_test() {
+    let workload = counter::checked(Bug::NoFsyncBeforeRename);
+    let failure = CrashTest::new(&workload)
+        .env(TestEnv {
+            seed: Some("7".into()),
+            ..env()
+        })
+        .check()
+        .unwrap_err();
+    let report = failure.report().expect("violations");
+    assert_eq!(report.seed, 7);
+    let violation = report.violations().next().unwrap();
+    let text = failure.to_string();
+    let replay = format!(
+        "CRASHPROOF_REPLAY='{}' CRASHPROOF_SEED=7 cargo test -p my-app -- --exact \
+         tests::counter_survives --nocapture",
+        violation.schedule
+    );
+    for part in [
+        "crash test tests::counter_survives found violations",
+        "state oracle checks: recovery does not panic; recovery never fails",
+        "VIOLATION (state oracle) in workload `counter-NoFsyncBeforeRename`",
+        "what:     recovery fails on this post-crash state",
+        "==> CRASH before step",
+        "group 1: exhaustive drop-unsynced, state oracle",
+        &replay,
+    ] {
+        assert!(text.contains(part), "missing `{part}` in\n{text}");
+    }
+    assert!(
+        !text.contains("crashproof -- replay"),
+        "no CLI command: {text}"
+    );
+
+    // The printed line replays the case: same violation, same trace.
+    let replayed = CrashTest::new(&workload)
+        .env(TestEnv {
+            seed: Some("7".into()),
+            replay: Some(violation.schedule.to_string()),
+            ..env()
+        })
+        .check()
+        .unwrap_err();
+    let again = replayed.replayed().expect("the replayed case fails");
+    assert_eq!(again.summary(), violation.summary());
+    assert_eq!(again.trace.to_string(), violation.trace.to_string());
+    assert!(
+        replayed
+            .to_string()
+            .contains("the replayed schedule (CRASHPROOF_REPLAY) fails"),
+        "{replayed}"
+    );
+}
+
+#[test]
+fn run_panics_with_the_readable_report() {
+    let workload = counter::hookless(Bug::NoFsyncBeforeRename);
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        CrashTest::new(&workload)
+            .models(&[CrashModel::Prefix])
+            .env(env())
+            .run()
+    }))
+    .unwrap_err();
+    let message = panicked
+        .downcast_ref::<String>()
+        .expect("a formatted panic");
+    assert!(message.contains("VIOLATION (result oracle)"), "{message}");
+    assert!(message.contains("CRASHPROOF_REPLAY='step:"), "{message}");
+}
+
+#[test]
+fn a_replay_that_passes_prints_the_trace_and_verdict() {
+    let workload = counter::checked(Bug::None);
+    let checked = CrashTest::new(&workload)
+        .env(TestEnv {
+            replay: Some("step:9@prefix#idx=0".into()),
+            ..env()
+        })
+        .check()
+        .unwrap();
+    assert!(matches!(checked, Checked::Replayed { .. }));
+    let text = checked.to_string();
+    assert!(
+        text.starts_with(
+            "CRASHPROOF_REPLAY='step:9@prefix#idx=0' replayed on workload `counter-None`: no \
+             violation (1 crashes, 2 runs)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("==> CRASH before step 9"), "{text}");
+}
+
+#[test]
+fn without_the_test_name_the_line_says_how_to_replay_in_code() {
+    let workload = counter::hookless(Bug::NoFsyncBeforeRename);
+    let failure = CrashTest::new(&workload)
+        .models(&[CrashModel::Prefix])
+        .env(TestEnv::default())
+        .check()
+        .unwrap_err();
+    let v = failure.report().unwrap().violations().next().unwrap();
+    assert!(
+        v.replay.starts_with("in code, with workload `counter-"),
+        "{}",
+        v.replay
+    );
+}
+
+#[test]
+fn more_modes_by_option_and_random_cases_from_the_environment() {
+    let workload = counter::checked(Bug::None);
+    let checked = CrashTest::new(&workload)
+        .models(&[CrashModel::DropUnsynced])
+        .two_crashes()
+        .sync_eio()
+        .random()
+        .env(TestEnv {
+            cases: Some("5".into()),
+            ..env()
+        })
+        .check()
+        .unwrap();
+    let report = checked.report().unwrap();
+    assert_eq!(
+        report.modes(),
+        ["exhaustive", "two-crashes", "sync-eio", "random"]
+    );
+    let random = report.passes.last().unwrap();
+    assert!(
+        matches!(&random.pass, Pass::Random { config, .. } if config.cases == 5),
+        "{:?}",
+        random.pass
+    );
+    assert_eq!(random.cases, Some(5));
+}
+
+#[test]
+fn a_test_that_checks_nothing_fails_and_says_why() {
+    // A program that never touches the disk has no crash point.
+    let workload = ProgramWorkload::new("no-disk", |_: &dyn Fs, _| Ok::<_, String>("x".into()));
+    let failure = CrashTest::new(&workload)
+        .modes(vec![Mode::SyncEio])
+        .env(env())
+        .check()
+        .unwrap_err();
+    assert!(
+        matches!(
+            failure.harness_error(),
+            Some(HarnessError::NothingChecked { .. })
+        ),
+        "{failure}"
+    );
+    assert!(
+        failure.to_string().starts_with(
+            "crash test tests::counter_survives could not check anything it can vouch for"
+        ),
+        "{failure}"
+    );
+}
+
+#[test]
+fn an_unusable_variable_is_an_error_naming_it() {
+    let workload = counter::checked(Bug::None);
+    for (bad, var) in [
+        (
+            TestEnv {
+                seed: Some("seven".into()),
+                ..env()
+            },
+            "CRASHPROOF_SEED",
+        ),
+        (
+            TestEnv {
+                replay: Some("step:x".into()),
+                ..env()
+            },
+            "CRASHPROOF_REPLAY",
+        ),
+    ] {
+        let failure = CrashTest::new(&workload).env(bad).check().unwrap_err();
+        assert_eq!(failure.env_error().map(|e| e.var), Some(var), "{failure}");
+    }
+    // PROPTEST_CASES matters only to the random mode.
+    let failure = CrashTest::new(&workload)
+        .random()
+        .env(TestEnv {
+            cases: Some("many".into()),
+            ..env()
+        })
+        .check()
+        .unwrap_err();
+    assert_eq!(failure.env_error().map(|e| e.var), Some("PROPTEST_CASES"));
+}
