@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
+use super::converge::Watch;
 use super::digest::state_digest;
 use super::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
@@ -344,21 +345,29 @@ impl Case {
     /// on, plus those after the last step if the run completed (taken
     /// before anyone calls `leftovers`). The hook only reads, so the run is
     /// the one a case without a crash point makes, and every state
-    /// collected at step `n` is the one `step:n` selects.
+    /// collected at step `n` is the one `step:n` selects. With `watch`
+    /// (the clean run), the run's converged points are recorded in it.
     pub(crate) fn run_collecting(
         &mut self,
         ex: &Explorer<'_>,
         model: CrashModel,
         from_step: u64,
+        watch: Option<Watch>,
     ) -> (RunEnd, Vec<PointStates>) {
         self.history.runs += 1;
         let clock = StepClock::new();
         self.history.progress.record_steps(clock.clone());
+        if let Some(watch) = &watch {
+            self.history.progress.watch(watch.clone());
+        }
         let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&collected);
         let options = ex.options().clone();
         self.fs.set_step_hook(Box::new(move |info, src| {
             clock.set(info.index + 1);
+            if let Some(watch) = &watch {
+                watch.before_step(info.index, src);
+            }
             if info.index >= from_step {
                 let states = states_at(src, model, &options, info.index);
                 lock(&sink).push(states);

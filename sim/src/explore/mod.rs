@@ -35,21 +35,27 @@
 //! (the CLI measures it around [`Explorer::explore_observed`]).
 
 mod case;
+mod converge;
+mod dedup;
 mod determinism;
 mod digest;
 mod error;
 mod exhaustive;
 mod explorer;
 mod images;
+mod json;
 mod options;
 pub mod oracle;
+mod parallel;
 mod plan;
 mod points;
 mod random;
 mod replay_line;
 mod report;
+mod shard;
 mod sync_eio;
 mod tally;
+mod timeline;
 mod two_crashes;
 mod unreached;
 mod violation;
@@ -64,7 +70,8 @@ pub use options::{
 pub use plan::{Event, Mode, Pass, Plan};
 pub use random::RandomConfig;
 pub use replay_line::ReplayLine;
-pub use report::{PassReport, Report, ViolationGroup};
+pub use report::{PassReport, Report, ViolationGroup, Work};
+pub use shard::{MergeError, ParseShardError, Shard};
 pub use unreached::UnreachedPoint;
 pub use violation::{Oracle, Violation};
 pub use workload::{

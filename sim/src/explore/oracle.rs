@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use super::case::{LastCrash, panic_message};
 use super::explorer::CleanRun;
 use super::violation::Oracle;
-use super::workload::{Completion, Progress, Recovered, Workload};
+use super::workload::{CheckpointId, Completion, Progress, Recovered, Workload};
 use crate::SimFs;
 
 /// An oracle's "no": which one and why. Becomes a `Violation` with the
@@ -28,6 +28,27 @@ impl Finding {
     }
 }
 
+/// What [`Workload::inspect`] said about a post-crash disk, panics caught:
+/// the expensive half of the state oracle, a function of the disk alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Inspected {
+    /// It named the checkpoint recovery would load (or none).
+    Loaded(Recovered),
+    /// It returned an error (its text).
+    Failed(String),
+    /// It panicked (the payload's text).
+    Panicked(String),
+}
+
+/// Runs [`Workload::inspect`] on `image`, catching a panic.
+pub(crate) fn inspect_state(workload: &dyn Workload, image: &SimFs) -> Inspected {
+    match catch_unwind(AssertUnwindSafe(|| workload.inspect(image))) {
+        Err(p) => Inspected::Panicked(panic_message(p.as_ref())),
+        Ok(Err(e)) => Inspected::Failed(e.to_string()),
+        Ok(Ok(recovered)) => Inspected::Loaded(recovered),
+    }
+}
+
 /// The state oracle on one post-crash disk: recovery must not panic; the
 /// checkpoint it would load must be one the program attempted (else it is
 /// garbage or a torn file that happens to parse) and must not be older than
@@ -38,18 +59,29 @@ pub fn check_state(
     image: &SimFs,
     progress: &Progress,
 ) -> Result<Option<u64>, Finding> {
-    let inspected = catch_unwind(AssertUnwindSafe(|| workload.inspect(image))).map_err(|p| {
-        Finding::new(
-            Oracle::Panic,
-            format!("recovery (inspect) panicked: {}", panic_message(p.as_ref())),
-        )
-    })?;
-    let acked = progress.acknowledged();
+    judge_state(
+        &inspect_state(workload, image),
+        &|id| progress.attempted().contains(id),
+        progress.acknowledged(),
+    )
+}
+
+/// The cheap half of the state oracle: what inspection said, against the
+/// progress record at the crash (`attempted`, `acked`).
+pub(crate) fn judge_state(
+    inspected: &Inspected,
+    attempted: &dyn Fn(&CheckpointId) -> bool,
+    acked: Option<CheckpointId>,
+) -> Result<Option<u64>, Finding> {
     match inspected {
-        Ok(Recovered {
+        Inspected::Panicked(message) => Err(Finding::new(
+            Oracle::Panic,
+            format!("recovery (inspect) panicked: {message}"),
+        )),
+        Inspected::Loaded(Recovered {
             checkpoint: Some(id),
         }) => {
-            if !progress.attempted().contains(&id) {
+            if !attempted(id) {
                 return Err(Finding::new(
                     Oracle::State,
                     format!(
@@ -70,7 +102,7 @@ pub fn check_state(
             }
             Ok(Some(id.cursor))
         }
-        Ok(Recovered { checkpoint: None }) => match acked {
+        Inspected::Loaded(Recovered { checkpoint: None }) => match acked {
             Some(ack) => Err(Finding::new(
                 Oracle::State,
                 format!(
@@ -80,7 +112,7 @@ pub fn check_state(
             )),
             None => Ok(None),
         },
-        Err(e) => match acked {
+        Inspected::Failed(e) => match acked {
             Some(ack) => Err(Finding::new(
                 Oracle::State,
                 format!(
@@ -129,6 +161,21 @@ pub(crate) fn check_result(
     last_crash: Option<LastCrash>,
     completion: &Completion,
 ) -> Result<(), Finding> {
+    check_completion(workload, clean, fs, completion)?;
+    match last_crash {
+        Some(last_crash) => check_resume(workload, last_crash, completion.resumed_from),
+        None => Ok(()),
+    }
+}
+
+/// The half of the result oracle that depends on the run alone: the clean
+/// run's output, no leftovers on `fs`.
+pub(crate) fn check_completion(
+    workload: &dyn Workload,
+    clean: &CleanRun,
+    fs: &SimFs,
+    completion: &Completion,
+) -> Result<(), Finding> {
     if completion.output != clean.output {
         return Err(Finding::new(
             Oracle::Result,
@@ -140,49 +187,50 @@ pub(crate) fn check_result(
         ));
     }
     match catch_unwind(AssertUnwindSafe(|| workload.leftovers(fs))) {
-        Err(p) => {
-            return Err(Finding::new(
-                Oracle::Panic,
-                format!("leftovers panicked: {}", panic_message(p.as_ref())),
-            ));
-        }
-        Ok(Err(e)) => {
-            return Err(Finding::new(
-                Oracle::Result,
-                format!("could not list leftovers: {e}"),
-            ));
-        }
-        Ok(Ok(left)) if !left.is_empty() => {
-            return Err(Finding::new(
-                Oracle::Result,
-                format!("completed but left files behind: {}", left.join(", ")),
-            ));
-        }
-        Ok(Ok(_)) => {}
+        Err(p) => Err(Finding::new(
+            Oracle::Panic,
+            format!("leftovers panicked: {}", panic_message(p.as_ref())),
+        )),
+        Ok(Err(e)) => Err(Finding::new(
+            Oracle::Result,
+            format!("could not list leftovers: {e}"),
+        )),
+        Ok(Ok(left)) if !left.is_empty() => Err(Finding::new(
+            Oracle::Result,
+            format!("completed but left files behind: {}", left.join(", ")),
+        )),
+        Ok(Ok(_)) => Ok(()),
     }
-    if let Some(last_crash) = last_crash {
-        // `inspect` must tell the truth about recovery, or the state oracle
-        // checked a different checkpoint than the one actually resumed.
-        let (said, did) = (
-            last_crash.recovered.unwrap_or(0),
-            completion.resumed_from.unwrap_or(0),
-        );
-        if said != did {
-            return Err(Finding::new(
-                Oracle::State,
-                format!(
-                    "inspect said recovery resumes at cursor {said}, but the resumed run started at cursor {did}"
-                ),
-            ));
-        }
-        check_redo(
-            workload,
-            last_crash.processed,
-            completion.resumed_from.unwrap_or(0),
-            "the resumed run started",
-        )?;
+}
+
+/// The half of the result oracle that depends on the crash: the resumed
+/// run started (`resumed_from`) where `inspect` said recovery would, within
+/// the redo bound of what the crash forgot.
+pub(crate) fn check_resume(
+    workload: &dyn Workload,
+    last_crash: LastCrash,
+    resumed_from: Option<u64>,
+) -> Result<(), Finding> {
+    // `inspect` must tell the truth about recovery, or the state oracle
+    // checked a different checkpoint than the one actually resumed.
+    let (said, did) = (
+        last_crash.recovered.unwrap_or(0),
+        resumed_from.unwrap_or(0),
+    );
+    if said != did {
+        return Err(Finding::new(
+            Oracle::State,
+            format!(
+                "inspect said recovery resumes at cursor {said}, but the resumed run started at cursor {did}"
+            ),
+        ));
     }
-    Ok(())
+    check_redo(
+        workload,
+        last_crash.processed,
+        resumed_from.unwrap_or(0),
+        "the resumed run started",
+    )
 }
 
 fn clip(s: &str) -> String {

@@ -20,6 +20,28 @@ pub(crate) struct PointStates {
     pub(crate) possible: u64,
 }
 
+/// How many states a crash point has, for the tally (without the images).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PointSummary {
+    /// States about to be checked.
+    pub(crate) states: u64,
+    /// Whether they were sampled past the cap.
+    pub(crate) capped: bool,
+    /// How many the model allows here.
+    pub(crate) possible: u64,
+}
+
+impl PointStates {
+    /// The counts of this point.
+    pub(crate) fn summary(&self) -> PointSummary {
+        PointSummary {
+            states: self.states.len() as u64,
+            capped: self.capped,
+            possible: self.possible,
+        }
+    }
+}
+
 /// Every state at this point when there are at most
 /// [`ExploreOptions::states_enumerated_max`], else
 /// `picks_per_capped_point` seeded picks. The pick seeds are drawn from the
