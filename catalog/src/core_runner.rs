@@ -5,7 +5,10 @@
 //! It reports to [`Progress`] through the runner's commit observer:
 //! `attempt` before each commit (cursor and the digest of the exact state
 //! bytes written), `acknowledge` once the commit is durable, `processed(i)`
-//! per item. [`Workload::inspect`] asks the store, read-only
+//! per item; where it resumed (`resumed`) once the runner is open, and a
+//! converged point right after each acknowledged commit (`converged`), so
+//! the explorer can stop a resumed run that has caught up with the clean
+//! run. [`Workload::inspect`] asks the store, read-only
 //! ([`CheckpointStore::peek_latest`]), which checkpoint recovery would load.
 
 use std::path::PathBuf;
@@ -171,7 +174,18 @@ impl RunObserver for ProgressObserver<'_> {
     }
 
     fn after_commit(&mut self, checkpoint: &CheckpointInfo<'_>) {
-        self.progress.acknowledge(id_of(checkpoint));
+        let id = id_of(checkpoint);
+        self.progress.acknowledge(id);
+        // Right after a commit the runner's memory that the rest of the run
+        // depends on is the checkpoint it just wrote (cursor, state, the
+        // store's next generation); what differs from a fresh run (items
+        // processed, where it resumed, the clock's reading) never reaches
+        // the disk or the output. Time-based commits compare the clock with
+        // the last commit's reading, which is taken after this point.
+        self.progress.converged(format_args!(
+            "after commit of generation {} at cursor {} (state {:#018x})",
+            checkpoint.generation, id.cursor, id.state_digest
+        ));
     }
 }
 
@@ -190,6 +204,7 @@ impl Workload for CoreRunnerWorkload {
         let clock = job.clock.clone();
         let runner = Runner::open(fs, self.config.dir.clone(), &mut job, config)
             .map_err(WorkloadError::core)?;
+        progress.resumed(runner.resume_point().map(|r| r.cursor));
         // Simulated time only: the job advances this clock per item, and
         // the simulation never reads the wall clock.
         let outcome = runner

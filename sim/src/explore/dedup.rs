@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crashproof_fault::CrashModel;
 
+use super::case::LastCrash;
 use super::case::{History, RunEnd, lock};
 use super::converge::Watch;
 use super::error::HarnessError;
@@ -30,7 +31,6 @@ use super::oracle::{
     Finding, Inspected, check_completion, check_redo, check_resume, inspect_state, judge_state,
 };
 use super::report::Work;
-use super::case::LastCrash;
 use super::timeline::Timeline;
 use super::violation::Oracle;
 use super::workload::Progress;
@@ -122,7 +122,9 @@ impl<'a, 'w> Checker<'a, 'w> {
         if !options.dedup && !options.converge {
             let runs_before = run.history.runs;
             let history = run.history.at_step(before_step);
-            let (case, finding) = self.ex.check_crash(self.clean, history, before_step, image)?;
+            let (case, finding) = self
+                .ex
+                .check_crash(self.clean, history, before_step, image)?;
             return Ok(Checked {
                 digests: case.history.state_digests,
                 finding,

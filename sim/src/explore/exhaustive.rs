@@ -47,6 +47,7 @@ impl Explorer<'_> {
             pass: &pass,
             done: 0,
             total,
+            states: 0,
         });
         let checker = Checker::new(self, &clean);
         let run = CrashedRun::new(&clean_case.history);
@@ -76,6 +77,7 @@ impl Explorer<'_> {
                     pass: &pass,
                     done,
                     total,
+                    states: tally.report.states_checked,
                 });
                 Ok(())
             },

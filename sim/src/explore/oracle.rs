@@ -213,10 +213,7 @@ pub(crate) fn check_resume(
 ) -> Result<(), Finding> {
     // `inspect` must tell the truth about recovery, or the state oracle
     // checked a different checkpoint than the one actually resumed.
-    let (said, did) = (
-        last_crash.recovered.unwrap_or(0),
-        resumed_from.unwrap_or(0),
-    );
+    let (said, did) = (last_crash.recovered.unwrap_or(0), resumed_from.unwrap_or(0));
     if said != did {
         return Err(Finding::new(
             Oracle::State,

@@ -67,16 +67,16 @@ impl Explorer<'_> {
         pool.in_place_scope(|scope| {
             let (work, stop) = (&work, &stop);
             scope.spawn(move |_| {
-                units.into_par_iter().enumerate().for_each_with(
-                    sender,
-                    |sender, (index, unit)| {
+                units
+                    .into_par_iter()
+                    .enumerate()
+                    .for_each_with(sender, |sender, (index, unit)| {
                         if stop.load(Ordering::Relaxed) {
                             return;
                         }
                         // The receiver is gone only once the caller stopped.
                         let _ = sender.send((index, work(unit)));
-                    },
-                );
+                    });
             });
             // The workers' senders close the channel when they are done.
             let mut waiting: BTreeMap<usize, Result<Vec<Record>, HarnessError>> = BTreeMap::new();

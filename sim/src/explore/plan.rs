@@ -166,6 +166,8 @@ pub enum Event<'a> {
         done: u64,
         /// Units this pass checks.
         total: u64,
+        /// Post-crash states checked so far in the pass.
+        states: u64,
     },
 }
 

@@ -10,8 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use super::error::HarnessError;
-use super::options::InvalidOptions;
 use super::explorer::{CleanRun, Explorer};
+use super::options::InvalidOptions;
 use super::oracle::Finding;
 use super::plan::Pass;
 use super::report::Report;

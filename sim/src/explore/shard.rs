@@ -177,11 +177,7 @@ impl Report {
             return Err(differ("workload", self.workload.clone(), next.workload));
         }
         if self.seed != next.seed {
-            return Err(differ(
-                "seed",
-                self.seed.to_string(),
-                next.seed.to_string(),
-            ));
+            return Err(differ("seed", self.seed.to_string(), next.seed.to_string()));
         }
         if self.clean_steps != next.clean_steps {
             return Err(differ(
@@ -198,7 +194,11 @@ impl Report {
                 .join(", ")
         };
         if self.passes.len() != next.passes.len()
-            || self.passes.iter().zip(&next.passes).any(|(a, b)| a.pass != b.pass)
+            || self
+                .passes
+                .iter()
+                .zip(&next.passes)
+                .any(|(a, b)| a.pass != b.pass)
         {
             return Err(differ("passes", passes(self), passes(&next)));
         }
@@ -235,9 +235,9 @@ impl Report {
 /// shards' groups of its pass and earlier passes.
 fn join_or_push(groups: &mut Vec<ViolationGroup>, first_new: usize, group: ViolationGroup) {
     let start = group.crash_steps.as_ref().map(|r| *r.start());
-    let found = groups[..first_new]
-        .iter()
-        .rposition(|g| g.pass == group.pass && joins(g, group.oracle, &group.message, &group.schedule, start));
+    let found = groups[..first_new].iter().rposition(|g| {
+        g.pass == group.pass && joins(g, group.oracle, &group.message, &group.schedule, start)
+    });
     match found {
         Some(i) => {
             let g = &mut groups[i];

@@ -56,6 +56,7 @@ impl Explorer<'_> {
             pass: &pass,
             done: 0,
             total,
+            states: 0,
         });
         let checker = Checker::new(self, &clean);
         let mut done = 0;
@@ -94,9 +95,10 @@ impl Explorer<'_> {
                         }
                     }
                 }
-                let (ended, finding) = faulted
-                    .conclude(self, &clean, end)
-                    .finish(self, &clean, &[])?;
+                let (ended, finding) =
+                    faulted
+                        .conclude(self, &clean, end)
+                        .finish(self, &clean, &[])?;
                 for _ in &ended.history.state_digests {
                     records.push(Record::SingleStatePoint);
                 }
@@ -125,6 +127,7 @@ impl Explorer<'_> {
                     pass: &pass,
                     done,
                     total,
+                    states: tally.report.states_checked,
                 });
                 Ok(())
             },

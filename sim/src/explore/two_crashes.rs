@@ -48,6 +48,7 @@ impl Explorer<'_> {
             pass: &pass,
             done: 0,
             total,
+            states: 0,
         });
         // One cache for the whole pass: second crashes of different first
         // crashes often leave the same disk.
@@ -80,6 +81,7 @@ impl Explorer<'_> {
                     pass: &pass,
                     done,
                     total,
+                    states: tally.report.states_checked,
                 });
                 Ok(())
             },
