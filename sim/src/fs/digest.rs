@@ -23,7 +23,7 @@
 //! Each item is framed (a tag byte, then length-prefixed fields), so
 //! different trees never hash the same input stream.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
@@ -108,38 +108,54 @@ impl Names {
 /// Walks the tree of `half` from `/`, depth first in name order, feeding
 /// each directory and file to `out` and naming each inode in `names`.
 fn walk(state: &State, half: Half, out: &mut Framed, names: &mut Names) {
-    let mut stack: Vec<(String, Ino)> = vec![(String::new(), ROOT)];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some((path, ino)) = stack.pop() {
-        if !seen.insert(ino) {
-            continue;
-        }
-        names.of(ino);
-        match state.nodes.get(&ino) {
-            Some(Node::Dir(dir)) => {
-                out.tag(TAG_DIR);
-                out.bytes(path.as_bytes());
-                let entries = match half {
-                    Half::Visible => &dir.visible,
-                    Half::Durable => &dir.durable,
-                };
-                // Pushed in reverse so they pop (and hash) in name order.
-                for (name, &child) in entries.iter().rev() {
-                    stack.push((format!("{path}/{name}"), child));
+    let mut seen = BTreeSet::from([ROOT]);
+    let mut path = String::new();
+    visit(state, half, ROOT, &mut path, &mut seen, out, names);
+}
+
+/// Feeds inode `ino`, reached at `path`, and (a directory) everything
+/// below it; `path` is a buffer shared by the whole walk (no allocation
+/// per entry).
+fn visit(
+    state: &State,
+    half: Half,
+    ino: Ino,
+    path: &mut String,
+    seen: &mut BTreeSet<Ino>,
+    out: &mut Framed,
+    names: &mut Names,
+) {
+    names.of(ino);
+    match state.nodes.get(&ino) {
+        Some(Node::Dir(dir)) => {
+            out.tag(TAG_DIR);
+            out.bytes(path.as_bytes());
+            let entries = match half {
+                Half::Visible => &dir.visible,
+                Half::Durable => &dir.durable,
+            };
+            for (name, &child) in entries {
+                if !seen.insert(child) {
+                    continue;
                 }
+                let len = path.len();
+                path.push('/');
+                path.push_str(name);
+                visit(state, half, child, path, seen, out, names);
+                path.truncate(len);
             }
-            Some(Node::File(file)) => {
-                out.tag(TAG_FILE);
-                out.bytes(path.as_bytes());
-                let bytes = match half {
-                    Half::Visible => &file.visible,
-                    Half::Durable => &file.durable,
-                };
-                out.bytes(bytes);
-            }
-            // A dangling entry: the walk of `files()` skips it too.
-            None => {}
         }
+        Some(Node::File(file)) => {
+            out.tag(TAG_FILE);
+            out.bytes(path.as_bytes());
+            let bytes = match half {
+                Half::Visible => &file.visible,
+                Half::Durable => &file.durable,
+            };
+            out.bytes(bytes);
+        }
+        // A dangling entry: the walk of `files()` skips it too.
+        None => {}
     }
 }
 
