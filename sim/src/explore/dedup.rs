@@ -30,6 +30,7 @@ use super::explorer::{CleanRun, Explorer};
 use super::oracle::{
     Finding, Inspected, check_completion, check_redo, check_resume, inspect_state, judge_state,
 };
+use super::points::Image;
 use super::report::Work;
 use super::timeline::Timeline;
 use super::violation::Oracle;
@@ -116,12 +117,13 @@ impl<'a, 'w> Checker<'a, 'w> {
         &self,
         run: &CrashedRun<'_>,
         before_step: u64,
-        image: SimFs,
+        image: Image,
     ) -> Result<Checked, HarnessError> {
         let options = self.ex.options();
         if !options.dedup && !options.converge {
             let runs_before = run.history.runs;
             let history = run.history.at_step(before_step);
+            let image = image.into_fs();
             let (case, finding) = self
                 .ex
                 .check_crash(self.clean, history, before_step, image)?;
@@ -138,11 +140,9 @@ impl<'a, 'w> Checker<'a, 'w> {
     }
 
     /// The shared way (see the module documentation).
-    fn check_shared(&self, run: &CrashedRun<'_>, before_step: u64, image: SimFs) -> Checked {
+    fn check_shared(&self, run: &CrashedRun<'_>, before_step: u64, image: Image) -> Checked {
         let workload = self.ex.workload();
-        // As `History::land` does: a schedule's faults never reach recovery.
-        image.set_faults(FaultConfig::default());
-        let disk = image.content_digest();
+        let disk = image.digest();
         let runs = run.history.runs;
         let entry = self.entry(Key { disk, runs });
         let at = run.timeline.at(before_step);
@@ -152,7 +152,8 @@ impl<'a, 'w> Checker<'a, 'w> {
             let inspected = entry.inspected.get_or_init(|| {
                 // A crash image is fully durable: a drop-unsynced image of
                 // it is an exact copy, so inspection changes nothing.
-                let probe = image.crash_image(CrashModel::DropUnsynced, 0).fs;
+                let probe = image.view().crash_image(CrashModel::DropUnsynced, 0).fs;
+                probe.set_faults(FaultConfig::default());
                 inspect_state(workload, &probe)
             });
             let recovered = judge_state(inspected, &|id| at.attempted(id), at.acknowledged)?;
@@ -164,7 +165,7 @@ impl<'a, 'w> Checker<'a, 'w> {
             )?;
             let resumed = entry
                 .resumed
-                .get_or_init(|| self.resume(image, runs, &mut work));
+                .get_or_init(|| self.resume(image.into_fs(), runs, &mut work));
             match resumed {
                 Resumed::Ended(finding) => Err(finding.clone()),
                 Resumed::Completed {
@@ -204,6 +205,8 @@ impl<'a, 'w> Checker<'a, 'w> {
     /// its end, or until it converges with the clean run.
     fn resume(&self, image: SimFs, runs_before: u64, work: &mut Work) -> Resumed {
         work.recoveries += 1;
+        // As `History::land` does: a schedule's faults never reach recovery.
+        image.set_faults(FaultConfig::default());
         let workload = self.ex.workload();
         let mut progress = Progress::new();
         let converging = self.ex.options().converge && self.clean.converged.len() > 0;

@@ -37,7 +37,7 @@ impl Explorer<'_> {
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<Report, HarnessError> {
         let pass = Pass::Exhaustive(model);
-        let (clean, clean_case, mut points) = self.collect(model, 0)?;
+        let (clean, clean_case, mut points) = self.collect(model, 0, self.options().dedup)?;
         let range = self.options().shard.range(points.len());
         let points: Vec<PointStates> = points.drain(range).collect();
         let mut tally = Tally::new(self, &clean, pass.clone());
@@ -91,16 +91,18 @@ impl Explorer<'_> {
     /// The clean run under a hook that collects the crash states of `model`
     /// before every step from `from_step` on and after the last one, and
     /// records where it converged; the case after it (its history journals
-    /// the progress by step); the states.
+    /// the progress by step); the states (with `share`, one image per
+    /// distinct content).
     pub(crate) fn collect(
         &self,
         model: CrashModel,
         from_step: u64,
+        share: bool,
     ) -> Result<(CleanRun, Case, Vec<PointStates>), HarnessError> {
         let (fs, progress) = self.start(FaultConfig::default())?;
         let mut case = Case::start(fs, progress, false);
         let watch = Watch::recording();
-        let (end, points) = case.run_collecting(self, model, from_step, Some(watch.clone()));
+        let (end, points) = case.run_collecting(self, model, from_step, Some(watch.clone()), share);
         let mut clean = self.finish_clean_run(&case.fs, end)?;
         clean.converged = std::sync::Arc::new(watch.recorded());
         Ok((clean, case, points))

@@ -43,7 +43,7 @@ impl Explorer<'_> {
     ) -> Result<Report, HarnessError> {
         let pass = Pass::SyncEio(model);
         // The clean run, recording where it converges; no states collected.
-        let (clean, _, _) = self.collect(model, u64::MAX)?;
+        let (clean, _, _) = self.collect(model, u64::MAX, false)?;
         let mut syncs = clean.sync_steps();
         let range = self.options().shard.range(syncs.len());
         let syncs: Vec<u64> = syncs.drain(range).collect();
@@ -71,7 +71,8 @@ impl Explorer<'_> {
                 };
                 let (fs, progress) = self.start(faults)?;
                 let mut faulted = Case::start(fs, progress, false);
-                let (end, points) = faulted.run_collecting(self, model, eio + 1, None);
+                let share = self.options().dedup;
+                let (end, points) = faulted.run_collecting(self, model, eio + 1, None, share);
                 let runs_before = faulted.history.runs;
                 {
                     let run = CrashedRun::new(&faulted.history);

@@ -38,7 +38,9 @@ impl Explorer<'_> {
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<Report, HarnessError> {
         let pass = Pass::TwoCrashes(model);
-        let (clean, clean_case, mut points) = self.collect(model, 0)?;
+        // First crash images keep their own seed: the recovery run's own
+        // crash images (garbage bytes, picks) derive from it.
+        let (clean, clean_case, mut points) = self.collect(model, 0, false)?;
         let range = self.options().shard.range(points.len());
         let points: Vec<PointStates> = points.drain(range).collect();
         let mut tally = Tally::new(self, &clean, pass.clone());
@@ -67,7 +69,7 @@ impl Explorer<'_> {
                         &mut records,
                         history.clone(),
                         (first.step, crash1),
-                        image,
+                        image.into_fs(),
                     )?;
                 }
                 Ok(records)
@@ -116,7 +118,8 @@ impl Explorer<'_> {
             }
             Next::Run(case) => case,
         };
-        let (end, points) = recovery.run_collecting(self, crash1.model, 0, None);
+        let share = self.options().dedup;
+        let (end, points) = recovery.run_collecting(self, crash1.model, 0, None, share);
         let (recovery, finding) = recovery
             .conclude(self, clean, end)
             .finish(self, clean, &[])?;
