@@ -143,7 +143,7 @@ pub(crate) fn states_at(
                     let s = rng.next_u64();
                     (
                         StateSelector::Seed(s),
-                        Image::Own(src.crash_image(model, s).fs),
+                        Image::Own(Box::new(src.crash_image(model, s).fs)),
                     )
                 })
                 .collect();
