@@ -96,8 +96,8 @@ fn shared_path_equals_naive_path_for_every_catalogue_workload() {
 /// Two crashes (quadratic in the run, so sized for a test on 2 cores):
 /// every catalogue workload under drop-unsynced (one state per crash
 /// point), except the core runner, which runs at
-/// N=120, K=20 under every model (at N=1000 the naive path alone takes a
-/// minute), and the Feldera control (5 s per model on the naive path; its
+/// N=120, K=20 under every model (at N=1000 the naive path alone takes
+/// half a minute), and the Feldera control (5 s per model on the naive path; its
 /// mutant is in); and prefix, a model with many states per point, on the
 /// zoo's control and the mutant only two crashes catch (subset, the
 /// costliest, runs on the small core runner only).
