@@ -6,7 +6,10 @@
 //! would build it: the runner's observer reports to `Progress` (`attempt`
 //! before each commit with the digest of the exact state bytes,
 //! `acknowledge` once durable, `processed(i)` per item), and inspection asks
-//! the store, read-only, which checkpoint recovery would load.
+//! the store, read-only, which checkpoint recovery would load. Its job
+//! keeps nothing outside its checkpoint, so it declares convergence after
+//! every commit ([`JobWorkload::converging_after_commit`]) and the explorer
+//! stops a resumed run once it has caught up with the clean run.
 //!
 //! [`Runner`]: crashproof_core::Runner
 
@@ -80,7 +83,8 @@ impl CoreRunnerWorkload {
         let job = JobWorkload::with_output(move || HashJob { items }, runner, String::clone)
             .named("core-runner")
             .dir(config.dir.clone())
-            .time_per_item(config.time_per_item);
+            .time_per_item(config.time_per_item)
+            .converging_after_commit();
         Self { config, job }
     }
 

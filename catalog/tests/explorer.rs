@@ -353,7 +353,10 @@ fn exhaustive_past_the_cap_samples_and_says_so() {
         .unwrap();
     let m = &r.passes[0];
     assert!(m.capped_points > 0);
-    assert!(r.notes.iter().any(|n| n.contains("seeded picks")), "{r}");
+    assert!(
+        r.notes_all().iter().any(|n| n.contains("seeded picks")),
+        "{r}"
+    );
     assert!(r.to_string().contains("NOTE"), "{r}");
     assert_eq!(m.states_per_point.iter().sum::<u64>(), m.states_checked);
     assert!(r.is_clean(), "{r}");

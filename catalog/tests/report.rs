@@ -161,15 +161,19 @@ fn one_call_runs_every_pass_of_a_plan_and_merges_them() {
         ],
     };
     let mut events = Vec::new();
+    let mut checking = 0;
     let report = ex
-        .explore_observed(&plan, &mut |e| {
-            events.push(match e {
-                Event::PassStarted(p) => format!("start {p}"),
-                Event::PassFinished(p) => format!("end {}", p.pass),
-                _ => "other".to_string(),
-            });
+        .explore_observed(&plan, &mut |e| match e {
+            Event::PassStarted(p) => events.push(format!("start {p}")),
+            Event::PassFinished(p) => events.push(format!("end {}", p.pass)),
+            Event::Checking { done, total, .. } => {
+                assert!(done <= total);
+                checking += 1;
+            }
+            _ => {}
         })
         .unwrap();
+    assert!(checking > 0, "the exhaustive passes report their progress");
     let passes = plan.passes();
     assert_eq!(passes.len(), 5, "2 exhaustive, 2 sync-eio, 1 random");
     let expected_events: Vec<String> = passes

@@ -1,16 +1,19 @@
 //! `crashproof explore`: one library call (`Explorer::explore_observed`) over
-//! the modes and models asked for, timed per pass, with a report.
+//! the modes and models asked for, timed per pass, with a report (text, or
+//! JSON with `--json`) and a progress bar.
 
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use crashproof_catalog::workload;
 use crashproof_fault::CrashModel;
 use crashproof_sim::explore::{
-    Event, ExploreOptions, Explorer, Mode, Plan, RandomConfig, ReplayLine,
+    Event, ExploreOptions, Explorer, Mode, Plan, RandomConfig, ReplayLine, Shard,
 };
 
 use crate::exit::{Exit, harness_error, usage_error};
+use crate::explore_bar::ExploreBar;
+use crate::report_json::{Execution, Invocation, ReportJson};
+use crate::workload_arg::{Sizes, load};
 
 /// How to choose crash points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,6 +124,37 @@ pub struct ExploreArgs {
         value_parser = crate::sector_size_arg::parse
     )]
     sector_size_bytes: usize,
+    /// core-runner only: items in the job (N, default 1000), to measure how
+    /// exploration grows with the run.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    items: Option<u64>,
+    /// core-runner only: commit every K items (default 50; also the redo
+    /// bound).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    every: Option<u64>,
+    /// Threads checking crash points in parallel (default: one per core).
+    /// The report is the same for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    jobs: Option<u64>,
+    /// Check only shard I of N of each pass's crash points (contiguous
+    /// ranges), e.g. one per CI job; `crashproof merge` combines the
+    /// shards' `--json` reports into the verdict of the whole. Not with
+    /// random mode.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Print the report as JSON on stdout (the text report goes to
+    /// stderr): crash points, states, distinct states, wall time, states/s,
+    /// every violation group; what `crashproof merge` reads.
+    #[arg(long)]
+    json: bool,
+    /// Recover every post-crash state on its own, even when another crash
+    /// point left the same disk (the naive path, for comparison).
+    #[arg(long)]
+    no_dedup: bool,
+    /// Run every resumed run to its end, even once it has converged with
+    /// the clean run (the naive path, for comparison).
+    #[arg(long)]
+    no_converge: bool,
 }
 
 impl ExploreArgs {
@@ -148,6 +182,14 @@ impl ExploreArgs {
         };
         if !has(ModeArg::Exhaustive) && self.crashes.is_some() {
             return Err(no_effect("--crashes", ModeArg::Exhaustive));
+        }
+        if has(ModeArg::Random) && self.shard.is_some_and(|s| !s.is_whole()) {
+            return Err(
+                "--shard splits the crash points of exhaustive and sync-eio passes; random \
+                 schedules are drawn from one stream and cannot be split: run the random mode \
+                 in one job without --shard"
+                    .to_string(),
+            );
         }
         if !has(ModeArg::Random) {
             for (flag, given) in [
@@ -198,23 +240,33 @@ fn mode_name(m: ModeArg) -> &'static str {
     }
 }
 
-/// Runs the exploration, prints the report on stdout (progress on stderr).
+/// Runs the exploration, prints the report on stdout (progress on stderr;
+/// with `--json`, the JSON on stdout and the text on stderr).
 pub fn run(args: &ExploreArgs) -> Exit {
     let plan = match args.plan() {
         Ok(plan) => plan,
         Err(e) => return usage_error(e),
     };
-    let workload = match workload(&args.workload) {
+    let sizes = Sizes {
+        items: args.items,
+        every: args.every,
+    };
+    let workload = match load(&args.workload, sizes) {
         Ok(w) => w,
-        Err(e) => return harness_error(e),
+        Err(e) => return usage_error(e),
     };
     let seed = match args.seed {
         Some(seed) => seed,
         None if args.mode.contains(&ModeArg::Random) => {
             let seed = os_random_seed();
-            println!(
+            let line = format!(
                 "seed: {seed} (drawn from the OS; pass --seed {seed} or CRASHPROOF_SEED={seed} to repeat)"
             );
+            if args.json {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
             seed
         }
         None => 0,
@@ -226,20 +278,31 @@ pub fn run(args: &ExploreArgs) -> Exit {
         sector_size_bytes: args.sector_size_bytes,
         check_determinism: args.check_determinism,
         replay: ReplayLine::Cli,
+        dedup: !args.no_dedup,
+        converge: !args.no_converge,
+        jobs: args
+            .jobs
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        shard: args.shard.unwrap_or(Shard::WHOLE),
         ..ExploreOptions::default()
     };
-    let explorer = Explorer::new(workload.as_ref(), options);
+    let explorer = Explorer::new(workload.as_ref(), options.clone());
+    let mut bar = ExploreBar::new();
     let started = Instant::now();
     let mut pass_started = started;
     let mut pass_elapsed: Vec<Duration> = Vec::new();
-    let report = explorer.explore_observed(&plan, &mut |event| match event {
-        Event::PassStarted(pass) => {
-            eprintln!("exploring {pass} of `{}`...", args.workload);
-            pass_started = Instant::now();
+    let report = explorer.explore_observed(&plan, &mut |event| {
+        bar.event(&event);
+        match event {
+            Event::PassStarted(pass) => {
+                bar.println(format!("exploring {pass} of `{}`...", args.workload));
+                pass_started = Instant::now();
+            }
+            Event::PassFinished(_) => pass_elapsed.push(pass_started.elapsed()),
+            _ => {}
         }
-        Event::PassFinished(_) => pass_elapsed.push(pass_started.elapsed()),
-        _ => {}
     });
+    bar.finish();
     let mut report = match report {
         Ok(r) => r,
         Err(e) => return harness_error(e),
@@ -248,12 +311,45 @@ pub fn run(args: &ExploreArgs) -> Exit {
         pass.elapsed = Some(elapsed);
     }
     report.elapsed = Some(started.elapsed());
-    print!("{report}");
-    if report.is_clean() {
+    let exit = if report.is_clean() {
         Exit::Clean
     } else {
         Exit::Violation
+    };
+    if !options.shard.is_whole() {
+        eprintln!(
+            "shard {} of {}: this report covers only this shard's crash points; `crashproof \
+             merge` of every shard's --json report gives the verdict of the whole",
+            options.shard.index + 1,
+            options.shard.count
+        );
     }
+    if !args.json {
+        print!("{report}");
+        return exit;
+    }
+    eprint!("{report}");
+    let invocation = Invocation {
+        workload: args.workload.clone(),
+        items: args.items,
+        every: args.every,
+        passes: plan.passes().iter().map(ToString::to_string).collect(),
+        seed,
+        cap: args.cap,
+        picks: args.picks,
+        sector_size_bytes: args.sector_size_bytes,
+        check_determinism: args.check_determinism,
+    };
+    let execution = Execution {
+        jobs: options.threads(),
+        dedup: options.dedup,
+        converge: options.converge,
+    };
+    match ReportJson::new(invocation, options.shard, execution, report).to_json() {
+        Ok(json) => println!("{json}"),
+        Err(e) => return harness_error(format!("could not write the JSON report: {e}")),
+    }
+    exit
 }
 
 /// A seed from the OS's randomness (std's hash keys are seeded from it).

@@ -4,10 +4,13 @@
 //! subcommands are added without touching the others.
 
 mod exit;
+mod explore_bar;
 mod explore_cmd;
 mod kill_cmd;
+mod merge_cmd;
 mod mutants_cmd;
 mod replay_cmd;
+mod report_json;
 mod scenarios_cmd;
 mod sector_size_arg;
 mod tune_k_cmd;
@@ -40,6 +43,9 @@ enum Command {
     /// Replay one case: print its trace with the crash points marked and
     /// the oracles' verdict.
     Replay(replay_cmd::ReplayArgs),
+    /// Combine the `--json` reports of `explore --shard 1/N ... N/N` into
+    /// the verdict of the whole exploration (exit codes as explore).
+    Merge(merge_cmd::MergeArgs),
     /// Run every bug-zoo mutant and the correct controls through the
     /// explorer and print the mutation table.
     Mutants(mutants_cmd::MutantsArgs),
@@ -64,6 +70,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Explore(args) => explore_cmd::run(&args),
         Command::Replay(args) => replay_cmd::run(&args),
+        Command::Merge(args) => merge_cmd::run(&args),
         Command::Mutants(args) => mutants_cmd::run(&args),
         Command::Scenarios(args) => scenarios_cmd::run(&args),
         Command::Kill(args) => kill_cmd::run(&args),

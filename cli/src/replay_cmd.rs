@@ -1,11 +1,11 @@
 //! `crashproof replay`: one case, its marked trace and the verdict.
 
 use clap::Args;
-use crashproof_catalog::workload;
 use crashproof_fault::KillSchedule;
 use crashproof_sim::explore::{ExploreOptions, Explorer, ReplayLine};
 
-use crate::exit::{Exit, harness_error};
+use crate::exit::{Exit, harness_error, usage_error};
+use crate::workload_arg::{Sizes, load};
 
 /// Arguments of `crashproof replay`.
 #[derive(Debug, Args)]
@@ -36,6 +36,12 @@ pub struct ReplayArgs {
         value_parser = crate::sector_size_arg::parse
     )]
     sector_size_bytes: usize,
+    /// core-runner only: the --items the case was found with.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    items: Option<u64>,
+    /// core-runner only: the --every the case was found with.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    every: Option<u64>,
 }
 
 /// Replays the case; exit 1 if an oracle fails, as `explore` would; exit 2
@@ -46,9 +52,13 @@ pub fn run(args: &ReplayArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return harness_error(e),
     };
-    let workload = match workload(&args.workload) {
+    let sizes = Sizes {
+        items: args.items,
+        every: args.every,
+    };
+    let workload = match load(&args.workload, sizes) {
         Ok(w) => w,
-        Err(e) => return harness_error(e),
+        Err(e) => return usage_error(e),
     };
     let options = ExploreOptions {
         seed: args.seed,

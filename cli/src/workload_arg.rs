@@ -2,7 +2,9 @@
 //! values, so `--help` lists them and a typo is a usage error (exit 2).
 
 use clap::builder::PossibleValuesParser;
-use crashproof_catalog::workload_names;
+use crashproof_catalog::core_runner::{CoreRunnerConfig, CoreRunnerWorkload};
+use crashproof_catalog::{workload, workload_names};
+use crashproof_sim::explore::Workload;
 
 /// A parser accepting exactly the registered workload names.
 pub fn workload_parser() -> PossibleValuesParser {
@@ -13,4 +15,34 @@ pub fn workload_parser() -> PossibleValuesParser {
         .map(|n| &*Box::leak(n.into_boxed_str()))
         .collect();
     PossibleValuesParser::new(names)
+}
+
+/// `--items` and `--every`: the size of the core-runner workload.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sizes {
+    /// N, items in the job.
+    pub items: Option<u64>,
+    /// K, items per commit.
+    pub every: Option<u64>,
+}
+
+/// The workload called `name`, sized by `sizes` (core-runner only: a size
+/// given for another workload is a usage error, never ignored).
+pub fn load(name: &str, sizes: Sizes) -> Result<Box<dyn Workload>, String> {
+    let sized = sizes.items.is_some() || sizes.every.is_some();
+    if name == "core-runner" && sized {
+        let default = CoreRunnerConfig::default();
+        return Ok(Box::new(CoreRunnerWorkload::new(CoreRunnerConfig {
+            items: sizes.items.unwrap_or(default.items),
+            checkpoint_every: sizes.every.unwrap_or(default.checkpoint_every),
+            ..default
+        })));
+    }
+    if sized {
+        return Err(format!(
+            "--items and --every size the core-runner workload only and have no effect on \
+             `{name}`: drop them, or use --workload core-runner"
+        ));
+    }
+    workload(name).map_err(|e| e.to_string())
 }

@@ -14,6 +14,7 @@ pub mod explore;
 pub mod fs;
 
 pub use fs::{
-    CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig, SimConfig, SimFs,
-    SimView, StepAction, StepHook, StepInfo, TooManyStates, Trace, TraceEntry, is_crashed,
+    ContentDigest, CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig,
+    SimConfig, SimFs, SimView, StepAction, StepHook, StepInfo, TooManyStates, Trace, TraceEntry,
+    is_crashed,
 };

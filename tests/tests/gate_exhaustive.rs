@@ -81,7 +81,10 @@ fn check_workload(workload: &CoreRunnerWorkload, model: CrashModel) -> Report {
     );
     if m.capped_points > 0 {
         assert!(
-            report.notes.iter().any(|n| n.contains("seeded picks")),
+            report
+                .notes_all()
+                .iter()
+                .any(|n| n.contains("seeded picks")),
             "sampling must be reported: {report}"
         );
     }

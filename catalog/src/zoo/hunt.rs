@@ -215,6 +215,6 @@ pub fn hunt(
         cases,
         violations: report.violation_count(),
         first,
-        notes: report.notes,
+        notes: report.notes_all(),
     })
 }

@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex};
 
 use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
+use super::converge::Watch;
 use super::digest::state_digest;
 use super::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::images::pick;
 use super::oracle::{Finding, Recovery, check_redo, check_result, check_state};
-use super::points::{PointStates, states_at};
+use super::points::{PointStates, Sharing, states_at};
 use super::unreached::UnreachedPoint;
 use super::violation::Oracle;
 use super::workload::{Completion, Progress, StepClock, WorkloadError};
@@ -357,23 +358,38 @@ impl Case {
     /// on, plus those after the last step if the run completed (taken
     /// before anyone calls `leftovers`). The hook only reads, so the run is
     /// the one a case without a crash point makes, and every state
-    /// collected at step `n` is the one `step:n` selects.
+    /// collected at step `n` is the one `step:n` selects. With `watch`
+    /// (the clean run), the run's converged points are recorded in it.
+    /// With `share`, states of equal content share one image.
     pub(crate) fn run_collecting(
         &mut self,
         ex: &Explorer<'_>,
         model: CrashModel,
         from_step: u64,
+        watch: Option<Watch>,
+        share: bool,
     ) -> (RunEnd, Vec<PointStates>) {
         self.history.runs += 1;
         let clock = StepClock::new();
         self.history.progress.record_steps(clock.clone());
+        if let Some(watch) = &watch {
+            self.history.progress.watch(watch.clone());
+        }
         let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&collected);
         let options = ex.options().clone();
+        let sharing = Arc::new(Mutex::new(share.then(Sharing::default)));
+        let hook_sharing = Arc::clone(&sharing);
         self.fs.set_step_hook(Box::new(move |info, src| {
             clock.set(info.index + 1);
+            if let Some(watch) = &watch {
+                watch.before_step(info.index, src);
+            }
             if info.index >= from_step {
-                let states = states_at(src, model, &options, info.index);
+                let mut states = states_at(src, model, &options, info.index);
+                if let Some(sharing) = lock(&hook_sharing).as_mut() {
+                    sharing.share(&mut states);
+                }
                 lock(&sink).push(states);
             }
             StepAction::Continue
@@ -386,7 +402,11 @@ impl Case {
         let mut points = std::mem::take(&mut *lock(&collected));
         let steps = self.fs.steps();
         if matches!(ran, Ok(Ok(_))) && steps >= from_step {
-            points.push(states_at(&self.fs, model, ex.options(), steps));
+            let mut states = states_at(&self.fs, model, ex.options(), steps);
+            if let Some(sharing) = lock(&sharing).as_mut() {
+                sharing.share(&mut states);
+            }
+            points.push(states);
         }
         (RunEnd::of(ran), points)
     }

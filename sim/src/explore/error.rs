@@ -80,6 +80,16 @@ pub enum HarnessError {
         /// What the plan lacks (`mode`, `crash model`).
         missing: &'static str,
     },
+    /// The threads that check crash points could not be started.
+    #[error(
+        "could not start {threads} exploring threads ({reason}): lower --jobs (ExploreOptions::jobs)"
+    )]
+    ThreadPool {
+        /// How many were asked for.
+        threads: usize,
+        /// What the system said.
+        reason: String,
+    },
     /// A replayed schedule names a crash point its run never reaches, and
     /// the case found no violation: it replayed a crash that never happened.
     #[error("{0}")]

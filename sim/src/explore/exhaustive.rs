@@ -4,10 +4,13 @@
 use crashproof_fault::{CrashModel, KillSchedule};
 
 use super::case::{Case, History};
+use super::converge::Watch;
+use super::dedup::{Checker, CrashedRun};
 use super::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::oracle::Finding;
-use super::plan::Pass;
+use super::parallel::Record;
+use super::plan::{Event, Pass};
 use super::points::PointStates;
 use super::report::Report;
 use super::tally::Tally;
@@ -24,40 +27,92 @@ impl Explorer<'_> {
     /// is replayed from scratch with [`Explorer::run_case`] for its full
     /// trace (and to confirm it).
     pub fn explore_exhaustive(&self, model: CrashModel) -> Result<Report, HarnessError> {
-        let (clean, clean_case, points) = self.collect(model)?;
-        let mut tally = Tally::new(self, &clean, Pass::Exhaustive(model));
-        for point in points {
-            tally.point(&point);
-            let history = clean_case.history.at_step(point.step);
-            for (selector, image) in point.states {
-                let (case, finding) =
-                    self.check_crash(&clean, history.clone(), point.step, image)?;
-                tally.case(&case.history.state_digests, finding, || {
-                    KillSchedule::at_step(point.step, model, selector)
-                })?;
-            }
+        self.explore_exhaustive_observed(model, &mut |_| {})
+    }
+
+    /// [`Explorer::explore_exhaustive`], telling `observer` how far it got.
+    pub(crate) fn explore_exhaustive_observed(
+        &self,
+        model: CrashModel,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Report, HarnessError> {
+        let pass = Pass::Exhaustive(model);
+        let (clean, clean_case, mut points) = self.collect(model, 0, self.options().dedup)?;
+        let range = self.options().shard.range(points.len());
+        let points: Vec<PointStates> = points.drain(range).collect();
+        let mut tally = Tally::new(self, &clean, pass.clone());
+        tally.shard(points.len(), points.first().map(|p| p.step));
+        let total = points.len() as u64;
+        observer(Event::Checking {
+            pass: &pass,
+            done: 0,
+            total,
+            states: 0,
+        });
+        let checker = Checker::new(self, &clean);
+        let run = CrashedRun::new(&clean_case.history);
+        let mut done = 0;
+        self.for_each_unit(
+            points,
+            |point| {
+                let mut records = vec![Record::Point(point.summary())];
+                for (selector, image) in point.states {
+                    let checked = checker.check(&run, point.step, image)?;
+                    records.push(Record::Case {
+                        digests: checked.digests,
+                        work: checked.work,
+                        found: checked
+                            .finding
+                            .map(|f| (f, KillSchedule::at_step(point.step, model, selector))),
+                    });
+                }
+                Ok(records)
+            },
+            |records| {
+                for record in records {
+                    tally.record(record)?;
+                }
+                done += 1;
+                observer(Event::Checking {
+                    pass: &pass,
+                    done,
+                    total,
+                    states: tally.report.states_checked,
+                });
+                Ok(())
+            },
+        )?;
+        if self.options().shard.is_last() {
+            self.check_pass_determinism(&clean, model, &mut tally)?;
         }
-        self.check_pass_determinism(&clean, model, &mut tally)?;
         tally.finish()
     }
 
     /// The clean run under a hook that collects the crash states of `model`
-    /// before every step and after the last one; the case after it (its
-    /// history journals the progress by step); the states.
+    /// before every step from `from_step` on and after the last one, and
+    /// records where it converged; the case after it (its history journals
+    /// the progress by step); the states (with `share`, one image per
+    /// distinct content).
     pub(crate) fn collect(
         &self,
         model: CrashModel,
+        from_step: u64,
+        share: bool,
     ) -> Result<(CleanRun, Case, Vec<PointStates>), HarnessError> {
         let (fs, progress) = self.start(FaultConfig::default())?;
         let mut case = Case::start(fs, progress, false);
-        let (end, points) = case.run_collecting(self, model, 0);
-        let clean = self.finish_clean_run(&case.fs, end)?;
+        let watch = Watch::recording();
+        let (end, points) = case.run_collecting(self, model, from_step, Some(watch.clone()), share);
+        let mut clean = self.finish_clean_run(&case.fs, end)?;
+        clean.converged = std::sync::Arc::new(watch.recorded());
         Ok((clean, case, points))
     }
 
     /// The work of one crash state, a pure function of the clean run, the
     /// case's history at the crash, the crash step and the image: the
-    /// state oracle, recovery to completion, the result oracle.
+    /// state oracle, recovery to completion, the result oracle. Every state
+    /// on its own, to the end of its run (the naive path; see `dedup.rs`
+    /// for the shared one).
     pub(crate) fn check_crash(
         &self,
         clean: &CleanRun,

@@ -2,11 +2,13 @@
 //! and turning a finding into a replayable violation.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, OnceLock};
 
 use crashproof_core::fs::FsOp;
 use crashproof_fault::{CrashModel, KillSchedule};
 
 use super::case::{Case, Next, RunEnd, panic_message};
+use super::converge::ConvergedPoints;
 use super::error::HarnessError;
 use super::options::ExploreOptions;
 use super::oracle::Finding;
@@ -19,6 +21,8 @@ use crate::{FaultConfig, SimConfig, SimFs, SimView, Trace};
 pub struct Explorer<'w> {
     workload: &'w dyn Workload,
     options: ExploreOptions,
+    /// The threads that check crash points, built on first use.
+    pool: OnceLock<Result<rayon::ThreadPool, String>>,
 }
 
 /// The clean run: the workload from its start state to completion, no
@@ -33,6 +37,9 @@ pub struct CleanRun {
     pub trace: Trace,
     /// The failpoint names the clean run passed, sorted, deduplicated.
     pub failpoints: Vec<String>,
+    /// The points where the clean run said it converged, with the disk
+    /// there (recorded by the exhaustive and sync-EIO passes' clean runs).
+    pub(crate) converged: Arc<ConvergedPoints>,
 }
 
 impl CleanRun {
@@ -75,7 +82,34 @@ pub struct CaseOutcome {
 impl<'w> Explorer<'w> {
     /// An explorer of `workload` with `options`.
     pub fn new(workload: &'w dyn Workload, options: ExploreOptions) -> Self {
-        Self { workload, options }
+        Self {
+            workload,
+            options,
+            pool: OnceLock::new(),
+        }
+    }
+
+    /// The thread pool of [`ExploreOptions::jobs`] threads (`None` for one
+    /// thread: the work runs on the calling thread).
+    pub(crate) fn pool(&self) -> Result<Option<&rayon::ThreadPool>, HarnessError> {
+        let threads = self.options.threads();
+        if threads <= 1 {
+            return Ok(None);
+        }
+        let built = self.pool.get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("crashproof-explore-{i}"))
+                .build()
+                .map_err(|e| e.to_string())
+        });
+        match built {
+            Ok(pool) => Ok(Some(pool)),
+            Err(e) => Err(HarnessError::ThreadPool {
+                threads,
+                reason: e.clone(),
+            }),
+        }
     }
 
     /// The workload under exploration.
@@ -184,6 +218,7 @@ impl<'w> Explorer<'w> {
             steps,
             trace,
             failpoints,
+            converged: Arc::default(),
         })
     }
 
@@ -259,7 +294,7 @@ impl<'w> Explorer<'w> {
             schedule: schedule.clone(),
             seed: self.options.seed,
             message: finding.message,
-            trace,
+            trace: trace.to_string(),
             replay,
             steps_before_first_crash,
         }

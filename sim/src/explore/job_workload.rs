@@ -61,6 +61,7 @@ pub struct JobWorkload<J: Job> {
     identity: JobIdentity,
     time_per_item: Duration,
     allowed: Vec<String>,
+    converging: bool,
 }
 
 impl<J: Job + 'static> JobWorkload<J>
@@ -98,6 +99,7 @@ impl<J: Job + 'static> JobWorkload<J> {
             identity,
             time_per_item: Duration::ZERO,
             allowed: Vec::new(),
+            converging: false,
         }
     }
 
@@ -119,6 +121,22 @@ impl<J: Job + 'static> JobWorkload<J> {
     /// commits).
     pub fn time_per_item(mut self, time_per_item: Duration) -> Self {
         self.time_per_item = time_per_item;
+        self
+    }
+
+    /// Declares that the job keeps nothing outside its checkpoint: what
+    /// `process` and `finalize` do depends only on `Job::State`, the item
+    /// index and the job's construction, never on fields the job mutates.
+    /// Then right after a commit the runner's future depends only on the
+    /// disk, and the explorer may stop a resumed run as soon as it reaches a
+    /// commit with the same disk as the clean run had there (see
+    /// `docs/explorer.md`, convergence), which makes long runs cheap. Off by
+    /// default: a job that keeps a counter in `self` would otherwise have
+    /// its lost counter hidden by the early stop. A wrong declaration is
+    /// caught by exploring once with `ExploreOptions::converge` off and
+    /// comparing the reports.
+    pub fn converging_after_commit(mut self) -> Self {
+        self.converging = true;
         self
     }
 
@@ -156,6 +174,7 @@ impl<J: Job> Clone for JobWorkload<J> {
             identity: self.identity.clone(),
             time_per_item: self.time_per_item,
             allowed: self.allowed.clone(),
+            converging: self.converging,
         }
     }
 }
@@ -211,7 +230,12 @@ impl<J: Job> Workload for JobWorkload<J> {
         let clock = ManualClock::new();
         let runner = Runner::open(fs, self.dir.clone(), &mut job, self.config.clone())
             .map_err(WorkloadError::core)?;
-        let observer = ProgressObserver::new(progress).advancing(clock.clone(), self.time_per_item);
+        progress.resumed(runner.resume_point().map(|r| r.cursor));
+        let mut observer =
+            ProgressObserver::new(progress).advancing(clock.clone(), self.time_per_item);
+        if self.converging {
+            observer = observer.converging_after_commit();
+        }
         let outcome = runner
             .with_clock(clock)
             .with_observer(observer)

@@ -16,6 +16,7 @@ use super::workload::{CheckpointId, Progress};
 pub struct ProgressObserver<'p> {
     progress: &'p mut Progress,
     clock: Option<(ManualClock, Duration)>,
+    converging: bool,
 }
 
 impl<'p> ProgressObserver<'p> {
@@ -24,7 +25,17 @@ impl<'p> ProgressObserver<'p> {
         Self {
             progress,
             clock: None,
+            converging: false,
         }
+    }
+
+    /// Also reports a converged point right after every acknowledged
+    /// commit ([`Progress::converged`]): only for a job that keeps nothing
+    /// outside its checkpoint (see
+    /// [`super::JobWorkload::converging_after_commit`]).
+    pub fn converging_after_commit(mut self) -> Self {
+        self.converging = true;
+        self
     }
 
     /// Also advances `clock` (the runner's) by `time_per_item` after every
@@ -57,6 +68,19 @@ impl RunObserver for ProgressObserver<'_> {
     }
 
     fn after_commit(&mut self, checkpoint: &CheckpointInfo<'_>) {
-        self.progress.acknowledge(checkpoint_id(checkpoint));
+        let id = checkpoint_id(checkpoint);
+        self.progress.acknowledge(id);
+        if self.converging {
+            // Right after a commit the runner's memory that the rest of the
+            // run depends on is the checkpoint it just wrote (cursor, state,
+            // the store's next generation); what differs from a fresh run
+            // (items processed, where it resumed, the clock's reading) never
+            // reaches the disk or the output. Time-based commits compare the
+            // clock with the last commit's reading, taken after this point.
+            self.progress.converged(format_args!(
+                "after commit of generation {} at cursor {} (state {:#018x})",
+                checkpoint.generation, id.cursor, id.state_digest
+            ));
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The explorer's knobs, in one documented struct, and their checks.
 
 use super::replay_line::ReplayLine;
+use super::shard::Shard;
 
 /// The largest sector a simulated disk may have, in bytes (1 MiB): far past
 /// any real device (4 KiB sectors, 64 KiB stripes), small enough that a torn
@@ -35,6 +36,27 @@ pub struct ExploreOptions {
     /// own workloads) or as a `crashproof replay` command (for the
     /// catalogue's workloads, which the CLI loads by name).
     pub replay: ReplayLine,
+    /// Check each distinct post-crash state once: crash points whose image
+    /// is the same (by content digest) share one inspection and one resumed
+    /// run, and only the checks that depend on the crash moment (the
+    /// progress record: attempted, acknowledged, processed) run per point.
+    /// Exact: the report is the same as without it. Off: every state is
+    /// recovered on its own (the naive path, kept for comparison).
+    pub dedup: bool,
+    /// Stop a resumed run once it has converged with the clean run: at a
+    /// point the workload declares ([`super::Progress::converged`]) with the
+    /// same disk (visible and durable) as the clean run had at that point,
+    /// the rest is the clean run by determinism, so its outcome is taken.
+    /// Exact under the workload's contract; off: every resumed run runs to
+    /// its end.
+    pub converge: bool,
+    /// Threads that check crash points in parallel; 0 means one per core.
+    /// The report is the same for every value.
+    pub jobs: usize,
+    /// Which part of each pass's crash points this run checks (default: the
+    /// whole). Shards' reports merge into the whole run's
+    /// ([`super::Report::merge_shards`]).
+    pub shard: Shard,
 }
 
 impl Default for ExploreOptions {
@@ -47,6 +69,10 @@ impl Default for ExploreOptions {
             check_determinism: false,
             violations_in_full_max: 3,
             replay: ReplayLine::default(),
+            dedup: true,
+            converge: true,
+            jobs: 0,
+            shard: Shard::WHOLE,
         }
     }
 }
@@ -77,6 +103,25 @@ pub enum InvalidOptions {
          ({SECTOR_SIZE_BYTES_MAX} bytes): use a power of two such as 512 or 4096"
     )]
     SectorSizeTooLarge(usize),
+    /// A shard outside its count (`--shard 0/4`, `--shard 5/4`, `--shard 1/0`).
+    #[error(
+        "shard {index} of {count} does not exist: shards are numbered 1 to their count (--shard \
+         1/4 ... 4/4), and the count is at least 1"
+    )]
+    ShardOutOfRange {
+        /// The shard asked for, 1-based.
+        index: u64,
+        /// How many shards.
+        count: u64,
+    },
+    /// Random schedules cannot be split: proptest draws them from one
+    /// stream and stops at the first failure.
+    #[error(
+        "random schedules are drawn from one stream and cannot be split into shards: run the \
+         random mode in one job without --shard (and the exhaustive, two-crash and sync-eio \
+         passes sharded)"
+    )]
+    ShardedRandom,
 }
 
 impl ExploreOptions {
@@ -88,12 +133,14 @@ impl ExploreOptions {
         self.states_per_point_max.max(self.picks_per_capped_point)
     }
 
-    /// Checks every option a run cannot use: the sector size, and a cap
-    /// and picks that would take no state at any crash point.
+    /// Checks every option a run cannot use: the sector size, a cap and
+    /// picks that would take no state at any crash point, a shard outside
+    /// its count.
     pub fn validate(&self) -> Result<(), InvalidOptions> {
         if self.states_enumerated_max() == 0 {
             return Err(InvalidOptions::NoStatesPerPoint);
         }
+        self.shard.validate()?;
         validate_sector_size_bytes(self.sector_size_bytes)
     }
 }
@@ -111,4 +158,15 @@ pub fn validate_sector_size_bytes(bytes: usize) -> Result<(), InvalidOptions> {
         return Err(InvalidOptions::SectorSizeTooLarge(bytes));
     }
     Ok(())
+}
+
+impl ExploreOptions {
+    /// The threads [`ExploreOptions::jobs`] asks for: itself, or one per
+    /// core for 0 (1 if the core count is unknown).
+    pub fn threads(&self) -> usize {
+        if self.jobs > 0 {
+            return self.jobs;
+        }
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    }
 }

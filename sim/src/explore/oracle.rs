@@ -1,4 +1,10 @@
 //! The two oracles (and the redo bound) as plain functions over values.
+//!
+//! The state oracle comes in two halves so that each distinct post-crash
+//! disk is asked once (see `dedup.rs`): [`inspect_state`] is a function of
+//! the disk alone, [`judge_state`] of what it said and of the progress
+//! record at the crash; [`check_predicate`] is the workload's own check of
+//! the disk against that record.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -6,7 +12,7 @@ use super::case::{LastCrash, panic_message};
 use super::checks::Checks;
 use super::explorer::CleanRun;
 use super::violation::Oracle;
-use super::workload::{Completion, Progress, Recovered, Workload, WorkloadError};
+use super::workload::{CheckpointId, Completion, Progress, Recovered, Workload};
 use crate::SimFs;
 
 /// An oracle's "no": which one and why. Becomes a `Violation` with the
@@ -39,6 +45,51 @@ pub enum Recovery {
     Completed,
 }
 
+/// What recovery said about a post-crash disk, panics caught: the
+/// expensive half of the state oracle, a function of the disk alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Inspected {
+    /// [`Workload::completed`] found the job done, with this output.
+    Completed(String),
+    /// [`Workload::inspect`] named the checkpoint recovery would load (or
+    /// none).
+    Loaded(Recovered),
+    /// `completed` or `inspect` returned an error (its text).
+    Failed(String),
+    /// `completed` or `inspect` panicked: which one, and the payload's text.
+    Panicked {
+        /// `recovery (completed)` or `recovery (inspect)`.
+        what: &'static str,
+        /// The panic payload's text.
+        message: String,
+    },
+}
+
+/// Asks recovery about `image`, catching a panic: first whether the job is
+/// already done ([`Workload::completed`]), then which checkpoint it would
+/// load ([`Workload::inspect`]).
+pub(crate) fn inspect_state(workload: &dyn Workload, image: &SimFs) -> Inspected {
+    match catch_unwind(AssertUnwindSafe(|| workload.completed(image))) {
+        Err(p) => {
+            return Inspected::Panicked {
+                what: "recovery (completed)",
+                message: panic_message(p.as_ref()),
+            };
+        }
+        Ok(Err(e)) => return Inspected::Failed(e.to_string()),
+        Ok(Ok(Some(output))) => return Inspected::Completed(output),
+        Ok(Ok(None)) => {}
+    }
+    match catch_unwind(AssertUnwindSafe(|| workload.inspect(image))) {
+        Err(p) => Inspected::Panicked {
+            what: "recovery (inspect)",
+            message: panic_message(p.as_ref()),
+        },
+        Ok(Err(e)) => Inspected::Failed(e.to_string()),
+        Ok(Ok(recovered)) => Inspected::Loaded(recovered),
+    }
+}
+
 /// The state oracle on one post-crash disk: recovery must not panic; if it
 /// finds the job completed ([`Workload::completed`]), the output it finds
 /// must be `clean_output`; otherwise the checkpoint it would load must be
@@ -56,50 +107,47 @@ pub fn check_state(
     clean_output: &str,
 ) -> Result<Recovery, Finding> {
     let checks = workload.checks();
-    let recovery = match guard("recovery (completed)", || workload.completed(image))? {
-        Ok(Some(output)) if output == clean_output => Recovery::Completed,
-        Ok(Some(output)) => {
-            return Err(Finding::new(
-                Oracle::State,
-                format!(
-                    "recovery would find the job completed with output {:?}, but the clean run's \
-                     output is {:?} (a result published before it was complete, or torn)",
-                    clip(&output),
-                    clip(clean_output)
-                ),
-            ));
-        }
-        Ok(None) => resumes(workload, &checks, image, progress)?,
-        Err(e) => failed(&checks, progress, &e)?,
-    };
-    if let Err(message) = guard("the state predicate", || {
-        workload.state_predicate(image, progress)
-    })? {
-        return Err(Finding::new(
-            Oracle::State,
-            format!("state predicate failed: {message}"),
-        ));
-    }
+    let recovery = judge_state(
+        &inspect_state(workload, image),
+        &checks,
+        clean_output,
+        &|id| progress.attempted().contains(id),
+        progress.acknowledged(),
+    )?;
+    check_predicate(workload, &checks, image, progress)?;
     Ok(recovery)
 }
 
-/// The state oracle on what [`Workload::inspect`] says recovery resumes
-/// from.
-fn resumes(
-    workload: &dyn Workload,
+/// The cheap half of the state oracle: what recovery said, against the
+/// clean run's output and the progress record at the crash (`attempted`,
+/// `acked`), as far as `checks` says the workload reports them.
+pub(crate) fn judge_state(
+    inspected: &Inspected,
     checks: &Checks,
-    image: &SimFs,
-    progress: &Progress,
+    clean_output: &str,
+    attempted: &dyn Fn(&CheckpointId) -> bool,
+    acked: Option<CheckpointId>,
 ) -> Result<Recovery, Finding> {
-    let acked = checks
-        .acknowledgements
-        .then(|| progress.acknowledged())
-        .flatten();
-    match guard("recovery (inspect)", || workload.inspect(image))? {
-        Ok(Recovered {
+    let acked = acked.filter(|_| checks.acknowledgements);
+    match inspected {
+        Inspected::Panicked { what, message } => Err(Finding::new(
+            Oracle::Panic,
+            format!("{what} panicked: {message}"),
+        )),
+        Inspected::Completed(output) if output == clean_output => Ok(Recovery::Completed),
+        Inspected::Completed(output) => Err(Finding::new(
+            Oracle::State,
+            format!(
+                "recovery would find the job completed with output {:?}, but the clean run's \
+                 output is {:?} (a result published before it was complete, or torn)",
+                clip(output),
+                clip(clean_output)
+            ),
+        )),
+        Inspected::Loaded(Recovered {
             checkpoint: Some(id),
         }) => {
-            if checks.attempts && !progress.attempted().contains(&id) {
+            if checks.attempts && !attempted(id) {
                 return Err(Finding::new(
                     Oracle::State,
                     format!(
@@ -120,7 +168,7 @@ fn resumes(
             }
             Ok(Recovery::Resumes(Some(id.cursor)))
         }
-        Ok(Recovered { checkpoint: None }) => match acked {
+        Inspected::Loaded(Recovered { checkpoint: None }) => match acked {
             Some(ack) => Err(Finding::new(
                 Oracle::State,
                 format!(
@@ -130,41 +178,53 @@ fn resumes(
             )),
             None => Ok(Recovery::Resumes(None)),
         },
-        Err(e) => failed(checks, progress, &e),
-    }
-}
-
-/// The state oracle on a recovery that returned an error: allowed only
-/// when the workload may fail recovery ([`Checks::recovery_never_fails`]
-/// off) and nothing it reports was acknowledged (it may refuse a disk it
-/// has promised nothing about).
-fn failed(checks: &Checks, progress: &Progress, e: &WorkloadError) -> Result<Recovery, Finding> {
-    if checks.recovery_never_fails {
-        return Err(Finding::new(
+        Inspected::Failed(e) if checks.recovery_never_fails => Err(Finding::new(
             Oracle::State,
             format!("recovery fails on this post-crash state: {e}"),
-        ));
-    }
-    match progress.acknowledged().filter(|_| checks.acknowledgements) {
-        Some(ack) => Err(Finding::new(
-            Oracle::State,
-            format!(
-                "recovery fails ({e}) although cursor {} was acknowledged durable",
-                ack.cursor
-            ),
         )),
-        None => Ok(Recovery::Resumes(None)),
+        // A workload may refuse a disk it has promised nothing about.
+        Inspected::Failed(e) => match acked {
+            Some(ack) => Err(Finding::new(
+                Oracle::State,
+                format!(
+                    "recovery fails ({e}) although cursor {} was acknowledged durable",
+                    ack.cursor
+                ),
+            )),
+            None => Ok(Recovery::Resumes(None)),
+        },
     }
 }
 
-/// Runs `f`, turning a panic into a [`Oracle::Panic`] finding naming `what`.
-fn guard<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, Finding> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
-        Finding::new(
+/// The workload's own check of a post-crash disk against what the program
+/// had reported when it crashed ([`Workload::state_predicate`]); asked only
+/// when [`Checks::state_predicate`] describes it, so every check that runs
+/// is listed in the report.
+pub(crate) fn check_predicate(
+    workload: &dyn Workload,
+    checks: &Checks,
+    image: &SimFs,
+    progress: &Progress,
+) -> Result<(), Finding> {
+    if checks.state_predicate.is_none() {
+        return Ok(());
+    }
+    match catch_unwind(AssertUnwindSafe(|| {
+        workload.state_predicate(image, progress)
+    })) {
+        Err(p) => Err(Finding::new(
             Oracle::Panic,
-            format!("{what} panicked: {}", panic_message(p.as_ref())),
-        )
-    })
+            format!(
+                "the state predicate panicked: {}",
+                panic_message(p.as_ref())
+            ),
+        )),
+        Ok(Err(message)) => Err(Finding::new(
+            Oracle::State,
+            format!("state predicate failed: {message}"),
+        )),
+        Ok(Ok(())) => Ok(()),
+    }
 }
 
 /// The redo bound: after a crash that forgot items up to `processed`, a
@@ -204,6 +264,21 @@ pub(crate) fn check_result(
     last_crash: Option<LastCrash>,
     completion: &Completion,
 ) -> Result<(), Finding> {
+    check_completion(workload, clean, fs, completion)?;
+    match last_crash {
+        Some(last_crash) => check_resume(workload, last_crash, completion.resumed_from),
+        None => Ok(()),
+    }
+}
+
+/// The half of the result oracle that depends on the run alone: the clean
+/// run's output, no leftovers on `fs`.
+pub(crate) fn check_completion(
+    workload: &dyn Workload,
+    clean: &CleanRun,
+    fs: &SimFs,
+    completion: &Completion,
+) -> Result<(), Finding> {
     if completion.output != clean.output {
         return Err(Finding::new(
             Oracle::Result,
@@ -215,50 +290,52 @@ pub(crate) fn check_result(
         ));
     }
     match catch_unwind(AssertUnwindSafe(|| workload.leftovers(fs))) {
-        Err(p) => {
-            return Err(Finding::new(
-                Oracle::Panic,
-                format!("leftovers panicked: {}", panic_message(p.as_ref())),
-            ));
-        }
-        Ok(Err(e)) => {
-            return Err(Finding::new(
-                Oracle::Result,
-                format!("could not list leftovers: {e}"),
-            ));
-        }
-        Ok(Ok(left)) if !left.is_empty() => {
-            return Err(Finding::new(
-                Oracle::Result,
-                format!("completed but left files behind: {}", left.join(", ")),
-            ));
-        }
-        Ok(Ok(_)) => {}
+        Err(p) => Err(Finding::new(
+            Oracle::Panic,
+            format!("leftovers panicked: {}", panic_message(p.as_ref())),
+        )),
+        Ok(Err(e)) => Err(Finding::new(
+            Oracle::Result,
+            format!("could not list leftovers: {e}"),
+        )),
+        Ok(Ok(left)) if !left.is_empty() => Err(Finding::new(
+            Oracle::Result,
+            format!("completed but left files behind: {}", left.join(", ")),
+        )),
+        Ok(Ok(_)) => Ok(()),
     }
-    // A job recovery found completed redoes nothing and resumes nowhere.
-    if let Some(last_crash) = last_crash.filter(|c| !c.completed) {
-        // `inspect` must tell the truth about recovery, or the state oracle
-        // checked a different checkpoint than the one actually resumed.
-        let (said, did) = (
-            last_crash.recovered.unwrap_or(0),
-            completion.resumed_from.unwrap_or(0),
-        );
-        if workload.checks().resume_cursor && said != did {
-            return Err(Finding::new(
-                Oracle::State,
-                format!(
-                    "inspect said recovery resumes at cursor {said}, but the resumed run started at cursor {did}"
-                ),
-            ));
-        }
-        check_redo(
-            workload,
-            last_crash.processed,
-            completion.resumed_from.unwrap_or(0),
-            "the resumed run started",
-        )?;
+}
+
+/// The half of the result oracle that depends on the crash: the resumed
+/// run started (`resumed_from`) where `inspect` said recovery would (if the
+/// workload reports where it resumed), within the redo bound of what the
+/// crash forgot. A job recovery found completed resumes nowhere and redoes
+/// nothing.
+pub(crate) fn check_resume(
+    workload: &dyn Workload,
+    last_crash: LastCrash,
+    resumed_from: Option<u64>,
+) -> Result<(), Finding> {
+    if last_crash.completed {
+        return Ok(());
     }
-    Ok(())
+    // `inspect` must tell the truth about recovery, or the state oracle
+    // checked a different checkpoint than the one actually resumed.
+    let (said, did) = (last_crash.recovered.unwrap_or(0), resumed_from.unwrap_or(0));
+    if workload.checks().resume_cursor && said != did {
+        return Err(Finding::new(
+            Oracle::State,
+            format!(
+                "inspect said recovery resumes at cursor {said}, but the resumed run started at cursor {did}"
+            ),
+        ));
+    }
+    check_redo(
+        workload,
+        last_crash.processed,
+        resumed_from.unwrap_or(0),
+        "the resumed run started",
+    )
 }
 
 fn clip(s: &str) -> String {

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crashproof_fault::CrashModel;
+use serde::{Deserialize, Serialize};
 
 use super::error::HarnessError;
 use super::explorer::Explorer;
@@ -89,17 +90,19 @@ impl Plan {
 
 /// One pass of an exploration: a mode under one crash model (random
 /// schedules: under the models they draw from).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Pass {
     /// [`Mode::Exhaustive`] under one model.
-    Exhaustive(CrashModel),
+    Exhaustive(#[serde(with = "super::json::model_name")] CrashModel),
     /// [`Mode::TwoCrashes`] under one model (both crashes).
-    TwoCrashes(CrashModel),
+    TwoCrashes(#[serde(with = "super::json::model_name")] CrashModel),
     /// [`Mode::SyncEio`] under one model.
-    SyncEio(CrashModel),
+    SyncEio(#[serde(with = "super::json::model_name")] CrashModel),
     /// [`Mode::Random`] drawing from `models`.
     Random {
         /// The models crash points draw from.
+        #[serde(with = "super::json::model_names")]
         models: Vec<CrashModel>,
         /// What to draw.
         config: RandomConfig,
@@ -152,6 +155,20 @@ pub enum Event<'a> {
     PassStarted(&'a Pass),
     /// A pass ended.
     PassFinished(&'a PassReport),
+    /// A pass has checked `done` of the `total` units it checks (in this
+    /// shard): crash points (exhaustive), first crash points (two
+    /// crashes), failed syncs (sync-EIO). Sent once with `done: 0` when
+    /// the total is known (after the clean run), then after each unit.
+    Checking {
+        /// The pass.
+        pass: &'a Pass,
+        /// Units checked so far.
+        done: u64,
+        /// Units this pass checks.
+        total: u64,
+        /// Post-crash states checked so far in the pass.
+        states: u64,
+    },
 }
 
 impl Explorer<'_> {
@@ -185,7 +202,7 @@ impl Explorer<'_> {
         let mut total: Option<Report> = None;
         for pass in plan.passes() {
             observer(Event::PassStarted(&pass));
-            let report = self.explore_pass(&pass)?;
+            let report = self.explore_pass_observed(&pass, observer)?;
             for p in &report.passes {
                 observer(Event::PassFinished(p));
             }
@@ -202,10 +219,20 @@ impl Explorer<'_> {
 
     /// Explores one pass.
     pub fn explore_pass(&self, pass: &Pass) -> Result<Report, HarnessError> {
+        self.explore_pass_observed(pass, &mut |_| {})
+    }
+
+    /// Explores one pass, telling `observer` how far it got
+    /// ([`Event::Checking`]).
+    pub fn explore_pass_observed(
+        &self,
+        pass: &Pass,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Report, HarnessError> {
         match pass {
-            Pass::Exhaustive(model) => self.explore_exhaustive(*model),
-            Pass::TwoCrashes(model) => self.explore_two_crashes(*model),
-            Pass::SyncEio(model) => self.explore_sync_eio(*model),
+            Pass::Exhaustive(model) => self.explore_exhaustive_observed(*model, observer),
+            Pass::TwoCrashes(model) => self.explore_two_crashes_observed(*model, observer),
+            Pass::SyncEio(model) => self.explore_sync_eio_observed(*model, observer),
             Pass::Random { models, config } => self.explore_random(models, config),
         }
     }

@@ -1,23 +1,114 @@
 //! The post-crash states of one crash point, as the exhaustive modes take
 //! them from a step hook: every state, or seeded picks past the cap.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use crashproof_fault::{CrashModel, StateSelector};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use super::options::ExploreOptions;
-use crate::{SimFs, SimView};
+use crate::{ContentDigest, SimFs, SimView};
+
+/// A post-crash state as collected: its own image, or (with dedup) one
+/// image kept for every state of the run with the same content, so a run
+/// holds one image per distinct state, not one per crash point.
+pub(crate) enum Image {
+    /// This state's own image.
+    Own(Box<SimFs>),
+    /// The image every state with this content digest shares.
+    Shared {
+        digest: ContentDigest,
+        fs: Arc<SimFs>,
+    },
+}
+
+impl Image {
+    /// The image's content digest.
+    pub(crate) fn digest(&self) -> ContentDigest {
+        match self {
+            Image::Own(fs) => fs.content_digest(),
+            Image::Shared { digest, .. } => *digest,
+        }
+    }
+
+    /// A filesystem to read the image's content from (not to run on).
+    pub(crate) fn view(&self) -> &SimFs {
+        match self {
+            Image::Own(fs) => fs,
+            Image::Shared { fs, .. } => fs,
+        }
+    }
+
+    /// A filesystem of its own holding the image: the image itself, or an
+    /// exact copy of a shared one (a crash image is fully durable, so its
+    /// drop-unsynced image has the same content and configuration, the
+    /// seed aside).
+    pub(crate) fn into_fs(self) -> SimFs {
+        match self {
+            Image::Own(fs) => *fs,
+            Image::Shared { fs, .. } => fs.crash_image(CrashModel::DropUnsynced, 0).fs,
+        }
+    }
+}
+
+/// Turns the images of a run's crash points into shared ones, one per
+/// distinct content (the step hook calls it as the states come).
+#[derive(Default)]
+pub(crate) struct Sharing(BTreeMap<ContentDigest, Arc<SimFs>>);
+
+impl Sharing {
+    /// `states` with every image shared by content.
+    pub(crate) fn share(&mut self, states: &mut PointStates) {
+        states.states = std::mem::take(&mut states.states)
+            .into_iter()
+            .map(|(selector, image)| (selector, self.shared(image)))
+            .collect();
+    }
+
+    fn shared(&mut self, image: Image) -> Image {
+        let Image::Own(fs) = image else {
+            return image;
+        };
+        let digest = fs.content_digest();
+        let fs = Arc::clone(self.0.entry(digest).or_insert_with(|| Arc::new(*fs)));
+        Image::Shared { digest, fs }
+    }
+}
 
 /// The post-crash states collected at one crash point.
 pub(crate) struct PointStates {
     /// The crash is before this step of the run.
     pub(crate) step: u64,
     /// Each state with the selector that names it in a schedule.
-    pub(crate) states: Vec<(StateSelector, SimFs)>,
+    pub(crate) states: Vec<(StateSelector, Image)>,
     /// Whether the states were too many to enumerate and were sampled.
     pub(crate) capped: bool,
     /// How many states the model allows here (the simulator's count).
     pub(crate) possible: u64,
+}
+
+/// How many states a crash point has, for the tally (without the images).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PointSummary {
+    /// States about to be checked.
+    pub(crate) states: u64,
+    /// Whether they were sampled past the cap.
+    pub(crate) capped: bool,
+    /// How many the model allows here.
+    pub(crate) possible: u64,
+}
+
+impl PointStates {
+    /// The counts of this point.
+    pub(crate) fn summary(&self) -> PointSummary {
+        PointSummary {
+            states: self.states.len() as u64,
+            capped: self.capped,
+            possible: self.possible,
+        }
+    }
 }
 
 /// Every state at this point when there are at most
@@ -39,7 +130,7 @@ pub(crate) fn states_at(
             states: images
                 .into_iter()
                 .enumerate()
-                .map(|(i, img)| (StateSelector::Index(i), img.fs))
+                .map(|(i, img)| (StateSelector::Index(i), Image::Own(Box::new(img.fs))))
                 .collect(),
             capped: false,
             possible,
@@ -50,7 +141,10 @@ pub(crate) fn states_at(
             let states = (0..options.picks_per_capped_point)
                 .map(|_| {
                     let s = rng.next_u64();
-                    (StateSelector::Seed(s), src.crash_image(model, s).fs)
+                    (
+                        StateSelector::Seed(s),
+                        Image::Own(Box::new(src.crash_image(model, s).fs)),
+                    )
                 })
                 .collect();
             PointStates {

@@ -11,6 +11,7 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use super::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
+use super::options::InvalidOptions;
 use super::oracle::Finding;
 use super::plan::Pass;
 use super::report::Report;
@@ -18,7 +19,7 @@ use super::tally::Tally;
 use super::violation::{Oracle, Violation};
 
 /// What random mode draws (the crash models come from the plan).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RandomConfig {
     /// Cases (schedules) to run before declaring success; at least 1.
     pub cases: u32,
@@ -75,6 +76,9 @@ impl Explorer<'_> {
         models: &[CrashModel],
         config: &RandomConfig,
     ) -> Result<Report, HarnessError> {
+        if !self.options().shard.is_whole() {
+            return Err(InvalidOptions::ShardedRandom.into());
+        }
         let clean = self.clean_run()?;
         let strategy = schedules(self.schedule_strategy(&clean, models, config));
         let mut seed_bytes = [0u8; 32];

@@ -199,6 +199,7 @@ mod tests {
             check_determinism: true,
             violations_in_full_max: 1,
             replay: ReplayLine::Cli,
+            ..ExploreOptions::default()
         };
         check(
             ReplayLine::Cli,

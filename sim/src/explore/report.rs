@@ -3,8 +3,11 @@
 //!
 //! Reports merge ([`Report::merge`]): every count is a sum, the distinct
 //! states a union of digests, the groups a concatenation in pass order. So
-//! passes (or, later, shards of one pass) can be explored apart and merged
-//! into the same report.
+//! passes can be explored apart and merged into the same report; shards of
+//! one exploration merge with [`Report::merge_shards`] (`shard.rs`).
+//!
+//! Reports are data (serde), so a CI shard can write one as JSON and
+//! another machine can read it back and merge it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -12,13 +15,35 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crashproof_fault::{CrashModel, KillSchedule};
+use serde::{Deserialize, Serialize};
 
 use super::plan::Pass;
 use super::violation::{Oracle, Violation};
 
+/// What a process did to reach a pass's verdict, besides the states it
+/// counts: not part of the verdict (it differs with
+/// [`super::ExploreOptions::dedup`], [`super::ExploreOptions::converge`]
+/// and sharding, and shards' work adds up to more than one run's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Work {
+    /// Resumed runs started to check post-crash states (one per distinct
+    /// state with dedup, one per state without).
+    pub recoveries: u64,
+    /// Of those, runs stopped once they converged with the clean run.
+    pub recoveries_converged: u64,
+}
+
+impl Work {
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &Work) {
+        self.recoveries += other.recoveries;
+        self.recoveries_converged += other.recoveries_converged;
+    }
+}
+
 /// One pass of an exploration: one mode under one crash model (random
 /// schedules: under the models they draw from).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassReport {
     /// The mode and model(s).
     pub pass: Pass,
@@ -45,12 +70,17 @@ pub struct PassReport {
     pub capped_points: u64,
     /// Seeded picks per capped point.
     pub picks_per_capped_point: u64,
+    /// Most states a crash point may have and still be enumerated
+    /// ([`super::ExploreOptions::states_enumerated_max`]).
+    pub states_enumerated_max: u64,
     /// Random schedules: cases run (shrinking steps included).
     pub cases: Option<u64>,
     /// Cases that failed an oracle.
     pub violations: u64,
     /// `violations` by the oracle that failed.
     pub violations_per_oracle: BTreeMap<Oracle, u64>,
+    /// What this process did to check the states (not part of the verdict).
+    pub work: Work,
     /// Wall time of this pass, set by the caller that measured it (the CLI);
     /// the simulator never reads a clock.
     pub elapsed: Option<Duration>,
@@ -58,7 +88,7 @@ pub struct PassReport {
 
 impl PassReport {
     /// An empty report of `pass`.
-    pub(crate) fn new(pass: Pass, picks_per_capped_point: u64) -> Self {
+    pub(crate) fn new(pass: Pass, picks_per_capped_point: u64, states_enumerated_max: u64) -> Self {
         Self {
             pass,
             crash_points: 0,
@@ -68,11 +98,30 @@ impl PassReport {
             states_possible_per_point: Vec::new(),
             capped_points: 0,
             picks_per_capped_point,
+            states_enumerated_max,
             cases: None,
             violations: 0,
             violations_per_oracle: BTreeMap::new(),
+            work: Work::default(),
             elapsed: None,
         }
+    }
+
+    /// The remark a pass that sampled capped crash points must show, if it
+    /// did: derived from the counts, so merged shard reports say the same.
+    pub fn capped_note(&self) -> Option<String> {
+        (self.capped_points > 0).then(|| {
+            format!(
+                "{}: {} of {} crash points had more than {} post-crash states; {} seeded picks \
+                 were checked at each of those instead of every state (raise --cap / \
+                 states_per_point_max to enumerate)",
+                self.pass,
+                self.capped_points,
+                self.crash_points,
+                self.states_enumerated_max,
+                self.picks_per_capped_point
+            )
+        })
     }
 
     /// Distinct post-crash states checked (by content).
@@ -111,7 +160,7 @@ impl fmt::Display for PassReport {
 /// Violations of one pass that fail the same way (same oracle, same message
 /// up to its numbers, same kind of schedule) at adjacent crash points: one
 /// bug, reported once with the range of steps it spans.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ViolationGroup {
     /// The pass that found it.
     pub pass: Pass,
@@ -120,6 +169,7 @@ pub struct ViolationGroup {
     /// The first violation's message.
     pub message: String,
     /// The first violation's schedule.
+    #[serde(with = "super::json::schedule_text")]
     pub schedule: KillSchedule,
     /// The steps of the first crash point the group spans, first to last
     /// (`None` when its schedules crash at a failpoint or not at a point).
@@ -152,7 +202,7 @@ impl ViolationGroup {
 }
 
 /// The result of an exploration: one or more passes over one workload.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// The workload's name.
     pub workload: String,
@@ -165,7 +215,10 @@ pub struct Report {
     /// Every violation group, in pass order then crash step order; the
     /// first `violations_in_full_max` carry their first violation in full.
     pub groups: Vec<ViolationGroup>,
-    /// Remarks the reader must see (sampling instead of enumeration, ...).
+    /// Remarks the reader must see (determinism checked, random schedules'
+    /// shapes, ...); the capped-points remark of each pass is derived from
+    /// its counts instead ([`PassReport::capped_note`], in
+    /// [`Report::notes_all`]).
     pub notes: Vec<String>,
     /// Total wall time, set by the caller that measured it.
     pub elapsed: Option<Duration>,
@@ -209,6 +262,24 @@ impl Report {
     /// The violations kept in full, one per group, in group order.
     pub fn violations(&self) -> impl Iterator<Item = &Violation> {
         self.groups.iter().filter_map(|g| g.violation.as_ref())
+    }
+
+    /// Every remark: each pass's capped-points note, then [`Report::notes`].
+    pub fn notes_all(&self) -> Vec<String> {
+        self.passes
+            .iter()
+            .filter_map(PassReport::capped_note)
+            .chain(self.notes.iter().cloned())
+            .collect()
+    }
+
+    /// What every pass did to check its states, summed.
+    pub fn work(&self) -> Work {
+        let mut work = Work::default();
+        for p in &self.passes {
+            work.add(&p.work);
+        }
+        work
     }
 
     /// Whether no oracle failed.
@@ -315,7 +386,7 @@ impl fmt::Display for Report {
             )?;
         }
         writeln!(f)?;
-        for note in &self.notes {
+        for note in self.notes_all() {
             writeln!(f, "NOTE: {note}")?;
         }
         if self.is_clean() {

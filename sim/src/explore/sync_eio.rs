@@ -8,10 +8,12 @@ use std::collections::BTreeSet;
 use crashproof_fault::{CrashAt, CrashModel, CrashPoint, Fault, KillSchedule};
 
 use super::case::Case;
+use super::dedup::{Checker, CrashedRun};
 use super::error::HarnessError;
 use super::explorer::Explorer;
-use super::plan::Pass;
-use super::report::Report;
+use super::parallel::Record;
+use super::plan::{Event, Pass};
+use super::report::{Report, Work};
 use super::tally::Tally;
 use crate::FaultConfig;
 
@@ -29,45 +31,111 @@ impl Explorer<'_> {
     /// recovery per state after it; a program that stops at the error has
     /// few such states.
     pub fn explore_sync_eio(&self, model: CrashModel) -> Result<Report, HarnessError> {
-        let clean = self.clean_run()?;
-        let mut tally = Tally::new(self, &clean, Pass::SyncEio(model));
-        for eio in clean.sync_steps() {
-            let fault = Fault::SyncEio(eio);
-            let faults = FaultConfig {
-                sync_eio_at_steps: BTreeSet::from([eio]),
-                ..FaultConfig::default()
-            };
-            let (fs, progress) = self.start(faults)?;
-            let mut faulted = Case::start(fs, progress, false);
-            let (end, points) = faulted.run_collecting(self, model, eio + 1);
-            for point in points {
-                tally.point(&point);
-                let history = faulted.history.at_step(point.step);
-                for (selector, image) in point.states {
-                    let (case, finding) =
-                        self.check_crash(&clean, history.clone(), point.step, image)?;
-                    tally.case(&case.history.state_digests, finding, || KillSchedule {
-                        points: vec![CrashPoint {
-                            at: CrashAt::Step(point.step),
-                            model,
-                            state: selector,
-                        }],
-                        faults: vec![fault],
-                    })?;
+        self.explore_sync_eio_observed(model, &mut |_| {})
+    }
+
+    /// [`Explorer::explore_sync_eio`], telling `observer` how far it got
+    /// (in failed syncs).
+    pub(crate) fn explore_sync_eio_observed(
+        &self,
+        model: CrashModel,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Report, HarnessError> {
+        let pass = Pass::SyncEio(model);
+        // The clean run, recording where it converges; no states collected.
+        let (clean, _, _) = self.collect(model, u64::MAX, false)?;
+        let mut syncs = clean.sync_steps();
+        let range = self.options().shard.range(syncs.len());
+        let syncs: Vec<u64> = syncs.drain(range).collect();
+        let mut tally = Tally::new(self, &clean, pass.clone());
+        // Every group's key names its failed sync (`eio:E`), so no group
+        // continues into another shard.
+        tally.shard(syncs.len(), None);
+        let total = syncs.len() as u64;
+        observer(Event::Checking {
+            pass: &pass,
+            done: 0,
+            total,
+            states: 0,
+        });
+        let checker = Checker::new(self, &clean);
+        let mut done = 0;
+        self.for_each_unit(
+            syncs,
+            |eio| {
+                let mut records = Vec::new();
+                let fault = Fault::SyncEio(eio);
+                let faults = FaultConfig {
+                    sync_eio_at_steps: BTreeSet::from([eio]),
+                    ..FaultConfig::default()
+                };
+                let (fs, progress) = self.start(faults)?;
+                let mut faulted = Case::start(fs, progress, false);
+                let share = self.options().dedup;
+                let (end, points) = faulted.run_collecting(self, model, eio + 1, None, share);
+                let runs_before = faulted.history.runs;
+                {
+                    let run = CrashedRun::new(&faulted.history);
+                    for point in points {
+                        records.push(Record::Point(point.summary()));
+                        for (selector, image) in point.states {
+                            let checked = checker.check(&run, point.step, image)?;
+                            let schedule = || KillSchedule {
+                                points: vec![CrashPoint {
+                                    at: CrashAt::Step(point.step),
+                                    model,
+                                    state: selector,
+                                }],
+                                faults: vec![fault],
+                            };
+                            records.push(Record::Case {
+                                digests: checked.digests,
+                                work: checked.work,
+                                found: checked.finding.map(|f| (f, schedule())),
+                            });
+                        }
+                    }
                 }
-            }
-            let (ended, finding) = faulted
-                .conclude(self, &clean, end)
-                .finish(self, &clean, &[])?;
-            for _ in &ended.history.state_digests {
-                tally.single_state_point();
-            }
-            tally.case(&ended.history.state_digests, finding, || KillSchedule {
-                points: Vec::new(),
-                faults: vec![fault],
-            })?;
+                let (ended, finding) =
+                    faulted
+                        .conclude(self, &clean, end)
+                        .finish(self, &clean, &[])?;
+                for _ in &ended.history.state_digests {
+                    records.push(Record::SingleStatePoint);
+                }
+                records.push(Record::Case {
+                    digests: ended.history.state_digests,
+                    work: Work {
+                        recoveries: ended.history.runs - runs_before,
+                        recoveries_converged: 0,
+                    },
+                    found: finding.map(|f| {
+                        let schedule = KillSchedule {
+                            points: Vec::new(),
+                            faults: vec![fault],
+                        };
+                        (f, schedule)
+                    }),
+                });
+                Ok(records)
+            },
+            |records| {
+                for record in records {
+                    tally.record(record)?;
+                }
+                done += 1;
+                observer(Event::Checking {
+                    pass: &pass,
+                    done,
+                    total,
+                    states: tally.report.states_checked,
+                });
+                Ok(())
+            },
+        )?;
+        if self.options().shard.is_last() {
+            self.check_pass_determinism(&clean, model, &mut tally)?;
         }
-        self.check_pass_determinism(&clean, model, &mut tally)?;
         tally.finish()
     }
 }

@@ -12,8 +12,9 @@ use crashproof_fault::{CrashAt, KillSchedule, StateSelector};
 use super::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::oracle::Finding;
+use super::parallel::Record;
 use super::plan::Pass;
-use super::points::PointStates;
+use super::points::PointSummary;
 use super::report::{PassReport, Report, ViolationGroup};
 use super::violation::{Oracle, Violation};
 
@@ -21,14 +22,14 @@ use super::violation::{Oracle, Violation};
 /// oracle, the message with its numbers masked, and the schedule with the
 /// first crash step and every state selector masked.
 #[derive(Debug, PartialEq, Eq)]
-struct GroupKey {
+pub(crate) struct GroupKey {
     oracle: Oracle,
     message_shape: String,
     schedule_shape: String,
 }
 
 impl GroupKey {
-    fn of(oracle: Oracle, message: &str, schedule: &KillSchedule) -> Self {
+    pub(crate) fn of(oracle: Oracle, message: &str, schedule: &KillSchedule) -> Self {
         let mut shape = schedule.clone();
         for (i, point) in shape.points.iter_mut().enumerate() {
             point.state = StateSelector::Index(0);
@@ -70,6 +71,32 @@ fn first_step(schedule: &KillSchedule) -> Option<u64> {
     }
 }
 
+/// Whether a violation whose first crash step is `step` and whose key is
+/// `key` belongs to `group` (same key, a first crash step at or next to the
+/// group's steps; both without a step also join).
+fn adjacent(group: &ViolationGroup, step: Option<u64>) -> bool {
+    match (&group.crash_steps, step) {
+        (Some(r), Some(s)) => s.saturating_add(1) >= *r.start() && s <= r.end().saturating_add(1),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Whether a violation (`oracle`, `message`, `schedule`, first crash step
+/// `step`) would join `group`: the rule a pass groups by, used again to
+/// merge shard reports.
+pub(crate) fn joins(
+    group: &ViolationGroup,
+    oracle: Oracle,
+    message: &str,
+    schedule: &KillSchedule,
+    step: Option<u64>,
+) -> bool {
+    GroupKey::of(group.oracle, &group.message, &group.schedule)
+        == GroupKey::of(oracle, message, schedule)
+        && adjacent(group, step)
+}
+
 /// Running totals of one pass.
 pub(crate) struct Tally<'a, 'w> {
     explorer: &'a Explorer<'w>,
@@ -79,27 +106,71 @@ pub(crate) struct Tally<'a, 'w> {
     /// The key of each group, by index.
     keys: Vec<GroupKey>,
     notes: Vec<String>,
+    /// Groups opened with their first violation in full that count toward
+    /// `violations_in_full_max` (every one but the shard's join candidates).
+    in_full: usize,
+    /// In a shard after the first: the first crash step of its units. A
+    /// group starting there may continue a group of the shard before, so it
+    /// is kept in full besides the first `violations_in_full_max` (the
+    /// merge then keeps exactly those a whole run keeps).
+    join_candidate_step: Option<u64>,
+    /// This shard has no unit of the pass: checking nothing is its share.
+    empty_shard: bool,
 }
 
 impl<'a, 'w> Tally<'a, 'w> {
     pub(crate) fn new(explorer: &'a Explorer<'w>, clean: &'a CleanRun, pass: Pass) -> Self {
-        let picks = explorer.options().picks_per_capped_point as u64;
+        let options = explorer.options();
+        let picks = options.picks_per_capped_point as u64;
+        let enumerated = options.states_enumerated_max() as u64;
         Self {
             explorer,
             clean,
-            report: PassReport::new(pass, picks),
+            report: PassReport::new(pass, picks, enumerated),
             groups: Vec::new(),
             keys: Vec::new(),
             notes: Vec::new(),
+            in_full: 0,
+            join_candidate_step: None,
+            empty_shard: false,
         }
     }
 
+    /// This tally is of the shard's `units` units of the pass, the first
+    /// at crash step `first_step` if a group starting there may continue a
+    /// group of the shard before (see `join_candidate_step`). A shard with
+    /// no unit checks nothing, and that is its share, not an error.
+    pub(crate) fn shard(&mut self, units: usize, first_step: Option<u64>) {
+        let shard = self.explorer.options().shard;
+        if shard.index > 0 {
+            self.join_candidate_step = first_step;
+        }
+        self.empty_shard = units == 0 && !shard.is_whole();
+    }
+
     /// A crash point and how many of its states are about to be checked.
-    pub(crate) fn point(&mut self, point: &PointStates) {
+    pub(crate) fn point(&mut self, point: &PointSummary) {
         self.report.crash_points += 1;
         self.report.capped_points += u64::from(point.capped);
-        self.report.states_per_point.push(point.states.len() as u64);
+        self.report.states_per_point.push(point.states);
         self.report.states_possible_per_point.push(point.possible);
+    }
+
+    /// Adds what a unit of the pass recorded, in its order.
+    pub(crate) fn record(&mut self, record: Record) -> Result<(), HarnessError> {
+        match record {
+            Record::Point(point) => self.point(&point),
+            Record::SingleStatePoint => self.single_state_point(),
+            Record::Case {
+                digests,
+                work,
+                found,
+            } => {
+                self.report.work.add(&work);
+                self.case(&digests, found)?;
+            }
+        }
+        Ok(())
     }
 
     /// A crash point with exactly one state, all the model allows there (a
@@ -116,32 +187,36 @@ impl<'a, 'w> Tally<'a, 'w> {
         self.report.state_digests.extend(digests);
     }
 
-    /// A case that checked `digests` and ended with `finding`; `schedule`
-    /// names it (built only if there is a finding). The first case of each
-    /// group is replayed from scratch for its trace while the report keeps
-    /// fewer than `violations_in_full_max` groups in full.
-    pub(crate) fn case(
+    /// A case that checked `digests` and ended with `found` (the finding and
+    /// the schedule that names the case). The first case of each group is
+    /// replayed from scratch for its trace while the report keeps fewer than
+    /// `violations_in_full_max` groups in full.
+    fn case(
         &mut self,
         digests: &[u64],
-        finding: Option<Finding>,
-        schedule: impl FnOnce() -> KillSchedule,
+        found: Option<(Finding, KillSchedule)>,
     ) -> Result<(), HarnessError> {
         self.states(digests);
-        let Some(finding) = finding else {
+        let Some((finding, schedule)) = found else {
             return Ok(());
         };
-        let schedule = schedule();
         let key = GroupKey::of(finding.oracle, &finding.message, &schedule);
-        if self.join_group(finding.oracle, &key, first_step(&schedule)) {
+        let step = first_step(&schedule);
+        if self.join_group(finding.oracle, &key, step) {
             return Ok(());
         }
-        let violation = if self.has_room_in_full() {
+        let candidate = self.is_join_candidate(step);
+        let violation = if self.has_room_in_full(candidate) {
             Some(self.explorer.confirm(self.clean, &schedule, &finding)?)
         } else {
             None
         };
         self.open_group(key, finding.oracle, finding.message, schedule, violation);
         Ok(())
+    }
+
+    fn is_join_candidate(&self, step: Option<u64>) -> bool {
+        self.join_candidate_step.is_some() && step == self.join_candidate_step
     }
 
     /// A violation found in full already (by a determinism check, or the
@@ -152,7 +227,8 @@ impl<'a, 'w> Tally<'a, 'w> {
             return;
         }
         let (oracle, message, schedule) = (v.oracle, v.message.clone(), v.schedule.clone());
-        let full = self.has_room_in_full().then_some(v);
+        let candidate = self.is_join_candidate(first_step(&schedule));
+        let full = self.has_room_in_full(candidate).then_some(v);
         self.open_group(key, oracle, message, schedule, full);
     }
 
@@ -161,9 +237,15 @@ impl<'a, 'w> Tally<'a, 'w> {
         self.notes.push(note);
     }
 
-    fn has_room_in_full(&self) -> bool {
-        let in_full = self.groups.iter().filter(|g| g.violation.is_some()).count();
-        in_full < self.explorer.options().violations_in_full_max
+    /// Whether a new group gets its first violation in full, and counts it
+    /// (a shard's join candidate always does and does not count).
+    fn has_room_in_full(&mut self, candidate: bool) -> bool {
+        if candidate {
+            return true;
+        }
+        let room = self.in_full < self.explorer.options().violations_in_full_max;
+        self.in_full += usize::from(room);
+        room
     }
 
     /// Counts a violation and adds it to the group it extends, if any: same
@@ -171,16 +253,11 @@ impl<'a, 'w> Tally<'a, 'w> {
     fn join_group(&mut self, oracle: Oracle, key: &GroupKey, step: Option<u64>) -> bool {
         self.report.violations += 1;
         *self.report.violations_per_oracle.entry(oracle).or_insert(0) += 1;
-        let found = self.keys.iter().zip(&self.groups).rposition(|(k, g)| {
-            k == key
-                && match (&g.crash_steps, step) {
-                    (Some(r), Some(s)) => {
-                        s.saturating_add(1) >= *r.start() && s <= r.end().saturating_add(1)
-                    }
-                    (None, None) => true,
-                    _ => false,
-                }
-        });
+        let found = self
+            .keys
+            .iter()
+            .zip(&self.groups)
+            .rposition(|(k, g)| k == key && adjacent(g, step));
         let Some(i) = found else {
             return false;
         };
@@ -216,30 +293,15 @@ impl<'a, 'w> Tally<'a, 'w> {
     /// The pass's report. A pass that checked no post-crash state and found
     /// no violation vouches for nothing: [`HarnessError::NothingChecked`],
     /// with what to change.
-    pub(crate) fn finish(mut self) -> Result<Report, HarnessError> {
+    pub(crate) fn finish(self) -> Result<Report, HarnessError> {
         let options = self.explorer.options();
         let workload = self.explorer.workload().name();
-        if self.report.states_checked == 0 && self.report.violations == 0 {
+        if self.report.states_checked == 0 && self.report.violations == 0 && !self.empty_shard {
             return Err(HarnessError::NothingChecked {
                 workload,
                 pass: self.report.pass.to_string(),
                 hint: self.nothing_checked_hint(),
             });
-        }
-        if self.report.capped_points > 0 {
-            self.notes.insert(
-                0,
-                format!(
-                    "{}: {} of {} crash points had more than {} post-crash states; {} seeded \
-                     picks were checked at each of those instead of every state (raise --cap / \
-                     states_per_point_max to enumerate)",
-                    self.report.pass,
-                    self.report.capped_points,
-                    self.report.crash_points,
-                    options.states_enumerated_max(),
-                    options.picks_per_capped_point
-                ),
-            );
         }
         debug_assert_eq!(
             self.report.violations,

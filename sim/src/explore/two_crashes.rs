@@ -6,10 +6,13 @@
 use crashproof_fault::{CrashAt, CrashModel, CrashPoint, KillSchedule, StateSelector};
 
 use super::case::{Case, History, Next};
+use super::dedup::{Checker, CrashedRun};
 use super::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
-use super::plan::Pass;
-use super::report::Report;
+use super::parallel::Record;
+use super::plan::{Event, Pass};
+use super::points::PointStates;
+use super::report::{Report, Work};
 use super::tally::Tally;
 use crate::SimFs;
 
@@ -24,23 +27,70 @@ impl Explorer<'_> {
     /// Cost: (states of the first crash) x (steps of recovery) x (states
     /// of the second crash) runs; use the cheaper models on big workloads.
     pub fn explore_two_crashes(&self, model: CrashModel) -> Result<Report, HarnessError> {
-        let (clean, clean_case, points) = self.collect(model)?;
-        let mut tally = Tally::new(self, &clean, Pass::TwoCrashes(model));
-        for first in points {
-            tally.point(&first);
-            let history = clean_case.history.at_step(first.step);
-            for (selector, image) in first.states {
-                let crash1 = point(first.step, model, selector);
-                self.second_level(
-                    &clean,
-                    &mut tally,
-                    history.clone(),
-                    (first.step, crash1),
-                    image,
-                )?;
-            }
+        self.explore_two_crashes_observed(model, &mut |_| {})
+    }
+
+    /// [`Explorer::explore_two_crashes`], telling `observer` how far it got
+    /// (in first crash points).
+    pub(crate) fn explore_two_crashes_observed(
+        &self,
+        model: CrashModel,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Report, HarnessError> {
+        let pass = Pass::TwoCrashes(model);
+        // First crash images keep their own seed: the recovery run's own
+        // crash images (garbage bytes, picks) derive from it.
+        let (clean, clean_case, mut points) = self.collect(model, 0, false)?;
+        let range = self.options().shard.range(points.len());
+        let points: Vec<PointStates> = points.drain(range).collect();
+        let mut tally = Tally::new(self, &clean, pass.clone());
+        tally.shard(points.len(), points.first().map(|p| p.step));
+        let total = points.len() as u64;
+        observer(Event::Checking {
+            pass: &pass,
+            done: 0,
+            total,
+            states: 0,
+        });
+        // One cache for the whole pass: second crashes of different first
+        // crashes often leave the same disk.
+        let checker = Checker::new(self, &clean);
+        let mut done = 0;
+        self.for_each_unit(
+            points,
+            |first| {
+                let mut records = vec![Record::Point(first.summary())];
+                let history = clean_case.history.at_step(first.step);
+                for (selector, image) in first.states {
+                    let crash1 = point(first.step, model, selector);
+                    self.second_level(
+                        &clean,
+                        &checker,
+                        &mut records,
+                        history.clone(),
+                        (first.step, crash1),
+                        image.into_fs(),
+                    )?;
+                }
+                Ok(records)
+            },
+            |records| {
+                for record in records {
+                    tally.record(record)?;
+                }
+                done += 1;
+                observer(Event::Checking {
+                    pass: &pass,
+                    done,
+                    total,
+                    states: tally.report.states_checked,
+                });
+                Ok(())
+            },
+        )?;
+        if self.options().shard.is_last() {
+            self.check_pass_determinism(&clean, model, &mut tally)?;
         }
-        self.check_pass_determinism(&clean, model, &mut tally)?;
         tally.finish()
     }
 
@@ -49,37 +99,61 @@ impl Explorer<'_> {
     fn second_level(
         &self,
         clean: &CleanRun,
-        tally: &mut Tally<'_, '_>,
+        checker: &Checker<'_, '_>,
+        records: &mut Vec<Record>,
         history: History,
         (step1, crash1): (u64, CrashPoint),
         image: SimFs,
     ) -> Result<(), HarnessError> {
-        let only_first = || KillSchedule::single(crash1.clone());
+        let runs_before = history.runs;
+        let only_first = |finding| (finding, KillSchedule::single(crash1.clone()));
         let mut recovery = match Case::from_crash(self, clean, history, step1, image, "") {
             Next::Done(case, finding) => {
-                return tally.case(&case.history.state_digests, finding, only_first);
+                records.push(Record::Case {
+                    digests: case.history.state_digests,
+                    work: Work::default(),
+                    found: finding.map(only_first),
+                });
+                return Ok(());
             }
             Next::Run(case) => case,
         };
-        let (end, points) = recovery.run_collecting(self, crash1.model, 0);
+        let share = self.options().dedup;
+        let (end, points) = recovery.run_collecting(self, crash1.model, 0, None, share);
         let (recovery, finding) = recovery
             .conclude(self, clean, end)
             .finish(self, clean, &[])?;
         let failed = finding.is_some();
-        tally.case(&recovery.history.state_digests, finding, only_first)?;
+        records.push(Record::Case {
+            digests: recovery.history.state_digests.clone(),
+            work: Work {
+                recoveries: recovery.history.runs - runs_before,
+                recoveries_converged: 0,
+            },
+            found: finding.map(only_first),
+        });
         if failed {
             return Ok(());
         }
+        let run = CrashedRun::new(&recovery.history);
         for second in points {
-            tally.point(&second);
-            let history = recovery.history.at_step(second.step);
+            records.push(Record::Point(second.summary()));
             for (selector, image) in second.states {
-                let (case, finding) =
-                    self.check_crash(clean, history.clone(), second.step, image)?;
-                tally.case(&case.history.state_digests, finding, || KillSchedule {
-                    points: vec![crash1.clone(), point(second.step, crash1.model, selector)],
-                    faults: Vec::new(),
-                })?;
+                let checked = checker.check(&run, second.step, image)?;
+                records.push(Record::Case {
+                    digests: checked.digests,
+                    work: checked.work,
+                    found: checked.finding.map(|f| {
+                        let schedule = KillSchedule {
+                            points: vec![
+                                crash1.clone(),
+                                point(second.step, crash1.model, selector),
+                            ],
+                            faults: Vec::new(),
+                        };
+                        (f, schedule)
+                    }),
+                });
             }
         }
         Ok(())

@@ -3,11 +3,10 @@
 use std::fmt;
 
 use crashproof_fault::KillSchedule;
-
-use crate::Trace;
+use serde::{Deserialize, Serialize};
 
 /// Which check failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Oracle {
     /// A post-crash state would load garbage, a torn file, or lose
     /// acknowledged progress.
@@ -35,20 +34,22 @@ impl fmt::Display for Oracle {
 /// One failed case, as a value: which oracle, what it saw, the schedule,
 /// the seed, the trace with the crash points marked, and the line that
 /// replays it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Violation {
     /// The check that failed.
     pub oracle: Oracle,
     /// The workload's name.
     pub workload: String,
     /// The kill schedule of the case (its `Display` is the text form).
+    #[serde(with = "super::json::schedule_text")]
     pub schedule: KillSchedule,
     /// The simulator seed of the case.
     pub seed: u64,
     /// One line saying what was wrong.
     pub message: String,
-    /// Every step of every run of the case, crash points marked.
-    pub trace: Trace,
+    /// Every step of every run of the case, crash points marked, as printed
+    /// (one step a line; the `Trace` rendered, so a report is plain data).
+    pub trace: String,
     /// How to replay exactly this case, in the form
     /// [`super::ExploreOptions::replay`] asked for.
     pub replay: String,
@@ -81,7 +82,7 @@ impl fmt::Display for Violation {
         writeln!(f, "  seed:     {}", self.seed)?;
         writeln!(f, "  replay:   {}", self.replay)?;
         writeln!(f, "  trace:")?;
-        for line in self.trace.to_string().lines() {
+        for line in self.trace.lines() {
             writeln!(f, "    {line}")?;
         }
         Ok(())

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crashproof_core::fs::Fs;
 
 use super::checks::Checks;
+use super::converge::Watch;
 
 /// A program under exploration.
 ///
@@ -41,7 +42,12 @@ pub trait Workload: Send + Sync {
 
     /// Runs the program from whatever `fs` holds (nothing, or a post-crash
     /// state) to completion. Reports what it attempts and what it was told
-    /// is durable through `progress`, so the oracles can check it.
+    /// is durable through `progress`, so the oracles can check it; it must
+    /// not read `progress` back (the run depends on the disk only, which is
+    /// what lets the explorer check equal post-crash disks once). It may
+    /// declare where it resumed and the points where it converges
+    /// ([`Progress::resumed`], [`Progress::converged`]) so resumed runs can
+    /// stop early.
     ///
     /// Must return (never panic) on any filesystem error, including the
     /// simulator's `Crashed` error, which it propagates as
@@ -129,6 +135,10 @@ pub struct Progress {
     acknowledged: Option<CheckpointId>,
     processed_max: Option<u64>,
     journal: Option<Journal>,
+    /// Where the explorer listens for [`Progress::resumed`] and
+    /// [`Progress::converged`]; not part of the record (never journaled,
+    /// dropped by [`Progress::as_of`]).
+    watch: Option<Watch>,
 }
 
 /// A per-run step counter shared by the explorer's step hook and a
@@ -173,7 +183,7 @@ struct Journal {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Event {
+pub(crate) enum Event {
     Attempt(CheckpointId),
     Acknowledge(CheckpointId),
     Processed(u64),
@@ -222,6 +232,53 @@ impl Progress {
         self.processed_max
     }
 
+    /// Call once the run knows where it resumes: the cursor of the
+    /// checkpoint it loaded (`None`: from the start), the value its
+    /// [`Completion::resumed_from`] will hold. Without it the explorer never
+    /// stops the run at a converged point (it could not check where the
+    /// run resumed).
+    pub fn resumed(&mut self, from: Option<u64>) {
+        if let Some(watch) = &self.watch {
+            watch.resumed(from);
+        }
+    }
+
+    /// Call at a point after which the rest of the run (every file
+    /// operation it makes, and its [`Completion`] except `resumed_from`)
+    /// depends only on what is on disk and on `point` (a label that names
+    /// what the program holds in memory there; equal labels, equal memory).
+    /// The core runner right after a commit is acknowledged: its memory is
+    /// exactly the checkpoint it just wrote, so a label such as `commit
+    /// generation 7 cursor 350 state <digest>` says it all.
+    ///
+    /// When a resumed run reaches a point with the label and disk (visible
+    /// and durable) the clean run had at one of its points, the explorer
+    /// stops it there and takes the clean run's outcome
+    /// ([`super::ExploreOptions::converge`]): the rest would be the clean
+    /// run, by determinism. A label that does not name everything the rest
+    /// of the run depends on breaks that; leave such points out. Formats
+    /// `point` only while the explorer listens.
+    pub fn converged(&mut self, point: impl fmt::Display) {
+        if let Some(watch) = &self.watch {
+            watch.converged(point.to_string());
+        }
+    }
+
+    /// Starts telling `watch` about [`Progress::resumed`] and
+    /// [`Progress::converged`] (explorer use).
+    pub(crate) fn watch(&mut self, watch: Watch) {
+        self.watch = Some(watch);
+    }
+
+    /// The start of the journaled run and its stamped events, if a run is
+    /// journaled (explorer use: `timeline.rs` answers [`Progress::as_of`]
+    /// questions for every step at once).
+    pub(crate) fn journal(&self) -> Option<(&Progress, &[(u64, Event)])> {
+        self.journal
+            .as_ref()
+            .map(|j| (j.start.as_ref(), j.events.as_slice()))
+    }
+
     /// Forgets in-memory progress at a crash: what was processed but not
     /// checkpointed is gone with the process. Attempts and acks stay.
     pub fn crashed(&mut self) -> Option<u64> {
@@ -234,6 +291,7 @@ impl Progress {
     pub fn record_steps(&mut self, clock: StepClock) {
         let mut start = self.clone();
         start.journal = None;
+        start.watch = None;
         self.journal = Some(Journal {
             clock,
             start: Box::new(start),
@@ -246,7 +304,9 @@ impl Progress {
     /// journal, a copy of `self`.
     pub fn as_of(&self, steps: u64) -> Progress {
         let Some(journal) = &self.journal else {
-            return self.clone();
+            let mut p = self.clone();
+            p.watch = None;
+            return p;
         };
         let mut p = (*journal.start).clone();
         for (_, event) in journal

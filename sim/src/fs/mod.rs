@@ -122,6 +122,7 @@
 
 mod config;
 mod crash;
+mod digest;
 mod error;
 mod ops;
 mod seeds;
@@ -133,6 +134,7 @@ mod view;
 pub use config::{FaultConfig, SimConfig};
 pub use crash::{CrashChoice, OpChoice, OpFate, SectorFate};
 pub use crashproof_fault::CrashModel;
+pub use digest::ContentDigest;
 pub use error::{Crashed, InjectedFault, TooManyStates, is_crashed};
 pub use sim_fs::{CrashImage, CrashSource, SimFs, StepAction, StepHook};
 pub use trace::{StepInfo, StepOutcome, Trace, TraceEntry};

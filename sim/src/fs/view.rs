@@ -10,6 +10,7 @@ use std::sync::MutexGuard;
 
 use super::CrashModel;
 use super::crash;
+use super::digest::{self, ContentDigest};
 use super::error::TooManyStates;
 use super::sim_fs::{CrashImage, CrashSource, SimFs};
 use super::state::State;
@@ -111,6 +112,14 @@ pub trait SimView: sealed::Sealed {
     /// Visible files (path -> bytes), walking from `/`.
     fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         self.state().get().files()
+    }
+
+    /// A digest of everything a later reader or crash can observe: the
+    /// visible tree, the durable tree and the unsynced log, inode numbers
+    /// canonicalised (see [`ContentDigest`]). Stable across runs, builds
+    /// and machines; blind to handles, locks, steps, trace and config.
+    fn content_digest(&self) -> ContentDigest {
+        digest::of(self.state().get())
     }
 }
 

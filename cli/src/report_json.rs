@@ -1,0 +1,127 @@
+//! The machine-readable report of `crashproof explore --json` and
+//! `crashproof merge --json`: what was asked (everything that decides the
+//! cases, so `merge` can refuse reports of different explorations), which
+//! shard, a summary (crash points, states, distinct states, wall time,
+//! states per second, verdict), and the simulator's [`Report`] itself.
+
+use serde::{Deserialize, Serialize};
+
+use crashproof_sim::explore::{Report, Shard, Work};
+
+/// The format's name and version; `merge` refuses any other.
+pub const FORMAT: &str = "crashproof-explore-report/1";
+
+/// Everything that decides which cases an exploration checks and how, as
+/// given on the command line (shards, threads, dedup and convergence
+/// change how the work is done, never the verdict, and are left out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// `--workload`.
+    pub workload: String,
+    /// `--items` (core-runner only).
+    pub items: Option<u64>,
+    /// `--every` (core-runner only).
+    pub every: Option<u64>,
+    /// The passes, in order (`exhaustive drop-unsynced`, ...).
+    pub passes: Vec<String>,
+    /// `--seed`.
+    pub seed: u64,
+    /// `--cap`.
+    pub cap: usize,
+    /// `--picks`.
+    pub picks: usize,
+    /// `--sector-size`.
+    pub sector_size_bytes: usize,
+    /// `--check-determinism`.
+    pub check_determinism: bool,
+}
+
+/// How this process did the work (not part of the verdict).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Execution {
+    /// `--jobs` (threads used).
+    pub jobs: usize,
+    /// Whether each distinct state was checked once.
+    pub dedup: bool,
+    /// Whether resumed runs stopped once converged.
+    pub converge: bool,
+}
+
+/// The numbers a reader (or a growth script) wants first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Crash points tried, over every pass.
+    pub crash_points: u64,
+    /// Post-crash states checked.
+    pub states_checked: u64,
+    /// Distinct post-crash states checked (by content digest).
+    pub states_distinct: u64,
+    /// Violations found.
+    pub violations: u64,
+    /// Wall time in seconds (a merged report: the shards' sum).
+    pub wall_time_seconds: Option<f64>,
+    /// `states_checked` per second of wall time.
+    pub states_per_second: Option<f64>,
+    /// Resumed runs started, and how many converged (this process's work).
+    pub work: Work,
+    /// `clean`, `violations`.
+    pub verdict: String,
+}
+
+impl Summary {
+    /// The summary of `report`.
+    pub fn of(report: &Report) -> Self {
+        let seconds = report.elapsed.map(|e| e.as_secs_f64());
+        Self {
+            crash_points: report.passes.iter().map(|p| p.crash_points).sum(),
+            states_checked: report.states_checked(),
+            states_distinct: report.states_distinct(),
+            violations: report.violation_count(),
+            wall_time_seconds: seconds,
+            states_per_second: seconds.map(|s| report.states_checked() as f64 / s.max(1e-9)),
+            work: report.work(),
+            verdict: if report.is_clean() {
+                "clean"
+            } else {
+                "violations"
+            }
+            .to_string(),
+        }
+    }
+}
+
+/// One `--json` report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportJson {
+    /// [`FORMAT`].
+    pub format: String,
+    /// What was asked.
+    pub invocation: Invocation,
+    /// Which part of the exploration this is (`1/1`: all of it).
+    pub shard: Shard,
+    /// How it was done.
+    pub execution: Execution,
+    /// The numbers.
+    pub summary: Summary,
+    /// The simulator's report.
+    pub report: Report,
+}
+
+impl ReportJson {
+    /// The document of `report`.
+    pub fn new(invocation: Invocation, shard: Shard, execution: Execution, report: Report) -> Self {
+        Self {
+            format: FORMAT.to_string(),
+            invocation,
+            shard,
+            execution,
+            summary: Summary::of(&report),
+            report,
+        }
+    }
+
+    /// The document as pretty JSON, one line per field.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self)
+    }
+}
