@@ -1,0 +1,84 @@
+//! Runs a job that commits after every item, so the system calls of one
+//! runner commit can be counted with strace:
+//!
+//! ```sh
+//! cargo build --release -p crashproof-core --example commit_syscalls
+//! strace -f -c -e trace=fsync,fdatasync,rename,renameat,renameat2,unlink,unlinkat,openat,newfstatat,statx \
+//!     target/release/examples/commit_syscalls 1000
+//! ```
+//!
+//! With N items and K = 1 the run makes N + 0 commits (the last one is the
+//! final checkpoint), so each count divided by N is the cost of one commit
+//! plus 1/N of the runner's open (lock, startup GC) and the final sync.
+//! Run it twice with N = 1000 and N = 2000: the difference is exactly the
+//! cost of 1000 steady-state commits.
+
+use std::error::Error;
+
+use crashproof_core::fs::StdFs;
+use crashproof_core::{Job, JobError, Outcome, Runner, RunnerConfig, stable_digest};
+use serde::{Deserialize, Serialize};
+
+/// Counts items; every item is one commit.
+struct CountJob {
+    items: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CountState {
+    count: u64,
+}
+
+impl Job for CountJob {
+    type State = CountState;
+    type Output = u64;
+
+    fn name(&self) -> &str {
+        "commit-syscalls"
+    }
+
+    fn fingerprint(&self) -> u64 {
+        stable_digest(format!("commit-syscalls/v1/{}", self.items).as_bytes())
+    }
+
+    fn item_count(&self) -> u64 {
+        self.items
+    }
+
+    fn initial_state(&self) -> CountState {
+        CountState { count: 0 }
+    }
+
+    fn process(&mut self, _index: u64, state: &mut CountState) -> Result<(), JobError> {
+        state.count += 1;
+        Ok(())
+    }
+
+    fn finalize(&mut self, state: &CountState) -> Result<u64, JobError> {
+        Ok(state.count)
+    }
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let items: u64 = match std::env::args().nth(1) {
+        Some(arg) => arg.parse()?,
+        None => 1000,
+    };
+    let tmp = tempfile::tempdir()?;
+    let fs = StdFs::new();
+    let mut job = CountJob { items };
+    match Runner::open(
+        &fs,
+        tmp.path().join("job"),
+        &mut job,
+        RunnerConfig::every(1),
+    )?
+    .run()?
+    {
+        Outcome::Completed { output, .. } if output == items => {
+            println!("{items} items, {items} commits");
+            Ok(())
+        }
+        other => Err(format!("unexpected outcome {other:?}").into()),
+    }
+}
