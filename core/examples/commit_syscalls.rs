@@ -4,19 +4,28 @@
 //! ```sh
 //! cargo build --release -p crashproof-core --example commit_syscalls
 //! strace -f -c -e trace=fsync,fdatasync,rename,renameat,renameat2,unlink,unlinkat,openat,newfstatat,statx \
-//!     target/release/examples/commit_syscalls 1000
+//!     target/release/examples/commit_syscalls 1000 [sentinel] [codec]
 //! ```
 //!
-//! With N items and K = 1 the run makes N + 0 commits (the last one is the
+//! `sentinel`: `every-commit` (default: the runner's default, one `statx`
+//! of `<job>.yield` per commit), `interval` (`sentinel_check_interval` of
+//! one hour: looked at once) or `disabled`. `codec`: `json` (default) or
+//! `postcard`.
+//!
+//! With N items and K = 1 the run makes N commits (the last one is the
 //! final checkpoint), so each count divided by N is the cost of one commit
-//! plus 1/N of the runner's open (lock, startup GC) and the final sync.
-//! Run it twice with N = 1000 and N = 2000: the difference is exactly the
+//! plus 1/N of the runner's open (lock, probe, startup GC) and the final
+//! sync. Run it with N = 1000 and N = 2000: the difference is exactly the
 //! cost of 1000 steady-state commits.
 
 use std::error::Error;
 
+use std::time::Duration;
+
 use crashproof_core::fs::StdFs;
-use crashproof_core::{Job, JobError, Outcome, Runner, RunnerConfig, stable_digest};
+use crashproof_core::{
+    Codec, Job, JobError, Outcome, Runner, RunnerConfig, YieldSentinel, stable_digest,
+};
 use serde::{Deserialize, Serialize};
 
 /// Counts items; every item is one commit.
@@ -64,17 +73,22 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some(arg) => arg.parse()?,
         None => 1000,
     };
+    let mut config = RunnerConfig::every(1);
+    match std::env::args().nth(2).as_deref() {
+        None | Some("every-commit") => {}
+        Some("interval") => config.sentinel_check_interval = Duration::from_secs(3600),
+        Some("disabled") => config.yield_sentinel = YieldSentinel::Disabled,
+        Some(other) => return Err(format!("unknown sentinel mode {other:?}").into()),
+    }
+    match std::env::args().nth(3).as_deref() {
+        None | Some("json") => {}
+        Some("postcard") => config.codec = Codec::Postcard,
+        Some(other) => return Err(format!("unknown codec {other:?}").into()),
+    }
     let tmp = tempfile::tempdir()?;
     let fs = StdFs::new();
     let mut job = CountJob { items };
-    match Runner::open(
-        &fs,
-        tmp.path().join("job"),
-        &mut job,
-        RunnerConfig::every(1),
-    )?
-    .run()?
-    {
+    match Runner::open(&fs, tmp.path().join("job"), &mut job, config)?.run()? {
         Outcome::Completed { output, .. } if output == items => {
             println!("{items} items, {items} commits");
             Ok(())
