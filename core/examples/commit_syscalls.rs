@@ -4,13 +4,14 @@
 //! ```sh
 //! cargo build --release -p crashproof-core --example commit_syscalls
 //! strace -f -c -e trace=fsync,fdatasync,rename,renameat,renameat2,unlink,unlinkat,openat,newfstatat,statx \
-//!     target/release/examples/commit_syscalls 1000 [sentinel] [codec]
+//!     target/release/examples/commit_syscalls 1000 [sentinel] [codec] [job dir]
 //! ```
 //!
 //! `sentinel`: `every-commit` (default: the runner's default, one `statx`
 //! of `<job>.yield` per commit), `interval` (`sentinel_check_interval` of
 //! one hour: looked at once) or `disabled`. `codec`: `json` (default) or
-//! `postcard`.
+//! `postcard`. `job dir`: where to run (default: a fresh temp directory),
+//! e.g. on a read-only mount to see `Runner::open` refuse it.
 //!
 //! With N items and K = 1 the run makes N commits (the last one is the
 //! final checkpoint), so each count divided by N is the cost of one commit
@@ -86,9 +87,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some(other) => return Err(format!("unknown codec {other:?}").into()),
     }
     let tmp = tempfile::tempdir()?;
+    let dir = match std::env::args().nth(4) {
+        Some(dir) => dir.into(),
+        None => tmp.path().join("job"),
+    };
     let fs = StdFs::new();
     let mut job = CountJob { items };
-    match Runner::open(&fs, tmp.path().join("job"), &mut job, config)?.run()? {
+    match Runner::open(&fs, dir, &mut job, config)?.run()? {
         Outcome::Completed { output, .. } if output == items => {
             println!("{items} items, {items} commits");
             Ok(())

@@ -335,3 +335,58 @@ proptest! {
         let _ = decode::<(u64, String, Option<u32>)>(&bytes);
     }
 }
+
+#[test]
+fn errors_carry_the_exact_lengths() {
+    let v2 = sample_bytes(Codec::Json);
+    let payload_len = (v2.len() - HEADER_LEN - TRAILER_LEN) as u64;
+    // Too short to read the length field: the smallest frame of the version
+    // (v2 if the version field is unreadable).
+    for (bytes, needed) in [
+        (&v2[..10], 28u64),
+        (&v2[..14], 28),
+        (&version_1_bytes()[..14], 24),
+    ] {
+        match decode_raw(bytes) {
+            Err(DecodeError::Truncated {
+                needed: n,
+                actual: a,
+            }) => assert_eq!((n, a), (needed, bytes.len() as u64)),
+            other => panic!("expected Truncated, got {other:?}"),
+        }
+    }
+    // The length field read: the whole envelope it declares.
+    match decode_raw(&v2[..v2.len() - 1]) {
+        Err(DecodeError::Truncated { needed, actual }) => {
+            assert_eq!((needed, actual), (v2.len() as u64, v2.len() as u64 - 1));
+        }
+        other => panic!("expected Truncated, got {other:?}"),
+    }
+    let mut longer = v2.clone();
+    longer.extend_from_slice(b"xy");
+    match decode_raw(&longer) {
+        Err(DecodeError::LengthMismatch { declared, actual }) => {
+            assert_eq!((declared, actual), (payload_len, payload_len + 2));
+        }
+        other => panic!("expected LengthMismatch, got {other:?}"),
+    }
+    let mut flipped = v2.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    match decode_raw(&flipped) {
+        Err(DecodeError::ChecksumMismatch { stored, computed }) => {
+            assert_eq!(computed, crc32c::crc32c(&v2[..v2.len() - TRAILER_LEN]));
+            assert_eq!(stored, computed ^ (1 << 24));
+        }
+        other => panic!("expected ChecksumMismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn encoding_allocates_exactly_the_envelope() {
+    for len in [0usize, 3, 1000] {
+        let bytes = encode_raw_with(Codec::Postcard, &vec![7u8; len]);
+        assert_eq!(bytes.len(), HEADER_LEN + len + TRAILER_LEN);
+        assert_eq!(bytes.capacity(), bytes.len(), "{len}-byte payload");
+    }
+}

@@ -126,6 +126,10 @@ pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
         store_error_messages_do_not_repeat_the_path,
     ),
     (
+        "store_ignores_directories_with_its_names",
+        store_ignores_directories_with_its_names,
+    ),
+    (
         "store_newer_version_is_not_skipped_as_corrupt",
         store_newer_version_is_not_skipped_as_corrupt,
     ),
@@ -248,6 +252,7 @@ macro_rules! core_suite_tests {
             store_nested_job_dir_syncs_every_new_ancestor,
             store_job_dir_that_is_a_file_is_refused,
             store_error_messages_do_not_repeat_the_path,
+            store_ignores_directories_with_its_names,
             store_newer_version_is_not_skipped_as_corrupt,
             store_resumes_own_checkpoint_below_another_jobs,
             store_codec_is_recorded_per_file,

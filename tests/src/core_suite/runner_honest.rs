@@ -94,8 +94,18 @@ pub fn runner_steady_state_commit_makes_two_fsyncs(fs: &dyn Fs, root: &Path) -> 
 /// has passed; with the default it is looked at after every commit.
 pub fn runner_sentinel_check_interval_spaces_out_looks(fs: &dyn Fs, root: &Path) -> SuiteResult {
     for (case, interval, expected_looks) in [
-        ("runner_sentinel_every", Duration::ZERO, 30),
-        ("runner_sentinel_interval", Duration::from_secs(10), 3),
+        (
+            "runner_sentinel_every",
+            Duration::ZERO,
+            (1..=30).collect::<Vec<u64>>(),
+        ),
+        // 1 s per item, K = 1: looks at t = 1, 11, 21 with a 10 s interval
+        // (11 - 1 = 10 is due: at least the interval, not more than it).
+        (
+            "runner_sentinel_interval",
+            Duration::from_secs(10),
+            vec![1, 11, 21],
+        ),
     ] {
         let dir = case_dir(fs, root, case)?;
         let recording = RecordingFs::new(fs);
@@ -112,13 +122,22 @@ pub fn runner_sentinel_check_interval_spaces_out_looks(fs: &dyn Fs, root: &Path)
             .run()
             .ctx("run")?;
         let sentinel = dir.join("sum.yield");
-        let looks = recording
-            .ops()
-            .iter()
-            .filter(|o| o.op == FsOp::Metadata && o.path == sentinel)
-            .count();
-        // 1 s per item, K = 1: looks at t = 1, 11, 21 with a 10 s interval.
-        ensure_eq!(looks, expected_looks, "{case}: sentinel looks");
+        // The generation committed last before each look: with K = 1 it is
+        // the cursor (and the time, in seconds) of the look.
+        let mut committed = 0u64;
+        let mut looks = Vec::new();
+        for o in recording.ops() {
+            if o.op == FsOp::Rename {
+                committed += 1;
+            } else if o.op == FsOp::Metadata && o.path == sentinel {
+                looks.push(committed);
+            }
+        }
+        ensure_eq!(
+            looks,
+            expected_looks,
+            "{case}: sentinel looked at after commits"
+        );
     }
     // The interval does not hide a sentinel present at the first commit.
     let dir = case_dir(fs, root, "runner_sentinel_interval_yields")?;
@@ -167,10 +186,17 @@ pub fn runner_resumes_own_checkpoint_below_another_jobs(fs: &dyn Fs, root: &Path
         .commit(1, b"{}")
         .ctx("commit other")?;
     let mut job = SumJob::new("sum", ITEMS, 7);
-    let outcome = Runner::open(fs, &dir, &mut job, RunnerConfig::every(K))
-        .ctx("reopen")?
-        .run()
-        .ctx("resume")?;
+    let runner = Runner::open(fs, &dir, &mut job, RunnerConfig::every(K)).ctx("reopen")?;
+    ensure_eq!(
+        runner
+            .skipped()
+            .iter()
+            .map(|s| s.generation)
+            .collect::<Vec<_>>(),
+        vec![foreign],
+        "Runner::skipped before the run"
+    );
+    let outcome = runner.run().ctx("resume")?;
     let Outcome::Completed {
         output,
         resumed_from,

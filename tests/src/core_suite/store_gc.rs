@@ -279,3 +279,34 @@ pub fn store_error_messages_do_not_repeat_the_path(fs: &dyn Fs, root: &Path) -> 
     );
     Ok(())
 }
+
+/// A directory whose name looks like a generation file or a store temp is
+/// not the store's: not listed, not collected, not discarded.
+pub fn store_ignores_directories_with_its_names(fs: &dyn Fs, root: &Path) -> SuiteResult {
+    let dir = case_dir(fs, root, "store_dir_lookalikes")?;
+    let lookalikes = [
+        generation_file_name(9),
+        format!(".{}.crashproof-tmp", generation_file_name(10)),
+    ];
+    for name in &lookalikes {
+        fs.create_dir_all(&dir.join(name))
+            .ctx("create look-alike")?;
+    }
+    let mut store = CheckpointStore::open(fs, &dir, job(), 1).ctx("open")?;
+    ensure_eq!(store.generations(), Vec::<u64>::new(), "listed generations");
+    ensure_eq!(
+        store.next_generation(),
+        1,
+        "numbering ignores the look-alike"
+    );
+    store.commit(10, &state(10)).ctx("commit 1")?;
+    store.commit(20, &state(20)).ctx("commit 2")?;
+    store.discard_all().ctx("discard")?;
+    for name in &lookalikes {
+        ensure!(
+            fs.metadata(&dir.join(name)).ctx("metadata")?.is_dir,
+            "{name} was touched"
+        );
+    }
+    Ok(())
+}
