@@ -70,6 +70,10 @@ pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
         "replace_failed_dir_sync_is_an_error",
         replace_failed_dir_sync_is_an_error,
     ),
+    (
+        "replace_create_error_is_returned_unchanged",
+        replace_create_error_is_returned_unchanged,
+    ),
     ("store_retention_keeps_newest", store_retention_keeps_newest),
     (
         "store_gc_runs_after_new_generation_is_durable",
@@ -128,6 +132,10 @@ pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
     (
         "store_ignores_directories_with_its_names",
         store_ignores_directories_with_its_names,
+    ),
+    (
+        "store_reports_its_configuration_and_stat_errors",
+        store_reports_its_configuration_and_stat_errors,
     ),
     (
         "store_newer_version_is_not_skipped_as_corrupt",
@@ -215,6 +223,10 @@ pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
         "runner_postcard_checkpoints_resume_under_any_codec",
         runner_postcard_checkpoints_resume_under_any_codec,
     ),
+    (
+        "runner_yield_signal_handle_is_the_runners",
+        runner_yield_signal_handle_is_the_runners,
+    ),
 ];
 
 /// Generates one `#[test]` per [`CORE_SUITE`] function, each calling
@@ -236,6 +248,7 @@ macro_rules! core_suite_tests {
             replace_failed_close_keeps_old_content,
             replace_failed_rename_keeps_old_content,
             replace_failed_dir_sync_is_an_error,
+            replace_create_error_is_returned_unchanged,
             store_retention_keeps_newest,
             store_gc_runs_after_new_generation_is_durable,
             store_startup_gc_removes_only_its_own_leftovers,
@@ -253,6 +266,7 @@ macro_rules! core_suite_tests {
             store_job_dir_that_is_a_file_is_refused,
             store_error_messages_do_not_repeat_the_path,
             store_ignores_directories_with_its_names,
+            store_reports_its_configuration_and_stat_errors,
             store_newer_version_is_not_skipped_as_corrupt,
             store_resumes_own_checkpoint_below_another_jobs,
             store_codec_is_recorded_per_file,
@@ -276,6 +290,7 @@ macro_rules! core_suite_tests {
             runner_unwritable_job_dir_is_refused_at_open,
             runner_error_messages_are_plain,
             runner_postcard_checkpoints_resume_under_any_codec,
+            runner_yield_signal_handle_is_the_runners,
         }
     };
 }

@@ -187,6 +187,12 @@ pub fn runner_resumes_own_checkpoint_below_another_jobs(fs: &dyn Fs, root: &Path
         .ctx("commit other")?;
     let mut job = SumJob::new("sum", ITEMS, 7);
     let runner = Runner::open(fs, &dir, &mut job, RunnerConfig::every(K)).ctx("reopen")?;
+    ensure_eq!(runner.dir(), dir.as_path(), "Runner::dir");
+    ensure_eq!(
+        runner.resume_point(),
+        Some(crashproof_core::ResumePoint { generation, cursor }),
+        "Runner::resume_point before the run"
+    );
     ensure_eq!(
         runner
             .skipped()
@@ -407,4 +413,20 @@ pub fn runner_postcard_checkpoints_resume_under_any_codec(fs: &dyn Fs, root: &Pa
         other => return Err(format!("expected a resumed completion, got {other:?}")),
     }
     Ok(())
+}
+
+/// The signal `Runner::yield_signal` hands out is the one the runner
+/// checks: requesting it makes the run yield at its first commit.
+pub fn runner_yield_signal_handle_is_the_runners(fs: &dyn Fs, root: &Path) -> SuiteResult {
+    let dir = case_dir(fs, root, "runner_signal_handle")?;
+    let mut job = SumJob::new("sum", ITEMS, 7);
+    let runner = Runner::open(fs, &dir, &mut job, RunnerConfig::every(K)).ctx("open")?;
+    runner.yield_signal().request();
+    match runner.run().ctx("run")? {
+        Outcome::Yielded { cursor, .. } => {
+            ensure_eq!(cursor, K, "yield at the first commit");
+            Ok(())
+        }
+        other => Err(format!("expected a yield, got {other:?}")),
+    }
 }

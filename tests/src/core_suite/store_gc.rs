@@ -310,3 +310,38 @@ pub fn store_ignores_directories_with_its_names(fs: &dyn Fs, root: &Path) -> Sui
     }
     Ok(())
 }
+
+/// The store reports the directory, job and retention it was opened with;
+/// an error looking at the job directory (other than "missing") is an
+/// error, not a reason to create it.
+pub fn store_reports_its_configuration_and_stat_errors(fs: &dyn Fs, root: &Path) -> SuiteResult {
+    let dir = case_dir(fs, root, "store_config")?.join("job");
+    let store = CheckpointStore::open(fs, &dir, job(), 3).ctx("open")?;
+    ensure_eq!(store.dir(), dir.as_path(), "dir");
+    ensure_eq!(store.job(), &job(), "job");
+    ensure_eq!(store.keep(), 3, "keep");
+    ensure_eq!(
+        store.generation_path(7),
+        dir.join(generation_file_name(7)),
+        "generation path"
+    );
+    drop(store);
+    let failing = FailingFs::new(
+        fs,
+        FailRule {
+            kind: io::ErrorKind::PermissionDenied,
+            ..FailRule::first(FsOp::Metadata, "store_config/job")
+        },
+    );
+    match CheckpointStore::open(&failing, &dir, job(), 3) {
+        Err(e @ StoreError::Io { .. }) => {
+            ensure!(
+                e.to_string().contains("check the checkpoint directory"),
+                "message: {e}"
+            );
+        }
+        other => return Err(format!("expected an Io error, got {other:?}")),
+    }
+    ensure!(failing.fired(), "the metadata failure was not injected");
+    Ok(())
+}
