@@ -6,8 +6,9 @@
 //!
 //! Layers, bottom up:
 //! - [`replace()`]: durable atomic replacement of one file.
-//! - [`envelope`]: a checksummed, versioned frame around a payload;
-//!   decoding any bytes is total (never panics).
+//! - [`envelope`]: a checksummed, versioned frame around a payload in a
+//!   named [`Codec`] (JSON, or compact postcard); decoding any bytes is total
+//!   (never panics).
 //! - [`store`]: a directory of numbered checkpoint generations with
 //!   retention, GC and fallback past damaged files.
 //! - [`Runner`]: runs a [`Job`] resumably: lock, resume, checkpoint every K
@@ -27,11 +28,13 @@ pub mod runner;
 pub mod store;
 
 pub use digest::stable_digest;
-pub use envelope::{DecodeError, DecodeErrorKind, EncodeError};
+pub use envelope::{Codec, CodecError, DecodeError, DecodeErrorKind, EncodeError};
 pub use replace::replace;
 pub use runner::{
     CheckpointInfo, Clock, ConfigError, Job, JobError, ManualClock, NoObserver, Outcome,
     ResumeMode, ResumePoint, RunError, RunObserver, Runner, RunnerConfig, SystemClock,
     YieldSentinel, YieldSignal,
 };
-pub use store::{CheckpointStore, JobIdentity, StoreError, StoredCheckpoint};
+pub use store::{
+    CheckpointStore, JobIdentity, SkipReason, SkippedGeneration, StoreError, StoredCheckpoint,
+};

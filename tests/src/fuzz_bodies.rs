@@ -20,7 +20,7 @@ mod kill_schedule;
 mod simfs_ops;
 mod store_latest;
 
-pub use envelope::{RawDecoder, check_envelope_decode, check_envelope_decode_with};
+pub use envelope::{PostcardProbe, RawDecoder, check_envelope_decode, check_envelope_decode_with};
 pub use kill_schedule::{check_kill_schedule, check_kill_schedule_on, fuzz_workload};
 pub use simfs_ops::{check_crash_image, check_simfs_ops};
 pub use store_latest::{check_returned_checkpoint, check_store_latest};

@@ -9,8 +9,8 @@
 use std::path::Path;
 
 use crashproof_core::envelope::{
-    DecodeError, FORMAT_VERSION, HEADER_LEN, MAGIC, RawEnvelope, TRAILER_LEN, decode_raw, encode,
-    encode_raw,
+    Codec, DecodeError, FORMAT_VERSION, HEADER_LEN, MAGIC, RawEnvelope, TRAILER_LEN, decode_raw,
+    encode, encode_raw, encode_raw_with, encode_with,
 };
 use crashproof_core::fs::Fs;
 use crashproof_core::store::generation_file_name;
@@ -106,7 +106,52 @@ fn seed_corpus() -> Vec<(String, Vec<u8>)> {
         "store record envelope".to_string(),
         encode_raw(&record_payload(2, 9)),
     ));
+    // The binary codec: a valid postcard envelope, its damaged forms, and a
+    // postcard store record planted (wrap byte 2).
+    let postcard = encode_with(Codec::Postcard, &(5u64, "state", vec![1u8, 2, 3])).unwrap();
+    corpus.push(("postcard valid".to_string(), postcard.clone()));
+    corpus.push((
+        "postcard truncated".to_string(),
+        postcard[..postcard.len() - 1].to_vec(),
+    ));
+    for at in [20, HEADER_LEN, postcard.len() - 1] {
+        let mut flipped = postcard.clone();
+        flipped[at] ^= 0x01;
+        corpus.push((format!("postcard bit flipped at {at}"), flipped));
+    }
+    let mut unknown_codec = encode_raw_with(Codec::Postcard, b"x");
+    unknown_codec[20..24].copy_from_slice(&9u32.to_le_bytes());
+    let crc_at = unknown_codec.len() - 4;
+    let crc = crc32c(&unknown_codec[..crc_at]);
+    unknown_codec[crc_at..].copy_from_slice(&crc.to_le_bytes());
+    corpus.push(("unknown codec, intact".to_string(), unknown_codec));
+    corpus.push(("format version 1".to_string(), version_1(b"{\"cursor\":5}")));
+    // The meta's fields in the record's order (a struct: postcard has no
+    // field names).
+    let job = JobIdentity {
+        name: "fuzz".to_string(),
+        fingerprint: 7,
+    };
+    let postcard_meta = Codec::Postcard.to_vec(&(job, 2u64, 9u64)).unwrap();
+    let mut postcard_record = (postcard_meta.len() as u32).to_le_bytes().to_vec();
+    postcard_record.extend_from_slice(&postcard_meta);
+    postcard_record.extend_from_slice(b"state");
+    corpus.push((
+        "postcard store record gen 2".to_string(),
+        [&[0u8, 2, 2][..], &postcard_record].concat(),
+    ));
     corpus
+}
+
+/// A format-version-1 envelope around `payload` (20-byte header, no codec).
+fn version_1(payload: &[u8]) -> Vec<u8> {
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(&1u32.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    let crc = crc32c(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    bytes
 }
 
 /// crc32c as the envelope uses it (re-derived here so the test does not
@@ -214,10 +259,65 @@ fn decode_without_crc(bytes: &[u8]) -> Result<RawEnvelope<'_>, DecodeError> {
     match bytes.get(HEADER_LEN..bytes.len().saturating_sub(TRAILER_LEN)) {
         Some(payload) if bytes.len() >= HEADER_LEN + TRAILER_LEN => Ok(RawEnvelope {
             version: FORMAT_VERSION,
+            codec: Codec::Json,
             payload,
         }),
         _ => decode_raw(bytes),
     }
+}
+
+/// A broken frame decoder: reports every payload as JSON, whatever its
+/// header says.
+fn decode_ignoring_codec(bytes: &[u8]) -> Result<RawEnvelope<'_>, DecodeError> {
+    decode_raw(bytes).map(|raw| RawEnvelope {
+        codec: Codec::Json,
+        ..raw
+    })
+}
+
+#[test]
+fn envelope_body_catches_a_decoder_that_ignores_the_codec() {
+    let data = b"payload";
+    assert_eq!(check_envelope_decode_with(decode_raw, data), Ok(()));
+    let finding = check_envelope_decode_with(decode_ignoring_codec, data).unwrap_err();
+    assert!(finding.contains("postcard"), "{finding}");
+}
+
+#[test]
+fn the_postcard_record_seed_is_resumed_by_the_store() {
+    // Guards the corpus: the planted postcard record must reach the
+    // returned-checkpoint check, not be refused as malformed.
+    let (_, planted) = seed_corpus()
+        .into_iter()
+        .find(|(n, _)| n == "postcard store record gen 2")
+        .unwrap();
+    let fs = SimFs::new(SimConfig::with_seed(0));
+    let dir = Path::new("/job");
+    fs.create_dir_all(dir).unwrap();
+    let path = dir.join(generation_file_name(2));
+    let file = fs.open_truncate(&path).unwrap();
+    fs.write_all_at(&file, 0, &encode_raw_with(Codec::Postcard, &planted[3..]))
+        .unwrap();
+    fs.close(file).unwrap();
+    let job = JobIdentity {
+        name: "fuzz".to_string(),
+        fingerprint: 7,
+    };
+    let c = CheckpointStore::peek_latest(&fs, dir, &job)
+        .unwrap()
+        .unwrap();
+    assert_eq!((c.generation, c.cursor, c.codec), (2, 9, Codec::Postcard));
+    assert_eq!(c.state, b"state");
+    assert_eq!(check_returned_checkpoint(&fs, dir, &c, &[2]), Ok(()));
+    assert_eq!(check_store_latest(&planted), Ok(()));
+}
+
+#[test]
+fn the_v1_seed_is_accepted_and_reencoded_as_v1() {
+    let bytes = version_1(b"{\"cursor\":5}");
+    let raw = decode_raw(&bytes).unwrap();
+    assert_eq!((raw.version, raw.codec), (1, Codec::Json));
+    assert_eq!(check_envelope_decode(&bytes), Ok(()));
 }
 
 #[test]

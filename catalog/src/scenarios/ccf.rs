@@ -69,12 +69,12 @@ fn parse_committed(name: &str) -> Option<u64> {
 /// Splits a committed file into its snapshot and receipt and verifies the
 /// receipt; `None` for anything torn or mismatched.
 fn verify(bytes: &[u8]) -> Option<KvState> {
-    // Each envelope is header (20) + payload + CRC (4); the snapshot's
-    // payload length is at offset 12.
+    // Each envelope is header + payload + CRC (the writer's current format
+    // version); the snapshot's payload length is at offset 12.
     let len_bytes: [u8; 8] = bytes.get(12..20)?.try_into().ok()?;
     let snapshot_len = usize::try_from(u64::from_le_bytes(len_bytes))
         .ok()?
-        .checked_add(24)?;
+        .checked_add(envelope::HEADER_LEN + envelope::TRAILER_LEN)?;
     let snapshot = bytes.get(..snapshot_len)?;
     let receipt_bytes = bytes.get(snapshot_len..)?;
     let state: KvState = envelope::decode(snapshot).ok()?;

@@ -1,8 +1,11 @@
 //! Why an envelope could not be encoded or decoded.
 
+use super::codec::{Codec, CodecError};
+
 /// Why [`super::decode_raw`] or [`super::decode`] rejected a byte string.
-/// Every variant except `UnsupportedVersion` and `Payload` means the bytes
-/// are damaged (torn, truncated, flipped) and must not be trusted.
+/// Every variant except `UnsupportedVersion`, `UnsupportedCodec` and
+/// `Payload` means the bytes are damaged (torn, truncated, flipped) and must
+/// not be trusted ([`DecodeError::is_corruption`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     /// The input ends before the envelope does: a torn or truncated write.
@@ -21,14 +24,25 @@ pub enum DecodeError {
     BadMagic,
     /// An intact envelope of a format version this build cannot read.
     #[error(
-        "checkpoint envelope has format version {found}, this build reads only \
-         version {supported}; use the crashproof version that wrote it, or discard it"
+        "checkpoint envelope has format version {found}, this build reads versions 1 to \
+         {supported}; use the crashproof version that wrote it, or discard it"
     )]
     UnsupportedVersion {
         /// The version in the envelope.
         found: u32,
-        /// The version this build reads.
+        /// The newest version this build reads (it reads 1 to this).
         supported: u32,
+    },
+    /// An intact envelope whose payload is written in a codec this build
+    /// does not know (a newer build wrote it).
+    #[error(
+        "checkpoint envelope payload is written with codec id {found}, which this build does \
+         not know (it knows 0 = json, 1 = postcard); use the crashproof version that wrote it, \
+         or discard it"
+    )]
+    UnsupportedCodec {
+        /// The codec id in the header.
+        found: u32,
     },
     /// The input has bytes after the end the header declares.
     #[error(
@@ -54,8 +68,14 @@ pub enum DecodeError {
     },
     /// The frame is intact but the payload does not deserialize as the
     /// requested type (it was written by a program with another schema).
-    #[error("checkpoint payload does not match the expected schema: {0}")]
-    Payload(#[source] serde_json::Error),
+    #[error("checkpoint payload ({codec}) does not match the expected schema: {source}")]
+    Payload {
+        /// The codec the header names.
+        codec: Codec,
+        /// The codec's error.
+        #[source]
+        source: CodecError,
+    },
 }
 
 /// The variant of a [`DecodeError`] without its data, for matching and
@@ -66,6 +86,7 @@ pub enum DecodeErrorKind {
     Truncated,
     BadMagic,
     UnsupportedVersion,
+    UnsupportedCodec,
     LengthMismatch,
     ChecksumMismatch,
     Payload,
@@ -78,9 +99,10 @@ impl DecodeError {
             DecodeError::Truncated { .. } => DecodeErrorKind::Truncated,
             DecodeError::BadMagic => DecodeErrorKind::BadMagic,
             DecodeError::UnsupportedVersion { .. } => DecodeErrorKind::UnsupportedVersion,
+            DecodeError::UnsupportedCodec { .. } => DecodeErrorKind::UnsupportedCodec,
             DecodeError::LengthMismatch { .. } => DecodeErrorKind::LengthMismatch,
             DecodeError::ChecksumMismatch { .. } => DecodeErrorKind::ChecksumMismatch,
-            DecodeError::Payload(_) => DecodeErrorKind::Payload,
+            DecodeError::Payload { .. } => DecodeErrorKind::Payload,
         }
     }
 
@@ -89,13 +111,15 @@ impl DecodeError {
     pub fn is_corruption(&self) -> bool {
         !matches!(
             self,
-            DecodeError::UnsupportedVersion { .. } | DecodeError::Payload(_)
+            DecodeError::UnsupportedVersion { .. }
+                | DecodeError::UnsupportedCodec { .. }
+                | DecodeError::Payload { .. }
         )
     }
 }
 
-/// The value could not be serialized to JSON (a map with non-string keys,
-/// a failing `Serialize` impl, ...).
+/// The value could not be serialized (JSON: a map with non-string keys; any
+/// codec: a failing `Serialize` impl, ...).
 #[derive(Debug, thiserror::Error)]
 #[error("could not serialize the checkpoint payload: {0}")]
-pub struct EncodeError(#[source] pub serde_json::Error);
+pub struct EncodeError(#[source] pub CodecError);

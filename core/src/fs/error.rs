@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The filesystem operation an error came from (one per [`super::Fs`] method).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -93,5 +93,54 @@ impl FsOpError {
                 source,
             },
         )
+    }
+}
+
+/// The part of `source` worth printing after a message that already names
+/// `path`: the underlying error when `source` is an [`FsOpError`] about
+/// that same path (so "try_lock \"/d/LOCK\" failed: try_lock \"/d/LOCK\":
+/// Permission denied" reads "... failed: Permission denied"), else all of
+/// `source`.
+pub(crate) fn cause_after<'a>(source: &'a io::Error, path: &Path) -> &'a dyn fmt::Display {
+    match source
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<FsOpError>())
+    {
+        Some(op_error) if op_error.path == path && op_error.to.is_none() => &op_error.source,
+        _ => source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cause_after_drops_only_a_repeated_path() {
+        let wrapped = FsOpError::wrap(
+            FsOp::TryLock,
+            "/d/LOCK",
+            io::Error::new(io::ErrorKind::PermissionDenied, "Permission denied"),
+        );
+        assert_eq!(
+            cause_after(&wrapped, Path::new("/d/LOCK")).to_string(),
+            "Permission denied"
+        );
+        assert_eq!(
+            cause_after(&wrapped, Path::new("/d")).to_string(),
+            "try_lock \"/d/LOCK\": Permission denied"
+        );
+        let renamed = FsOpError::wrap_rename(
+            FsOp::Rename,
+            "/d/a",
+            Some("/d/b".into()),
+            io::Error::other("EXDEV"),
+        );
+        assert_eq!(
+            cause_after(&renamed, Path::new("/d/a")).to_string(),
+            "rename \"/d/a\" -> \"/d/b\": EXDEV"
+        );
+        let plain = io::Error::other("plain");
+        assert_eq!(cause_after(&plain, Path::new("/d")).to_string(), "plain");
     }
 }

@@ -37,6 +37,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
+pub(crate) use error::cause_after;
 pub use error::{FsOp, FsOpError};
 pub use std_fs::StdFs;
 

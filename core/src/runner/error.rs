@@ -3,7 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::fs::FsOp;
+use crate::envelope::{Codec, CodecError};
+use crate::fs::{FsOp, cause_after};
 use crate::store::StoreError;
 
 use super::config::ConfigError;
@@ -19,16 +20,40 @@ pub enum RunError {
 
     /// Another runner (this process or another) holds the job lock.
     #[error(
-        "job lock {path:?} is held by another runner; wait for it to finish, ask it to yield \
-         (create its .yield sentinel file), or stop it. A dead process releases the lock"
+        "job lock {path:?} is held by another runner; wait for it to finish, {}, or stop it. \
+         A dead process releases the lock",
+        match .sentinel {
+            Some(sentinel) => format!("ask it to yield by creating the sentinel file {sentinel:?}"),
+            None => "ask it to yield through its YieldSignal (this configuration has no \
+                     sentinel file)".to_owned(),
+        }
     )]
     Locked {
         /// The lock file.
         path: PathBuf,
+        /// The yield sentinel file the running job watches (if it was
+        /// started with the same configuration), `None` if disabled.
+        sentinel: Option<PathBuf>,
+    },
+
+    /// The job directory cannot be written (permission denied, read-only
+    /// filesystem, ...): found at [`crate::Runner::open`] by creating and
+    /// removing a probe file, before any item is processed.
+    #[error(
+        "cannot write in the job directory {dir:?}: {source}. The runner must create, rename and \
+         remove files there; fix its permissions, remount it read-write, or choose another \
+         directory"
+    )]
+    JobDirNotWritable {
+        /// The job directory.
+        dir: PathBuf,
+        /// The failed operation (it names the file).
+        #[source]
+        source: io::Error,
     },
 
     /// A filesystem call outside the store failed (lock, job directory).
-    #[error("{op} {path:?} failed: {source}")]
+    #[error("{op} {path:?} failed: {}", cause_after(source, path))]
     Io {
         /// The operation.
         op: FsOp,
@@ -47,23 +72,25 @@ pub enum RunError {
     /// An intact checkpoint of this job (same fingerprint) whose state does
     /// not deserialize as `Job::State`.
     #[error(
-        "checkpoint {path:?} (generation {generation}) has this job's fingerprint but its state does \
-         not match the job's State type: {source}. Change Job::fingerprint whenever State changes; \
-         to discard it, run with ResumeMode::ForceRestart"
+        "checkpoint {path:?} (generation {generation}) has this job's fingerprint but its state \
+         ({codec}) does not match the job's State type: {source}. Change Job::fingerprint whenever \
+         State changes; to discard it, run with ResumeMode::ForceRestart"
     )]
     StateDecode {
         /// The checkpoint file.
         path: PathBuf,
         /// Its generation.
         generation: u64,
+        /// The codec its header names.
+        codec: Codec,
         /// The deserialization error.
         #[source]
-        source: serde_json::Error,
+        source: CodecError,
     },
 
     /// The job's state could not be serialized; nothing was committed.
     #[error("could not serialize the job state for a checkpoint: {0}")]
-    StateEncode(#[source] serde_json::Error),
+    StateEncode(#[source] CodecError),
 
     /// A checkpoint of this job is past the job's end: the item list changed
     /// without a fingerprint change.
@@ -96,7 +123,9 @@ impl RunError {
     /// can tell, e.g., a simulated crash from a logic error).
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {
-            RunError::Io { source, .. } => Some(source),
+            RunError::Io { source, .. } | RunError::JobDirNotWritable { source, .. } => {
+                Some(source)
+            }
             RunError::Store(e) => e.io_error(),
             _ => None,
         }
@@ -105,9 +134,9 @@ impl RunError {
     /// The underlying filesystem error by value, or `self` back.
     pub fn into_io_error(self) -> Result<io::Error, RunError> {
         match self {
-            RunError::Io { source, .. } | RunError::Store(StoreError::Io { source, .. }) => {
-                Ok(source)
-            }
+            RunError::Io { source, .. }
+            | RunError::JobDirNotWritable { source, .. }
+            | RunError::Store(StoreError::Io { source, .. }) => Ok(source),
             other => Err(other),
         }
     }

@@ -20,8 +20,14 @@ pub(crate) struct JobLock<'a, F: Fs + ?Sized> {
 }
 
 impl<'a, F: Fs + ?Sized> JobLock<'a, F> {
-    /// Takes the lock without blocking; [`RunError::Locked`] if it is held.
-    pub(crate) fn acquire(fs: &'a F, job_dir: &Path) -> Result<Self, RunError> {
+    /// Takes the lock without blocking; [`RunError::Locked`] (naming the
+    /// holder's yield sentinel `sentinel`) if it is held,
+    /// [`RunError::JobDirNotWritable`] if the lock file cannot be created.
+    pub(crate) fn acquire(
+        fs: &'a F,
+        job_dir: &Path,
+        sentinel: Option<PathBuf>,
+    ) -> Result<Self, RunError> {
         let path = job_dir.join(LOCK_FILE_NAME);
         match fs.try_lock(&path) {
             Ok(handle) => Ok(Self {
@@ -29,7 +35,20 @@ impl<'a, F: Fs + ?Sized> JobLock<'a, F> {
                 path,
                 handle: Some(handle),
             }),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(RunError::Locked { path }),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                Err(RunError::Locked { path, sentinel })
+            }
+            Err(source)
+                if matches!(
+                    source.kind(),
+                    io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                Err(RunError::JobDirNotWritable {
+                    dir: job_dir.to_path_buf(),
+                    source,
+                })
+            }
             Err(source) => Err(RunError::Io {
                 op: FsOp::TryLock,
                 path,

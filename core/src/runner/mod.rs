@@ -1,10 +1,22 @@
 //! The resumable job runner.
 //!
-//! [`Runner::open`] takes the job lock, opens the checkpoint store (startup
-//! GC) and picks the resume point; [`Runner::run`] processes items from the
-//! cursor, commits `{cursor, state}` every K items and/or every T, checks
-//! for a yield request after every commit, and at the end commits the final
-//! checkpoint (cursor == item_count) *before* calling `finalize` once.
+//! [`Runner::open`] takes the job lock, checks that it can write the job
+//! directory, opens the checkpoint store (startup GC) and picks the resume
+//! point; [`Runner::run`] processes items from the cursor, commits
+//! `{cursor, state}` every K items and/or every T, checks for a yield
+//! request after every commit, and at the end commits the final checkpoint
+//! (cursor == item_count) *before* calling `finalize` once.
+//!
+//! # System calls per commit
+//!
+//! A steady-state commit is the store's two-fsync commit (see
+//! [`crate::store`]): create + write + fsync + close of the temp file,
+//! rename, open + fsync + close of the directory, one unlink of the
+//! generation that fell out of retention; plus one `statx` of the yield
+//! sentinel unless [`RunnerConfig::sentinel_check_interval`] spaces the
+//! looks out or the sentinel is disabled. Before `run` returns `Ok` the
+//! directory is fsynced once more if GC removed files since the last commit,
+//! so a finished (or yielded) job's directory is durably in its final shape.
 
 mod clock;
 mod config;
@@ -17,9 +29,14 @@ mod signal;
 
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use crate::failpoint;
 use crate::fs::{Fs, FsOp};
-use crate::store::{CheckpointStore, JobIdentity, ensure_dir_durable};
+use crate::store::{
+    CheckpointStore, JobIdentity, SkippedGeneration, StoreError, WRITE_PROBE_FILE_NAME,
+    ensure_dir_durable,
+};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConfigError, DEFAULT_CHECKPOINT_EVERY, ResumeMode, RunnerConfig, YieldSentinel};
@@ -43,7 +60,16 @@ struct Start<S> {
     state: S,
     cursor: u64,
     resumed_from: Option<ResumePoint>,
-    skipped_corrupt: u64,
+    skipped: Vec<SkippedGeneration>,
+}
+
+impl<S> Start<S> {
+    fn skipped_damaged(&self) -> u64 {
+        self.skipped
+            .iter()
+            .filter(|s| matches!(s.reason, crate::store::SkipReason::Damaged { .. }))
+            .count() as u64
+    }
 }
 
 /// Runs one [`Job`] resumably in one job directory, holding the job lock
@@ -69,13 +95,19 @@ pub struct Runner<'a, J: Job, F: Fs + ?Sized, O: RunObserver = NoObserver> {
     clock: Box<dyn Clock + 'a>,
     signal: YieldSignal,
     observer: O,
+    /// When the sentinel file was last looked at (by `clock`), if ever.
+    sentinel_checked_at: Option<Duration>,
 }
 
 impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
-    /// Validates `config`, creates `job_dir` durably if missing, takes the
-    /// job lock (a held lock is [`RunError::Locked`] at once), opens the
-    /// checkpoint store (startup GC), and chooses where to start according
-    /// to [`RunnerConfig::resume`]. Nothing is processed or committed yet.
+    /// Validates `config`, creates `job_dir` durably if missing (a file in
+    /// its place is [`StoreError::NotADirectory`]), takes the job lock (a
+    /// held lock is [`RunError::Locked`] at once), checks that the directory
+    /// is writable by creating and removing a probe file
+    /// ([`crate::store::WRITE_PROBE_FILE_NAME`]; a read-only or forbidden
+    /// directory is [`RunError::JobDirNotWritable`]), opens the checkpoint
+    /// store (startup GC), and chooses where to start according to
+    /// [`RunnerConfig::resume`]. Nothing is processed or committed yet.
     ///
     /// With [`ResumeMode::ForceRestart`], every existing checkpoint is
     /// durably removed here. On any error the lock is released.
@@ -89,16 +121,18 @@ impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
         config.validate(&name)?;
         let dir = job_dir.into();
         ensure_dir_durable(fs, &dir)?;
-        let lock = JobLock::acquire(fs, &dir)?;
+        let sentinel = config.sentinel_file_name(&name).map(|s| dir.join(s));
+        let lock = JobLock::acquire(fs, &dir, sentinel.clone())?;
+        probe_writable(fs, &dir)?;
         let identity = JobIdentity {
             name: name.clone(),
             fingerprint: job.fingerprint(),
         };
         let mut store =
-            CheckpointStore::open_in_durable_dir(fs, dir.clone(), identity, config.keep)?;
+            CheckpointStore::open_in_durable_dir(fs, dir.clone(), identity, config.keep)?
+                .with_codec(config.codec);
         let item_count = job.item_count();
         let start = choose_start(&mut store, &*job, config.resume, item_count)?;
-        let sentinel = config.sentinel_file_name(&name).map(|s| dir.join(s));
         Ok(Self {
             fs,
             job,
@@ -112,6 +146,7 @@ impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
             clock: Box::new(SystemClock::new()),
             signal: YieldSignal::new(),
             observer: NoObserver,
+            sentinel_checked_at: None,
         })
     }
 }
@@ -132,11 +167,13 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             clock: self.clock,
             signal: self.signal,
             observer,
+            sentinel_checked_at: self.sentinel_checked_at,
         }
     }
 
     /// Replaces the clock (default [`SystemClock`]). It is read only when a
-    /// [`RunnerConfig::checkpoint_interval`] is set.
+    /// [`RunnerConfig::checkpoint_interval`] or a positive
+    /// [`RunnerConfig::sentinel_check_interval`] is set.
     pub fn with_clock(mut self, clock: impl Clock + 'a) -> Self {
         self.clock = Box::new(clock);
         self
@@ -157,6 +194,12 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
     /// The checkpoint this runner will resume from (`None`: fresh start).
     pub fn resume_point(&self) -> Option<ResumePoint> {
         self.start.resumed_from
+    }
+
+    /// The generation files recovery passed over to reach the resume point
+    /// (also reported in the [`Outcome`]).
+    pub fn skipped(&self) -> &[SkippedGeneration] {
+        &self.start.skipped
     }
 
     /// The job directory.
@@ -212,6 +255,7 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
                 last_commit_at = Some(self.clock.now());
             }
             if self.yield_requested() {
+                self.store.sync_removals()?;
                 tracing::info!(
                     job = self.job.name(),
                     generation,
@@ -223,6 +267,7 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
                     generation,
                     resumed_from: self.start.resumed_from,
                     items_processed,
+                    skipped: self.start.skipped.clone(),
                 });
             }
         }
@@ -231,6 +276,8 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             // every completed run does.
             self.commit(cursor)?;
         }
+        // No commit follows the final one to make its GC durable.
+        self.store.sync_removals()?;
         self.fs
             .failpoint(failpoint::RUNNER_AFTER_FINAL_COMMIT_BEFORE_FINALIZE)
             .map_err(|source| RunError::Io {
@@ -249,20 +296,25 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             self.store.discard_all()?;
         }
         let redone_at_most = k
-            .saturating_mul(self.start.skipped_corrupt.saturating_add(1))
+            .saturating_mul(self.start.skipped_damaged().saturating_add(1))
             .min(items_processed);
         Ok(Outcome::Completed {
             output,
             resumed_from: self.start.resumed_from,
             items_processed,
             redone_at_most,
+            skipped: std::mem::take(&mut self.start.skipped),
         })
     }
 
     /// Durably commits `{cursor, state}`, telling the observer before and
-    /// after, then runs GC.
+    /// after, then runs GC (whose removals the next commit makes durable).
     fn commit(&mut self, cursor: u64) -> Result<u64, RunError> {
-        let state = serde_json::to_vec(&self.start.state).map_err(RunError::StateEncode)?;
+        let state = self
+            .config
+            .codec
+            .to_vec(&self.start.state)
+            .map_err(RunError::StateEncode)?;
         let info = CheckpointInfo {
             generation: self.store.next_generation(),
             cursor,
@@ -275,20 +327,31 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
         Ok(generation)
     }
 
-    /// The in-process signal, then the sentinel file. An error checking the
+    /// The in-process signal, then the sentinel file (at most once per
+    /// [`RunnerConfig::sentinel_check_interval`]). An error checking the
     /// file counts as absent (tzel: a flaky filesystem must not cause
     /// spurious exits). The runner never removes the caller's sentinel.
-    fn yield_requested(&self) -> bool {
+    fn yield_requested(&mut self) -> bool {
         if self.signal.is_requested() {
             return true;
         }
         let Some(sentinel) = &self.sentinel else {
             return false;
         };
+        let interval = self.config.sentinel_check_interval;
+        if !interval.is_zero() {
+            let now = self.clock.now();
+            if let Some(last) = self.sentinel_checked_at
+                && now.saturating_sub(last) < interval
+            {
+                return false;
+            }
+            self.sentinel_checked_at = Some(now);
+        }
         match self.fs.exists(sentinel) {
             Ok(present) => present,
             Err(e) => {
-                tracing::debug!(path = ?sentinel, error = %e, "sentinel check failed; treating it as absent");
+                tracing::debug!(path = ?sentinel, error = %e, "checking the yield sentinel file {sentinel:?} failed; treating it as absent");
                 false
             }
         }
@@ -306,7 +369,7 @@ fn choose_start<J: Job, F: Fs + ?Sized>(
         state: job.initial_state(),
         cursor: 0,
         resumed_from: None,
-        skipped_corrupt: 0,
+        skipped: Vec::new(),
     };
     match mode {
         ResumeMode::ForceRestart => {
@@ -320,7 +383,7 @@ fn choose_start<J: Job, F: Fs + ?Sized>(
         }
         ResumeMode::NoResume => {
             match store.latest() {
-                Ok(_) | Err(crate::store::StoreError::AllCorrupt { .. }) => {}
+                Ok(_) | Err(StoreError::AllCorrupt { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
             tracing::info!(
@@ -341,13 +404,15 @@ fn choose_start<J: Job, F: Fs + ?Sized>(
                     item_count,
                 });
             }
-            let state = serde_json::from_slice(&checkpoint.state).map_err(|source| {
-                RunError::StateDecode {
+            let state = checkpoint
+                .codec
+                .from_slice(&checkpoint.state)
+                .map_err(|source| RunError::StateDecode {
                     path: checkpoint.path.clone(),
                     generation: checkpoint.generation,
+                    codec: checkpoint.codec,
                     source,
-                }
-            })?;
+                })?;
             tracing::info!(
                 job = job.name(),
                 generation = checkpoint.generation,
@@ -363,10 +428,25 @@ fn choose_start<J: Job, F: Fs + ?Sized>(
                     generation: checkpoint.generation,
                     cursor: checkpoint.cursor,
                 }),
-                skipped_corrupt: checkpoint.skipped_corrupt,
+                skipped: checkpoint.skipped,
             })
         }
     }
+}
+
+/// Creates and removes [`WRITE_PROBE_FILE_NAME`] in `dir`, so a directory
+/// the process cannot write is found before any work rather than at the
+/// first commit. Not synced: a probe a crash leaves behind is removed by
+/// startup GC like a temp file.
+fn probe_writable<F: Fs + ?Sized>(fs: &F, dir: &Path) -> Result<(), RunError> {
+    let probe = dir.join(WRITE_PROBE_FILE_NAME);
+    fs.open_truncate(&probe)
+        .and_then(|file| fs.close(file))
+        .and_then(|()| fs.remove_file(&probe))
+        .map_err(|source| RunError::JobDirNotWritable {
+            dir: dir.to_path_buf(),
+            source,
+        })
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! What a run ends with.
 
+use crate::store::SkippedGeneration;
+
 /// Where a run resumed from: a durable checkpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResumePoint {
@@ -29,6 +31,10 @@ pub enum Outcome<O> {
         /// It is not a count: a predecessor that yielded or failed cleanly
         /// redid nothing.
         redone_at_most: u64,
+        /// Generation files newer than `resumed_from` that recovery passed
+        /// over, newest first: damaged ones, and other jobs' files (left in
+        /// place). Empty for a fresh start or a clean resume.
+        skipped: Vec<SkippedGeneration>,
     },
     /// A yield was requested (signal or sentinel file); everything up to
     /// `cursor` is durable in generation `generation`. Run again to resume.
@@ -41,5 +47,7 @@ pub enum Outcome<O> {
         resumed_from: Option<ResumePoint>,
         /// Items this run processed.
         items_processed: u64,
+        /// As in [`Outcome::Completed`]: what recovery passed over.
+        skipped: Vec<SkippedGeneration>,
     },
 }

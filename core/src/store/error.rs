@@ -3,7 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::envelope::DecodeError;
+use crate::envelope::{CodecError, DecodeError};
+use crate::fs::cause_after;
 
 /// Why a [`super::CheckpointStore`] operation failed. Every variant leaves
 /// the durable checkpoints as they were, except where it says otherwise.
@@ -14,7 +15,7 @@ pub enum StoreError {
     InvalidKeep,
 
     /// A filesystem call failed. `action` says what the store was doing.
-    #[error("could not {action} ({path:?}): {source}")]
+    #[error("could not {action} ({path:?}): {}", cause_after(source, path))]
     Io {
         /// What the store was doing, e.g. "commit checkpoint generation".
         action: &'static str,
@@ -26,11 +27,16 @@ pub enum StoreError {
         source: io::Error,
     },
 
-    /// The newest intact checkpoint was written by another job.
+    /// The directory holds no intact checkpoint of this job, and the newest
+    /// intact one was written by another job. (When this job has a valid
+    /// checkpoint of its own, recovery resumes from it instead and reports
+    /// the other job's file as skipped.)
     #[error(
         "checkpoint {path:?} was written by job {found_name:?} (fingerprint {found_fingerprint:#018x}), \
-         but this is job {expected_name:?} (fingerprint {expected_fingerprint:#018x}); refusing to resume \
-         another job's state. To discard it and start over, run with ResumeMode::ForceRestart or delete {dir:?}"
+         but this is job {expected_name:?} (fingerprint {expected_fingerprint:#018x}) and {dir:?} holds \
+         no checkpoint of it; refusing to resume another job's state. If the directory belongs to \
+         {expected_name:?}, move {path:?} (the other job's progress) out of it and run again; \
+         ResumeMode::ForceRestart would delete it"
     )]
     FingerprintMismatch {
         /// The checkpoint file.
@@ -76,10 +82,23 @@ pub enum StoreError {
         newest_error: DecodeError,
     },
 
+    /// The job directory (or one of its ancestors) exists but is not a
+    /// directory.
+    #[error(
+        "{path:?} is not a directory, so the checkpoint directory {dir:?} cannot be created in it; \
+         move the file away or choose another job directory"
+    )]
+    NotADirectory {
+        /// The existing non-directory.
+        path: PathBuf,
+        /// The checkpoint directory asked for.
+        dir: PathBuf,
+    },
+
     /// The checkpoint metadata could not be serialized (should not happen:
     /// it is a few plain fields).
     #[error("could not serialize checkpoint metadata: {0}")]
-    Encode(#[source] serde_json::Error),
+    Encode(#[source] CodecError),
 }
 
 impl StoreError {

@@ -22,10 +22,18 @@ pub fn parse_generation_file_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Whether `name` is a temp file `replace` left for one of the store's
-/// generation files.
+/// The file [`crate::Runner::open`] creates and removes in the job
+/// directory to find out, before any work, whether it can write there. A
+/// crash can leave it behind; startup GC removes it like a temp file.
+pub const WRITE_PROBE_FILE_NAME: &str = ".crashproof-write-probe";
+
+/// Whether `name` is a temp file the store owns: one `replace` left for one
+/// of the store's generation files, or the runner's write probe
+/// ([`WRITE_PROBE_FILE_NAME`]).
 pub fn is_store_temp_name(name: &str) -> bool {
-    replace::is_temp_name(name).is_some_and(|target| parse_generation_file_name(target).is_some())
+    name == WRITE_PROBE_FILE_NAME
+        || replace::is_temp_name(name)
+            .is_some_and(|target| parse_generation_file_name(target).is_some())
 }
 
 #[cfg(test)]
@@ -56,5 +64,7 @@ mod tests {
         ));
         assert!(!is_store_temp_name(".notes.txt.crashproof-tmp"));
         assert!(!is_store_temp_name("ckpt-00000000000000000042.bin"));
+        assert!(is_store_temp_name(WRITE_PROBE_FILE_NAME));
+        assert!(!is_store_temp_name(".crashproof-write-probe.bak"));
     }
 }

@@ -141,8 +141,8 @@ mod model {
                 match (store.latest(), newest_intact) {
                     (Ok(Some(c)), Some(g)) => {
                         prop_assert_eq!((c.generation, c.cursor), (g, g * 10));
-                        prop_assert_eq!(c.state, g.to_le_bytes().to_vec());
-                        prop_assert_eq!(c.skipped_corrupt, corrupt.iter().filter(|&&x| x > g).count() as u64);
+                        prop_assert_eq!(&c.state, &g.to_le_bytes().to_vec());
+                        prop_assert_eq!(c.skipped_damaged(), corrupt.iter().filter(|&&x| x > g).count() as u64);
                     }
                     (Ok(None), None) if listed.is_empty() => {}
                     (Err(StoreError::AllCorrupt { count, .. }), None) => {

@@ -16,7 +16,10 @@
 
 mod replace;
 mod runner;
+mod runner_honest;
 mod store;
+mod store_gc;
+mod store_recovery;
 
 use std::path::Path;
 
@@ -26,7 +29,10 @@ use crate::check::SuiteResult;
 
 pub use replace::*;
 pub use runner::*;
+pub use runner_honest::*;
 pub use store::*;
+pub use store_gc::*;
+pub use store_recovery::*;
 
 /// One suite function.
 pub type SuiteFn = fn(&dyn Fs, &Path) -> SuiteResult;
@@ -64,6 +70,10 @@ pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
         "replace_failed_dir_sync_is_an_error",
         replace_failed_dir_sync_is_an_error,
     ),
+    (
+        "replace_create_error_is_returned_unchanged",
+        replace_create_error_is_returned_unchanged,
+    ),
     ("store_retention_keeps_newest", store_retention_keeps_newest),
     (
         "store_gc_runs_after_new_generation_is_durable",
@@ -98,6 +108,47 @@ pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
         store_unreadable_directory_is_an_error,
     ),
     ("store_rejects_zero_keep", store_rejects_zero_keep),
+    (
+        "store_gc_that_removes_nothing_syncs_nothing",
+        store_gc_that_removes_nothing_syncs_nothing,
+    ),
+    ("store_gc_removal_errors", store_gc_removal_errors),
+    (
+        "store_discard_all_makes_pending_removals_durable",
+        store_discard_all_makes_pending_removals_durable,
+    ),
+    (
+        "store_nested_job_dir_syncs_every_new_ancestor",
+        store_nested_job_dir_syncs_every_new_ancestor,
+    ),
+    (
+        "store_job_dir_that_is_a_file_is_refused",
+        store_job_dir_that_is_a_file_is_refused,
+    ),
+    (
+        "store_error_messages_do_not_repeat_the_path",
+        store_error_messages_do_not_repeat_the_path,
+    ),
+    (
+        "store_ignores_directories_with_its_names",
+        store_ignores_directories_with_its_names,
+    ),
+    (
+        "store_reports_its_configuration_and_stat_errors",
+        store_reports_its_configuration_and_stat_errors,
+    ),
+    (
+        "store_newer_version_is_not_skipped_as_corrupt",
+        store_newer_version_is_not_skipped_as_corrupt,
+    ),
+    (
+        "store_resumes_own_checkpoint_below_another_jobs",
+        store_resumes_own_checkpoint_below_another_jobs,
+    ),
+    (
+        "store_codec_is_recorded_per_file",
+        store_codec_is_recorded_per_file,
+    ),
     (
         "runner_clean_run_matches_direct_computation",
         runner_clean_run_matches_direct_computation,
@@ -148,6 +199,34 @@ pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
         "runner_stop_before_finalize_resumes_into_finalize",
         runner_stop_before_finalize_resumes_into_finalize,
     ),
+    (
+        "runner_steady_state_commit_makes_two_fsyncs",
+        runner_steady_state_commit_makes_two_fsyncs,
+    ),
+    (
+        "runner_sentinel_check_interval_spaces_out_looks",
+        runner_sentinel_check_interval_spaces_out_looks,
+    ),
+    (
+        "runner_resumes_own_checkpoint_below_another_jobs",
+        runner_resumes_own_checkpoint_below_another_jobs,
+    ),
+    (
+        "runner_unwritable_job_dir_is_refused_at_open",
+        runner_unwritable_job_dir_is_refused_at_open,
+    ),
+    (
+        "runner_error_messages_are_plain",
+        runner_error_messages_are_plain,
+    ),
+    (
+        "runner_postcard_checkpoints_resume_under_any_codec",
+        runner_postcard_checkpoints_resume_under_any_codec,
+    ),
+    (
+        "runner_yield_signal_handle_is_the_runners",
+        runner_yield_signal_handle_is_the_runners,
+    ),
 ];
 
 /// Generates one `#[test]` per [`CORE_SUITE`] function, each calling
@@ -169,6 +248,7 @@ macro_rules! core_suite_tests {
             replace_failed_close_keeps_old_content,
             replace_failed_rename_keeps_old_content,
             replace_failed_dir_sync_is_an_error,
+            replace_create_error_is_returned_unchanged,
             store_retention_keeps_newest,
             store_gc_runs_after_new_generation_is_durable,
             store_startup_gc_removes_only_its_own_leftovers,
@@ -179,6 +259,17 @@ macro_rules! core_suite_tests {
             store_discard_all_removes_generations_only,
             store_unreadable_directory_is_an_error,
             store_rejects_zero_keep,
+            store_gc_that_removes_nothing_syncs_nothing,
+            store_gc_removal_errors,
+            store_discard_all_makes_pending_removals_durable,
+            store_nested_job_dir_syncs_every_new_ancestor,
+            store_job_dir_that_is_a_file_is_refused,
+            store_error_messages_do_not_repeat_the_path,
+            store_ignores_directories_with_its_names,
+            store_reports_its_configuration_and_stat_errors,
+            store_newer_version_is_not_skipped_as_corrupt,
+            store_resumes_own_checkpoint_below_another_jobs,
+            store_codec_is_recorded_per_file,
             runner_clean_run_matches_direct_computation,
             runner_yield_then_resume_matches_clean_run,
             runner_rejects_zero_checkpoint_every,
@@ -193,6 +284,13 @@ macro_rules! core_suite_tests {
             runner_cleanup_on_success,
             runner_falls_back_from_corrupt_checkpoint,
             runner_stop_before_finalize_resumes_into_finalize,
+            runner_steady_state_commit_makes_two_fsyncs,
+            runner_sentinel_check_interval_spaces_out_looks,
+            runner_resumes_own_checkpoint_below_another_jobs,
+            runner_unwritable_job_dir_is_refused_at_open,
+            runner_error_messages_are_plain,
+            runner_postcard_checkpoints_resume_under_any_codec,
+            runner_yield_signal_handle_is_the_runners,
         }
     };
 }

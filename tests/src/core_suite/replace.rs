@@ -145,3 +145,33 @@ pub fn replace_failed_dir_sync_is_an_error(fs: &dyn Fs, root: &Path) -> SuiteRes
     );
     Ok(())
 }
+
+/// A failure creating the temp file other than "it already exists" is
+/// returned as it is: no removal of a temp that is not there, no retry.
+pub fn replace_create_error_is_returned_unchanged(fs: &dyn Fs, root: &Path) -> SuiteResult {
+    let dir = case_dir(fs, root, "replace_create_error")?;
+    let target = dir.join("state.json");
+    replace(fs, &target, b"old").ctx("first replace")?;
+    let failing = FailingFs::new(
+        fs,
+        FailRule {
+            kind: std::io::ErrorKind::PermissionDenied,
+            ..FailRule::first(FsOp::Open, "crashproof-tmp")
+        },
+    );
+    let recording = RecordingFs::new(&failing);
+    let err = match replace(&recording, &target, b"new") {
+        Err(e) => e,
+        Ok(()) => return Err("an injected create failure was ignored".to_owned()),
+    };
+    ensure!(failing.fired(), "the create failure was not injected");
+    ensure_eq!(
+        err.kind(),
+        std::io::ErrorKind::PermissionDenied,
+        "error kind: {err}"
+    );
+    let ops: Vec<FsOp> = recording.ops().iter().map(|o| o.op).collect();
+    ensure_eq!(ops, vec![FsOp::Open], "calls after a failed create");
+    ensure_eq!(fs.read(&target).ctx("read")?, b"old".to_vec(), "content");
+    Ok(())
+}

@@ -6,8 +6,9 @@ use std::time::Duration;
 use crashproof_core::fs::Fs;
 use crashproof_core::store::{CheckpointStore, JobIdentity, StoreError, generation_file_name};
 use crashproof_core::{
-    CheckpointInfo, ConfigError, Job, ManualClock, Outcome, ResumeMode, ResumePoint, RunError,
-    RunObserver, Runner, RunnerConfig, YieldSentinel, YieldSignal,
+    CheckpointInfo, ConfigError, DecodeErrorKind, Job, ManualClock, Outcome, ResumeMode,
+    ResumePoint, RunError, RunObserver, Runner, RunnerConfig, SkipReason, SkippedGeneration,
+    YieldSentinel, YieldSignal,
 };
 
 use crashproof_core::failpoint;
@@ -47,6 +48,7 @@ fn completed(outcome: Outcome<String>) -> Result<(String, Option<ResumePoint>, u
             resumed_from,
             items_processed,
             redone_at_most,
+            ..
         } => Ok((output, resumed_from, items_processed, redone_at_most)),
         other => Err(format!("expected Completed, got {other:?}")),
     }
@@ -303,8 +305,17 @@ pub fn runner_lock_refuses_second_runner(fs: &dyn Fs, root: &Path) -> SuiteResul
     let mut second_job = SumJob::new("sum", ITEMS, 7);
     let first = Runner::open(fs, &dir, &mut first_job, RunnerConfig::every(K)).ctx("open first")?;
     match Runner::open(fs, &dir, &mut second_job, RunnerConfig::every(K)) {
-        Err(RunError::Locked { path }) => {
+        Err(e @ RunError::Locked { .. }) => {
+            let message = e.to_string();
+            let RunError::Locked { path, sentinel } = e else {
+                return Err("unreachable".to_owned());
+            };
             ensure_eq!(path, dir.join("LOCK"), "lock path");
+            ensure_eq!(sentinel, Some(dir.join("sum.yield")), "sentinel path");
+            ensure!(
+                message.contains(&format!("{:?}", dir.join("sum.yield"))),
+                "the Locked message does not name the sentinel file: {message}"
+            );
         }
         Err(e) => return Err(format!("expected Locked, got {e}")),
         Ok(_) => return Err("a second runner got the lock".to_owned()),
@@ -455,13 +466,35 @@ pub fn runner_falls_back_from_corrupt_checkpoint(fs: &dyn Fs, root: &Path) -> Su
     let (cursor, generation) = run_until_yield(fs, &dir, 42, RunnerConfig::every(K))?;
     flip_bit(fs, &dir.join(generation_file_name(generation)), 25)?;
     let mut job = SumJob::new("sum", ITEMS, 7);
-    let (output, resumed_from, items, redone) =
-        completed(run(fs, &dir, &mut job, RunnerConfig::every(K))?)?;
+    let outcome = run(fs, &dir, &mut job, RunnerConfig::every(K))?;
+    let skipped = match &outcome {
+        Outcome::Completed { skipped, .. } => skipped.clone(),
+        Outcome::Yielded { .. } => Vec::new(),
+    };
+    let (output, resumed_from, items, redone) = completed(outcome)?;
     ensure_eq!(output, expected_output(ITEMS, 7), "output");
     ensure_eq!(
         resumed_from.map(|r| r.cursor),
         Some(cursor - K),
         "fell back one generation"
+    );
+    ensure_eq!(
+        skipped,
+        vec![SkippedGeneration {
+            generation,
+            path: dir.join(generation_file_name(generation)),
+            reason: SkipReason::Damaged {
+                kind: DecodeErrorKind::ChecksumMismatch,
+                detail: skipped
+                    .first()
+                    .map(|s| match &s.reason {
+                        SkipReason::Damaged { detail, .. } => detail.clone(),
+                        SkipReason::OtherJob { .. } => String::new(),
+                    })
+                    .unwrap_or_default(),
+            },
+        }],
+        "the Outcome reports the damaged generation recovery skipped"
     );
     ensure_eq!(items, ITEMS - (cursor - K), "items processed");
     ensure_eq!(redone, 2 * K, "redo bound covers the skipped generation");

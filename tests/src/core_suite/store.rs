@@ -48,9 +48,10 @@ pub fn store_retention_keeps_newest(fs: &dyn Fs, root: &Path) -> SuiteResult {
     Ok(())
 }
 
-/// GC order: the new generation's rename and directory fsync come before
-/// any removal of an older generation, and removals are followed by a
-/// directory fsync.
+/// GC order and durability: the new generation's rename and directory
+/// fsync come before any removal of an older generation; the removal is
+/// not fsynced by its own commit (two fsyncs per commit) but by the next
+/// commit's directory fsync; a steady-state commit reads nothing back.
 pub fn store_gc_runs_after_new_generation_is_durable(fs: &dyn Fs, root: &Path) -> SuiteResult {
     let dir = case_dir(fs, root, "store_gc_order")?;
     let recording = RecordingFs::new(fs);
@@ -59,9 +60,13 @@ pub fn store_gc_runs_after_new_generation_is_durable(fs: &dyn Fs, root: &Path) -
     store.commit(20, &state(20)).ctx("commit 2")?;
     recording.clear();
     store.commit(30, &state(30)).ctx("commit 3")?;
-    let ops = recording.ops();
+    let commit_3 = recording.ops();
+    recording.clear();
+    store.commit(40, &state(40)).ctx("commit 4")?;
+    let commit_4 = recording.ops();
     let new_gen = dir.join(generation_file_name(3));
     let old_gen = dir.join(generation_file_name(1));
+    let ops = commit_3;
     let position = |what: &str, pred: &dyn Fn(&crate::fs_wrappers::RecordedOp) -> bool| {
         ops.iter()
             .position(pred)
@@ -86,18 +91,36 @@ pub fn store_gc_runs_after_new_generation_is_durable(fs: &dyn Fs, root: &Path) -
         dir_sync_between,
         "no directory fsync between the rename of generation 3 and the GC: {ops:#?}"
     );
-    let dir_sync_after = ops
-        .get(remove..)
-        .unwrap_or_default()
-        .iter()
-        .any(|o| o.op == FsOp::SyncDir && o.path == dir);
-    ensure!(
-        dir_sync_after,
-        "GC removed files without fsyncing the directory: {ops:#?}"
+    let count = |ops: &[crate::fs_wrappers::RecordedOp], op: FsOp| {
+        ops.iter().filter(|o| o.op == op).count()
+    };
+    ensure_eq!(
+        (count(&ops, FsOp::Sync), count(&ops, FsOp::SyncDir)),
+        (1, 1),
+        "a steady-state commit makes one file fsync and one directory fsync: {ops:#?}"
     );
     ensure!(
         !ops.iter().any(|o| o.op == FsOp::Read),
         "a steady-state commit re-read checkpoints it wrote itself: {ops:#?}"
+    );
+    // The removal of generation 1 is made durable by commit 4's directory
+    // fsync, before commit 4 removes anything itself.
+    let first_dir_sync = commit_4
+        .iter()
+        .position(|o| o.op == FsOp::SyncDir && o.path == dir)
+        .ctx(&format!("no directory fsync in commit 4: {commit_4:#?}"))?;
+    let first_remove = commit_4
+        .iter()
+        .position(|o| o.op == FsOp::RemoveFile)
+        .ctx(&format!("no removal in commit 4: {commit_4:#?}"))?;
+    ensure!(
+        first_dir_sync < first_remove,
+        "commit 4 removed a file before fsyncing the directory: {commit_4:#?}"
+    );
+    ensure_eq!(
+        store.generations(),
+        vec![3, 4],
+        "generations after commit 4"
     );
     Ok(())
 }
@@ -167,7 +190,7 @@ pub fn store_falls_back_from_corrupt_newest(fs: &dyn Fs, root: &Path) -> SuiteRe
     );
     let latest = store.latest().ctx("latest")?.ctx("a checkpoint")?;
     ensure_eq!(
-        (latest.generation, latest.cursor, latest.skipped_corrupt),
+        (latest.generation, latest.cursor, latest.skipped_damaged()),
         (1, 10, 1),
         "fallback"
     );

@@ -1,70 +1,172 @@
-//! Envelope decoding on arbitrary bytes.
+//! Envelope decoding on arbitrary bytes, in every codec.
 
-use crashproof_core::envelope::{DecodeError, RawEnvelope, decode, decode_raw, encode_raw};
+use crashproof_core::envelope::{
+    Codec, DecodeError, FORMAT_VERSION_1, MAGIC, RawEnvelope, decode, decode_raw, encode_raw_with,
+};
+use serde::{Deserialize, Serialize};
 
 /// A frame decoder with [`decode_raw`]'s signature (a broken one shows the
 /// checks can fail).
 pub type RawDecoder = for<'a> fn(&'a [u8]) -> Result<RawEnvelope<'a>, DecodeError>;
 
-/// Decodes `data` with [`decode_raw`] and `decode::<serde_json::Value>`.
+/// A value with most serde shapes, for postcard payloads (postcard is not
+/// self-describing, so it needs a concrete type where JSON takes a
+/// `serde_json::Value`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PostcardProbe {
+    cursor: u64,
+    delta: i32,
+    name: String,
+    bytes: Vec<u8>,
+    maybe: Option<u16>,
+    flag: bool,
+    pairs: Vec<(u8, f32)>,
+    kind: ProbeKind,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum ProbeKind {
+    Empty,
+    Number(u128),
+    Named { tag: char },
+}
+
+/// Decodes `data` with [`decode_raw`] and [`decode`] (as
+/// `serde_json::Value` and as [`PostcardProbe`]).
 ///
-/// Invariants: neither panics (a panic propagates to the fuzzer); the two
-/// agree on the frame (both fail on it or neither does); an `Ok` payload
-/// re-encoded with [`encode_raw`] is exactly `data` again and decodes to the
-/// same payload (the frame has one encoding). (A JSON round trip of the
-/// value is not checked: without serde_json's `float_roundtrip` feature a
-/// float may legitimately move by one ULP.)
+/// Invariants: nothing panics (a panic propagates to the fuzzer); the frame
+/// decoder and the typed decoders agree on the frame (both fail on it or
+/// neither does); an `Ok` payload re-encoded with its codec (and its format
+/// version) is exactly `data` again and decodes to the same payload (the
+/// frame has one encoding). A postcard value decoded is re-encoded and
+/// decoded again to the same bytes. (A JSON round trip of the value is not
+/// checked: without serde_json's `float_roundtrip` feature a float may
+/// legitimately move by one ULP.)
 ///
 /// A fuzzer almost never forges a matching CRC, so the same checks also run
-/// on `encode_raw(data)` (an intact envelope around the arbitrary bytes),
-/// which must decode to exactly `data`: that reaches the JSON decoder.
+/// on `data` framed by [`encode_raw_with`] in every codec (an intact
+/// envelope around the arbitrary bytes), which must decode to exactly
+/// `data` with that codec: that reaches the JSON and postcard decoders.
 pub fn check_envelope_decode(data: &[u8]) -> Result<(), String> {
     check_envelope_decode_with(decode_raw, data)
 }
 
 /// [`check_envelope_decode`] with `decode_raw` standing in for the core's
-/// frame decoder (`decode::<Value>` is always the core's).
+/// frame decoder (the typed `decode`s are always the core's).
 pub fn check_envelope_decode_with(decode_raw: RawDecoder, data: &[u8]) -> Result<(), String> {
     check_bytes(decode_raw, data)?;
-    let framed = encode_raw(data);
-    match decode_raw(&framed) {
-        Ok(raw) if raw.payload == data => {}
-        Ok(_) => return Err("an encoded payload decodes to other bytes".to_string()),
-        Err(e) => return Err(format!("an encoded payload does not decode: {e}")),
+    for codec in Codec::ALL {
+        let framed = encode_raw_with(codec, data);
+        match decode_raw(&framed) {
+            Ok(raw) if raw.payload == data && raw.codec == codec => {}
+            Ok(raw) => {
+                return Err(format!(
+                    "a {codec} payload decodes to other bytes or codec ({})",
+                    raw.codec
+                ));
+            }
+            Err(e) => return Err(format!("an encoded {codec} payload does not decode: {e}")),
+        }
+        check_bytes(decode_raw, &framed)?;
     }
-    check_bytes(decode_raw, &framed)
+    Ok(())
 }
 
 fn check_bytes(decode_raw: RawDecoder, data: &[u8]) -> Result<(), String> {
     let raw = decode_raw(data);
     let value = decode::<serde_json::Value>(data);
-    match (&raw, &value) {
-        (Err(_), Ok(_)) => {
-            return Err("decode accepted bytes decode_raw rejects".to_string());
-        }
-        (Ok(_), Err(DecodeError::Payload(_))) | (Ok(_), Ok(_)) | (Err(_), Err(_)) => {}
-        (Ok(_), Err(e)) => {
-            return Err(format!(
-                "decode_raw accepted the frame but decode rejected it with a frame error: {e}"
-            ));
+    let probe = decode::<PostcardProbe>(data);
+    for (what, typed) in [
+        ("decode::<Value>", value.as_ref().err()),
+        ("decode::<PostcardProbe>", probe.as_ref().err()),
+    ] {
+        match (&raw, typed) {
+            (Err(_), None) => {
+                return Err(format!("{what} accepted bytes decode_raw rejects"));
+            }
+            (Ok(_), Some(DecodeError::Payload { .. })) | (Ok(_), None) | (Err(_), Some(_)) => {}
+            (Ok(_), Some(e)) => {
+                return Err(format!(
+                    "decode_raw accepted the frame but {what} rejected it with a frame error: {e}"
+                ));
+            }
         }
     }
     if let Ok(raw) = raw {
-        let again = encode_raw(raw.payload);
+        let again = if raw.version == FORMAT_VERSION_1 {
+            encode_v1(raw.payload)
+        } else {
+            encode_raw_with(raw.codec, raw.payload)
+        };
         if again != data {
             return Err(format!(
-                "re-encoding an accepted payload of {} bytes gives different bytes \
+                "re-encoding an accepted {} payload of {} bytes gives different bytes \
                  ({} vs {} bytes)",
+                raw.codec,
                 raw.payload.len(),
                 again.len(),
                 data.len()
             ));
         }
         match decode_raw(&again) {
-            Ok(back) if back.payload == raw.payload => {}
+            Ok(back) if back.payload == raw.payload && back.codec == raw.codec => {}
             Ok(_) => return Err("re-encoded payload decodes to other bytes".to_string()),
             Err(e) => return Err(format!("re-encoded payload does not decode: {e}")),
         }
+        if raw.codec == Codec::Postcard
+            && let Ok(value) = probe
+        {
+            check_postcard_round_trip(&value)?;
+        }
     }
     Ok(())
+}
+
+/// A decoded postcard value re-encodes to bytes that decode and re-encode
+/// to the same bytes.
+fn check_postcard_round_trip(value: &PostcardProbe) -> Result<(), String> {
+    let first = Codec::Postcard
+        .to_vec(value)
+        .map_err(|e| format!("a decoded postcard value does not re-encode: {e}"))?;
+    let back: PostcardProbe = Codec::Postcard
+        .from_slice(&first)
+        .map_err(|e| format!("a re-encoded postcard value does not decode: {e}"))?;
+    let second = Codec::Postcard
+        .to_vec(&back)
+        .map_err(|e| format!("a twice-decoded postcard value does not re-encode: {e}"))?;
+    if first != second {
+        return Err(format!(
+            "postcard round trip is not stable: {value:?} -> {back:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// A format-version-1 envelope around `payload`, as the v1 writer made it
+/// (20-byte header, no codec field).
+fn encode_v1(payload: &[u8]) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&FORMAT_VERSION_1.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(payload);
+    let crc = crc32c_of(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// CRC32C (Castagnoli, reflected), bitwise: the envelope's checksum,
+/// re-derived here so the body does not trust the core's framing code.
+fn crc32c_of(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x82f6_3b78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use arbitrary::Unstructured;
-use crashproof_core::envelope::{decode_raw, encode_raw};
+use crashproof_core::envelope::{Codec, decode_raw, encode_raw_with};
 use crashproof_core::fs::Fs;
 use crashproof_core::store::generation_file_name;
 use crashproof_core::{CheckpointStore, JobIdentity, StoredCheckpoint, stable_digest};
@@ -91,17 +91,18 @@ fn plant(fs: &SimFs, dir: &Path, data: &[u8]) -> Result<Vec<u64>, String> {
     let mut planted = Vec::new();
     for i in 0..count {
         let generation = u.int_in_range(0..=MAX_PLANTED_GENERATION).unwrap_or(2);
-        let wrap = u.arbitrary::<bool>().unwrap_or(false);
+        // 0: raw bytes; 1: in an intact JSON envelope; 2: postcard.
+        let wrap = u.int_in_range(0..=2u8).unwrap_or(0);
         let len = if i + 1 == count {
             u.len()
         } else {
             u.arbitrary_len::<u8>().unwrap_or(0)
         };
         let bytes = u.bytes(len).unwrap_or_default();
-        let contents = if wrap {
-            encode_raw(bytes)
-        } else {
-            bytes.to_vec()
+        let contents = match wrap {
+            1 => encode_raw_with(Codec::Json, bytes),
+            2 => encode_raw_with(Codec::Postcard, bytes),
+            _ => bytes.to_vec(),
         };
         let path = dir.join(generation_file_name(generation));
         let file = fs
@@ -133,6 +134,20 @@ pub fn check_returned_checkpoint(
     if c.path != dir.join(generation_file_name(c.generation)) {
         return Err(format!("path does not name its generation: {c:?}"));
     }
+    let mut previous = u64::MAX;
+    for skipped in &c.skipped {
+        if skipped.generation <= c.generation || skipped.generation >= previous {
+            return Err(format!(
+                "skipped generations must be newer than the returned one, newest first: {c:?}"
+            ));
+        }
+        if skipped.path != dir.join(generation_file_name(skipped.generation)) {
+            return Err(format!(
+                "a skipped path does not name its generation: {c:?}"
+            ));
+        }
+        previous = skipped.generation;
+    }
     if !planted.contains(&c.generation) {
         if c.generation != VALID_GENERATION || c.cursor != VALID_CURSOR || c.state != VALID_STATE {
             return Err(format!(
@@ -149,9 +164,15 @@ pub fn check_returned_checkpoint(
     let bytes = fs
         .read(&c.path)
         .map_err(|e| format!("re-read {}: {e}", c.path.display()))?;
-    let payload = decode_raw(&bytes)
-        .map_err(|e| format!("returned a file whose envelope does not decode ({e}): {c:?}"))?
-        .payload;
+    let raw = decode_raw(&bytes)
+        .map_err(|e| format!("returned a file whose envelope does not decode ({e}): {c:?}"))?;
+    if raw.codec != c.codec {
+        return Err(format!(
+            "returned codec {} but the file's header says {}: {c:?}",
+            c.codec, raw.codec
+        ));
+    }
+    let payload = raw.payload;
     let meta_len = payload
         .get(..4)
         .and_then(|b| <[u8; 4]>::try_from(b).ok())
@@ -161,17 +182,29 @@ pub fn check_returned_checkpoint(
     let (Some(meta), Some(state)) = (payload.get(4..meta_end), payload.get(meta_end..)) else {
         return Err(format!("returned a record whose meta overruns it: {c:?}"));
     };
-    let meta: serde_json::Value = serde_json::from_slice(meta)
-        .map_err(|e| format!("returned a record whose meta is not JSON ({e}): {c:?}"))?;
-    let field = |v: &serde_json::Value| v.as_u64();
-    if field(&meta["generation"]) != Some(c.generation)
-        || field(&meta["cursor"]) != Some(c.cursor)
-        || field(&meta["job"]["fingerprint"]) != Some(job().fingerprint)
+    let meta: PlantedMeta = raw.codec.from_slice(meta).map_err(|e| {
+        format!(
+            "returned a record whose meta is not {} ({e}): {c:?}",
+            raw.codec
+        )
+    })?;
+    if meta.generation != c.generation
+        || meta.cursor != c.cursor
+        || meta.job.fingerprint != job().fingerprint
         || state != c.state.as_slice()
     {
         return Err(format!(
-            "returned checkpoint disagrees with its file's record {meta}: {c:?}"
+            "returned checkpoint disagrees with its file's record {meta:?}: {c:?}"
         ));
     }
     Ok(())
+}
+
+/// A store record's meta as the format documents it (the core's own type is
+/// private): re-derived so the check does not trust the core's decoder.
+#[derive(Debug, serde::Deserialize)]
+struct PlantedMeta {
+    job: JobIdentity,
+    generation: u64,
+    cursor: u64,
 }
