@@ -179,3 +179,56 @@ fn set_faults_applies_from_the_next_step() {
     let h2 = image.create_new(p("/g")).unwrap();
     image.sync(&h2).unwrap();
 }
+
+#[test]
+fn a_fault_that_is_off_draws_nothing_from_the_fault_stream() {
+    // Each probabilistic fault draws from one seeded stream only when it is
+    // on, so turning calls of another kind on or off cannot shift it: the
+    // random EIO pattern of 16 syncs is the same with writes in between
+    // (short writes off), and the short-write pattern of 16 appends the
+    // same with syncs in between (sync EIO off).
+    let fs_with = |faults: FaultConfig| {
+        SimFs::new(SimConfig {
+            faults,
+            ..SimConfig::with_seed(5)
+        })
+    };
+    let eio = |with_writes: bool| -> Vec<bool> {
+        let fs = fs_with(FaultConfig {
+            sync_eio_probability: 0.5,
+            ..FaultConfig::default()
+        });
+        let h = fs.create_new(p("/f")).unwrap();
+        (0..16)
+            .map(|_| {
+                if with_writes {
+                    fs.append(&h, b"x").unwrap();
+                }
+                fs.sync(&h).is_ok()
+            })
+            .collect()
+    };
+    let short = |with_syncs: bool| -> Vec<bool> {
+        let fs = fs_with(FaultConfig {
+            short_write_probability: 0.5,
+            ..FaultConfig::default()
+        });
+        let h = fs.create_new(p("/f")).unwrap();
+        (0..16)
+            .map(|_| {
+                if with_syncs {
+                    fs.sync(&h).unwrap();
+                }
+                fs.append(&h, b"xxxxxxxx").is_ok()
+            })
+            .collect()
+    };
+    for pattern in [eio(false), short(false)] {
+        assert!(
+            pattern.contains(&true) && pattern.contains(&false),
+            "{pattern:?}"
+        );
+    }
+    assert_eq!(eio(false), eio(true));
+    assert_eq!(short(false), short(true));
+}

@@ -342,18 +342,13 @@ fn pick_subset_fate(rng: &mut ChaCha8Rng, p: &Pending, sector_size_bytes: u64) -
             1 => OpFate::Kept,
             _ => pick_tear(rng, write_sectors(p, sector_size_bytes)),
         },
-        kind if kind.is_cross_dir_rename() => {
-            let old_name_removed = below(rng, 2) == 1;
-            let new_name_added = below(rng, 2) == 1;
-            match (old_name_removed, new_name_added) {
-                (false, false) => OpFate::Lost,
-                (true, true) => OpFate::Kept,
-                (true, false) => OpFate::Half(RenameHalf::OldNameRemoved),
-                (false, true) => OpFate::Half(RenameHalf::NewNameAdded),
-            }
+        // Any other op: one of the outcomes enumeration lists, uniformly
+        // (two for a unit, four for the two independent halves of a rename
+        // across directories).
+        _ => {
+            let choices = subset_choices(p, sector_size_bytes).unwrap_or(1);
+            subset_fate(p, sector_size_bytes, below(rng, choices))
         }
-        _ if below(rng, 2) == 0 => OpFate::Lost,
-        _ => OpFate::Kept,
     }
 }
 
@@ -371,10 +366,16 @@ fn pick_tear(rng: &mut ChaCha8Rng, n: u64) -> OpFate {
     OpFate::Torn(sectors)
 }
 
-/// The seed garbage bytes are drawn from: a function of the source state
-/// alone, so a pick and the enumeration tear a write into the same bytes.
+/// The seed of everything random in the images of this moment: a function
+/// of the source state alone (its seed and step), never of a pick's seed.
+fn moment_seed(state: &State) -> u64 {
+    child(state.config.seed, state.steps)
+}
+
+/// The seed garbage bytes are drawn from, so a pick and the enumeration
+/// tear a write into the same bytes.
 fn garbage_seed(state: &State) -> u64 {
-    child(state.config.seed, state.steps.wrapping_mul(2))
+    child(moment_seed(state), 0)
 }
 
 /// The seed of the image built from `fates`: a function of the source
@@ -382,19 +383,20 @@ fn garbage_seed(state: &State) -> u64 {
 /// whether it was picked or enumerated, and different choices different
 /// seeds.
 fn image_seed(state: &State, fates: &[OpFate]) -> u64 {
-    let base = child(
-        state.config.seed,
-        state.steps.wrapping_mul(2).wrapping_add(1),
-    );
-    fates.iter().fold(base, |seed, fate| match fate {
-        OpFate::Lost => child(seed, 0),
-        OpFate::Kept => child(seed, 1),
-        OpFate::Half(RenameHalf::OldNameRemoved) => child(seed, 2),
-        OpFate::Half(RenameHalf::NewNameAdded) => child(seed, 3),
-        OpFate::Torn(sectors) => sectors
-            .iter()
-            .fold(child(seed, 4), |s, f| child(s, 5 + *f as u64)),
-    })
+    let mut tokens = Vec::with_capacity(fates.len());
+    for fate in fates {
+        match fate {
+            OpFate::Lost => tokens.push(0),
+            OpFate::Kept => tokens.push(1),
+            OpFate::Half(RenameHalf::OldNameRemoved) => tokens.push(2),
+            OpFate::Half(RenameHalf::NewNameAdded) => tokens.push(3),
+            OpFate::Torn(sectors) => {
+                tokens.push(4);
+                tokens.extend(sectors.iter().map(|s| *s as u64));
+            }
+        }
+    }
+    tokens.into_iter().fold(child(moment_seed(state), 1), child)
 }
 
 /// The state after a crash in which op `i` of the pending log met `fates[i]`:
@@ -495,9 +497,7 @@ fn apply_torn(bytes: &mut Vec<u8>, write: &TornWrite<'_>, garbage_seed: u64, seq
                 .saturating_mul(sector_size_bytes)
                 .min(end)
         });
-    if bytes.len() < grown_end {
-        bytes.resize(grown_end, 0);
-    }
+    bytes.resize(bytes.len().max(grown_end), 0);
     for (i, fate) in write.sectors.iter().enumerate() {
         let sector = first_sector + i;
         let lo = sector.saturating_mul(sector_size_bytes).max(start);

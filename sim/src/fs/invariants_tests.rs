@@ -7,14 +7,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crashproof_core::fs::Fs;
+use crashproof_core::fs::{Fs, FsOp};
 
 use super::crash::{self, SectorFate};
 use super::invariants::{
     Fingerprint, InvariantViolation, TornWrite, check_crash_image, check_state, check_torn_write,
 };
 use super::state::{FileNode, Handle, Ino, Node, PendingKind, ROOT, State};
-use super::{CrashModel, SimConfig, SimFs};
+use super::{CrashModel, SimConfig, SimFs, StepAction, StepInfo, StepOutcome, TraceEntry};
 
 fn p(s: &str) -> &Path {
     Path::new(s)
@@ -95,10 +95,15 @@ fn kind(v: &InvariantViolation) -> &'static str {
 fn check(name: &str, result: Result<(), InvariantViolation>, expect: Expect) {
     match (result, expect) {
         (Ok(()), None) => {}
-        (Err(v), Some((want_kind, needle))) => {
+        (Err(v), Some((want_kind, needles))) => {
             assert_eq!(kind(&v), want_kind, "{name}: {v}");
             let text = v.to_string();
-            assert!(text.contains(needle), "{name}: `{needle}` not in: {text}");
+            if std::env::var_os("SHOW_VIOLATIONS").is_some() {
+                println!("{name}: {text}");
+            }
+            for needle in needles {
+                assert!(text.contains(needle), "{name}: `{needle}` not in: {text}");
+            }
             assert!(text.contains("a bug in crashproof-sim"), "{name}: {text}");
         }
         (Ok(()), Some(want)) => panic!("{name}: the check passed, expected {want:?}"),
@@ -107,8 +112,9 @@ fn check(name: &str, result: Result<(), InvariantViolation>, expect: Expect) {
 }
 
 type Corruption = fn(&mut State);
-/// What a row expects: `None` holds, else the violation's kind and a needle.
-type Expect = Option<(&'static str, &'static str)>;
+/// What a row expects: `None` holds, else the violation's kind and words
+/// its message must contain.
+type Expect = Option<(&'static str, &'static [&'static str])>;
 /// A torn-write row: name, write, bytes before, bytes after, expectation.
 type TornRow<'a> = (&'a str, TornWrite<'a>, &'a [u8], &'a [u8], Expect);
 
@@ -119,7 +125,14 @@ fn the_state_checks_catch_each_corruption() {
         (
             "visible bytes changed without logging",
             |st| Arc::make_mut(&mut file_mut(st, "/d/a").visible).push(b'!'),
-            Some(("FileReplay", "/d/a")),
+            Some((
+                "FileReplay",
+                &[
+                    "file inode 4 (/d/a)",
+                    "1 unsynced data op",
+                    "replayed 11 bytes, visible 12 bytes, first difference at byte 11",
+                ],
+            )),
         ),
         (
             "an unsynced write dropped without marking the file diverged",
@@ -127,7 +140,14 @@ fn the_state_checks_catch_each_corruption() {
                 let seq = first_pending_seq(st, |k| matches!(k, PendingKind::Write { .. }));
                 st.pending.remove(&seq);
             },
-            Some(("FileReplay", "/d/a")),
+            Some((
+                "FileReplay",
+                &[
+                    "(/d/a)",
+                    "0 unsynced data op",
+                    "replayed 6 bytes, visible 11 bytes, first difference at byte 6",
+                ],
+            )),
         ),
         (
             "the same on a diverged file is allowed (a failed sync does it)",
@@ -144,7 +164,13 @@ fn the_state_checks_catch_each_corruption() {
                 let f = file_mut(st, "/d/LOCK");
                 f.durable = Arc::new(b"x".to_vec());
             },
-            Some(("FileReplay", "/d/LOCK")),
+            Some((
+                "FileReplay",
+                &[
+                    "(/d/LOCK)",
+                    "replayed 1 bytes, visible 0 bytes, first difference at byte 0",
+                ],
+            )),
         ),
         (
             "a visible entry added without logging",
@@ -152,7 +178,22 @@ fn the_state_checks_catch_each_corruption() {
                 let ino = ino_of(st, "/d/a");
                 dir_entries_mut(st, "/d", false).insert("ghost".to_string(), ino);
             },
-            Some(("DirReplay", "`ghost`")),
+            Some((
+                "DirReplay",
+                &[
+                    "directory inode 2 (/d)",
+                    "3 unsynced directory op",
+                    "name `ghost`: replayed no entry, visible inode 4",
+                ],
+            )),
+        ),
+        (
+            "a visible entry added to the root without logging",
+            |st| {
+                let ino = ino_of(st, "/d/a");
+                dir_entries_mut(st, "/", false).insert("ghost".to_string(), ino);
+            },
+            Some(("DirReplay", &["directory inode 1 (/)"])),
         ),
         (
             "a rename dropped from the log",
@@ -160,14 +201,27 @@ fn the_state_checks_catch_each_corruption() {
                 let seq = first_pending_seq(st, |k| matches!(k, PendingKind::Rename { .. }));
                 st.pending.remove(&seq);
             },
-            Some(("DirReplay", "/d")),
+            Some((
+                "DirReplay",
+                &[
+                    "(/d)",
+                    "2 unsynced directory op",
+                    "name `b`: replayed inode 5, visible no entry",
+                ],
+            )),
         ),
         (
             "a durable entry naming a missing inode",
             |st| {
                 dir_entries_mut(st, "/e", true).insert("x".to_string(), 999);
             },
-            Some(("MissingInode", "durable entry `x`")),
+            Some((
+                "MissingInode",
+                &[
+                    "inode 999",
+                    "the durable entry `x` of directory inode 3 (/e)",
+                ],
+            )),
         ),
         (
             "a handle to a missing inode",
@@ -177,7 +231,7 @@ fn the_state_checks_catch_each_corruption() {
                     .filter(|h| !h.locked)
                     .for_each(|h| h.ino = 999)
             },
-            Some(("MissingInode", "handle")),
+            Some(("MissingInode", &["inode 999", "handle 1 (opened as /d/a)"])),
         ),
         (
             "a handle to a directory",
@@ -191,7 +245,10 @@ fn the_state_checks_catch_each_corruption() {
                     },
                 );
             },
-            Some(("WrongKind", "handle 99")),
+            Some((
+                "WrongKind",
+                &["inode 1", "handle 99 (opened as /)", "is not a file"],
+            )),
         ),
         (
             "an unsynced op on a missing directory",
@@ -202,7 +259,10 @@ fn the_state_checks_catch_each_corruption() {
                     }
                 }
             },
-            Some(("MissingInode", "unsynced op")),
+            Some((
+                "MissingInode",
+                &["inode 999", "unsynced op #5 `create /d/b`"],
+            )),
         ),
         (
             "an unsynced write to a directory",
@@ -213,7 +273,14 @@ fn the_state_checks_catch_each_corruption() {
                     }
                 }
             },
-            Some(("WrongKind", "write /d/a")),
+            Some((
+                "WrongKind",
+                &[
+                    "inode 1",
+                    "unsynced op #4 `write /d/a @6+5`",
+                    "is not a file",
+                ],
+            )),
         ),
         (
             "an unsynced link naming a missing inode",
@@ -224,7 +291,7 @@ fn the_state_checks_catch_each_corruption() {
                     }
                 }
             },
-            Some(("MissingInode", "create /d/b")),
+            Some(("MissingInode", &["inode 999", "`create /d/b`"])),
         ),
         (
             "a lock no handle holds",
@@ -232,34 +299,107 @@ fn the_state_checks_catch_each_corruption() {
                 let ino = ino_of(st, "/d/a");
                 st.locked.insert(ino);
             },
-            Some(("Bookkeeping", "locked")),
+            Some((
+                "Bookkeeping",
+                &["locked inodes {4, 6}", "the locked handles {6}"],
+            )),
         ),
         (
             "a locked handle the lock set does not know",
             |st| st.locked.clear(),
-            Some(("Bookkeeping", "locked")),
+            Some((
+                "Bookkeeping",
+                &["locked inodes {}", "the locked handles {6}"],
+            )),
+        ),
+        (
+            "two handles holding one lock",
+            |st| {
+                let ino = ino_of(st, "/d/LOCK");
+                st.handles.insert(
+                    98,
+                    Handle {
+                        ino,
+                        path: "/d/LOCK".into(),
+                        locked: true,
+                    },
+                );
+            },
+            Some((
+                "Bookkeeping",
+                &["handle 98 holds the lock on inode 6 (/d/LOCK)"],
+            )),
         ),
         (
             "the inode counter behind an inode",
             |st| st.next_ino = 2,
-            Some(("Bookkeeping", "next inode")),
+            Some((
+                "Bookkeeping",
+                &["inode 6 exists but the next inode to allocate is 2"],
+            )),
+        ),
+        (
+            "the inode counter at the last inode",
+            |st| st.next_ino = 6,
+            Some((
+                "Bookkeeping",
+                &["inode 6 exists but the next inode to allocate is 6"],
+            )),
+        ),
+        (
+            "the inode counter just past the last inode",
+            |st| st.next_ino = 7,
+            None,
         ),
         (
             "the sequence counter behind an op",
             |st| st.next_seq = 0,
-            Some(("Bookkeeping", "sequence")),
+            Some((
+                "Bookkeeping",
+                &["#4 `write /d/a @6+5` is not below the next sequence number 0"],
+            )),
+        ),
+        (
+            "the sequence counter at the last op",
+            |st| st.next_seq = *st.pending.keys().next_back().unwrap(),
+            Some(("Bookkeeping", &["is not below the next sequence number 8"])),
         ),
         (
             "an op issued by a step that has not run",
             |st| st.pending.values_mut().for_each(|p| p.step = 1_000),
-            Some(("Bookkeeping", "step 1000")),
+            Some((
+                "Bookkeeping",
+                &["`write /d/a @6+5` was issued by step 1000, but only 12 step(s) ran"],
+            )),
+        ),
+        (
+            "an op issued by the step about to run",
+            |st| {
+                let steps = st.steps;
+                st.pending.values_mut().for_each(|p| p.step = steps);
+            },
+            Some((
+                "Bookkeeping",
+                &["issued by step 12, but only 12 step(s) ran"],
+            )),
+        ),
+        (
+            "an op issued by the last step that ran",
+            |st| {
+                let steps = st.steps;
+                st.pending.values_mut().for_each(|p| p.step = steps - 1);
+            },
+            None,
         ),
         (
             "the root is a file",
             |st| {
                 st.nodes.insert(ROOT, Node::File(FileNode::empty()));
             },
-            Some(("WrongKind", "the root")),
+            Some((
+                "WrongKind",
+                &["inode 1, named by the root, is not a directory"],
+            )),
         ),
     ];
     for (name, corrupt, expect) in rows {
@@ -287,7 +427,10 @@ fn the_crash_image_checks_catch_each_corruption() {
                     },
                 );
             },
-            Some(("CrashImage", "unlink /d/a")),
+            Some((
+                "CrashImage",
+                &["1 unsynced op(s) left, the first `unlink /d/a`"],
+            )),
         ),
         (
             "an open handle left",
@@ -302,34 +445,87 @@ fn the_crash_image_checks_catch_each_corruption() {
                     },
                 );
             },
-            Some(("CrashImage", "handle")),
+            Some(("CrashImage", &["1 open handle(s) and 0 lock(s) survived"])),
+        ),
+        (
+            "a lock left",
+            |st| {
+                st.locked.insert(ROOT);
+            },
+            Some(("CrashImage", &["0 open handle(s) and 1 lock(s) survived"])),
         ),
         (
             "a step counter not at 0",
             |st| st.steps = 3,
-            Some(("CrashImage", "step counter 3")),
+            Some((
+                "CrashImage",
+                &["step counter 3, sequence counter 0, 0 trace entries"],
+            )),
+        ),
+        (
+            "a sequence counter not at 0",
+            |st| st.next_seq = 2,
+            Some((
+                "CrashImage",
+                &["step counter 0, sequence counter 2, 0 trace entries"],
+            )),
+        ),
+        (
+            "a trace entry",
+            |st| {
+                st.trace.push(TraceEntry {
+                    step: StepInfo {
+                        index: 0,
+                        op: FsOp::Read,
+                        path: "/d/a".into(),
+                        to: None,
+                        len_bytes: None,
+                        failpoint: None,
+                    },
+                    detail: String::new(),
+                    outcome: StepOutcome::Ok(String::new()),
+                    faults: Vec::new(),
+                })
+            },
+            Some((
+                "CrashImage",
+                &["step counter 0, sequence counter 0, 1 trace entries"],
+            )),
         ),
         (
             "already crashed",
             |st| st.crashed = true,
-            Some(("CrashImage", "crashed")),
+            Some((
+                "CrashImage",
+                &["is crashed, has a step hook or pending step faults"],
+            )),
+        ),
+        (
+            "a step hook",
+            |st| st.hook = Some(Box::new(|_, _| StepAction::Continue)),
+            Some(("CrashImage", &["has a step hook"])),
+        ),
+        (
+            "a fault waiting for its step",
+            |st| st.step_faults.push("EIO".to_string()),
+            Some(("CrashImage", &["pending step faults"])),
         ),
         (
             "a file whose visible bytes differ from durable",
             |st| file_mut(st, "/d/a").visible = Arc::new(b"other".to_vec()),
-            Some(("CrashImage", "/d/a")),
+            Some(("CrashImage", &["inode 4 (/d/a): visible state differs"])),
         ),
         (
             "a diverged file",
             |st| file_mut(st, "/d/a").diverged = true,
-            Some(("CrashImage", "/d/a")),
+            Some(("CrashImage", &["inode 4 (/d/a): visible state differs"])),
         ),
         (
             "a directory whose visible entries differ from durable",
             |st| {
                 dir_entries_mut(st, "/d", false).remove("a");
             },
-            Some(("CrashImage", "/d")),
+            Some(("CrashImage", &["inode 2 (/d): visible state differs"])),
         ),
         (
             "an unreachable inode kept",
@@ -337,7 +533,7 @@ fn the_crash_image_checks_catch_each_corruption() {
                 st.nodes.insert(50, Node::File(FileNode::empty()));
                 st.next_ino = 51;
             },
-            Some(("CrashImage", "inode 50")),
+            Some(("CrashImage", &["inode 50 is kept but not reachable from /"])),
         ),
         (
             "a directory under two names",
@@ -348,7 +544,10 @@ fn the_crash_image_checks_catch_each_corruption() {
                 let root = dir_entries_mut(st, "/", true);
                 root.insert("d2".to_string(), d);
             },
-            Some(("CrashImage", "second name")),
+            Some((
+                "CrashImage",
+                &["directory inode 2 has a second name `d2` in directory inode 1"],
+            )),
         ),
     ];
     let fs = healthy();
@@ -388,42 +587,57 @@ fn the_torn_write_check_catches_each_broken_rule() {
             torn_in_place(&[New, Old, Garbage]),
             old,
             b"oonnoooonn",
-            Some(("TornWrite", "byte 8")),
+            Some((
+                "TornWrite",
+                &["`write /f @2+8`: byte 8 is 0x6e (old 0x00); its sector's fate is Garbage"],
+            )),
         ),
         (
             "garbage past the old end equal to the old byte (zero)",
             torn_in_place(&[New, Old, Garbage]),
             old,
             b"oonnoooo\0y",
-            Some(("TornWrite", "byte 8")),
+            Some((
+                "TornWrite",
+                &["byte 8 is 0x00 (old 0x00); its sector's fate is Garbage"],
+            )),
         ),
         (
             "an old sector overwritten",
             torn_in_place(&[New, Old, Garbage]),
             old,
             b"oonnnoooxy",
-            Some(("TornWrite", "byte 4")),
+            Some((
+                "TornWrite",
+                &["byte 4 is 0x6e (old 0x6f); its sector's fate is Old"],
+            )),
         ),
         (
             "a byte before the write changed",
             torn_in_place(&[New, Old, Garbage]),
             old,
             b"Xonnooooxy",
-            Some(("TornWrite", "byte 0")),
+            Some((
+                "TornWrite",
+                &["byte 0 is 0x58 (old 0x6f); its sector's fate is outside the write"],
+            )),
         ),
         (
             "the file grown past its last written sector",
             torn_in_place(&[New, Garbage, Old]),
             old,
             b"oonnxxxxoo",
-            Some(("TornWrite", "expected 8")),
+            Some((
+                "TornWrite",
+                &["the file is 10 bytes, expected 8 (it was 8 bytes"],
+            )),
         ),
         (
             "the file shrunk",
             torn_in_place(&[New, Garbage, Old]),
             old,
             b"oonnxxx",
-            Some(("TornWrite", "expected 8")),
+            Some(("TornWrite", &["the file is 7 bytes, expected 8"])),
         ),
         (
             "a torn append ending at its first sector",
@@ -449,7 +663,10 @@ fn the_torn_write_check_catches_each_broken_rule() {
             },
             b"oooo",
             b"oooonnnn\0\0\0\0",
-            Some(("TornWrite", "expected 8")),
+            Some((
+                "TornWrite",
+                &["the file is 12 bytes, expected 8 (it was 4 bytes"],
+            )),
         ),
         (
             "a hole left by an old sector before a written one reads as zeros",
@@ -469,7 +686,10 @@ fn the_torn_write_check_catches_each_broken_rule() {
             torn_in_place(&[New, Old]),
             old,
             b"oonnoooo",
-            Some(("TornWrite", "2 sector fates")),
+            Some((
+                "TornWrite",
+                &["2 sector fates for a write touching 3 sectors"],
+            )),
         ),
     ];
     for (name, write, before, after, expect) in rows {
@@ -487,7 +707,10 @@ fn the_source_check_catches_a_changed_running_fs() {
     check(
         "log cleared",
         fingerprint.check_unchanged(&st),
-        Some(("SourceChanged", "pending")),
+        Some((
+            "SourceChanged",
+            &["pending: [4, 5, 6, 7, 8]", "pending: []"],
+        )),
     );
 }
 
@@ -543,4 +766,16 @@ fn a_missing_inode_is_an_error_or_an_assertion_never_skipped() {
         .unwrap_err();
     let text = panic.downcast_ref::<String>().unwrap();
     assert!(text.contains("does not exist"), "{text}");
+}
+
+#[test]
+fn check_invariants_reports_a_corruption_in_any_build() {
+    let fs = healthy();
+    assert_eq!(fs.check_invariants(), Ok(()));
+    file_mut(&mut fs.lock(), "/d/a").durable = Arc::new(b"bitrot".to_vec());
+    let violation = fs.check_invariants().unwrap_err();
+    assert!(
+        matches!(&violation, InvariantViolation::FileReplay { path, .. } if path == "/d/a"),
+        "{violation}"
+    );
 }

@@ -23,11 +23,9 @@ pub(crate) fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     if n == 0 { 0 } else { rng.next_u64() % n }
 }
 
-/// True with probability `p` (clamped to `0.0..=1.0`; NaN counts as 0).
+/// True with probability `p` (never for `p <= 0` or NaN, always for
+/// `p >= 1`). Draws once from `rng` whatever `p` is.
 pub(crate) fn chance(rng: &mut ChaCha8Rng, p: f64) -> bool {
-    if p.is_nan() || p <= 0.0 {
-        return false;
-    }
     // 53 random bits as a float in [0, 1).
     let x = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
     x < p
