@@ -232,3 +232,31 @@ fn a_fault_that_is_off_draws_nothing_from_the_fault_stream() {
     assert_eq!(eio(false), eio(true));
     assert_eq!(short(false), short(true));
 }
+
+#[test]
+fn bit_flip_in_a_file_with_unsynced_changes_shows_only_after_a_crash() {
+    // Steps 0..=6 build the durable file (all bits set), 7 opens it, 8
+    // writes (unsynced); the flip happens before step 9.
+    let fs = sim_with(FaultConfig {
+        bit_flip_at_steps: BTreeSet::from([9]),
+        ..FaultConfig::default()
+    });
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", &[0xFF; 64]).unwrap();
+    let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
+    fs.write_all_at(&h, 64, b"tail").unwrap();
+    // The page cache is dirty: readers keep seeing it, unflipped.
+    let mut expected = vec![0xFF; 64];
+    expected.extend_from_slice(b"tail");
+    assert_eq!(fs.read(p("/d/f")).unwrap(), expected);
+    assert!(
+        fs.trace()
+            .to_string()
+            .contains("bit flip in durable data of /d/f")
+    );
+    // The disk has it: exactly one bit cleared, the write lost.
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
+    let durable = content(&image, "/d/f").unwrap();
+    assert_eq!(durable.len(), 64);
+    assert_eq!(durable.iter().map(|b| b.count_zeros()).sum::<u32>(), 1);
+}

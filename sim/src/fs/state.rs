@@ -204,9 +204,7 @@ impl PendingKind {
 pub(crate) fn write_at(bytes: &mut Vec<u8>, offset: u64, data: &[u8]) {
     let start = to_usize(offset);
     let end = start.saturating_add(data.len());
-    if bytes.len() < end {
-        bytes.resize(end, 0);
-    }
+    bytes.resize(bytes.len().max(end), 0);
     bytes[start..end].copy_from_slice(data);
 }
 
