@@ -482,14 +482,14 @@ pub(crate) fn check_torn_write(
     }
     for (i, &byte) in after.iter().enumerate() {
         let old = before.get(i).copied().unwrap_or(0);
-        let ok = match (i >= start && i < end).then(|| fate_at(i)).flatten() {
+        let fate = (i >= start && i < end).then(|| fate_at(i)).flatten();
+        let ok = match fate {
             None => byte == old,
             Some(SectorFate::Old) => byte == old,
             Some(SectorFate::New) => byte == write.data[i - start],
             Some(SectorFate::Garbage) => byte != old && byte != write.data[i - start],
         };
         if !ok {
-            let fate = (i >= start && i < end).then(|| fate_at(i)).flatten();
             return fault(format!(
                 "byte {i} is {byte:#04x} (old {old:#04x}); its sector's fate is {}",
                 fate.map_or("outside the write".to_string(), |f| format!("{f:?}"))

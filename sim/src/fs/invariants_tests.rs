@@ -682,6 +682,35 @@ fn the_torn_write_check_catches_each_broken_rule() {
             None,
         ),
         (
+            "a write ending mid-sector inside a longer file",
+            TornWrite {
+                label: "write /f @2+3",
+                offset: 2,
+                data: b"nnn",
+                sectors: &[Old, New],
+                sector_size_bytes: 4,
+            },
+            b"oooooooooooo",
+            b"oooonooooooo",
+            None,
+        ),
+        (
+            "a byte just past the write changed",
+            TornWrite {
+                label: "write /f @2+3",
+                offset: 2,
+                data: b"nnn",
+                sectors: &[Old, New],
+                sector_size_bytes: 4,
+            },
+            b"oooooooooooo",
+            b"oooonXoooooo",
+            Some((
+                "TornWrite",
+                &["byte 5 is 0x58 (old 0x6f); its sector's fate is outside the write"],
+            )),
+        ),
+        (
             "one fate too few",
             torn_in_place(&[New, Old]),
             old,
