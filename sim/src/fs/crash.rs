@@ -219,14 +219,14 @@ fn subset_fate(p: &Pending, sector_size_bytes: u64, mut digit: u64) -> OpFate {
             }
             write_fate(fates)
         }
-        kind if kind.is_cross_dir_rename() => match digit {
+        // A unit has digits 0 and 1 only; a rename across directories also
+        // 2 and 3, its halves.
+        _ => match digit {
             0 => OpFate::Lost,
             1 => OpFate::Kept,
             2 => OpFate::Half(RenameHalf::OldNameRemoved),
             _ => OpFate::Half(RenameHalf::NewNameAdded),
         },
-        _ if digit == 0 => OpFate::Lost,
-        _ => OpFate::Kept,
     }
 }
 
