@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use common::{durable_dir, durable_file, p, sim_sector};
 use crashproof_core::fs::{Fs, OpenMode};
+use crashproof_sim::fs::{OpFate, SectorFate};
 use crashproof_sim::{CrashImage, CrashModel, SimFs, SimView};
 
 /// What identifies a post-crash state: its files and the image's seed.
@@ -176,5 +177,43 @@ fn a_pick_loses_keeps_or_tears_a_write_a_third_of_the_time_each() {
     }
     for (what, n) in [("lost", lost), ("kept", kept), ("torn", torn)] {
         assert!((850..=1150).contains(&n), "{what}: {n} of 3000");
+    }
+}
+
+#[test]
+fn a_torn_pick_draws_each_sector_old_new_or_garbage_about_equally() {
+    // A 3-sector write; a torn pick draws each sector uniformly and, when
+    // the draw is all old or all new (2 of 27 draws), turns one sector to
+    // garbage. Expected sectors per torn pick: old and new 1 - 1/27 each,
+    // garbage 1 + 2/27, i.e. fractions 0.321, 0.321, 0.358. About 2000 of
+    // 6000 picks tear (6000 sectors, standard deviation about 0.006 on each
+    // fraction), so each lands within 0.03 of its expectation unless the
+    // draw is skewed.
+    let fs = sim_sector(84, 4);
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", b"").unwrap();
+    let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
+    fs.write_all_at(&h, 0, b"123456789abc").unwrap();
+    let mut counts = BTreeMap::new();
+    let mut sectors = 0usize;
+    for seed in 0..6000 {
+        let choice = fs.crash_image(CrashModel::Subset, seed).choice;
+        if let OpFate::Torn(fates) = &choice.ops()[0].fate {
+            for fate in fates {
+                *counts.entry(*fate).or_insert(0usize) += 1;
+                sectors += 1;
+            }
+        }
+    }
+    for (fate, expected) in [
+        (SectorFate::Old, 26.0 / 81.0),
+        (SectorFate::New, 26.0 / 81.0),
+        (SectorFate::Garbage, 29.0 / 81.0),
+    ] {
+        let share = counts.get(&fate).copied().unwrap_or(0) as f64 / sectors as f64;
+        assert!(
+            (share - expected).abs() < 0.03,
+            "{fate:?}: {share:.3} of {sectors} sectors, expected {expected:.3}"
+        );
     }
 }
