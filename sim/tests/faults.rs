@@ -260,3 +260,82 @@ fn bit_flip_in_a_file_with_unsynced_changes_shows_only_after_a_crash() {
     assert_eq!(durable.len(), 64);
     assert_eq!(durable.iter().map(|b| b.count_zeros()).sum::<u32>(), 1);
 }
+
+#[test]
+fn a_bit_flip_with_no_durable_data_flips_nothing_and_says_so() {
+    // Steps 0..=6 make a durable but empty file; the flip comes before
+    // step 7 and has nothing to flip.
+    let fs = sim_with(FaultConfig {
+        bit_flip_at_steps: BTreeSet::from([7]),
+        ..FaultConfig::default()
+    });
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/empty", b"").unwrap();
+    assert_eq!(fs.read(p("/d/empty")).unwrap(), b"");
+    let trace = fs.trace().to_string();
+    assert!(
+        trace.contains("bit flip: no durable data to flip"),
+        "{trace}"
+    );
+}
+
+#[test]
+fn capacity_counts_every_file_with_a_name_or_an_open_handle() {
+    // Capacity 10 bytes; an 8-byte file set up as the row says, then a
+    // 3-byte write to a new file: 8 + 3 > 10 fails when the 8 bytes count.
+    type Setup = fn(&SimFs);
+    let rows: [(&str, Setup, bool); 4] = [
+        (
+            "a closed file with a name",
+            |fs| durable_file(fs, "/d/a", &[1; 8]).unwrap(),
+            true,
+        ),
+        (
+            "a closed file in a subdirectory",
+            |fs| {
+                durable_dir(fs, "/d/e").unwrap();
+                durable_file(fs, "/d/e/a", &[1; 8]).unwrap();
+            },
+            true,
+        ),
+        (
+            "an unlinked file still open",
+            |fs| {
+                let h = fs.create_new(p("/d/a")).unwrap();
+                fs.write_all_at(&h, 0, &[1; 8]).unwrap();
+                fs.remove_file(p("/d/a")).unwrap();
+                // Dropping a handle does not close it: its bytes still
+                // take space until `close`, which this test never calls.
+                drop(h);
+            },
+            true,
+        ),
+        (
+            "an unlinked closed file",
+            |fs| {
+                durable_file(fs, "/d/a", &[1; 8]).unwrap();
+                fs.remove_file(p("/d/a")).unwrap();
+            },
+            false,
+        ),
+    ];
+    for (name, setup, full) in rows {
+        let fs = sim_with(FaultConfig {
+            capacity_bytes: Some(10),
+            ..FaultConfig::default()
+        });
+        durable_dir(&fs, "/d").unwrap();
+        setup(&fs);
+        let h = fs.create_new(p("/d/b")).unwrap();
+        let result = fs.write_all_at(&h, 0, b"xyz");
+        assert_eq!(
+            result.map_err(|e| e.kind()),
+            if full {
+                Err(ErrorKind::StorageFull)
+            } else {
+                Ok(())
+            },
+            "{name}"
+        );
+    }
+}
