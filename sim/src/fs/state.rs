@@ -128,15 +128,19 @@ impl PendingKind {
         matches!(self, PendingKind::Rename { from_dir, to_dir, .. } if from_dir != to_dir)
     }
 
-    /// Applies this op's change to the entries of directory `dir` (its
-    /// half, for a rename across directories; nothing if it does not touch
-    /// `dir`).
+    /// Applies this op's change to the entries of directory `dir`, one of
+    /// the directories it touches ([`PendingKind::dir_inos`]; every caller
+    /// iterates those): its half, for a rename across directories.
     pub fn apply_to_dir(&self, dir: Ino, entries: &mut BTreeMap<String, Ino>) {
+        debug_assert!(
+            self.touches_dir(dir),
+            "an op applied to a directory it does not touch"
+        );
         match self {
-            PendingKind::Link { dir: d, name, ino } if *d == dir => {
+            PendingKind::Link { name, ino, .. } => {
                 entries.insert(name.clone(), *ino);
             }
-            PendingKind::Unlink { dir: d, name } if *d == dir => {
+            PendingKind::Unlink { name, .. } => {
                 entries.remove(name);
             }
             PendingKind::Rename {
@@ -153,15 +157,18 @@ impl PendingKind {
                     entries.insert(to.clone(), *ino);
                 }
             }
-            _ => {}
+            PendingKind::Write { .. } | PendingKind::Truncate { .. } => {}
         }
     }
 
-    /// What is still unsynced of this op once the entries of `dir` are
-    /// durable: `None` when nothing is (the op touched only `dir`), the
-    /// other half for a rename across directories, the op itself when it
-    /// does not touch `dir`.
+    /// What is still unsynced of this op once the entries of `dir`, one of
+    /// the directories it touches, are durable: the other half of a rename
+    /// across directories, else nothing.
     pub fn left_after_sync_dir(&self, dir: Ino) -> Option<PendingKind> {
+        debug_assert!(
+            self.touches_dir(dir),
+            "an op synced in a directory it does not touch"
+        );
         match self {
             PendingKind::Rename {
                 from_dir,
@@ -169,24 +176,19 @@ impl PendingKind {
                 to_dir,
                 to,
                 ino,
-            } if from_dir != to_dir => {
-                if *from_dir == dir {
-                    Some(PendingKind::Link {
-                        dir: *to_dir,
-                        name: to.clone(),
-                        ino: *ino,
-                    })
-                } else if *to_dir == dir {
-                    Some(PendingKind::Unlink {
-                        dir: *from_dir,
-                        name: from.clone(),
-                    })
-                } else {
-                    Some(self.clone())
+            } if from_dir != to_dir => Some(if *from_dir == dir {
+                PendingKind::Link {
+                    dir: *to_dir,
+                    name: to.clone(),
+                    ino: *ino,
                 }
-            }
-            _ if self.touches_dir(dir) => None,
-            _ => Some(self.clone()),
+            } else {
+                PendingKind::Unlink {
+                    dir: *from_dir,
+                    name: from.clone(),
+                }
+            }),
+            _ => None,
         }
     }
 
