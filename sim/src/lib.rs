@@ -1,6 +1,6 @@
 //! Deterministic crash-consistency simulator: [`SimFs`], an in-memory
-//! filesystem that models what survives a crash, and the crash
-//! [`explore`]r that crashes a workload at every step.
+//! filesystem that models what survives a crash, and the crash explorer
+//! ([`explore`]), which crashes a workload at every step.
 //!
 //! # Durability model (read this first)
 //!
