@@ -6,14 +6,12 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use crashproof_fault::CrashModel;
-use crashproof_sim::explore::{
-    Event, ExploreOptions, Explorer, Mode, Plan, RandomConfig, ReplayLine, Shard,
-};
+use crashproof_sim::explore::{Event, ExploreOptions, Explorer, Mode, Plan, RandomConfig, Shard};
 
 use crate::exit::{Exit, harness_error, usage_error};
 use crate::explore_bar::ExploreBar;
 use crate::report_json::{Execution, Invocation, ReportJson};
-use crate::workload_arg::{Sizes, load};
+use crate::workload_arg::{Sizes, load, sizes_replay_line};
 
 /// How to choose crash points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -277,7 +275,7 @@ pub fn run(args: &ExploreArgs) -> Exit {
         picks_per_capped_point: args.picks,
         sector_size_bytes: args.sector_size_bytes,
         check_determinism: args.check_determinism,
-        replay: ReplayLine::Cli,
+        replay: sizes_replay_line(args.items, args.every),
         dedup: !args.no_dedup,
         converge: !args.no_converge,
         jobs: args

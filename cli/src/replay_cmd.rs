@@ -2,10 +2,10 @@
 
 use clap::Args;
 use crashproof_fault::KillSchedule;
-use crashproof_sim::explore::{ExploreOptions, Explorer, ReplayLine};
+use crashproof_sim::explore::{ExploreOptions, Explorer};
 
 use crate::exit::{Exit, harness_error, usage_error};
-use crate::workload_arg::{Sizes, load};
+use crate::workload_arg::{Sizes, load, sizes_replay_line};
 
 /// Arguments of `crashproof replay`.
 #[derive(Debug, Args)]
@@ -65,7 +65,7 @@ pub fn run(args: &ReplayArgs) -> Exit {
         states_per_point_max: args.cap,
         picks_per_capped_point: args.picks,
         sector_size_bytes: args.sector_size_bytes,
-        replay: ReplayLine::Cli,
+        replay: sizes_replay_line(args.items, args.every),
         ..ExploreOptions::default()
     };
     let explorer = Explorer::new(workload.as_ref(), options);

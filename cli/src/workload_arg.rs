@@ -4,7 +4,7 @@
 use clap::builder::PossibleValuesParser;
 use crashproof_catalog::core_runner::{CoreRunnerConfig, CoreRunnerWorkload};
 use crashproof_catalog::{workload, workload_names};
-use crashproof_sim::explore::Workload;
+use crashproof_sim::explore::{ReplayLine, Workload};
 
 /// A parser accepting exactly the registered workload names.
 pub fn workload_parser() -> PossibleValuesParser {
@@ -45,4 +45,45 @@ pub fn load(name: &str, sizes: Sizes) -> Result<Box<dyn Workload>, String> {
         ));
     }
     workload(name).map_err(|e| e.to_string())
+}
+
+/// The replay line of a run of a catalogue workload: `crashproof replay`
+/// with the size flags (`--items`, `--every`) repeated, so a violation found
+/// in a sized run replays that same run.
+pub fn sizes_replay_line(items: Option<u64>, every: Option<u64>) -> ReplayLine {
+    let mut args = Vec::new();
+    if let Some(n) = items {
+        args.extend(["--items".to_string(), n.to_string()]);
+    }
+    if let Some(k) = every {
+        args.extend(["--every".to_string(), k.to_string()]);
+    }
+    if args.is_empty() {
+        ReplayLine::Cli
+    } else {
+        ReplayLine::CliWithWorkloadArgs(args)
+    }
+}
+
+#[cfg(test)]
+mod replay_line_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_repeated_in_the_replay_line() {
+        assert_eq!(sizes_replay_line(None, None), ReplayLine::Cli);
+        assert_eq!(
+            sizes_replay_line(Some(16000), Some(50)),
+            ReplayLine::CliWithWorkloadArgs(vec![
+                "--items".into(),
+                "16000".into(),
+                "--every".into(),
+                "50".into()
+            ])
+        );
+        assert_eq!(
+            sizes_replay_line(None, Some(7)),
+            ReplayLine::CliWithWorkloadArgs(vec!["--every".into(), "7".into()])
+        );
+    }
 }

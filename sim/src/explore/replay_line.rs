@@ -34,6 +34,11 @@ pub enum ReplayLine {
     /// name (the catalogue's): `cargo run --release -p crashproof -- replay
     /// --workload NAME 'SCHEDULE' --seed S` plus every non-default option.
     Cli,
+    /// [`ReplayLine::Cli`] with arguments that size the named workload
+    /// repeated after `--workload NAME` (e.g. `--items 16000 --every 50`),
+    /// for a workload the command builds from flags: without them the
+    /// command would replay a different run.
+    CliWithWorkloadArgs(Vec<String>),
     /// The environment variables that make the same test replay just this
     /// case: `CRASHPROOF_REPLAY='SCHEDULE' CRASHPROOF_SEED=S cargo test -p
     /// PACKAGE -- --exact TEST --nocapture`. For a test that runs
@@ -110,16 +115,9 @@ impl ReplayLine {
                     options.seed
                 )
             }
-            ReplayLine::Cli => {
-                let flags: String = changed
-                    .iter()
-                    .map(|c| format!(" {} {}", c.flag, c.value))
-                    .collect();
-                format!(
-                    "cargo run --release -p crashproof -- replay --workload {workload} '{schedule}' \
-                     --seed {}{flags}",
-                    options.seed
-                )
+            ReplayLine::Cli => cli_line(workload, &[], schedule, options.seed, &changed),
+            ReplayLine::CliWithWorkloadArgs(args) => {
+                cli_line(workload, args, schedule, options.seed, &changed)
             }
             ReplayLine::Env { package, test } => {
                 let package = package
@@ -133,6 +131,26 @@ impl ReplayLine {
             }
         }
     }
+}
+
+/// `crashproof replay` of `schedule` on `workload` (sized by
+/// `workload_args`) with the seed and every changed option.
+fn cli_line(
+    workload: &str,
+    workload_args: &[String],
+    schedule: &KillSchedule,
+    seed: u64,
+    changed: &[Changed],
+) -> String {
+    let args: String = workload_args.iter().map(|a| format!(" {a}")).collect();
+    let flags: String = changed
+        .iter()
+        .map(|c| format!(" {} {}", c.flag, c.value))
+        .collect();
+    format!(
+        "cargo run --release -p crashproof -- replay --workload {workload}{args} '{schedule}' \
+         --seed {seed}{flags}"
+    )
 }
 
 #[cfg(test)]
@@ -186,6 +204,16 @@ mod tests {
             options,
             "CRASHPROOF_REPLAY='step:7@drop-unsynced#idx=0' CRASHPROOF_SEED=9 cargo test -- --exact \
              survives_crashes --nocapture",
+        );
+    }
+
+    #[test]
+    fn a_sized_workload_repeats_its_size() {
+        check(
+            ReplayLine::CliWithWorkloadArgs(vec!["--items".into(), "60".into()]),
+            ExploreOptions::default(),
+            "cargo run --release -p crashproof -- replay --workload no-dir-fsync --items 60 \
+             'step:7@drop-unsynced#idx=0' --seed 0",
         );
     }
 
