@@ -10,8 +10,12 @@ use crate::workload_arg::{Sizes, load, sizes_replay_line};
 /// Arguments of `crashproof replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// The workload the case ran.
-    #[arg(long, value_parser = crate::workload_arg::workload_parser())]
+    /// The workload the case ran (default: `core-runner`, as for `explore`).
+    #[arg(
+        long,
+        default_value = "core-runner",
+        value_parser = crate::workload_arg::workload_parser()
+    )]
     workload: String,
     /// The kill schedule, e.g. `step:7@drop-unsynced#idx=0` (as printed by
     /// `explore`).
