@@ -42,50 +42,22 @@ impl Explorer<'_> {
         let points: Vec<PointStates> = points.drain(range).collect();
         let mut tally = Tally::new(self, &clean, pass.clone());
         tally.shard(points.len(), points.first().map(|p| p.step));
-        let total = points.len() as u64;
-        observer(Event::Checking {
-            pass: &pass,
-            done: 0,
-            total,
-            states: 0,
-        });
         let checker = Checker::new(self, &clean);
         let run = CrashedRun::new(&clean_case.history);
-        let mut done = 0;
-        self.for_each_unit(
-            points,
-            |point| {
-                let mut records = vec![Record::Point(point.summary())];
-                for (selector, image) in point.states {
-                    let checked = checker.check(&run, point.step, image)?;
-                    records.push(Record::Case {
-                        digests: checked.digests,
-                        work: checked.work,
-                        found: checked
-                            .finding
-                            .map(|f| (f, KillSchedule::at_step(point.step, model, selector))),
-                    });
-                }
-                Ok(records)
-            },
-            |records| {
-                for record in records {
-                    tally.record(record)?;
-                }
-                done += 1;
-                observer(Event::Checking {
-                    pass: &pass,
-                    done,
-                    total,
-                    states: tally.report.states_checked,
+        self.check_units((&pass, model, &clean), tally, points, observer, |point| {
+            let mut records = vec![Record::Point(point.summary())];
+            for (selector, image) in point.states {
+                let checked = checker.check(&run, point.step, image)?;
+                records.push(Record::Case {
+                    digests: checked.digests,
+                    work: checked.work,
+                    found: checked
+                        .finding
+                        .map(|f| (f, KillSchedule::at_step(point.step, model, selector))),
                 });
-                Ok(())
-            },
-        )?;
-        if self.options().shard.is_last() {
-            self.check_pass_determinism(&clean, model, &mut tally)?;
-        }
-        tally.finish()
+            }
+            Ok(records)
+        })
     }
 
     /// The clean run under a hook that collects the crash states of `model`

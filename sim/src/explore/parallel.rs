@@ -14,14 +14,16 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use crashproof_fault::KillSchedule;
+use crashproof_fault::{CrashModel, KillSchedule};
 use rayon::prelude::*;
 
 use super::error::HarnessError;
-use super::explorer::Explorer;
+use super::explorer::{CleanRun, Explorer};
 use super::oracle::Finding;
+use super::plan::{Event, Pass};
 use super::points::PointSummary;
-use super::report::Work;
+use super::report::{Report, Work};
+use super::tally::Tally;
 
 /// What a unit tells the tally, in order.
 #[derive(Debug)]
@@ -41,6 +43,50 @@ pub(crate) enum Record {
 }
 
 impl Explorer<'_> {
+    /// Checks one pass's `units` with `work` (see
+    /// [`Explorer::for_each_unit`]) into `tally`, telling `observer` how far
+    /// it got (units done of all, states checked), then checks the pass's
+    /// determinism on the last shard and returns the pass's report. The one
+    /// loop every mode's units go through.
+    pub(crate) fn check_units<U, W>(
+        &self,
+        (pass, model, clean): (&Pass, CrashModel, &CleanRun),
+        mut tally: Tally,
+        units: Vec<U>,
+        observer: &mut dyn FnMut(Event<'_>),
+        work: W,
+    ) -> Result<Report, HarnessError>
+    where
+        U: Send,
+        W: Fn(U) -> Result<Vec<Record>, HarnessError> + Sync,
+    {
+        let total = units.len() as u64;
+        observer(Event::Checking {
+            pass,
+            done: 0,
+            total,
+            states: 0,
+        });
+        let mut done = 0;
+        self.for_each_unit(units, work, |records| {
+            for record in records {
+                tally.record(record)?;
+            }
+            done += 1;
+            observer(Event::Checking {
+                pass,
+                done,
+                total,
+                states: tally.report.states_checked,
+            });
+            Ok(())
+        })?;
+        if self.options().shard.is_last() {
+            self.check_pass_determinism(clean, model, &mut tally)?;
+        }
+        tally.finish()
+    }
+
     /// Runs `work` on every unit of `units` on [`super::ExploreOptions::jobs`]
     /// threads and hands each unit's records to `done` on the calling
     /// thread, in unit order. Stops early (after the units already running)

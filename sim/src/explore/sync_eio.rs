@@ -51,91 +51,62 @@ impl Explorer<'_> {
         // Every group's key names its failed sync (`eio:E`), so no group
         // continues into another shard.
         tally.shard(syncs.len(), None);
-        let total = syncs.len() as u64;
-        observer(Event::Checking {
-            pass: &pass,
-            done: 0,
-            total,
-            states: 0,
-        });
         let checker = Checker::new(self, &clean);
-        let mut done = 0;
-        self.for_each_unit(
-            syncs,
-            |eio| {
-                let mut records = Vec::new();
-                let fault = Fault::SyncEio(eio);
-                let faults = FaultConfig {
-                    sync_eio_at_steps: BTreeSet::from([eio]),
-                    ..FaultConfig::default()
-                };
-                let (fs, progress) = self.start(faults)?;
-                let mut faulted = Case::start(fs, progress, false);
-                let share = self.options().dedup;
-                let (end, points) = faulted.run_collecting(self, model, eio + 1, None, share);
-                let runs_before = faulted.history.runs;
-                {
-                    let run = CrashedRun::new(&faulted.history);
-                    for point in points {
-                        records.push(Record::Point(point.summary()));
-                        for (selector, image) in point.states {
-                            let checked = checker.check(&run, point.step, image)?;
-                            let schedule = || KillSchedule {
-                                points: vec![CrashPoint {
-                                    at: CrashAt::Step(point.step),
-                                    model,
-                                    state: selector,
-                                }],
-                                faults: vec![fault],
-                            };
-                            records.push(Record::Case {
-                                digests: checked.digests,
-                                work: checked.work,
-                                found: checked.finding.map(|f| (f, schedule())),
-                            });
-                        }
-                    }
-                }
-                let (ended, finding) =
-                    faulted
-                        .conclude(self, &clean, end)
-                        .finish(self, &clean, &[])?;
-                for _ in &ended.history.state_digests {
-                    records.push(Record::SingleStatePoint);
-                }
-                records.push(Record::Case {
-                    digests: ended.history.state_digests,
-                    work: Work {
-                        recoveries: ended.history.runs - runs_before,
-                        recoveries_converged: 0,
-                    },
-                    found: finding.map(|f| {
-                        let schedule = KillSchedule {
-                            points: Vec::new(),
+        self.check_units((&pass, model, &clean), tally, syncs, observer, |eio| {
+            let mut records = Vec::new();
+            let fault = Fault::SyncEio(eio);
+            let faults = FaultConfig {
+                sync_eio_at_steps: BTreeSet::from([eio]),
+                ..FaultConfig::default()
+            };
+            let (fs, progress) = self.start(faults)?;
+            let mut faulted = Case::start(fs, progress, false);
+            let share = self.options().dedup;
+            let (end, points) = faulted.run_collecting(self, model, eio + 1, None, share);
+            let runs_before = faulted.history.runs;
+            {
+                let run = CrashedRun::new(&faulted.history);
+                for point in points {
+                    records.push(Record::Point(point.summary()));
+                    for (selector, image) in point.states {
+                        let checked = checker.check(&run, point.step, image)?;
+                        let schedule = || KillSchedule {
+                            points: vec![CrashPoint {
+                                at: CrashAt::Step(point.step),
+                                model,
+                                state: selector,
+                            }],
                             faults: vec![fault],
                         };
-                        (f, schedule)
-                    }),
-                });
-                Ok(records)
-            },
-            |records| {
-                for record in records {
-                    tally.record(record)?;
+                        records.push(Record::Case {
+                            digests: checked.digests,
+                            work: checked.work,
+                            found: checked.finding.map(|f| (f, schedule())),
+                        });
+                    }
                 }
-                done += 1;
-                observer(Event::Checking {
-                    pass: &pass,
-                    done,
-                    total,
-                    states: tally.report.states_checked,
-                });
-                Ok(())
-            },
-        )?;
-        if self.options().shard.is_last() {
-            self.check_pass_determinism(&clean, model, &mut tally)?;
-        }
-        tally.finish()
+            }
+            let (ended, finding) = faulted
+                .conclude(self, &clean, end)
+                .finish(self, &clean, &[])?;
+            for _ in &ended.history.state_digests {
+                records.push(Record::SingleStatePoint);
+            }
+            records.push(Record::Case {
+                digests: ended.history.state_digests,
+                work: Work {
+                    recoveries: ended.history.runs - runs_before,
+                    recoveries_converged: 0,
+                },
+                found: finding.map(|f| {
+                    let schedule = KillSchedule {
+                        points: Vec::new(),
+                        faults: vec![fault],
+                    };
+                    (f, schedule)
+                }),
+            });
+            Ok(records)
+        })
     }
 }

@@ -45,53 +45,25 @@ impl Explorer<'_> {
         let points: Vec<PointStates> = points.drain(range).collect();
         let mut tally = Tally::new(self, &clean, pass.clone());
         tally.shard(points.len(), points.first().map(|p| p.step));
-        let total = points.len() as u64;
-        observer(Event::Checking {
-            pass: &pass,
-            done: 0,
-            total,
-            states: 0,
-        });
         // One cache for the whole pass: second crashes of different first
         // crashes often leave the same disk.
         let checker = Checker::new(self, &clean);
-        let mut done = 0;
-        self.for_each_unit(
-            points,
-            |first| {
-                let mut records = vec![Record::Point(first.summary())];
-                let history = clean_case.history.at_step(first.step);
-                for (selector, image) in first.states {
-                    let crash1 = point(first.step, model, selector);
-                    self.second_level(
-                        &clean,
-                        &checker,
-                        &mut records,
-                        history.clone(),
-                        (first.step, crash1),
-                        image.into_fs(),
-                    )?;
-                }
-                Ok(records)
-            },
-            |records| {
-                for record in records {
-                    tally.record(record)?;
-                }
-                done += 1;
-                observer(Event::Checking {
-                    pass: &pass,
-                    done,
-                    total,
-                    states: tally.report.states_checked,
-                });
-                Ok(())
-            },
-        )?;
-        if self.options().shard.is_last() {
-            self.check_pass_determinism(&clean, model, &mut tally)?;
-        }
-        tally.finish()
+        self.check_units((&pass, model, &clean), tally, points, observer, |first| {
+            let mut records = vec![Record::Point(first.summary())];
+            let history = clean_case.history.at_step(first.step);
+            for (selector, image) in first.states {
+                let crash1 = point(first.step, model, selector);
+                self.second_level(
+                    &clean,
+                    &checker,
+                    &mut records,
+                    history.clone(),
+                    (first.step, crash1),
+                    image.into_fs(),
+                )?;
+            }
+            Ok(records)
+        })
     }
 
     /// One first-crash state: its state oracle, its recovery run (collecting
