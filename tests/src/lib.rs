@@ -9,11 +9,14 @@
 //! - [`jobs`]: a small deterministic [`crashproof_core::Job`] for tests.
 //! - [`fuzz_bodies`]: the cargo-fuzz target bodies (`fuzz/`), as plain
 //!   functions so they also run as ordinary tests on stable.
+//! - [`envelope_reference`]: the envelope's CRC and version 1 frame
+//!   re-derived from the specification, for tests that forge envelopes.
 //! - [`check`]: `Result`-returning assertion helpers (the suites are library
 //!   code, so they report failures as `Err(String)` instead of panicking).
 
 pub mod check;
 pub mod core_suite;
+pub mod envelope_reference;
 pub mod fs_wrappers;
 pub mod fuzz_bodies;
 pub mod jobs;

@@ -18,6 +18,7 @@ use crashproof_core::{CheckpointStore, JobIdentity, StoredCheckpoint, stable_dig
 use crashproof_sim::SimView;
 use crashproof_sim::explore::Workload;
 use crashproof_sim::{CrashModel, SimConfig, SimFs};
+use crashproof_tests::envelope_reference::{crc32c, envelope_v1};
 use crashproof_tests::fuzz_bodies::{
     check_crash_image, check_envelope_decode, check_envelope_decode_with, check_kill_schedule,
     check_kill_schedule_on, check_returned_checkpoint, check_simfs_ops, check_store_latest,
@@ -125,7 +126,10 @@ fn seed_corpus() -> Vec<(String, Vec<u8>)> {
     let crc = crc32c(&unknown_codec[..crc_at]);
     unknown_codec[crc_at..].copy_from_slice(&crc.to_le_bytes());
     corpus.push(("unknown codec, intact".to_string(), unknown_codec));
-    corpus.push(("format version 1".to_string(), version_1(b"{\"cursor\":5}")));
+    corpus.push((
+        "format version 1".to_string(),
+        envelope_v1(b"{\"cursor\":5}"),
+    ));
     // The meta's fields in the record's order (a struct: postcard has no
     // field names).
     let job = JobIdentity {
@@ -141,34 +145,6 @@ fn seed_corpus() -> Vec<(String, Vec<u8>)> {
         [&[0u8, 2, 2][..], &postcard_record].concat(),
     ));
     corpus
-}
-
-/// A format-version-1 envelope around `payload` (20-byte header, no codec).
-fn version_1(payload: &[u8]) -> Vec<u8> {
-    let mut bytes = MAGIC.to_vec();
-    bytes.extend_from_slice(&1u32.to_le_bytes());
-    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(payload);
-    let crc = crc32c(&bytes);
-    bytes.extend_from_slice(&crc.to_le_bytes());
-    bytes
-}
-
-/// crc32c as the envelope uses it (re-derived here so the test does not
-/// depend on the crc crate).
-fn crc32c(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x82f6_3b78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]
@@ -314,7 +290,7 @@ fn the_postcard_record_seed_is_resumed_by_the_store() {
 
 #[test]
 fn the_v1_seed_is_accepted_and_reencoded_as_v1() {
-    let bytes = version_1(b"{\"cursor\":5}");
+    let bytes = envelope_v1(b"{\"cursor\":5}");
     let raw = decode_raw(&bytes).unwrap();
     assert_eq!((raw.version, raw.codec), (1, Codec::Json));
     assert_eq!(check_envelope_decode(&bytes), Ok(()));

@@ -9,6 +9,7 @@ use crashproof_core::store::{
 };
 
 use crate::check::{Ctx, SuiteResult, case_dir, write_file};
+use crate::envelope_reference::crc32c;
 use crate::{ensure, ensure_eq};
 
 fn job(name: &str, fingerprint: u64) -> JobIdentity {
@@ -35,22 +36,6 @@ fn make_newer_version(fs: &dyn Fs, dir: &Path, g: u64) -> SuiteResult {
     let crc = crc32c(&bytes[..crc_at]);
     bytes[crc_at..].copy_from_slice(&crc.to_le_bytes());
     write_file(fs, &path, &bytes)
-}
-
-/// CRC32C (Castagnoli, reflected), bitwise, to reseal an edited envelope.
-fn crc32c(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x82f6_3b78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// A newest checkpoint that is intact but of a newer format version is

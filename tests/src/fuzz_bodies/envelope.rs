@@ -1,9 +1,11 @@
 //! Envelope decoding on arbitrary bytes, in every codec.
 
 use crashproof_core::envelope::{
-    Codec, DecodeError, FORMAT_VERSION_1, MAGIC, RawEnvelope, decode, decode_raw, encode_raw_with,
+    Codec, DecodeError, FORMAT_VERSION_1, RawEnvelope, decode, decode_raw, encode_raw_with,
 };
 use serde::{Deserialize, Serialize};
+
+use crate::envelope_reference::envelope_v1;
 
 /// A frame decoder with [`decode_raw`]'s signature (a broken one shows the
 /// checks can fail).
@@ -94,7 +96,7 @@ fn check_bytes(decode_raw: RawDecoder, data: &[u8]) -> Result<(), String> {
     }
     if let Ok(raw) = raw {
         let again = if raw.version == FORMAT_VERSION_1 {
-            encode_v1(raw.payload)
+            envelope_v1(raw.payload)
         } else {
             encode_raw_with(raw.codec, raw.payload)
         };
@@ -140,33 +142,4 @@ fn check_postcard_round_trip(value: &PostcardProbe) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// A format-version-1 envelope around `payload`, as the v1 writer made it
-/// (20-byte header, no codec field).
-fn encode_v1(payload: &[u8]) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
-    out.extend_from_slice(&FORMAT_VERSION_1.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(payload);
-    let crc = crc32c_of(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
-}
-
-/// CRC32C (Castagnoli, reflected), bitwise: the envelope's checksum,
-/// re-derived here so the body does not trust the core's framing code.
-fn crc32c_of(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x82f6_3b78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
