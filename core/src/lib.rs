@@ -25,6 +25,7 @@ pub mod failpoint;
 pub mod fs;
 pub mod replace;
 pub mod runner;
+pub mod seam;
 pub mod store;
 
 pub use digest::stable_digest;

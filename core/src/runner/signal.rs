@@ -1,12 +1,15 @@
 //! The in-process request to yield.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::seam::{Arc, AtomicBool};
 
 /// An in-process "please yield" flag, per runner (no globals): clones share
 /// one flag. The runner checks it after every commit and, if set, returns
 /// [`crate::Outcome::Yielded`] with everything so far durable. The runner
 /// never clears it; a caller reusing a signal for the next run clears it.
+///
+/// Built on [`crate::seam`], so the loom test checks the runner's use of it.
 #[derive(Debug, Clone, Default)]
 pub struct YieldSignal {
     requested: Arc<AtomicBool>,
