@@ -1,12 +1,13 @@
 //! The crash models: Subset reordering and tearing, enumeration counts,
 //! the cap, fork isolation and data sharing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use common::{content, durable_dir, durable_file, p, sim, sim_sector};
 use crashproof_core::fs::{Fs, OpenMode};
 use crashproof_sim::SimView;
-use crashproof_sim::fs::{OpFate, SectorFate};
+use crashproof_sim::fs::{OpFate, RenameHalf, SectorFate};
 use crashproof_sim::{CrashModel, TooManyStates};
 
 #[test]
@@ -50,6 +51,7 @@ fn check_torn(bytes: &[u8], fate: &OpFate) {
         OpFate::Lost => vec![SectorFate::Old; 3],
         OpFate::Kept => vec![SectorFate::New; 3],
         OpFate::Torn(s) => s.clone(),
+        OpFate::Half(_) => panic!("a write has no rename half"),
     };
     assert_eq!(sectors.len(), 3);
     for (range, fate) in [(2..4, sectors[0]), (4..8, sectors[1]), (8..12, sectors[2])] {
@@ -274,4 +276,90 @@ fn crash_images_share_unchanged_file_data() {
     let a = fs.crash_image(CrashModel::DropUnsynced, 1).fs;
     let b = fs.crash_image(CrashModel::DropUnsynced, 2).fs;
     assert!(a.shares_content(p("/d/big"), &b, p("/d/big")));
+}
+
+#[test]
+fn a_choice_reads_as_one_line_naming_every_fate() {
+    use OpFate::{Half, Kept, Lost, Torn};
+    use SectorFate::{Garbage, New, Old};
+    let fs = sim_sector(18, 4);
+    // Steps 0-1 /a, 2-3 /b, 4-8 /a/f (open, write, sync, close, sync_dir).
+    durable_dir(&fs, "/a").unwrap();
+    durable_dir(&fs, "/b").unwrap();
+    durable_file(&fs, "/a/f", b"oooooooooo").unwrap();
+    let nothing = fs.crash_image(CrashModel::DropUnsynced, 0).choice;
+    assert_eq!(nothing.to_string(), "drop-unsynced: nothing was unsynced");
+    // Step 9 open, 10 write (bytes 2..10: sectors 0, 1, 2), 11 rename,
+    // 12 create.
+    let h = fs.open(p("/a/f"), OpenMode::Existing).unwrap();
+    fs.write_all_at(&h, 2, b"nnnnnnnn").unwrap();
+    fs.rename(p("/a/f"), p("/b/f")).unwrap();
+    fs.create_new(p("/a/g")).map(drop).unwrap();
+    let images = fs.crash_images(CrashModel::Subset, 1000).unwrap();
+    // (fates, text, kept, lost, torn, halved)
+    let rows: Vec<(Vec<OpFate>, &str, [usize; 4])> = vec![
+        (
+            vec![Lost, Lost, Lost],
+            "subset: lost #10 write /a/f @2+8; lost #11 rename /a/f -> /b/f; lost #12 create /a/g",
+            [0, 3, 0, 0],
+        ),
+        (
+            vec![
+                Torn(vec![New, Old, Garbage]),
+                Half(RenameHalf::OldNameRemoved),
+                Kept,
+            ],
+            "subset: TORN #10 write /a/f @2+8 [new old garbage]; \
+             HALF #11 rename /a/f -> /b/f [old name removed, new name not written]; \
+             kept #12 create /a/g",
+            [1, 0, 1, 1],
+        ),
+        (
+            vec![Kept, Half(RenameHalf::NewNameAdded), Lost],
+            "subset: kept #10 write /a/f @2+8; \
+             HALF #11 rename /a/f -> /b/f [new name written, old name not removed]; \
+             lost #12 create /a/g",
+            [1, 1, 0, 1],
+        ),
+    ];
+    for (fates, text, [kept, lost, torn, halved]) in rows {
+        let image = images
+            .iter()
+            .find(|i| i.choice.ops().iter().map(|o| &o.fate).eq(fates.iter()))
+            .unwrap();
+        let choice = &image.choice;
+        assert_eq!(choice.to_string(), text);
+        assert_eq!(choice.model(), CrashModel::Subset);
+        assert_eq!(
+            [choice.kept(), choice.lost(), choice.torn(), choice.halved()],
+            [kept, lost, torn, halved],
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn garbage_comes_from_the_seed_and_the_moment_not_the_pick() {
+    // The bytes of one torn choice (a one-sector write all garbage), for a
+    // filesystem seed, optionally one read later (another moment).
+    let garbage = |seed: u64, later: bool| -> Vec<u8> {
+        let fs = sim_sector(seed, 4);
+        durable_dir(&fs, "/d").unwrap();
+        durable_file(&fs, "/d/f", b"oooo").unwrap();
+        let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
+        fs.write_all_at(&h, 0, b"nnnn").unwrap();
+        if later {
+            fs.read(p("/d/f")).unwrap();
+        }
+        let images = fs.crash_images(CrashModel::Subset, 10).unwrap();
+        let torn = images
+            .iter()
+            .find(|i| i.choice.ops()[0].fate == OpFate::Torn(vec![SectorFate::Garbage]))
+            .unwrap();
+        content(&torn.fs, "/d/f").unwrap()
+    };
+    let first = garbage(1, false);
+    assert_eq!(first, garbage(1, false), "same seed and moment, same bytes");
+    assert_ne!(first, garbage(2, false), "another filesystem seed");
+    assert_ne!(first, garbage(1, true), "another moment of the same run");
 }

@@ -151,8 +151,10 @@ fn cross_directory_rename_may_keep_both_names_or_neither() {
     durable_dir(&fs, "/b").unwrap();
     durable_file(&fs, "/a/f", b"x").unwrap();
     fs.rename(p("/a/f"), p("/b/f")).unwrap();
+    // One rename entry whose two halves (old name removed from /a, new
+    // name added to /b) are independent under Subset: 2 * 2 = 4 states.
+    assert_eq!(fs.unsynced_ops(), 1);
     let images = fs.crash_images(CrashModel::Subset, 100).unwrap();
-    // Two independent halves (unlink in /a, link in /b): 2 * 2 = 4 states.
     assert_eq!(images.len(), 4);
     let mut seen = Vec::new();
     for image in &images {
@@ -230,4 +232,34 @@ fn bare_names_resolve_against_the_root_so_parent_dir_works() {
     let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
     assert_eq!(content(&image, "/f").unwrap(), b"1");
     assert_eq!(fs.read(p("./f")).unwrap(), b"1");
+}
+
+#[test]
+fn a_directory_under_two_names_after_a_crash_keeps_its_first_name() {
+    let fs = sim(13);
+    durable_dir(&fs, "/a").unwrap();
+    durable_dir(&fs, "/b").unwrap();
+    fs.create_dir_all(p("/a/sub")).unwrap();
+    fs.sync_dir(p("/a")).unwrap();
+    durable_file(&fs, "/a/sub/x", b"1").unwrap();
+    fs.rename(p("/a/sub"), p("/b/sub")).unwrap();
+    // Subset: lost (/a/sub), kept (/b/sub), old name removed only (no
+    // name), new name added only: both durable names reach the directory;
+    // like fsck, the image keeps the first in breadth-first name order,
+    // /a/sub ("a" < "b"), and drops /b/sub.
+    let found: Vec<(bool, bool)> = fs
+        .crash_images(CrashModel::Subset, 10)
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                content(&i.fs, "/a/sub/x").is_some(),
+                content(&i.fs, "/b/sub/x").is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![(true, false), (false, true), (false, false), (true, false)]
+    );
 }

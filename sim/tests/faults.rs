@@ -179,3 +179,163 @@ fn set_faults_applies_from_the_next_step() {
     let h2 = image.create_new(p("/g")).unwrap();
     image.sync(&h2).unwrap();
 }
+
+#[test]
+fn a_fault_that_is_off_draws_nothing_from_the_fault_stream() {
+    // Each probabilistic fault draws from one seeded stream only when it is
+    // on, so turning calls of another kind on or off cannot shift it: the
+    // random EIO pattern of 16 syncs is the same with writes in between
+    // (short writes off), and the short-write pattern of 16 appends the
+    // same with syncs in between (sync EIO off).
+    let fs_with = |faults: FaultConfig| {
+        SimFs::new(SimConfig {
+            faults,
+            ..SimConfig::with_seed(5)
+        })
+    };
+    let eio = |with_writes: bool| -> Vec<bool> {
+        let fs = fs_with(FaultConfig {
+            sync_eio_probability: 0.5,
+            ..FaultConfig::default()
+        });
+        let h = fs.create_new(p("/f")).unwrap();
+        (0..16)
+            .map(|_| {
+                if with_writes {
+                    fs.append(&h, b"x").unwrap();
+                }
+                fs.sync(&h).is_ok()
+            })
+            .collect()
+    };
+    let short = |with_syncs: bool| -> Vec<bool> {
+        let fs = fs_with(FaultConfig {
+            short_write_probability: 0.5,
+            ..FaultConfig::default()
+        });
+        let h = fs.create_new(p("/f")).unwrap();
+        (0..16)
+            .map(|_| {
+                if with_syncs {
+                    fs.sync(&h).unwrap();
+                }
+                fs.append(&h, b"xxxxxxxx").is_ok()
+            })
+            .collect()
+    };
+    for pattern in [eio(false), short(false)] {
+        assert!(
+            pattern.contains(&true) && pattern.contains(&false),
+            "{pattern:?}"
+        );
+    }
+    assert_eq!(eio(false), eio(true));
+    assert_eq!(short(false), short(true));
+}
+
+#[test]
+fn bit_flip_in_a_file_with_unsynced_changes_shows_only_after_a_crash() {
+    // Steps 0..=6 build the durable file (all bits set), 7 opens it, 8
+    // writes (unsynced); the flip happens before step 9.
+    let fs = sim_with(FaultConfig {
+        bit_flip_at_steps: BTreeSet::from([9]),
+        ..FaultConfig::default()
+    });
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/f", &[0xFF; 64]).unwrap();
+    let h = fs.open(p("/d/f"), OpenMode::Existing).unwrap();
+    fs.write_all_at(&h, 64, b"tail").unwrap();
+    // The page cache is dirty: readers keep seeing it, unflipped.
+    let mut expected = vec![0xFF; 64];
+    expected.extend_from_slice(b"tail");
+    assert_eq!(fs.read(p("/d/f")).unwrap(), expected);
+    assert!(
+        fs.trace()
+            .to_string()
+            .contains("bit flip in durable data of /d/f")
+    );
+    // The disk has it: exactly one bit cleared, the write lost.
+    let image = fs.crash_image(CrashModel::DropUnsynced, 0).fs;
+    let durable = content(&image, "/d/f").unwrap();
+    assert_eq!(durable.len(), 64);
+    assert_eq!(durable.iter().map(|b| b.count_zeros()).sum::<u32>(), 1);
+}
+
+#[test]
+fn a_bit_flip_with_no_durable_data_flips_nothing_and_says_so() {
+    // Steps 0..=6 make a durable but empty file; the flip comes before
+    // step 7 and has nothing to flip.
+    let fs = sim_with(FaultConfig {
+        bit_flip_at_steps: BTreeSet::from([7]),
+        ..FaultConfig::default()
+    });
+    durable_dir(&fs, "/d").unwrap();
+    durable_file(&fs, "/d/empty", b"").unwrap();
+    assert_eq!(fs.read(p("/d/empty")).unwrap(), b"");
+    let trace = fs.trace().to_string();
+    assert!(
+        trace.contains("bit flip: no durable data to flip"),
+        "{trace}"
+    );
+}
+
+#[test]
+fn capacity_counts_every_file_with_a_name_or_an_open_handle() {
+    // Capacity 10 bytes; an 8-byte file set up as the row says, then a
+    // 3-byte write to a new file: 8 + 3 > 10 fails when the 8 bytes count.
+    type Setup = fn(&SimFs);
+    let rows: [(&str, Setup, bool); 4] = [
+        (
+            "a closed file with a name",
+            |fs| durable_file(fs, "/d/a", &[1; 8]).unwrap(),
+            true,
+        ),
+        (
+            "a closed file in a subdirectory",
+            |fs| {
+                durable_dir(fs, "/d/e").unwrap();
+                durable_file(fs, "/d/e/a", &[1; 8]).unwrap();
+            },
+            true,
+        ),
+        (
+            "an unlinked file still open",
+            |fs| {
+                let h = fs.create_new(p("/d/a")).unwrap();
+                fs.write_all_at(&h, 0, &[1; 8]).unwrap();
+                fs.remove_file(p("/d/a")).unwrap();
+                // Dropping a handle does not close it: its bytes still
+                // take space until `close`, which this test never calls.
+                drop(h);
+            },
+            true,
+        ),
+        (
+            "an unlinked closed file",
+            |fs| {
+                durable_file(fs, "/d/a", &[1; 8]).unwrap();
+                fs.remove_file(p("/d/a")).unwrap();
+            },
+            false,
+        ),
+    ];
+    for (name, setup, full) in rows {
+        let fs = sim_with(FaultConfig {
+            capacity_bytes: Some(10),
+            ..FaultConfig::default()
+        });
+        durable_dir(&fs, "/d").unwrap();
+        setup(&fs);
+        let h = fs.create_new(p("/d/b")).unwrap();
+        let result = fs.write_all_at(&h, 0, b"xyz");
+        assert_eq!(
+            result.map_err(|e| e.kind()),
+            if full {
+                Err(ErrorKind::StorageFull)
+            } else {
+                Ok(())
+            },
+            "{name}"
+        );
+    }
+}

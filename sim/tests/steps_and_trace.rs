@@ -229,3 +229,106 @@ fn is_crashed_sees_through_wrapping_errors() {
     let plain = sim(61).sync_dir(p("/missing")).unwrap_err();
     assert!(!is_crashed(&std::io::Error::other(AppError(plain))));
 }
+
+#[test]
+fn a_joined_trace_reads_exactly_as_the_format_says() {
+    // Each line: the step index right-aligned in 5, two spaces, the op name
+    // padded to 14, the path (or failpoint name), ` (N bytes)` for writes,
+    // ` [detail]`, then `  => ok`, `  => ok: <text>` or
+    // `  => ERROR <kind>: <message>`, then `  !! fault: <fault>` per fault.
+    // Markers on their own lines: crash points (relative to the run they
+    // were marked in) and run headings.
+    let first = SimFs::new(SimConfig {
+        faults: FaultConfig {
+            sync_eio_at_steps: [5].into(),
+            ..FaultConfig::default()
+        },
+        ..SimConfig::with_seed(90)
+    });
+    first.create_dir_all(p("/d")).unwrap();
+    let h = first.create_new(p("/d/f")).unwrap();
+    first.write_all_at(&h, 0, b"abc").unwrap();
+    first.failpoint("fp.one").unwrap();
+    let _ = first.read(p("/missing"));
+    let _ = first.sync(&h);
+    let second = sim(91);
+    second.create_dir_all(p("/e")).unwrap();
+    second.sync_dir(p("/e")).unwrap();
+    let third = sim(92);
+    third.read_dir(p("/")).unwrap();
+    // A two-crash run: the second and third runs joined first, then after
+    // the first; each crash marked in the run it belongs to.
+    let mut later = second.trace();
+    later.mark_crash(1, "C");
+    later.append(third.trace(), "third run");
+    let mut trace = first.trace();
+    trace.mark_crash(2, "A");
+    trace.append(later, "second run");
+    trace.mark_crash(0, "B");
+    trace.mark_crash(9, "end");
+    let eio = "simulated EIO on fsync: the unsynced data of this file is lost on a crash \
+               even if a later sync succeeds; treat the data as gone";
+    let expected = [
+        "    0  create_dir_all /d  => ok".to_string(),
+        "    1  open           /d/f [CreateNew]  => ok: handle 1".to_string(),
+        "==> CRASH before step 2: A".to_string(),
+        "    2  write_all_at   /d/f (3 bytes) [handle 1 @0]  => ok".to_string(),
+        "    3  failpoint      fp.one  => ok".to_string(),
+        "    4  read           /missing  => ERROR NotFound: no such file or directory".to_string(),
+        format!(
+            "    5  sync           /d/f [handle 1]  => ERROR Other: {eio}  !! fault: \
+             EIO on fsync: 1 unsynced op(s) dropped, lost on a crash"
+        ),
+        "--- second run ---".to_string(),
+        "    0  create_dir_all /e  => ok".to_string(),
+        "==> CRASH before step 1: C".to_string(),
+        "    1  sync_dir       /e  => ok".to_string(),
+        "--- third run ---".to_string(),
+        "==> CRASH before step 0: B".to_string(),
+        "    0  read_dir       /  => ok: 0 entries".to_string(),
+        "==> CRASH before step 9: end".to_string(),
+    ];
+    let text = trace.to_string();
+    assert_eq!(text.lines().collect::<Vec<_>>(), expected, "{text}");
+    assert_eq!(
+        trace.markers().collect::<Vec<_>>(),
+        vec![
+            "==> CRASH before step 2: A",
+            "--- second run ---",
+            "==> CRASH before step 1: C",
+            "--- third run ---",
+            "==> CRASH before step 0: B",
+            "==> CRASH before step 9: end",
+        ]
+    );
+    // A rename shows its target.
+    let fs = sim(93);
+    fs.create_new(p("/a")).map(drop).unwrap();
+    fs.rename(p("/a"), p("/b")).unwrap();
+    let line = fs.trace().entries[1].to_string();
+    assert_eq!(line, "    1  rename         /a -> /b  => ok");
+}
+
+#[test]
+fn a_cleared_hook_is_not_called_and_debug_shows_the_counters() {
+    let fs = sim(94);
+    let calls = Arc::new(Mutex::new(0));
+    let count = Arc::clone(&calls);
+    fs.set_step_hook(Box::new(move |_, _| {
+        *count.lock().unwrap() += 1;
+        StepAction::Continue
+    }));
+    fs.create_dir_all(p("/d")).unwrap();
+    fs.clear_step_hook();
+    fs.create_dir_all(p("/e")).unwrap();
+    assert_eq!(*calls.lock().unwrap(), 1);
+    assert!(!fs.is_crashed());
+    let debug = format!("{fs:?}");
+    assert!(
+        debug.contains("seed: 94")
+            && debug.contains("steps: 2")
+            && debug.contains("unsynced_ops: 2")
+            && debug.contains("crashed: false"),
+        "{debug}"
+    );
+}

@@ -37,8 +37,8 @@ impl SimConfig {
         }
     }
 
-    /// The sector size actually used (at least 1).
-    pub(crate) fn sector(&self) -> u64 {
+    /// The sector size actually used, in bytes (at least 1).
+    pub(crate) fn sector_size_bytes_used(&self) -> u64 {
         self.sector_size_bytes.max(1) as u64
     }
 }

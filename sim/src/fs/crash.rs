@@ -6,10 +6,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng};
+use rand_chacha::rand_core::SeedableRng;
 
 use super::CrashModel;
 use super::error::TooManyStates;
+use super::invariants::{
+    Fingerprint, InvariantViolation, TornWrite, check_crash_image, check_torn_write,
+    debug_assert_holds, invariant_broken,
+};
 use super::seeds::{below, child, garbage};
 use super::state::{DirNode, FileNode, Ino, Node, Pending, PendingKind, ROOT, State, to_usize};
 
@@ -34,6 +38,27 @@ impl SectorFate {
     }
 }
 
+/// Which half of a rename across two directories reached the disk when the
+/// other did not (each directory's entries are written back on their own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RenameHalf {
+    /// The source directory's half: the old name is gone and the new name
+    /// was not written, so the file is under neither name.
+    OldNameRemoved,
+    /// The target directory's half: the new name is there and the old one
+    /// was not removed, so the file is under both names.
+    NewNameAdded,
+}
+
+impl RenameHalf {
+    fn name(self) -> &'static str {
+        match self {
+            RenameHalf::OldNameRemoved => "old name removed, new name not written",
+            RenameHalf::NewNameAdded => "new name written, old name not removed",
+        }
+    }
+}
+
 /// What a crash left of one unsynced operation.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OpFate {
@@ -44,6 +69,9 @@ pub enum OpFate {
     /// A write that reached the disk in part: one fate per sector it touches,
     /// in file order, at least one not `Old` and at least one not `New`.
     Torn(Vec<SectorFate>),
+    /// A rename across two directories of which one directory's half reached
+    /// the disk (Subset model only).
+    Half(RenameHalf),
 }
 
 /// One unsynced operation and what the crash left of it.
@@ -92,6 +120,11 @@ impl CrashChoice {
         self.count(|f| matches!(f, OpFate::Torn(_)))
     }
 
+    /// How many renames across directories survived in one directory only.
+    pub fn halved(&self) -> usize {
+        self.count(|f| matches!(f, OpFate::Half(_)))
+    }
+
     fn count(&self, pred: impl Fn(&OpFate) -> bool) -> usize {
         self.ops.iter().filter(|o| pred(&o.fate)).count()
     }
@@ -120,6 +153,9 @@ impl fmt::Display for CrashChoice {
                     }
                     f.write_str("]")?;
                 }
+                OpFate::Half(half) => {
+                    write!(f, "HALF #{} {} [{}]", op.step, op.label, half.name())?;
+                }
             }
         }
         Ok(())
@@ -127,10 +163,20 @@ impl fmt::Display for CrashChoice {
 }
 
 /// The sectors a write of `len > 0` bytes at `offset` touches.
-fn sectors_touched(offset: u64, len: u64, sector: u64) -> u64 {
-    let first = offset / sector;
-    let last = offset.saturating_add(len).saturating_sub(1) / sector;
+fn sectors_touched(offset: u64, len: u64, sector_size_bytes: u64) -> u64 {
+    let first = offset / sector_size_bytes;
+    let last = offset.saturating_add(len).saturating_sub(1) / sector_size_bytes;
     last - first + 1
+}
+
+/// How many sectors the pending write `p` touches (0 for any other op).
+fn write_sectors(p: &Pending, sector_size_bytes: u64) -> u64 {
+    match &p.kind {
+        PendingKind::Write { offset, data, .. } => {
+            sectors_touched(*offset, data.len() as u64, sector_size_bytes)
+        }
+        _ => 0,
+    }
 }
 
 /// Canonical fate of a write from per-sector fates: all old is lost, all new
@@ -148,22 +194,24 @@ fn write_fate(sectors: Vec<SectorFate>) -> OpFate {
 const SECTOR_FATES: [SectorFate; 3] = [SectorFate::Old, SectorFate::New, SectorFate::Garbage];
 
 /// How many outcomes one pending op has under Subset: 3^sectors for a write
-/// (each sector old, new or garbage), 2 for anything else. `None` on overflow.
-fn subset_choices(p: &Pending, sector: u64) -> Option<u64> {
+/// (each sector old, new or garbage), 4 for a rename across directories
+/// (each half independently), 2 for anything else. `None` on overflow.
+fn subset_choices(p: &Pending, sector_size_bytes: u64) -> Option<u64> {
     match &p.kind {
-        PendingKind::Write { offset, data, .. } => {
-            let n = sectors_touched(*offset, data.len() as u64, sector);
-            3u64.checked_pow(u32::try_from(n).ok()?)
+        PendingKind::Write { .. } => {
+            3u64.checked_pow(u32::try_from(write_sectors(p, sector_size_bytes)).ok()?)
         }
+        kind if kind.is_cross_dir_rename() => Some(4),
         _ => Some(2),
     }
 }
 
-/// The `digit`th Subset outcome of `p` (`digit < subset_choices`).
-fn subset_fate(p: &Pending, sector: u64, mut digit: u64) -> OpFate {
+/// The `digit`th Subset outcome of `p` (`digit < subset_choices`), the
+/// first (0) always `Lost`.
+fn subset_fate(p: &Pending, sector_size_bytes: u64, mut digit: u64) -> OpFate {
     match &p.kind {
-        PendingKind::Write { offset, data, .. } => {
-            let n = sectors_touched(*offset, data.len() as u64, sector);
+        PendingKind::Write { .. } => {
+            let n = write_sectors(p, sector_size_bytes);
             let mut fates = vec![SectorFate::Old; to_usize(n)];
             for slot in fates.iter_mut().rev() {
                 *slot = SECTOR_FATES[(digit % 3) as usize];
@@ -171,8 +219,14 @@ fn subset_fate(p: &Pending, sector: u64, mut digit: u64) -> OpFate {
             }
             write_fate(fates)
         }
-        _ if digit == 0 => OpFate::Lost,
-        _ => OpFate::Kept,
+        // A unit has digits 0 and 1 only; a rename across directories also
+        // 2 and 3, its halves.
+        _ => match digit {
+            0 => OpFate::Lost,
+            1 => OpFate::Kept,
+            2 => OpFate::Half(RenameHalf::OldNameRemoved),
+            _ => OpFate::Half(RenameHalf::NewNameAdded),
+        },
     }
 }
 
@@ -184,7 +238,7 @@ fn fixed_fates(state: &State, model: CrashModel) -> Option<Vec<OpFate>> {
                 .pending
                 .values()
                 .map(|p| {
-                    if p.kind.dir_ino().is_some() {
+                    if p.kind.dir_inos().next().is_some() {
                         OpFate::Kept
                     } else {
                         OpFate::Lost
@@ -202,11 +256,10 @@ pub(crate) fn count(state: &State, model: CrashModel) -> Option<u64> {
         CrashModel::DropUnsynced | CrashModel::EagerDirs => Some(1),
         CrashModel::Prefix => (state.pending.len() as u64).checked_add(1),
         CrashModel::Subset => {
-            let sector = state.config.sector();
-            state
-                .pending
-                .values()
-                .try_fold(1u64, |acc, p| acc.checked_mul(subset_choices(p, sector)?))
+            let sector_size_bytes = state.config.sector_size_bytes_used();
+            state.pending.values().try_fold(1u64, |acc, p| {
+                acc.checked_mul(subset_choices(p, sector_size_bytes)?)
+            })
         }
     }
 }
@@ -225,24 +278,13 @@ pub(crate) fn enumerate(
             at_least: total,
         });
     }
-    let garbage_seed = child(state.config.seed, state.steps.wrapping_mul(2));
-    let base = child(state.config.seed, state.steps.wrapping_mul(2) + 1);
-    let sector = state.config.sector();
+    let sector_size_bytes = state.config.sector_size_bytes_used();
     let mut out = Vec::with_capacity(to_usize(total));
     for idx in 0..total {
         let fates = match fixed_fates(state, model) {
             Some(f) => f,
-            None if model == CrashModel::Prefix => state
-                .pending
-                .keys()
-                .enumerate()
-                .map(|(i, _)| {
-                    if (i as u64) < idx {
-                        OpFate::Kept
-                    } else {
-                        OpFate::Lost
-                    }
-                })
+            None if model == CrashModel::Prefix => (0..state.pending.len() as u64)
+                .map(|i| if i < idx { OpFate::Kept } else { OpFate::Lost })
                 .collect(),
             None => {
                 // Mixed radix, the first op most significant.
@@ -252,102 +294,169 @@ pub(crate) fn enumerate(
                     .values()
                     .rev()
                     .map(|p| {
-                        let radix = subset_choices(p, sector).unwrap_or(1);
+                        let radix = subset_choices(p, sector_size_bytes).unwrap_or(1);
                         let digit = rest % radix;
                         rest /= radix;
-                        subset_fate(p, sector, digit)
+                        subset_fate(p, sector_size_bytes, digit)
                     })
                     .collect();
                 fates.reverse();
                 fates
             }
         };
-        let image = build(state, model, fates, garbage_seed, child(base, idx));
-        out.push(image);
+        out.push(build(state, model, fates));
     }
     Ok(out)
 }
 
-/// One seeded post-crash state of `model`.
+/// One seeded post-crash state of `model`: Prefix keeps the first `k` ops,
+/// `k` uniform in `0..=n`; Subset keeps each directory op with probability
+/// 1/2 (each half of a rename across directories on its own), and loses,
+/// keeps or tears each write with 1/3 each. Every state [`enumerate`] lists
+/// can come out, as the very same image (see [`build`]).
 pub(crate) fn pick(state: &State, model: CrashModel, seed: u64) -> (CrashChoice, State) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let sector = state.config.sector();
+    let sector_size_bytes = state.config.sector_size_bytes_used();
     let fates = match fixed_fates(state, model) {
         Some(f) => f,
         None if model == CrashModel::Prefix => {
-            let k = below(&mut rng, state.pending.len() as u64 + 1);
-            (0..state.pending.len() as u64)
+            let n = state.pending.len() as u64;
+            let k = below(&mut rng, n + 1);
+            (0..n)
                 .map(|i| if i < k { OpFate::Kept } else { OpFate::Lost })
                 .collect()
         }
         None => state
             .pending
             .values()
-            .map(|p| match &p.kind {
-                PendingKind::Write { offset, data, .. } => match below(&mut rng, 3) {
-                    0 => OpFate::Lost,
-                    1 => OpFate::Kept,
-                    _ => {
-                        let n = sectors_touched(*offset, data.len() as u64, sector);
-                        write_fate(
-                            (0..n)
-                                .map(|_| SECTOR_FATES[below(&mut rng, 3) as usize])
-                                .collect(),
-                        )
-                    }
-                },
-                _ if below(&mut rng, 2) == 0 => OpFate::Lost,
-                _ => OpFate::Kept,
-            })
+            .map(|p| pick_subset_fate(&mut rng, p, sector_size_bytes))
             .collect(),
     };
-    let garbage_seed = rng.next_u64();
-    build(state, model, fates, garbage_seed, child(seed, 0xC0FF))
+    build(state, model, fates)
+}
+
+fn pick_subset_fate(rng: &mut ChaCha8Rng, p: &Pending, sector_size_bytes: u64) -> OpFate {
+    match &p.kind {
+        PendingKind::Write { .. } => match below(rng, 3) {
+            0 => OpFate::Lost,
+            1 => OpFate::Kept,
+            _ => pick_tear(rng, write_sectors(p, sector_size_bytes)),
+        },
+        // Any other op: one of the outcomes enumeration lists, uniformly
+        // (two for a unit, four for the two independent halves of a rename
+        // across directories).
+        _ => {
+            let choices = subset_choices(p, sector_size_bytes).unwrap_or(1);
+            subset_fate(p, sector_size_bytes, below(rng, choices))
+        }
+    }
+}
+
+/// A torn write of `n >= 1` sectors: each sector old, new or garbage at
+/// random; a draw that came out all old or all new (not torn) has one
+/// random sector turned to garbage. Every torn combination can come out.
+fn pick_tear(rng: &mut ChaCha8Rng, n: u64) -> OpFate {
+    let mut sectors: Vec<SectorFate> = (0..n)
+        .map(|_| SECTOR_FATES[below(rng, 3) as usize])
+        .collect();
+    let all = |fate: SectorFate| sectors.iter().all(|s| *s == fate);
+    if all(SectorFate::Old) || all(SectorFate::New) {
+        sectors[to_usize(below(rng, n))] = SectorFate::Garbage;
+    }
+    OpFate::Torn(sectors)
+}
+
+/// The seed of everything random in the images of this moment: a function
+/// of the source state alone (its seed and step), never of a pick's seed.
+fn moment_seed(state: &State) -> u64 {
+    child(state.config.seed, state.steps)
+}
+
+/// The seed garbage bytes are drawn from, so a pick and the enumeration
+/// tear a write into the same bytes.
+fn garbage_seed(state: &State) -> u64 {
+    child(moment_seed(state), 0)
+}
+
+/// The seed of the image built from `fates`: a function of the source
+/// state and the choice alone, so the same choice gives the same image
+/// whether it was picked or enumerated, and different choices different
+/// seeds.
+fn image_seed(state: &State, fates: &[OpFate]) -> u64 {
+    let mut tokens = Vec::with_capacity(fates.len());
+    for fate in fates {
+        match fate {
+            OpFate::Lost => tokens.push(0),
+            OpFate::Kept => tokens.push(1),
+            OpFate::Half(RenameHalf::OldNameRemoved) => tokens.push(2),
+            OpFate::Half(RenameHalf::NewNameAdded) => tokens.push(3),
+            OpFate::Torn(sectors) => {
+                tokens.push(4);
+                tokens.extend(sectors.iter().map(|s| *s as u64));
+            }
+        }
+    }
+    tokens.into_iter().fold(child(moment_seed(state), 1), child)
 }
 
 /// The state after a crash in which op `i` of the pending log met `fates[i]`:
-/// durable state plus the surviving ops applied in issue order, then only
-/// what is reachable from `/` through durable entries.
-fn build(
-    state: &State,
-    model: CrashModel,
-    fates: Vec<OpFate>,
-    garbage_seed: u64,
-    image_seed: u64,
-) -> (CrashChoice, State) {
-    let sector = state.config.sector();
+/// durable state plus the surviving ops (or halves, or torn sectors) applied
+/// in issue order, then only what is reachable from `/` through durable
+/// entries. Depends on the source state and `fates` only.
+fn build(state: &State, model: CrashModel, fates: Vec<OpFate>) -> (CrashChoice, State) {
+    let source = cfg!(debug_assertions).then(|| Fingerprint::of(state));
+    let sector_size_bytes = state.config.sector_size_bytes_used();
+    let garbage_seed = garbage_seed(state);
     let mut dirs: BTreeMap<Ino, BTreeMap<String, Ino>> = BTreeMap::new();
     let mut files: BTreeMap<Ino, Vec<u8>> = BTreeMap::new();
     for ((seq, p), fate) in state.pending.iter().zip(&fates) {
+        let referrer = || format!("unsynced op #{seq} `{}`", p.label);
+        let dirs_reached: Vec<Ino> = match (fate, &p.kind) {
+            (OpFate::Lost, _) => Vec::new(),
+            (OpFate::Half(RenameHalf::OldNameRemoved), PendingKind::Rename { from_dir, .. }) => {
+                vec![*from_dir]
+            }
+            (OpFate::Half(RenameHalf::NewNameAdded), PendingKind::Rename { to_dir, .. }) => {
+                vec![*to_dir]
+            }
+            _ => p.kind.dir_inos().collect(),
+        };
+        for dir in dirs_reached {
+            let entries = dirs
+                .entry(dir)
+                .or_insert_with(|| state.dir_or_broken(dir, referrer).durable.clone());
+            p.kind.apply_to_dir(dir, entries);
+        }
+        let Some(ino) = p.kind.data_ino() else {
+            continue;
+        };
         if *fate == OpFate::Lost {
             continue;
         }
-        if let Some(dir) = p.kind.dir_ino() {
-            let entries = dirs.entry(dir).or_insert_with(|| {
-                state
-                    .dir(dir)
-                    .map(|d| d.durable.clone())
-                    .unwrap_or_default()
-            });
-            p.kind.apply_to_dir(entries);
-        } else if let Some(ino) = p.kind.data_ino() {
-            let bytes = files.entry(ino).or_insert_with(|| {
-                state
-                    .file(ino)
-                    .map(|f| f.durable.as_ref().clone())
-                    .unwrap_or_default()
-            });
-            match (fate, &p.kind) {
-                (OpFate::Torn(fates), PendingKind::Write { offset, data, .. }) => {
-                    apply_torn(bytes, *offset, data, fates, sector, garbage_seed, *seq);
+        let bytes = files
+            .entry(ino)
+            .or_insert_with(|| state.file_or_broken(ino, referrer).durable.as_ref().clone());
+        match (fate, &p.kind) {
+            (OpFate::Torn(sectors), PendingKind::Write { offset, data, .. }) => {
+                let write = TornWrite {
+                    label: &p.label,
+                    offset: *offset,
+                    data,
+                    sectors,
+                    sector_size_bytes,
+                };
+                let before = cfg!(debug_assertions).then(|| bytes.clone());
+                apply_torn(bytes, &write, garbage_seed, *seq);
+                if let Some(before) = before {
+                    debug_assert_holds(|| check_torn_write(&write, &before, bytes));
                 }
-                _ => p.kind.apply_to_file(bytes),
             }
+            _ => p.kind.apply_to_file(bytes),
         }
     }
     let nodes = reachable(state, &dirs, files);
     let mut config = state.config.clone();
-    config.seed = image_seed;
+    config.seed = image_seed(state, &fates);
     let choice = CrashChoice {
         model,
         ops: state
@@ -361,52 +470,59 @@ fn build(
             })
             .collect(),
     };
-    (choice, State::from_nodes(config, nodes, state.next_ino))
+    let image = State::from_nodes(config, nodes, state.next_ino);
+    debug_assert_holds(|| check_crash_image(&image));
+    if let Some(source) = source {
+        debug_assert_holds(|| source.check_unchanged(state));
+    }
+    (choice, image)
 }
 
-fn apply_torn(
-    bytes: &mut Vec<u8>,
-    offset: u64,
-    data: &[u8],
-    fates: &[SectorFate],
-    sector: u64,
-    garbage_seed: u64,
-    seq: u64,
-) {
-    let start = to_usize(offset);
-    let end = start.saturating_add(data.len());
-    let old_len = bytes.len();
-    if bytes.len() < end {
-        bytes.resize(end, 0);
-    }
-    let sector = to_usize(sector);
-    let first_sector = start / sector;
-    for (i, fate) in fates.iter().enumerate() {
-        let s = first_sector + i;
-        let lo = s.saturating_mul(sector).max(start);
-        let hi = s.saturating_add(1).saturating_mul(sector).min(end);
-        if lo >= hi {
-            continue;
-        }
-        let new = &data[lo - start..hi - start];
+/// Applies a torn write: each sector keeps its old bytes, gets the new ones
+/// or garbage; the file grows only to the end of the last sector that is
+/// not old (clipped to the write's end), as a file's length grows sector by
+/// sector on write-back. Garbage differs from the old and the new byte at
+/// every position and depends only on `garbage_seed`, the op and the sector.
+fn apply_torn(bytes: &mut Vec<u8>, write: &TornWrite<'_>, garbage_seed: u64, seq: u64) {
+    let start = to_usize(write.offset);
+    let end = start.saturating_add(write.data.len());
+    let sector_size_bytes = to_usize(write.sector_size_bytes);
+    let first_sector = start / sector_size_bytes;
+    let grown_end = write
+        .sectors
+        .iter()
+        .rposition(|s| *s != SectorFate::Old)
+        .map_or(0, |i| {
+            (first_sector + i + 1)
+                .saturating_mul(sector_size_bytes)
+                .min(end)
+        });
+    bytes.resize(bytes.len().max(grown_end), 0);
+    for (i, fate) in write.sectors.iter().enumerate() {
+        let sector = first_sector + i;
+        let lo = sector.saturating_mul(sector_size_bytes).max(start);
+        let hi = sector
+            .saturating_add(1)
+            .saturating_mul(sector_size_bytes)
+            .min(end);
+        let new = &write.data[lo - start..hi - start];
         match fate {
             SectorFate::Old => {}
             SectorFate::New => bytes[lo..hi].copy_from_slice(new),
             SectorFate::Garbage => {
                 // Old bytes past the old end read as zeros, already there.
                 let old = &bytes[lo..hi];
-                let junk = garbage(garbage_seed, seq, s as u64, old, new);
+                let junk = garbage(garbage_seed, seq, sector as u64, old, new);
                 bytes[lo..hi].copy_from_slice(&junk);
             }
         }
     }
-    debug_assert!(bytes.len() >= old_len);
 }
 
 /// The nodes reachable from `/` through durable entries (overlaid by `dirs`),
 /// each with visible == durable. Unchanged files share their bytes with
-/// `state`. A directory reached a second time (possible when two halves of
-/// cross-directory renames survive differently) keeps only its first name, in
+/// `state`. A directory reached a second time (possible when only one half
+/// of a rename across directories survived) keeps only its first name, in
 /// breadth-first name order, like fsck would.
 fn reachable(
     state: &State,
@@ -422,9 +538,11 @@ fn reachable(
         let entries = match dirs.get(&dir) {
             Some(e) => e.clone(),
             None => state
-                .dir(dir)
-                .map(|d| d.durable.clone())
-                .unwrap_or_default(),
+                .dir_or_broken(dir, || {
+                    format!("a durable entry naming directory inode {dir}")
+                })
+                .durable
+                .clone(),
         };
         let mut kept = BTreeMap::new();
         for (name, ino) in entries {
@@ -452,7 +570,10 @@ fn reachable(
                     );
                     kept.insert(name, ino);
                 }
-                None => {}
+                None => invariant_broken(&InvariantViolation::MissingInode {
+                    ino,
+                    referrer: format!("the durable entry `{name}` of directory inode {dir}"),
+                }),
             }
         }
         nodes.insert(

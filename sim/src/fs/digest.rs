@@ -191,10 +191,17 @@ pub(crate) fn of(state: &State) -> ContentDigest {
                 unsynced.number(names.of(*dir));
                 unsynced.bytes(name.as_bytes());
             }
-            PendingKind::Rename { dir, from, to, ino } => {
+            PendingKind::Rename {
+                from_dir,
+                from,
+                to_dir,
+                to,
+                ino,
+            } => {
                 unsynced.tag(TAG_RENAME);
-                unsynced.number(names.of(*dir));
+                unsynced.number(names.of(*from_dir));
                 unsynced.bytes(from.as_bytes());
+                unsynced.number(names.of(*to_dir));
                 unsynced.bytes(to.as_bytes());
                 unsynced.number(names.of(*ino));
             }

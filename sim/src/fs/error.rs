@@ -46,7 +46,7 @@ fn chain_has_crashed(mut e: &(dyn Error + 'static)) -> bool {
     }
 }
 
-/// [`super::SimFs::crash_images`] would return more than `cap` states.
+/// [`super::SimView::crash_images`] would return more than `cap` states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the crash model allows at least {at_least} post-crash states, more than the cap of {cap}; \
@@ -73,20 +73,20 @@ pub enum InjectedFault {
     SyncEio,
     /// A write past the configured capacity; nothing was written.
     #[error(
-        "simulated ENOSPC: writing {requested} bytes would exceed the capacity of {capacity} bytes; nothing was written"
+        "simulated ENOSPC: writing {requested_bytes} bytes would exceed the capacity of {capacity_bytes} bytes; nothing was written"
     )]
     NoSpace {
         /// The configured capacity.
-        capacity: u64,
+        capacity_bytes: u64,
         /// The bytes the write asked for.
-        requested: u64,
+        requested_bytes: u64,
     },
     /// A short write: only a prefix was written.
-    #[error("simulated short write: only {written} of {requested} bytes were written")]
+    #[error("simulated short write: only {written_bytes} of {requested_bytes} bytes were written")]
     ShortWrite {
         /// Bytes written (a prefix of the request).
-        written: u64,
+        written_bytes: u64,
         /// Bytes requested.
-        requested: u64,
+        requested_bytes: u64,
     },
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crashproof_core::fs::{DirEntry, Metadata, OpenMode};
 
 use super::error::InjectedFault;
+use super::invariants::{InvariantViolation, invariant_broken};
 use super::seeds::{below, chance};
 use super::state::{
     DirNode, FileNode, Handle, Ino, Node, PendingKind, ROOT, State, components, join, write_at,
@@ -43,7 +44,7 @@ fn unknown_handle() -> io::Error {
 
 /// The largest file the simulator holds (EFBIG past it), so a wild offset
 /// fails cleanly instead of allocating without bound.
-pub(crate) const MAX_FILE_BYTES: u64 = 1 << 28;
+pub(crate) const FILE_SIZE_BYTES_MAX: u64 = 1 << 28;
 
 /// How `open_inner` treats existing and missing names.
 #[derive(Clone, Copy)]
@@ -58,10 +59,32 @@ impl State {
     pub(crate) fn walk(&self, comps: &[&str]) -> io::Result<Ino> {
         let mut cur = ROOT;
         for c in comps {
-            let dir = self.dir(cur).ok_or_else(not_a_dir)?;
-            cur = *dir.visible.get(*c).ok_or_else(not_found)?;
+            if !self.is_dir(cur) {
+                return Err(not_a_dir());
+            }
+            cur = self.child(cur, c)?.ok_or_else(not_found)?;
         }
         Ok(cur)
+    }
+
+    /// The inode `name` names in the directory `dir` now (`None`: no such
+    /// entry). An entry naming a missing inode is a typed error, never
+    /// mistaken for a file.
+    fn child(&self, dir: Ino, name: &str) -> io::Result<Option<Ino>> {
+        let entries = &self
+            .dir_referenced(dir, || format!("the directory holding `{name}`"))?
+            .visible;
+        let Some(&ino) = entries.get(name) else {
+            return Ok(None);
+        };
+        if !self.nodes.contains_key(&ino) {
+            return Err(InvariantViolation::MissingInode {
+                ino,
+                referrer: format!("the visible entry `{name}` of directory inode {dir}"),
+            }
+            .into());
+        }
+        Ok(Some(ino))
     }
 
     /// Resolves a directory that must exist.
@@ -96,7 +119,7 @@ impl State {
         let comps = components(path)?;
         let mut cur = ROOT;
         for (i, c) in comps.iter().enumerate() {
-            let existing = self.dir(cur).and_then(|d| d.visible.get(*c).copied());
+            let existing = self.child(cur, c)?;
             cur = match existing {
                 Some(child) if self.is_dir(child) => child,
                 Some(_) if i + 1 == comps.len() => {
@@ -113,7 +136,7 @@ impl State {
                         c,
                         child,
                         format!("mkdir {}", join(&comps[..=i]).display()),
-                    );
+                    )?;
                     child
                 }
             };
@@ -122,10 +145,10 @@ impl State {
     }
 
     /// Adds a visible name and logs it.
-    fn link(&mut self, dir: Ino, name: &str, ino: Ino, label: String) {
-        if let Some(d) = self.dir_mut(dir) {
-            d.visible.insert(name.to_string(), ino);
-        }
+    fn link(&mut self, dir: Ino, name: &str, ino: Ino, label: String) -> io::Result<()> {
+        self.dir_referenced_mut(dir, || format!("the parent directory of `{label}`"))?
+            .visible
+            .insert(name.to_string(), ino);
         self.log(
             label,
             PendingKind::Link {
@@ -134,6 +157,7 @@ impl State {
                 ino,
             },
         );
+        Ok(())
     }
 
     fn open_inner(&mut self, path: &Path, flags: OpenFlags) -> io::Result<Ino> {
@@ -146,13 +170,13 @@ impl State {
             });
         };
         let parent = self.walk_dir(parent_comps)?;
-        let existing = self.dir(parent).and_then(|d| d.visible.get(*name).copied());
+        let existing = self.child(parent, name)?;
         match existing {
             Some(_) if flags.exclusive => Err(err(ErrorKind::AlreadyExists, "file exists")),
             Some(ino) if self.is_dir(ino) => Err(is_a_dir()),
             Some(ino) => {
                 if flags.truncate {
-                    self.truncate(ino, path);
+                    self.truncate(ino, path)?;
                 }
                 Ok(ino)
             }
@@ -163,26 +187,25 @@ impl State {
                     name,
                     ino,
                     format!("create {}", join(&comps).display()),
-                );
+                )?;
                 Ok(ino)
             }
             None => Err(not_found()),
         }
     }
 
-    fn truncate(&mut self, ino: Ino, path: &Path) {
+    fn truncate(&mut self, ino: Ino, path: &Path) -> io::Result<()> {
+        let file = self.file_referenced_mut(ino, || format!("the truncated {}", path.display()))?;
         // Truncating an empty file changes nothing a crash could reveal.
-        let Some(file) = self.file_mut(ino) else {
-            return;
-        };
         if file.visible.is_empty() {
-            return;
+            return Ok(());
         }
         file.visible = Arc::new(Vec::new());
         self.log(
             format!("truncate {}", path.display()),
             PendingKind::Truncate { ino, len: 0 },
         );
+        Ok(())
     }
 
     pub(crate) fn open(&mut self, path: &Path, mode: OpenMode) -> io::Result<u64> {
@@ -227,42 +250,44 @@ impl State {
     pub(crate) fn write(&mut self, id: u64, offset: Option<u64>, bytes: &[u8]) -> io::Result<u64> {
         let handle = self.handle(id)?;
         let (ino, path) = (handle.ino, handle.path.clone());
-        let len = self.file(ino).map_or(0, |f| f.visible.len() as u64);
-        let offset = offset.unwrap_or(len);
+        let referrer = || format!("handle {id} (opened as {})", path.display());
+        let len_bytes = self.file_referenced(ino, referrer)?.visible.len() as u64;
+        let offset = offset.unwrap_or(len_bytes);
         if bytes.is_empty() {
             return Ok(offset);
         }
-        let requested = bytes.len() as u64;
-        if offset.saturating_add(requested) > MAX_FILE_BYTES {
+        let requested_bytes = bytes.len() as u64;
+        if offset.saturating_add(requested_bytes) > FILE_SIZE_BYTES_MAX {
             return Err(err(
                 ErrorKind::FileTooLarge,
                 "write would grow the file past the simulator's 256 MiB limit per file",
             ));
         }
-        if let Some(capacity) = self.config.faults.capacity_bytes {
-            let growth = offset.saturating_add(requested).saturating_sub(len);
-            if self.visible_bytes().saturating_add(growth) > capacity {
+        if let Some(capacity_bytes) = self.config.faults.capacity_bytes {
+            let growth_bytes = offset
+                .saturating_add(requested_bytes)
+                .saturating_sub(len_bytes);
+            if self.visible_bytes()?.saturating_add(growth_bytes) > capacity_bytes {
                 let fault = InjectedFault::NoSpace {
-                    capacity,
-                    requested,
+                    capacity_bytes,
+                    requested_bytes,
                 };
                 self.step_faults
-                    .push(format!("ENOSPC (capacity {capacity} bytes)"));
+                    .push(format!("ENOSPC (capacity {capacity_bytes} bytes)"));
                 return Err(io::Error::new(ErrorKind::StorageFull, fault));
             }
         }
         let p = self.config.faults.short_write_probability;
-        let mut written = bytes.len();
+        let mut written_bytes = bytes.len();
         if p > 0.0 && chance(&mut self.fault_rng, p) {
-            written = below(&mut self.fault_rng, requested) as usize;
+            written_bytes = below(&mut self.fault_rng, requested_bytes) as usize;
         }
-        let data = &bytes[..written];
+        let data = &bytes[..written_bytes];
         if !data.is_empty() {
-            if let Some(file) = self.file_mut(ino) {
-                write_at(Arc::make_mut(&mut file.visible), offset, data);
-            }
+            let file = self.file_referenced_mut(ino, referrer)?;
+            write_at(Arc::make_mut(&mut file.visible), offset, data);
             self.log(
-                format!("write {} @{offset}+{written}", path.display()),
+                format!("write {} @{offset}+{written_bytes}", path.display()),
                 PendingKind::Write {
                     ino,
                     offset,
@@ -270,13 +295,13 @@ impl State {
                 },
             );
         }
-        if written < bytes.len() {
+        if written_bytes < bytes.len() {
             self.step_faults.push(format!(
-                "short write: {written} of {requested} bytes written"
+                "short write: {written_bytes} of {requested_bytes} bytes written"
             ));
             let fault = InjectedFault::ShortWrite {
-                written: written as u64,
-                requested,
+                written_bytes: written_bytes as u64,
+                requested_bytes,
             };
             return Err(io::Error::other(fault));
         }
@@ -284,7 +309,7 @@ impl State {
     }
 
     /// Bytes of every file that has a visible name or an open handle.
-    fn visible_bytes(&self) -> u64 {
+    fn visible_bytes(&self) -> io::Result<u64> {
         let mut live: BTreeSet<Ino> = self.handles.values().map(|h| h.ino).collect();
         let mut stack = vec![ROOT];
         let mut seen = BTreeSet::new();
@@ -302,10 +327,13 @@ impl State {
                 }
             }
         }
-        live.iter()
-            .filter_map(|ino| self.file(*ino))
-            .map(|f| f.visible.len() as u64)
-            .sum()
+        let mut total = 0u64;
+        for ino in live {
+            let file =
+                self.file_referenced(ino, || "a visible name or an open handle".to_string())?;
+            total = total.saturating_add(file.visible.len() as u64);
+        }
+        Ok(total)
     }
 
     pub(crate) fn sync(&mut self, id: u64, step: u64) -> io::Result<()> {
@@ -318,9 +346,8 @@ impl State {
             // Linux: the pages the failed fsync covered are marked clean, so
             // a later fsync has nothing to write and succeeds.
             let dropped = self.take_pending(|k| k.data_ino() == Some(ino));
-            if !dropped.is_empty()
-                && let Some(file) = self.file_mut(ino)
-            {
+            let file = self.file_referenced_mut(ino, || format!("synced handle {id}"))?;
+            if !dropped.is_empty() {
                 file.diverged = true;
             }
             self.step_faults.push(format!(
@@ -329,8 +356,7 @@ impl State {
             ));
             return Err(io::Error::other(InjectedFault::SyncEio));
         }
-        self.sync_file(ino);
-        Ok(())
+        self.sync_file(ino)
     }
 
     /// Removes and returns (in issue order) the pending ops matching `pred`.
@@ -348,15 +374,13 @@ impl State {
     }
 
     /// Makes the file's pending data durable.
-    pub(crate) fn sync_file(&mut self, ino: Ino) {
+    pub(crate) fn sync_file(&mut self, ino: Ino) -> io::Result<()> {
         let ops = self.take_pending(|k| k.data_ino() == Some(ino));
-        let Some(file) = self.file_mut(ino) else {
-            return;
-        };
+        let file = self.file_referenced_mut(ino, || format!("the synced file inode {ino}"))?;
         if !file.diverged {
             // durable + pending == visible: share the bytes instead of copying.
             file.durable = Arc::clone(&file.visible);
-            return;
+            return Ok(());
         }
         let mut bytes = file.durable.as_ref().clone();
         for op in &ops {
@@ -368,6 +392,7 @@ impl State {
         } else {
             file.durable = Arc::new(bytes);
         }
+        Ok(())
     }
 
     pub(crate) fn close(&mut self, id: u64) -> io::Result<()> {
@@ -382,15 +407,37 @@ impl State {
         let ino = self.walk(&components(path)?)?;
         if !self.is_dir(ino) {
             // Linux: fsync on a regular file opened by sync_dir syncs the file.
-            self.sync_file(ino);
-            return Ok(());
+            return self.sync_file(ino);
         }
-        let ops = self.take_pending(|k| k.dir_ino() == Some(ino));
-        if let Some(dir) = self.dir_mut(ino) {
-            for op in &ops {
-                op.apply_to_dir(&mut dir.durable);
+        let State { nodes, pending, .. } = self;
+        let Some(Node::Dir(dir)) = nodes.get_mut(&ino) else {
+            return Err(InvariantViolation::MissingInode {
+                ino,
+                referrer: format!("the synced directory {}", path.display()),
             }
-        }
+            .into());
+        };
+        // In issue order: this directory's part of each op becomes durable;
+        // what is left of a rename across directories (the other
+        // directory's half) stays in the log at its place.
+        pending.retain(|_, p| {
+            if !p.kind.touches_dir(ino) {
+                return true;
+            }
+            p.kind.apply_to_dir(ino, &mut dir.durable);
+            match p.kind.left_after_sync_dir(ino) {
+                None => false,
+                Some(rest) => {
+                    let half = match rest {
+                        PendingKind::Link { .. } => "the new name",
+                        _ => "the removal of the old name",
+                    };
+                    p.label = format!("{} (only {half} is unsynced)", p.label);
+                    p.kind = rest;
+                    true
+                }
+            }
+        });
         Ok(())
     }
 
@@ -407,10 +454,7 @@ impl State {
         };
         let fparent = self.walk_dir(fparent_c)?;
         let tparent = self.walk_dir(tparent_c)?;
-        let src = self
-            .dir(fparent)
-            .and_then(|d| d.visible.get(*fname).copied())
-            .ok_or_else(not_found)?;
+        let src = self.child(fparent, fname)?.ok_or_else(not_found)?;
         if fparent != tparent {
             // Linux's "trap" checks: a directory cannot move into itself, and
             // the target cannot be an ancestor of the source.
@@ -424,9 +468,7 @@ impl State {
                 return Err(err(ErrorKind::DirectoryNotEmpty, "directory not empty"));
             }
         }
-        let dst = self
-            .dir(tparent)
-            .and_then(|d| d.visible.get(*tname).copied());
+        let dst = self.child(tparent, tname)?;
         if let Some(dst) = dst {
             if dst == src {
                 return Ok(());
@@ -440,48 +482,23 @@ impl State {
                 _ => {}
             }
         }
-        if let Some(d) = self.dir_mut(fparent) {
-            d.visible.remove(*fname);
-        }
-        if let Some(d) = self.dir_mut(tparent) {
-            d.visible.insert(tname.to_string(), src);
-        }
         let (from_path, to_path) = (join(&fc), join(&tc));
-        if fparent == tparent {
-            self.log(
-                format!("rename {} -> {}", from_path.display(), to_path.display()),
-                PendingKind::Rename {
-                    dir: fparent,
-                    from: fname.to_string(),
-                    to: tname.to_string(),
-                    ino: src,
-                },
-            );
-        } else {
-            self.log(
-                format!(
-                    "rename-out {} (to {})",
-                    from_path.display(),
-                    to_path.display()
-                ),
-                PendingKind::Unlink {
-                    dir: fparent,
-                    name: fname.to_string(),
-                },
-            );
-            self.log(
-                format!(
-                    "rename-in {} (from {})",
-                    to_path.display(),
-                    from_path.display()
-                ),
-                PendingKind::Link {
-                    dir: tparent,
-                    name: tname.to_string(),
-                    ino: src,
-                },
-            );
-        }
+        self.dir_referenced_mut(fparent, || format!("the parent of {}", from_path.display()))?
+            .visible
+            .remove(*fname);
+        self.dir_referenced_mut(tparent, || format!("the parent of {}", to_path.display()))?
+            .visible
+            .insert(tname.to_string(), src);
+        self.log(
+            format!("rename {} -> {}", from_path.display(), to_path.display()),
+            PendingKind::Rename {
+                from_dir: fparent,
+                from: fname.to_string(),
+                to_dir: tparent,
+                to: tname.to_string(),
+                ino: src,
+            },
+        );
         Ok(())
     }
 
@@ -491,16 +508,13 @@ impl State {
             return Err(is_a_dir());
         };
         let parent = self.walk_dir(parent_c)?;
-        let ino = self
-            .dir(parent)
-            .and_then(|d| d.visible.get(*name).copied())
-            .ok_or_else(not_found)?;
+        let ino = self.child(parent, name)?.ok_or_else(not_found)?;
         if self.is_dir(ino) {
             return Err(is_a_dir());
         }
-        if let Some(d) = self.dir_mut(parent) {
-            d.visible.remove(*name);
-        }
+        self.dir_referenced_mut(parent, || format!("the parent of {}", path.display()))?
+            .visible
+            .remove(*name);
         self.log(
             format!("unlink {}", join(&comps).display()),
             PendingKind::Unlink {
@@ -567,18 +581,20 @@ impl State {
             .pending
             .values()
             .any(|p| p.kind.data_ino() == Some(ino));
-        let (byte, bit) = {
-            let Some(file) = self.file(ino) else { return };
-            let len = file.durable.len() as u64;
-            (
-                below(&mut self.fault_rng, len) as usize,
-                below(&mut self.fault_rng, 8) as u8,
-            )
-        };
         let name = self.path_of(ino);
-        let Some(file) = self.file_mut(ino) else {
-            return;
+        let State {
+            nodes, fault_rng, ..
+        } = self;
+        // A candidate is a file with durable bytes: it was found just above.
+        let Some(Node::File(file)) = nodes.get_mut(&ino) else {
+            invariant_broken(&InvariantViolation::WrongKind {
+                ino,
+                referrer: "the bit-flip candidates".to_string(),
+                expected: "file",
+            });
         };
+        let byte = below(fault_rng, file.durable.len() as u64) as usize;
+        let bit = below(fault_rng, 8) as u8;
         let clean = clean && !file.diverged;
         Arc::make_mut(&mut file.durable)[byte] ^= 1 << bit;
         if clean {
@@ -590,26 +606,5 @@ impl State {
         self.step_faults.push(format!(
             "bit flip in durable data of {name}: byte {byte}, bit {bit}"
         ));
-    }
-
-    /// A visible path of `ino`, for messages (`<inode N>` if it has none).
-    fn path_of(&self, ino: Ino) -> String {
-        let mut stack = vec![(std::path::PathBuf::from("/"), ROOT)];
-        let mut seen = BTreeSet::new();
-        while let Some((path, dir)) = stack.pop() {
-            if !seen.insert(dir) {
-                continue;
-            }
-            let Some(d) = self.dir(dir) else { continue };
-            for (name, &child) in &d.visible {
-                if child == ino {
-                    return path.join(name).display().to_string();
-                }
-                if self.is_dir(child) {
-                    stack.push((path.join(name), child));
-                }
-            }
-        }
-        format!("<inode {ino}>")
     }
 }

@@ -10,6 +10,7 @@ use crashproof_core::fs::{DirEntry, FileHandle, Fs, FsOp, FsOpError, Metadata, O
 use super::config::SimConfig;
 use super::crash::CrashChoice;
 use super::error::Crashed;
+use super::invariants::{InvariantViolation, check_state, debug_assert_holds};
 use super::state::{State, components};
 use super::trace::{StepInfo, StepOutcome, Trace, TraceEntry};
 
@@ -75,7 +76,7 @@ struct Label {
     op: FsOp,
     path: PathBuf,
     to: Option<PathBuf>,
-    len: Option<u64>,
+    len_bytes: Option<u64>,
     failpoint: Option<&'static str>,
     detail: String,
 }
@@ -86,7 +87,7 @@ impl Label {
             op,
             path: path.to_path_buf(),
             to: None,
-            len: None,
+            len_bytes: None,
             failpoint: None,
             detail: String::new(),
         }
@@ -141,7 +142,7 @@ impl SimFs {
     }
 
     /// Crashes now: every later call returns [`Crashed`]. The state stays
-    /// readable through [`SimFs::crash_image`], [`SimFs::files`] and
+    /// readable through [`super::SimView::crash_image`], [`super::SimView::files`] and
     /// [`SimFs::trace`].
     pub fn crash_now(&self) {
         self.lock().crashed = true;
@@ -155,6 +156,19 @@ impl SimFs {
     /// Every step so far with its label and result.
     pub fn trace(&self) -> Trace {
         self.lock().trace.clone()
+    }
+
+    /// Checks every invariant of the simulator's state now: for each file
+    /// that is not diverged, durable bytes + its unsynced data ops in issue
+    /// order == visible bytes; for each directory, durable entries + its
+    /// unsynced directory ops == visible entries; every inode named by an
+    /// entry, a handle or an unsynced op exists and is of the right kind;
+    /// counters and locks agree. Debug builds check this after every step,
+    /// and the crash-image postconditions on every image, on their own; this
+    /// is for release builds and fuzzers. An `Err` is a bug in the
+    /// simulator, never in the code under test.
+    pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
+        check_state(&self.lock())
     }
 
     /// Whether `path` here and `other_path` in `other` are backed by the very
@@ -193,7 +207,7 @@ impl SimFs {
             op: label.op,
             path: label.path.clone(),
             to: label.to.clone(),
-            len: label.len,
+            len_bytes: label.len_bytes,
             failpoint: label.failpoint,
         };
         if let Some(mut hook) = st.hook.take() {
@@ -226,10 +240,11 @@ impl SimFs {
             outcome,
             faults,
         });
+        debug_assert_holds(|| check_state(&st));
         result
     }
 
-    fn handle_label(st: &State, op: FsOp, file: &FileHandle, len: Option<u64>) -> Label {
+    fn handle_label(st: &State, op: FsOp, file: &FileHandle, len_bytes: Option<u64>) -> Label {
         let path = st.handles.get(&file.raw()).map_or_else(
             || PathBuf::from(format!("<handle {}>", file.raw())),
             |h| h.path.clone(),
@@ -238,7 +253,7 @@ impl SimFs {
             op,
             path,
             to: None,
-            len,
+            len_bytes,
             failpoint: None,
             detail: format!("handle {}", file.raw()),
         }
@@ -266,10 +281,10 @@ impl Fs for SimFs {
     }
 
     fn write_all_at(&self, file: &FileHandle, offset: u64, bytes: &[u8]) -> io::Result<()> {
-        let len = bytes.len() as u64;
+        let len_bytes = bytes.len() as u64;
         self.step(
             |st| {
-                let mut l = Self::handle_label(st, FsOp::WriteAllAt, file, Some(len));
+                let mut l = Self::handle_label(st, FsOp::WriteAllAt, file, Some(len_bytes));
                 l.detail = format!("{} @{offset}", l.detail);
                 l
             },
@@ -281,9 +296,9 @@ impl Fs for SimFs {
     }
 
     fn append(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<()> {
-        let len = bytes.len() as u64;
+        let len_bytes = bytes.len() as u64;
         self.step(
-            |st| Self::handle_label(st, FsOp::Append, file, Some(len)),
+            |st| Self::handle_label(st, FsOp::Append, file, Some(len_bytes)),
             |st, _| {
                 st.write(file.raw(), None, bytes)
                     .map(|at| ((), format!("at offset {at}")))

@@ -11,6 +11,7 @@ use rand_chacha::rand_core::SeedableRng;
 
 use super::StepHook;
 use super::config::SimConfig;
+use super::invariants::{InvariantViolation, invariant_broken};
 use super::trace::Trace;
 
 /// An inode number. Never reused within one filesystem.
@@ -74,16 +75,22 @@ pub(crate) enum PendingKind {
     },
     /// File length change (open with truncate), durable after `sync` of `ino`.
     Truncate { ino: Ino, len: u64 },
-    /// A name added to `dir` (create, mkdir, the target half of a
-    /// cross-directory rename), durable after `sync_dir` of `dir`.
+    /// A name added to `dir` (create, mkdir), durable after `sync_dir` of
+    /// `dir`; also what is left of a cross-directory rename whose source
+    /// directory was synced.
     Link { dir: Ino, name: String, ino: Ino },
-    /// A name removed from `dir` (unlink, the source half of a
-    /// cross-directory rename).
+    /// A name removed from `dir` (unlink); also what is left of a
+    /// cross-directory rename whose target directory was synced.
     Unlink { dir: Ino, name: String },
-    /// A rename inside one directory: one atomic unit.
+    /// A rename, inside one directory or across two: one journal entry.
+    /// Each directory's half (the old name removed from `from_dir`, the new
+    /// name added to `to_dir`) is durable after `sync_dir` of that
+    /// directory; once one half of a cross-directory rename is durable, the
+    /// entry left in the log, at the same place, is the other half.
     Rename {
-        dir: Ino,
+        from_dir: Ino,
         from: String,
+        to_dir: Ino,
         to: String,
         ino: Ino,
     },
@@ -98,18 +105,37 @@ impl PendingKind {
         }
     }
 
-    /// The directory whose entries this op changes, if it is a dir op.
-    pub fn dir_ino(&self) -> Option<Ino> {
-        match self {
-            PendingKind::Link { dir, .. }
-            | PendingKind::Unlink { dir, .. }
-            | PendingKind::Rename { dir, .. } => Some(*dir),
-            _ => None,
-        }
+    /// The directories whose entries this op changes: none for a data op,
+    /// two for a rename across directories, else one.
+    pub fn dir_inos(&self) -> impl Iterator<Item = Ino> + use<> {
+        let pair = match self {
+            PendingKind::Link { dir, .. } | PendingKind::Unlink { dir, .. } => [Some(*dir), None],
+            PendingKind::Rename {
+                from_dir, to_dir, ..
+            } => [Some(*from_dir), (to_dir != from_dir).then_some(*to_dir)],
+            PendingKind::Write { .. } | PendingKind::Truncate { .. } => [None, None],
+        };
+        pair.into_iter().flatten()
     }
 
-    /// Applies a directory op to `entries`.
-    pub fn apply_to_dir(&self, entries: &mut BTreeMap<String, Ino>) {
+    /// Whether this op changes the entries of directory `dir`.
+    pub fn touches_dir(&self, dir: Ino) -> bool {
+        self.dir_inos().any(|d| d == dir)
+    }
+
+    /// Whether this is a rename across two directories (two halves).
+    pub fn is_cross_dir_rename(&self) -> bool {
+        matches!(self, PendingKind::Rename { from_dir, to_dir, .. } if from_dir != to_dir)
+    }
+
+    /// Applies this op's change to the entries of directory `dir`, one of
+    /// the directories it touches ([`PendingKind::dir_inos`]; every caller
+    /// iterates those): its half, for a rename across directories.
+    pub fn apply_to_dir(&self, dir: Ino, entries: &mut BTreeMap<String, Ino>) {
+        debug_assert!(
+            self.touches_dir(dir),
+            "an op applied to a directory it does not touch"
+        );
         match self {
             PendingKind::Link { name, ino, .. } => {
                 entries.insert(name.clone(), *ino);
@@ -117,11 +143,52 @@ impl PendingKind {
             PendingKind::Unlink { name, .. } => {
                 entries.remove(name);
             }
-            PendingKind::Rename { from, to, ino, .. } => {
-                entries.remove(from);
-                entries.insert(to.clone(), *ino);
+            PendingKind::Rename {
+                from_dir,
+                from,
+                to_dir,
+                to,
+                ino,
+            } => {
+                if *from_dir == dir {
+                    entries.remove(from);
+                }
+                if *to_dir == dir {
+                    entries.insert(to.clone(), *ino);
+                }
             }
             PendingKind::Write { .. } | PendingKind::Truncate { .. } => {}
+        }
+    }
+
+    /// What is still unsynced of this op once the entries of `dir`, one of
+    /// the directories it touches, are durable: the other half of a rename
+    /// across directories, else nothing.
+    pub fn left_after_sync_dir(&self, dir: Ino) -> Option<PendingKind> {
+        debug_assert!(
+            self.touches_dir(dir),
+            "an op synced in a directory it does not touch"
+        );
+        match self {
+            PendingKind::Rename {
+                from_dir,
+                from,
+                to_dir,
+                to,
+                ino,
+            } if from_dir != to_dir => Some(if *from_dir == dir {
+                PendingKind::Link {
+                    dir: *to_dir,
+                    name: to.clone(),
+                    ino: *ino,
+                }
+            } else {
+                PendingKind::Unlink {
+                    dir: *from_dir,
+                    name: from.clone(),
+                }
+            }),
+            _ => None,
         }
     }
 
@@ -139,9 +206,7 @@ impl PendingKind {
 pub(crate) fn write_at(bytes: &mut Vec<u8>, offset: u64, data: &[u8]) {
     let start = to_usize(offset);
     let end = start.saturating_add(data.len());
-    if bytes.len() < end {
-        bytes.resize(end, 0);
-    }
+    bytes.resize(bytes.len().max(end), 0);
     bytes[start..end].copy_from_slice(data);
 }
 
@@ -215,22 +280,8 @@ impl State {
         }
     }
 
-    pub fn dir_mut(&mut self, ino: Ino) -> Option<&mut DirNode> {
-        match self.nodes.get_mut(&ino) {
-            Some(Node::Dir(d)) => Some(d),
-            _ => None,
-        }
-    }
-
     pub fn file(&self, ino: Ino) -> Option<&FileNode> {
         match self.nodes.get(&ino) {
-            Some(Node::File(f)) => Some(f),
-            _ => None,
-        }
-    }
-
-    pub fn file_mut(&mut self, ino: Ino) -> Option<&mut FileNode> {
-        match self.nodes.get_mut(&ino) {
             Some(Node::File(f)) => Some(f),
             _ => None,
         }
@@ -270,7 +321,7 @@ impl State {
             if !seen.insert(ino) {
                 continue;
             }
-            let Some(dir) = self.dir(ino) else { continue };
+            let dir = self.dir_or_broken(ino, || format!("the directory entry {}", path.display()));
             for (name, &child) in &dir.visible {
                 let child_path = path.join(name);
                 match self.nodes.get(&child) {
@@ -278,11 +329,138 @@ impl State {
                         out.insert(child_path, f.visible.as_ref().clone());
                     }
                     Some(Node::Dir(_)) => stack.push((child_path, child)),
-                    None => {}
+                    None => invariant_broken(&InvariantViolation::MissingInode {
+                        ino: child,
+                        referrer: format!("the visible entry {}", child_path.display()),
+                    }),
                 }
             }
         }
         out
+    }
+
+    /// A visible path of `ino`, for messages (`<inode N>` if it has none).
+    pub fn path_of(&self, ino: Ino) -> String {
+        if ino == ROOT {
+            return "/".to_string();
+        }
+        let mut stack = vec![(PathBuf::from("/"), ROOT)];
+        let mut seen = BTreeSet::new();
+        while let Some((path, dir)) = stack.pop() {
+            if !seen.insert(dir) {
+                continue;
+            }
+            let Some(d) = self.dir(dir) else { continue };
+            for (name, &child) in &d.visible {
+                if child == ino {
+                    return path.join(name).display().to_string();
+                }
+                if self.is_dir(child) {
+                    stack.push((path.join(name), child));
+                }
+            }
+        }
+        format!("<inode {ino}>")
+    }
+
+    /// The directory `ino`, named by what `referrer` describes. A missing
+    /// inode, or a file where a directory must be, is a broken invariant of
+    /// the simulator, returned as a typed error.
+    pub fn dir_referenced(
+        &self,
+        ino: Ino,
+        referrer: impl FnOnce() -> String,
+    ) -> Result<&DirNode, InvariantViolation> {
+        match self.nodes.get(&ino) {
+            Some(Node::Dir(d)) => Ok(d),
+            Some(Node::File(_)) => Err(InvariantViolation::WrongKind {
+                ino,
+                referrer: referrer(),
+                expected: "directory",
+            }),
+            None => Err(InvariantViolation::MissingInode {
+                ino,
+                referrer: referrer(),
+            }),
+        }
+    }
+
+    /// [`State::dir_referenced`], mutably.
+    pub fn dir_referenced_mut(
+        &mut self,
+        ino: Ino,
+        referrer: impl FnOnce() -> String,
+    ) -> Result<&mut DirNode, InvariantViolation> {
+        match self.nodes.get_mut(&ino) {
+            Some(Node::Dir(d)) => Ok(d),
+            Some(Node::File(_)) => Err(InvariantViolation::WrongKind {
+                ino,
+                referrer: referrer(),
+                expected: "directory",
+            }),
+            None => Err(InvariantViolation::MissingInode {
+                ino,
+                referrer: referrer(),
+            }),
+        }
+    }
+
+    /// The file `ino`, named by what `referrer` describes; like
+    /// [`State::dir_referenced`].
+    pub fn file_referenced(
+        &self,
+        ino: Ino,
+        referrer: impl FnOnce() -> String,
+    ) -> Result<&FileNode, InvariantViolation> {
+        match self.nodes.get(&ino) {
+            Some(Node::File(f)) => Ok(f),
+            Some(Node::Dir(_)) => Err(InvariantViolation::WrongKind {
+                ino,
+                referrer: referrer(),
+                expected: "file",
+            }),
+            None => Err(InvariantViolation::MissingInode {
+                ino,
+                referrer: referrer(),
+            }),
+        }
+    }
+
+    /// [`State::file_referenced`], mutably.
+    pub fn file_referenced_mut(
+        &mut self,
+        ino: Ino,
+        referrer: impl FnOnce() -> String,
+    ) -> Result<&mut FileNode, InvariantViolation> {
+        match self.nodes.get_mut(&ino) {
+            Some(Node::File(f)) => Ok(f),
+            Some(Node::Dir(_)) => Err(InvariantViolation::WrongKind {
+                ino,
+                referrer: referrer(),
+                expected: "file",
+            }),
+            None => Err(InvariantViolation::MissingInode {
+                ino,
+                referrer: referrer(),
+            }),
+        }
+    }
+
+    /// [`State::dir_referenced`] where no error can be returned (a read-only
+    /// walk or a crash image): a broken invariant stops the program.
+    pub fn dir_or_broken(&self, ino: Ino, referrer: impl FnOnce() -> String) -> &DirNode {
+        match self.dir_referenced(ino, referrer) {
+            Ok(d) => d,
+            Err(v) => invariant_broken(&v),
+        }
+    }
+
+    /// [`State::file_referenced`] where no error can be returned.
+    pub fn file_or_broken(&self, ino: Ino, referrer: impl FnOnce() -> String) -> &FileNode {
+        match self.file_referenced(ino, referrer) {
+            Ok(f) => f,
+            Err(v) => invariant_broken(&v),
+        }
     }
 }
 

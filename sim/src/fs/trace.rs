@@ -19,7 +19,7 @@ pub struct StepInfo {
     /// The rename target.
     pub to: Option<PathBuf>,
     /// The byte count of a write.
-    pub len: Option<u64>,
+    pub len_bytes: Option<u64>,
     /// The failpoint name, for [`FsOp::Failpoint`].
     pub failpoint: Option<&'static str>,
 }
@@ -34,8 +34,8 @@ impl fmt::Display for StepInfo {
         if let Some(to) = &self.to {
             write!(f, " -> {}", to.display())?;
         }
-        if let Some(len) = self.len {
-            write!(f, " ({len} bytes)")?;
+        if let Some(len_bytes) = self.len_bytes {
+            write!(f, " ({len_bytes} bytes)")?;
         }
         Ok(())
     }

@@ -9,13 +9,13 @@ use crashproof_sim::SimView;
 use crashproof_sim::{CrashModel, FaultConfig, SimConfig, SimFs};
 
 /// Operations per input.
-const MAX_OPS: usize = 48;
-/// Largest write, in bytes.
-const MAX_WRITE: usize = 600;
+const OPS_MAX: usize = 48;
+/// Largest write.
+const WRITE_BYTES_MAX: usize = 600;
 /// Largest write offset.
-const MAX_OFFSET: u64 = 2048;
+const OFFSET_BYTES_MAX: u64 = 2048;
 /// Most crash images enumerated per model (past it `TooManyStates` is fine).
-const IMAGE_CAP: usize = 48;
+const IMAGES_PER_MODEL_MAX: usize = 48;
 
 const FILES: [&str; 6] = ["/a", "/b", "/d/a", "/d/b", "/d/e/c", "/d/e"];
 const DIRS: [&str; 4] = ["/", "/d", "/d/e", "/x"];
@@ -24,18 +24,22 @@ const FAILPOINTS: [&str; 2] = ["fuzz.one", "fuzz.two"];
 type Files = BTreeMap<PathBuf, Vec<u8>>;
 
 /// Interprets `data` as a configuration (seed, sector size, optional
-/// injected faults) and up to [`MAX_OPS`] filesystem operations on a few
+/// injected faults) and up to [`OPS_MAX`] filesystem operations on a few
 /// paths, with bounded write sizes and offsets; errors of the operations
 /// are expected and ignored. Then takes crash images under every
-/// [`CrashModel`] (a seeded pick, and the enumeration up to [`IMAGE_CAP`]).
+/// [`CrashModel`] (a seeded pick, and the enumeration up to
+/// [`IMAGES_PER_MODEL_MAX`]).
 ///
-/// Invariants: no panic; taking images changes nothing in the running fs
+/// Invariants: no panic; the simulator's own invariants hold after every
+/// operation and in every image (`SimFs::check_invariants`, also in release
+/// builds); taking images changes nothing in the running fs
 /// (files, step count, unsynced log, trace); every image has no unsynced
 /// operation, step 0, and one crash state per model whose files are its
 /// own (visible == durable); the enumeration has exactly
 /// `crash_state_count` states (1 for DropUnsynced and EagerDirs, unsynced
 /// ops + 1 for Prefix) or says `TooManyStates` only past the cap; the
-/// seeded pick is one of the enumerated choices; the first enumerated
+/// seeded pick is one of the enumerated choices, with the same files; the
+/// first enumerated
 /// Prefix/Subset state (everything lost) is the DropUnsynced state; and
 /// without injected faults, the last Prefix state (everything kept) is what
 /// the running fs shows.
@@ -49,7 +53,7 @@ pub fn check_simfs_ops(data: &[u8]) -> Result<(), String> {
             sync_eio_probability: 0.3,
             short_write_probability: 0.2,
             capacity_bytes: Some(u.int_in_range(0..=4096).unwrap_or(1024)),
-            bit_flip_at_steps: BTreeSet::from([u.int_in_range(0..=MAX_OPS as u64).unwrap_or(0)]),
+            bit_flip_at_steps: BTreeSet::from([u.int_in_range(0..=OPS_MAX as u64).unwrap_or(0)]),
             ..FaultConfig::default()
         }
     } else {
@@ -61,11 +65,12 @@ pub fn check_simfs_ops(data: &[u8]) -> Result<(), String> {
         faults,
     });
     let mut handles: Vec<FileHandle> = Vec::new();
-    for _ in 0..MAX_OPS {
+    for _ in 0..OPS_MAX {
         if u.is_empty() {
             break;
         }
         apply_one(&fs, &mut u, &mut handles);
+        fs.check_invariants().map_err(|v| v.to_string())?;
     }
 
     let files = fs.files();
@@ -113,14 +118,15 @@ fn check_model(
             "{model}: crash_state_count {count}, expected {expected:?} ({unsynced} unsynced ops)"
         ));
     }
-    let images = match fs.crash_images(model, IMAGE_CAP) {
+    let cap = IMAGES_PER_MODEL_MAX;
+    let images = match fs.crash_images(model, cap) {
         Ok(images) => images,
-        Err(too_many) if count > IMAGE_CAP as u64 && too_many.at_least > IMAGE_CAP as u64 => {
+        Err(too_many) if count > cap as u64 && too_many.at_least > cap as u64 => {
             return Ok(());
         }
         Err(too_many) => {
             return Err(format!(
-                "{model}: {too_many} although crash_state_count is {count} (cap {IMAGE_CAP})"
+                "{model}: {too_many} although crash_state_count is {count} (cap {cap})"
             ));
         }
     };
@@ -130,9 +136,15 @@ fn check_model(
             images.len()
         ));
     }
-    if !images.iter().any(|i| i.choice == picked.choice) {
+    let Some(listed) = images.iter().find(|i| i.choice == picked.choice) else {
         return Err(format!(
             "{model}: the seeded pick `{}` is not among the enumerated states",
+            picked.choice
+        ));
+    };
+    if listed.fs.files() != picked.fs.files() {
+        return Err(format!(
+            "{model}: the seeded pick `{}` holds other bytes than the same enumerated choice",
             picked.choice
         ));
     }
@@ -171,6 +183,9 @@ fn check_model(
 /// step counter, and every model has exactly one state of it, equal to it
 /// (visible == durable). `what` names it in the error.
 pub fn check_crash_image(image: &SimFs, seed: u64, what: &str) -> Result<(), String> {
+    image
+        .check_invariants()
+        .map_err(|v| format!("{what}: {v}"))?;
     if image.unsynced_ops() != 0 || image.steps() != 0 {
         return Err(format!(
             "{what}: a crash image has {} unsynced ops and step {}",
@@ -219,8 +234,8 @@ fn apply_one(fs: &SimFs, u: &mut Unstructured<'_>, handles: &mut Vec<FileHandle>
         }
         4 | 5 => match handle {
             Some(h) => {
-                let offset = u.int_in_range(0..=MAX_OFFSET).unwrap_or(0);
-                let len = u.int_in_range(0..=MAX_WRITE).unwrap_or(0);
+                let offset = u.int_in_range(0..=OFFSET_BYTES_MAX).unwrap_or(0);
+                let len = u.int_in_range(0..=WRITE_BYTES_MAX).unwrap_or(0);
                 let fill = u.arbitrary::<u8>().unwrap_or(0);
                 let bytes: Vec<u8> = (0..len).map(|i| fill.wrapping_add(i as u8)).collect();
                 if op == 4 {
