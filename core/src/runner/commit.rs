@@ -88,8 +88,10 @@ impl<F: Fs + ?Sized> Copy for CommitterChoice<'_, F> {}
 
 /// [`ThreadScope`] for a `Sync` filesystem: a scoped thread named
 /// `crashproof-committer` serves a [`Handoff`] while `body` runs here; the
-/// hand-off is closed when `body` returns, and the thread is joined (after
-/// finishing any commit it holds) before this returns.
+/// hand-off is closed when `body` returns or unwinds (so a panicking job
+/// never leaves the scope waiting for a committer that waits for work), and
+/// the thread is joined (after finishing any commit it holds) before this
+/// returns.
 pub(crate) fn on_committer_thread<'a, F: Fs + Sync + ?Sized>(
     store: &mut CheckpointStore<'a, F>,
     body: &mut Body<'_>,
@@ -102,10 +104,18 @@ pub(crate) fn on_committer_thread<'a, F: Fs + Sync + ?Sized>(
                 handoff.serve(|request| commit_work(store, request));
             })
             .map_err(|source| RunError::CommitterThread { source })?;
-        let ended = body(&mut ThreadCommitter::new(&handoff));
-        handoff.close();
-        ended
+        let _close = CloseOnDrop(&handoff);
+        body(&mut ThreadCommitter::new(&handoff))
     })
+}
+
+/// Closes the hand-off when the runner's side ends, however it ends.
+struct CloseOnDrop<'h, T, R>(&'h Handoff<T, R>);
+
+impl<T, R> Drop for CloseOnDrop<'_, T, R> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 /// The runner's side of [`super::background::drive`]: its job, state,

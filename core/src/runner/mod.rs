@@ -39,8 +39,8 @@ use crate::store::{
     ensure_dir_durable,
 };
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use background::CommitInterleaving;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     CommitMode, ConfigError, DEFAULT_CHECKPOINT_EVERY, ResumeMode, RunnerConfig, YieldSentinel,
 };
@@ -279,9 +279,9 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             (CommitMode::Background, CommitterChoice::Unset) => {
                 return Err(ConfigError::NoCommitter.into());
             }
-            (CommitMode::Background, CommitterChoice::Thread(scope)) => self.run_background(
-                |store, body| scope(store, body),
-            )?,
+            (CommitMode::Background, CommitterChoice::Thread(scope)) => {
+                self.run_background(|store, body| scope(store, body))?
+            }
             (CommitMode::Background, CommitterChoice::Interleaved(schedule)) => {
                 let span_items = self.config.checkpoint_every;
                 self.run_background(|store, body| {

@@ -141,11 +141,10 @@ mod tests {
     fn points_stay_in_the_span_and_wait_forces_the_commit() {
         for seed in 0..200 {
             let mut ran = Vec::new();
-            let mut committer =
-                Interleaved::new(CommitInterleaving::seeded(seed), 3, |r: u64| {
-                    ran.push(r);
-                    r
-                });
+            let mut committer = Interleaved::new(CommitInterleaving::seeded(seed), 3, |r: u64| {
+                ran.push(r);
+                r
+            });
             committer.submit(7).unwrap();
             assert!(committer.run_at <= committer.report_at && committer.report_at <= 3);
             let mut reported = None;

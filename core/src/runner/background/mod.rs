@@ -39,9 +39,13 @@
 
 mod handoff;
 mod interleave;
+mod planted;
+#[cfg(test)]
+mod tests;
 
 pub use handoff::{Handoff, ThreadCommitter};
 pub use interleave::{CommitInterleaving, Interleaved};
+pub use planted::Planted;
 
 /// The committer stopped without reporting the commit it held (its thread
 /// ended early, for example by a panic in the filesystem).
@@ -136,13 +140,31 @@ where
     B: Batches,
     C: Committer<B::Request, B::Done> + ?Sized,
 {
+    drive_planted(batches, committer, cursor, Planted::None)
+}
+
+/// [`drive`] with a planted bug (only [`Planted::None`] exists without the
+/// `loom` feature): how `tests/loom.rs` shows that each property it checks
+/// catches the bug that breaks it.
+pub fn drive_planted<B, C>(
+    batches: &mut B,
+    committer: &mut C,
+    cursor: u64,
+    planted: Planted,
+) -> Result<Ended, B::Error>
+where
+    B: Batches,
+    C: Committer<B::Request, B::Done> + ?Sized,
+{
     let item_count = batches.item_count();
     let mut cursor = cursor;
     let mut last: Option<Acked> = None;
-    let mut acknowledge = |batches: &mut B, done: B::Done, last: &mut Option<Acked>| {
+    let acknowledge = |batches: &mut B, done: B::Done, last: &mut Option<Acked>| {
         let acked = batches.acknowledge(done)?;
         // Commits finish in cursor order: one in flight at a time.
-        debug_assert!(last.is_none_or(|l| l.cursor <= acked.cursor && l.generation < acked.generation));
+        debug_assert!(
+            last.is_none_or(|l| l.cursor <= acked.cursor && l.generation < acked.generation)
+        );
         *last = Some(acked);
         Ok::<Acked, B::Error>(acked)
     };
@@ -158,14 +180,24 @@ where
                 break;
             }
         }
+        // Planted: the flag read before the hand-off misses a request made
+        // while the previous commit is waited for and this one handed off.
+        let asked_early = planted.flag_before_commit() && batches.yield_requested();
         // At most one in flight: the previous checkpoint is durable (or its
         // error is returned) before the next one is handed off.
-        if let Some(done) = committer.wait()? {
+        if !planted.two_in_flight()
+            && let Some(done) = committer.wait()?
+        {
             acknowledge(batches, done, &mut last)?;
         }
         let request = batches.request(cursor)?;
         committer.submit(request)?;
-        if batches.yield_requested() {
+        let asked = if planted.flag_before_commit() {
+            asked_early
+        } else {
+            batches.yield_requested()
+        };
+        if asked {
             // A yield returns only once what it reports is durable.
             let done = committer.wait()?.ok_or(CommitterGone)?;
             let acked = acknowledge(batches, done, &mut last)?;
