@@ -398,3 +398,55 @@ fn a_background_yield_returns_a_durable_checkpoint_and_resumes() {
         assert_eq!(items_processed, 550);
     }
 }
+
+/// Records items and acknowledgements in the order the runner reports them.
+#[derive(Default)]
+struct Order(Rc<RefCell<Vec<(char, u64)>>>);
+
+impl RunObserver for Order {
+    fn item_processed(&mut self, index: u64) {
+        self.0.borrow_mut().push(('i', index));
+    }
+    fn after_commit(&mut self, checkpoint: &CheckpointInfo<'_>) {
+        self.0.borrow_mut().push(('a', checkpoint.cursor));
+    }
+}
+
+/// The seeded interleaving really overlaps: some checkpoint is
+/// acknowledged only after items past its cursor were processed, and other
+/// seeds place the acknowledgements elsewhere.
+#[test]
+fn interleaved_commits_overlap_items_and_seeds_move_them() {
+    let items_before_ack = |seed: u64| {
+        let tmp = tempfile::tempdir().unwrap();
+        let fs = StdFs::new();
+        let mut job = Hash { items: 1000 };
+        let order = Order::default();
+        let events = Rc::clone(&order.0);
+        Runner::open(&fs, tmp.path(), &mut job, config(CommitMode::Background))
+            .unwrap()
+            .with_commit_interleaving(CommitInterleaving::seeded(seed))
+            .with_observer(order)
+            .run()
+            .unwrap();
+        let events = events.borrow();
+        let mut processed = 0u64;
+        let mut overlaps = Vec::new();
+        for &(kind, n) in events.iter() {
+            match kind {
+                'i' => processed = n + 1,
+                _ => overlaps.push(processed - n),
+            }
+        }
+        overlaps
+    };
+    let seed0 = items_before_ack(0);
+    assert_eq!(seed0.len(), 20);
+    assert!(seed0.iter().any(|&o| o > 0), "{seed0:?}");
+    assert!(
+        seed0.iter().all(|&o| o <= 50),
+        "at most one batch overlaps: {seed0:?}"
+    );
+    assert_ne!(seed0, items_before_ack(1));
+    assert_eq!(seed0, items_before_ack(0));
+}
