@@ -14,12 +14,8 @@
 //! ([`crate::CommitInterleaving`]).
 
 #[cfg(feature = "loom")]
-pub use loom::sync::atomic::AtomicBool;
-#[cfg(feature = "loom")]
 pub use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-#[cfg(not(feature = "loom"))]
-pub use std::sync::atomic::AtomicBool;
 #[cfg(not(feature = "loom"))]
 pub use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
