@@ -157,7 +157,6 @@ mod tests {
             assert_eq!(committer.wait().unwrap(), None);
             committer.submit(8).unwrap();
             assert_eq!(committer.wait().unwrap(), Some(8));
-            drop(committer);
             assert_eq!(ran, [7, 8]);
         }
     }
