@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crashproof_core::fs::Fs;
-use crashproof_core::{Job, JobError, RunnerConfig, stable_digest};
+use crashproof_core::{CommitInterleaving, CommitMode, Job, JobError, RunnerConfig, stable_digest};
 use serde::{Deserialize, Serialize};
 
 use crashproof_sim::explore::{
@@ -42,6 +42,12 @@ pub struct CoreRunnerConfig {
     /// Simulated time each item takes: the runner's `ManualClock` advances
     /// by this much per item (the wall clock is never read).
     pub time_per_item: Duration,
+    /// Synchronous commits (the default, workload `core-runner`) or
+    /// background ones (workload `core-runner-background`, redo bound 2K).
+    pub commit_mode: CommitMode,
+    /// With background commits: the seeded interleaving of items and commit
+    /// work every run uses.
+    pub commit_interleaving: CommitInterleaving,
 }
 
 impl Default for CoreRunnerConfig {
@@ -54,11 +60,14 @@ impl Default for CoreRunnerConfig {
             dir: PathBuf::from("/job"),
             checkpoint_interval: None,
             time_per_item: Duration::ZERO,
+            commit_mode: CommitMode::Synchronous,
+            commit_interleaving: CommitInterleaving::default(),
         }
     }
 }
 
-/// The reference core's runner as a [`Workload`] (named `core-runner`).
+/// The reference core's runner as a [`Workload`] (named `core-runner`, or
+/// `core-runner-background` with [`CommitMode::Background`]).
 #[derive(Debug, Clone)]
 pub struct CoreRunnerWorkload {
     config: CoreRunnerConfig,
@@ -78,14 +87,29 @@ impl CoreRunnerWorkload {
         let runner = RunnerConfig {
             keep: config.keep,
             checkpoint_interval: config.checkpoint_interval,
+            commit_mode: config.commit_mode,
             ..RunnerConfig::every(config.checkpoint_every)
         };
+        let name = match config.commit_mode {
+            CommitMode::Synchronous => "core-runner",
+            CommitMode::Background => "core-runner-background",
+        };
         let job = JobWorkload::with_output(move || HashJob { items }, runner, String::clone)
-            .named("core-runner")
+            .named(name)
             .dir(config.dir.clone())
             .time_per_item(config.time_per_item)
+            .commit_interleaving(config.commit_interleaving)
             .converging_after_commit();
         Self { config, job }
+    }
+
+    /// `core-runner-background`: the default job (N = 1000, K = 50) with
+    /// background commits interleaved by seed 0 (redo bound 2K).
+    pub fn background() -> Self {
+        Self::new(CoreRunnerConfig {
+            commit_mode: CommitMode::Background,
+            ..CoreRunnerConfig::default()
+        })
     }
 
     /// Its configuration.
@@ -97,13 +121,13 @@ impl CoreRunnerWorkload {
 /// A running hash over `items` fixed inputs: deterministic, cheap, and any
 /// lost or repeated item changes the output.
 #[derive(Debug, Clone)]
-struct HashJob {
-    items: u64,
+pub(crate) struct HashJob {
+    pub(crate) items: u64,
 }
 
 /// What the hash job checkpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct HashState {
+pub(crate) struct HashState {
     acc: u64,
     count: u64,
 }

@@ -4,12 +4,16 @@
 //! and the tests depend on it.
 //!
 //! - [`core_runner`]: the reference core's `Runner` on a built-in job, the
-//!   default workload of `crashproof explore`;
+//!   default workload of `crashproof explore` (and `core-runner-background`,
+//!   the same with background commits);
+//! - [`background`]: the background-commit mutant that acknowledges at
+//!   hand-off;
 //! - [`zoo`]: 13 deliberately broken checkpoint programs (mutants) and the
 //!   correct controls, and [`zoo::hunt`], the mutation table's search;
 //! - [`scenarios`]: the five seed systems, each with its review bug;
 //! - [`registry`]: every workload above by name.
 
+pub mod background;
 pub mod core_runner;
 pub mod registry;
 pub mod scenarios;

@@ -4,6 +4,8 @@
 //! - `core-runner`: the reference core's resumable `Runner` on a built-in
 //!   deterministic job ([`crate::core_runner`]), the default of
 //!   `crashproof explore`;
+//! - `core-runner-background`: the same with background commits, and
+//!   `background-ack-before-durable`, its mutant ([`crate::background`]);
 //! - `zoo-control`: the bug zoo's correct control program;
 //! - `yield-after-commit`: the zoo's control for the yield mutant;
 //! - the bug zoo's mutants ([`crate::zoo`]), under their catalogue names;
@@ -28,6 +30,8 @@ pub struct UnknownWorkload {
 pub fn catalogue() -> Vec<Box<dyn Workload>> {
     let mut all: Vec<Box<dyn Workload>> = vec![
         Box::new(CoreRunnerWorkload::default()),
+        Box::new(CoreRunnerWorkload::background()),
+        Box::new(crate::background::HandoffAckRunner::mutant()),
         crate::zoo::control(),
         crate::zoo::yield_control(),
     ];

@@ -12,7 +12,9 @@
 //! - [`store`]: a directory of numbered checkpoint generations with
 //!   retention, GC and fallback past damaged files.
 //! - [`Runner`]: runs a [`Job`] resumably: lock, resume, checkpoint every K
-//!   items and/or T, cooperative yield, final checkpoint before finalize.
+//!   items and/or T, cooperative yield, final checkpoint before finalize;
+//!   optionally with commits that overlap the work
+//!   ([`runner::background`], whose primitives go through [`seam`]).
 //!
 //! **Invariant:** this crate never touches the wall clock, the OS RNG or
 //! `std::fs` outside [`fs::StdFs`] (and [`SystemClock`], which is
@@ -25,15 +27,16 @@ pub mod failpoint;
 pub mod fs;
 pub mod replace;
 pub mod runner;
+pub mod seam;
 pub mod store;
 
 pub use digest::stable_digest;
 pub use envelope::{Codec, CodecError, DecodeError, DecodeErrorKind, EncodeError};
 pub use replace::replace;
 pub use runner::{
-    CheckpointInfo, Clock, ConfigError, Job, JobError, ManualClock, NoObserver, Outcome,
-    ResumeMode, ResumePoint, RunError, RunObserver, Runner, RunnerConfig, SystemClock,
-    YieldSentinel, YieldSignal,
+    CheckpointInfo, Clock, CommitInterleaving, CommitMode, ConfigError, Job, JobError, ManualClock,
+    NoObserver, Outcome, ResumeMode, ResumePoint, RunError, RunObserver, Runner, RunnerConfig,
+    SystemClock, YieldSentinel, YieldSignal,
 };
 pub use store::{
     CheckpointStore, JobIdentity, SkipReason, SkippedGeneration, StoreError, StoredCheckpoint,

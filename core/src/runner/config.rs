@@ -40,11 +40,33 @@ pub enum YieldSentinel {
     Disabled,
 }
 
+/// When a checkpoint's write happens relative to the job's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CommitMode {
+    /// The runner stops processing while it commits: when the commit
+    /// returns, the checkpoint is durable. A crash redoes at most K items.
+    #[default]
+    Synchronous,
+    /// The runner hands the encoded checkpoint to a committer and keeps
+    /// processing while it is written (see [`crate::runner::background`]):
+    /// at most one commit in flight, acknowledged (and
+    /// [`crate::RunObserver::after_commit`] called) only once durable, a
+    /// yield waits for it, a commit error stops the job. A crash redoes at
+    /// most **2K** items (2T with a time-based policy): the checkpoint in
+    /// flight may be lost along with the batch after it. Choose the
+    /// committer on the runner: [`crate::Runner::with_committer_thread`]
+    /// (a thread; needs a `Sync` filesystem such as `StdFs`) or
+    /// [`crate::Runner::with_commit_interleaving`] (the calling thread, at
+    /// seeded points: for simulators and tests).
+    Background,
+}
+
 /// A runner's configuration. Validated by [`crate::Runner::open`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunnerConfig {
     /// K: commit after at most this many items. Must be at least 1 (0 would
-    /// never make progress). Also the bound on items redone after a crash.
+    /// never make progress). Also the bound on items redone after a crash
+    /// (2K with [`CommitMode::Background`]).
     pub checkpoint_every: u64,
     /// T: also commit when this much time (by the runner's [`crate::Clock`])
     /// has passed since the last commit, whichever of K and T comes first.
@@ -76,6 +98,9 @@ pub struct RunnerConfig {
     /// needs a `State` that does not rely on `deserialize_any` (see
     /// [`Codec`]).
     pub codec: Codec,
+    /// Whether commits stop the job ([`CommitMode::Synchronous`], the
+    /// default) or overlap it ([`CommitMode::Background`], redo bound 2K).
+    pub commit_mode: CommitMode,
     /// Remove every checkpoint after a successful `finalize` (as Rooch
     /// does). Default `false`: the final checkpoint (cursor == item_count)
     /// stays, so running the same job again skips straight to `finalize`.
@@ -92,6 +117,7 @@ impl Default for RunnerConfig {
             yield_sentinel: YieldSentinel::JobName,
             sentinel_check_interval: Duration::ZERO,
             codec: Codec::Json,
+            commit_mode: CommitMode::Synchronous,
             remove_checkpoints_on_success: false,
         }
     }
@@ -123,6 +149,16 @@ impl RunnerConfig {
             return Err(ConfigError::InvalidSentinelName(name.clone()));
         }
         Ok(())
+    }
+
+    /// The most items a crash can make the next run redo, per checkpoint
+    /// it falls back over: K, or 2K with [`CommitMode::Background`] (the
+    /// checkpoint in flight is lost with the batch after it).
+    pub fn redo_items_max(&self) -> u64 {
+        match self.commit_mode {
+            CommitMode::Synchronous => self.checkpoint_every,
+            CommitMode::Background => self.checkpoint_every.saturating_mul(2),
+        }
     }
 
     /// The sentinel file name for `job_name`, if any.
@@ -159,6 +195,21 @@ pub enum ConfigError {
         "yield sentinel name {0:?} must be one file-name component: not empty, no '/', not '.' or '..'"
     )]
     InvalidSentinelName(String),
+    /// Background commits were configured but the runner was given no
+    /// committer.
+    #[error(
+        "commit_mode is Background but the runner has no committer: call \
+         Runner::with_committer_thread() (needs a Sync filesystem such as StdFs) or \
+         Runner::with_commit_interleaving() (deterministic, on the calling thread) before run()"
+    )]
+    NoCommitter,
+    /// A committer was given to a runner configured for synchronous commits,
+    /// which would ignore it.
+    #[error(
+        "the runner was given a background committer but commit_mode is Synchronous; set \
+         RunnerConfig::commit_mode to CommitMode::Background, or drop the committer"
+    )]
+    CommitterWithoutBackground,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::envelope::{Codec, CodecError};
 use crate::fs::{FsOp, cause_after};
 use crate::store::StoreError;
 
+use super::background::CommitterGone;
 use super::config::ConfigError;
 use super::job::JobError;
 
@@ -105,6 +106,23 @@ pub enum RunError {
         cursor: u64,
         /// The job's item count.
         item_count: u64,
+    },
+
+    /// The background committer stopped without reporting the commit it
+    /// held (see [`crate::CommitMode::Background`]).
+    #[error(transparent)]
+    Committer(#[from] CommitterGone),
+
+    /// The background committer thread could not be started; nothing was
+    /// processed.
+    #[error(
+        "could not start the background committer thread: {source}. Free some threads or \
+         memory, or run with CommitMode::Synchronous"
+    )]
+    CommitterThread {
+        /// The error from spawning the thread.
+        #[source]
+        source: io::Error,
     },
 
     /// The job failed. Nothing after the last checkpoint was committed.

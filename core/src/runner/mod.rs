@@ -18,7 +18,9 @@
 //! directory is fsynced once more if GC removed files since the last commit,
 //! so a finished (or yielded) job's directory is durably in its final shape.
 
+pub mod background;
 mod clock;
+mod commit;
 mod config;
 mod error;
 mod job;
@@ -26,10 +28,9 @@ mod lock;
 mod observer;
 mod outcome;
 mod signal;
+mod watch;
 
 use std::path::{Path, PathBuf};
-
-use std::time::Duration;
 
 use crate::failpoint;
 use crate::fs::{Fs, FsOp};
@@ -38,8 +39,11 @@ use crate::store::{
     ensure_dir_durable,
 };
 
+pub use background::CommitInterleaving;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{ConfigError, DEFAULT_CHECKPOINT_EVERY, ResumeMode, RunnerConfig, YieldSentinel};
+pub use config::{
+    CommitMode, ConfigError, DEFAULT_CHECKPOINT_EVERY, ResumeMode, RunnerConfig, YieldSentinel,
+};
 pub use error::RunError;
 pub use job::{Job, JobError};
 pub use lock::LOCK_FILE_NAME;
@@ -47,7 +51,10 @@ pub use observer::{CheckpointInfo, NoObserver, RunObserver};
 pub use outcome::{Outcome, ResumePoint};
 pub use signal::YieldSignal;
 
+use background::{Acked, Ended};
+use commit::{Background, CommitterChoice};
 use lock::JobLock;
+use watch::YieldWatch;
 
 /// The end of the batch starting at `cursor`: `min(cursor + k, item_count)`
 /// without overflow (tzel's review: `cursor + K` near `u64::MAX`).
@@ -80,12 +87,15 @@ impl<S> Start<S> {
 /// The job directory holds `LOCK`, the checkpoint generation files (see
 /// [`crate::store`]) and, when someone wants the runner to yield, the
 /// sentinel file (`<job name>.yield` by default).
+///
+/// With [`CommitMode::Background`] in the configuration, choose the
+/// committer with [`Runner::with_committer_thread`] or
+/// [`Runner::with_commit_interleaving`] (see [`background`]).
 pub struct Runner<'a, J: Job, F: Fs + ?Sized, O: RunObserver = NoObserver> {
     fs: &'a F,
     job: &'a mut J,
     config: RunnerConfig,
     dir: PathBuf,
-    sentinel: Option<PathBuf>,
     item_count: u64,
     store: CheckpointStore<'a, F>,
     // Declared after `store` only for readability; the lock is released
@@ -93,10 +103,11 @@ pub struct Runner<'a, J: Job, F: Fs + ?Sized, O: RunObserver = NoObserver> {
     lock: JobLock<'a, F>,
     start: Start<J::State>,
     clock: Box<dyn Clock + 'a>,
-    signal: YieldSignal,
+    watch: YieldWatch,
     observer: O,
-    /// When the sentinel file was last looked at (by `clock`), if ever.
-    sentinel_checked_at: Option<Duration>,
+    committer: CommitterChoice<'a, F>,
+    /// Items processed by this run so far.
+    items_processed: u64,
 }
 
 impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
@@ -133,21 +144,34 @@ impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
                 .with_codec(config.codec);
         let item_count = job.item_count();
         let start = choose_start(&mut store, &*job, config.resume, item_count)?;
+        let watch = YieldWatch::new(sentinel, config.sentinel_check_interval);
         Ok(Self {
             fs,
             job,
             config,
             dir,
-            sentinel,
             item_count,
             store,
             lock,
             start,
             clock: Box::new(SystemClock::new()),
-            signal: YieldSignal::new(),
+            watch,
             observer: NoObserver,
-            sentinel_checked_at: None,
+            committer: CommitterChoice::Unset,
+            items_processed: 0,
         })
+    }
+}
+
+impl<'a, J: Job, F: Fs + Sync + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
+    /// Background commits ([`CommitMode::Background`]) run on a committer
+    /// thread (`crashproof-committer`, scoped to [`Runner::run`]) while
+    /// this thread goes on processing items; observer calls stay on this
+    /// thread. Needs a filesystem both threads may use (`Sync`, as `StdFs`
+    /// is). [`Runner::run`] refuses it with [`CommitMode::Synchronous`].
+    pub fn with_committer_thread(mut self) -> Self {
+        self.committer = CommitterChoice::Thread(commit::on_committer_thread::<F>);
+        self
     }
 }
 
@@ -159,16 +183,28 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             job: self.job,
             config: self.config,
             dir: self.dir,
-            sentinel: self.sentinel,
             item_count: self.item_count,
             store: self.store,
             lock: self.lock,
             start: self.start,
             clock: self.clock,
-            signal: self.signal,
+            watch: self.watch,
             observer,
-            sentinel_checked_at: self.sentinel_checked_at,
+            committer: self.committer,
+            items_processed: self.items_processed,
         }
+    }
+
+    /// Background commits ([`CommitMode::Background`]) run on this thread,
+    /// between items, at the points `schedule` picks (see
+    /// [`CommitInterleaving`]): the same contract as
+    /// [`Runner::with_committer_thread`] without a second thread, so a
+    /// simulator explores it deterministically. Nothing overlaps, so it
+    /// saves no time. [`Runner::run`] refuses it with
+    /// [`CommitMode::Synchronous`].
+    pub fn with_commit_interleaving(mut self, schedule: CommitInterleaving) -> Self {
+        self.committer = CommitterChoice::Interleaved(schedule);
+        self
     }
 
     /// Replaces the clock (default [`SystemClock`]). It is read only when a
@@ -181,14 +217,14 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
 
     /// Replaces the yield signal (default: a fresh one per runner).
     pub fn with_yield_signal(mut self, signal: YieldSignal) -> Self {
-        self.signal = signal;
+        self.watch.signal = signal;
         self
     }
 
     /// A handle on this runner's yield signal: request it from anywhere
     /// (another thread, the job, an observer) to yield at the next commit.
     pub fn yield_signal(&self) -> YieldSignal {
-        self.signal.clone()
+        self.watch.signal.clone()
     }
 
     /// The checkpoint this runner will resume from (`None`: fresh start).
@@ -215,8 +251,16 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
     /// `finalize` once and returns [`Outcome::Completed`]. The lock is
     /// released on every exit path.
     ///
+    /// With [`CommitMode::Background`], commits overlap the work as
+    /// [`background`] describes (a yield is checked after each hand-off and
+    /// waits for that commit; a commit error is returned when the runner
+    /// sees it); the committer must have been chosen
+    /// ([`ConfigError::NoCommitter`] otherwise, before anything is
+    /// processed).
+    ///
     /// A job error stops the run without committing (the last checkpoint
-    /// stays the resume point). With
+    /// stays the resume point; in background mode a commit already handed
+    /// off still finishes, unacknowledged). With
     /// [`RunnerConfig::remove_checkpoints_on_success`], the checkpoints are
     /// removed after `finalize`, oldest first; if that fails the error is
     /// returned and a rerun finalizes again from the final checkpoint.
@@ -227,54 +271,48 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
     }
 
     fn run_inner(&mut self) -> Result<Outcome<J::Output>, RunError> {
-        let k = self.config.checkpoint_every;
-        let mut cursor = self.start.cursor;
-        let mut items_processed = 0u64;
-        let mut last_commit_at = self.config.checkpoint_interval.map(|_| self.clock.now());
-        while cursor < self.item_count {
-            let end = batch_end(cursor, k, self.item_count);
-            while cursor < end {
-                self.job
-                    .process(cursor, &mut self.start.state)
-                    .map_err(|source| RunError::Job {
-                        index: Some(cursor),
-                        source,
-                    })?;
-                self.observer.item_processed(cursor);
-                cursor += 1;
-                items_processed += 1;
-                if let (Some(interval), Some(since)) =
-                    (self.config.checkpoint_interval, last_commit_at)
-                    && self.clock.now().saturating_sub(since) >= interval
-                {
-                    break;
-                }
+        let ended = match (self.config.commit_mode, self.committer) {
+            (CommitMode::Synchronous, CommitterChoice::Unset) => self.run_synchronous()?,
+            (CommitMode::Synchronous, _) => {
+                return Err(ConfigError::CommitterWithoutBackground.into());
             }
-            let generation = self.commit(cursor)?;
-            if self.config.checkpoint_interval.is_some() {
-                last_commit_at = Some(self.clock.now());
+            (CommitMode::Background, CommitterChoice::Unset) => {
+                return Err(ConfigError::NoCommitter.into());
             }
-            if self.yield_requested() {
-                self.store.sync_removals()?;
-                tracing::info!(
-                    job = self.job.name(),
-                    generation,
-                    cursor,
-                    "yielding at a durable checkpoint"
-                );
-                return Ok(Outcome::Yielded {
-                    cursor,
-                    generation,
-                    resumed_from: self.start.resumed_from,
-                    items_processed,
-                    skipped: self.start.skipped.clone(),
-                });
+            (CommitMode::Background, CommitterChoice::Thread(scope)) => {
+                self.run_background(|store, body| scope(store, body))?
             }
+            (CommitMode::Background, CommitterChoice::Interleaved(schedule)) => {
+                let span_items = self.config.checkpoint_every;
+                self.run_background(|store, body| {
+                    body(&mut background::Interleaved::new(
+                        schedule,
+                        span_items,
+                        |request| commit::commit_work(store, request),
+                    ))
+                })?
+            }
+        };
+        if let Ended::Yielded { acked } = ended {
+            self.store.sync_removals()?;
+            tracing::info!(
+                job = self.job.name(),
+                generation = acked.generation,
+                cursor = acked.cursor,
+                "yielding at a durable checkpoint"
+            );
+            return Ok(Outcome::Yielded {
+                cursor: acked.cursor,
+                generation: acked.generation,
+                resumed_from: self.start.resumed_from,
+                items_processed: self.items_processed,
+                skipped: self.start.skipped.clone(),
+            });
         }
         if self.start.cursor == self.item_count && self.start.resumed_from.is_none() {
             // A fresh run with no items still leaves its final checkpoint, so
             // every completed run does.
-            self.commit(cursor)?;
+            self.commit(self.item_count)?;
         }
         // No commit follows the final one to make its GC durable.
         self.store.sync_removals()?;
@@ -295,16 +333,91 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
         if self.config.remove_checkpoints_on_success {
             self.store.discard_all()?;
         }
-        let redone_at_most = k
-            .saturating_mul(self.start.skipped_damaged().saturating_add(1))
-            .min(items_processed);
+        let redone_at_most = self
+            .config
+            .checkpoint_every
+            .saturating_mul(self.start.skipped_damaged())
+            .saturating_add(self.config.redo_items_max())
+            .min(self.items_processed);
         Ok(Outcome::Completed {
             output,
             resumed_from: self.start.resumed_from,
-            items_processed,
+            items_processed: self.items_processed,
             redone_at_most,
             skipped: std::mem::take(&mut self.start.skipped),
         })
+    }
+
+    /// The synchronous loop: process a batch, commit it durably, look for a
+    /// yield.
+    fn run_synchronous(&mut self) -> Result<Ended, RunError> {
+        let k = self.config.checkpoint_every;
+        let mut cursor = self.start.cursor;
+        let mut last = None;
+        let mut last_commit_at = self.config.checkpoint_interval.map(|_| self.clock.now());
+        while cursor < self.item_count {
+            let end = batch_end(cursor, k, self.item_count);
+            while cursor < end {
+                self.job
+                    .process(cursor, &mut self.start.state)
+                    .map_err(|source| RunError::Job {
+                        index: Some(cursor),
+                        source,
+                    })?;
+                self.observer.item_processed(cursor);
+                cursor += 1;
+                self.items_processed += 1;
+                if let (Some(interval), Some(since)) =
+                    (self.config.checkpoint_interval, last_commit_at)
+                    && self.clock.now().saturating_sub(since) >= interval
+                {
+                    break;
+                }
+            }
+            let generation = self.commit(cursor)?;
+            let acked = Acked { generation, cursor };
+            last = Some(acked);
+            if self.config.checkpoint_interval.is_some() {
+                last_commit_at = Some(self.clock.now());
+            }
+            if self.watch.requested(self.fs, &*self.clock) {
+                return Ok(Ended::Yielded { acked });
+            }
+        }
+        Ok(Ended::Finished { cursor, last })
+    }
+
+    /// The background loop ([`background::drive`]) with the committer
+    /// `with_committer` sets up around it (which gets the store).
+    fn run_background(
+        &mut self,
+        with_committer: impl FnOnce(
+            &mut CheckpointStore<'a, F>,
+            &mut commit::Body<'_>,
+        ) -> Result<Ended, RunError>,
+    ) -> Result<Ended, RunError> {
+        let cursor = self.start.cursor;
+        let mut batches = Background {
+            fs: self.fs,
+            job: &mut *self.job,
+            state: &mut self.start.state,
+            observer: &mut self.observer,
+            config: &self.config,
+            clock: &*self.clock,
+            watch: &mut self.watch,
+            item_count: self.item_count,
+            next_generation: self.store.next_generation(),
+            items_processed: &mut self.items_processed,
+            last_commit_at: None,
+        };
+        batches.last_commit_at = batches
+            .config
+            .checkpoint_interval
+            .map(|_| batches.clock.now());
+        let mut body = |committer: &mut dyn background::Committer<_, _>| {
+            background::drive(&mut batches, committer, cursor)
+        };
+        with_committer(&mut self.store, &mut body)
     }
 
     /// Durably commits `{cursor, state}`, telling the observer before and
@@ -325,36 +438,6 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
         self.observer.after_commit(&info);
         self.store.collect_garbage()?;
         Ok(generation)
-    }
-
-    /// The in-process signal, then the sentinel file (at most once per
-    /// [`RunnerConfig::sentinel_check_interval`]). An error checking the
-    /// file counts as absent (tzel: a flaky filesystem must not cause
-    /// spurious exits). The runner never removes the caller's sentinel.
-    fn yield_requested(&mut self) -> bool {
-        if self.signal.is_requested() {
-            return true;
-        }
-        let Some(sentinel) = &self.sentinel else {
-            return false;
-        };
-        let interval = self.config.sentinel_check_interval;
-        if !interval.is_zero() {
-            let now = self.clock.now();
-            if let Some(last) = self.sentinel_checked_at
-                && now.saturating_sub(last) < interval
-            {
-                return false;
-            }
-            self.sentinel_checked_at = Some(now);
-        }
-        match self.fs.exists(sentinel) {
-            Ok(present) => present,
-            Err(e) => {
-                tracing::debug!(path = ?sentinel, error = %e, "checking the yield sentinel file {sentinel:?} failed; treating it as absent");
-                false
-            }
-        }
     }
 }
 

@@ -26,8 +26,12 @@ pub enum Outcome<O> {
         /// An upper bound on the items this run processed that a crashed
         /// predecessor had already processed. A runner cannot know what a
         /// dead process did after its last durable checkpoint; it knows the
-        /// predecessor got at most K items past each checkpoint, so the bound
-        /// is `min(items_processed, K * (1 + damaged generations skipped))`.
+        /// predecessor got at most K items past each checkpoint (2K with
+        /// [`crate::CommitMode::Background`]: the checkpoint in flight may
+        /// be lost with the batch after it), so the bound is
+        /// `min(items_processed, K * damaged generations skipped + R)` with
+        /// R = [`crate::RunnerConfig::redo_items_max`] (K or 2K). The
+        /// predecessor is assumed to have run in this run's commit mode.
         /// It is not a count: a predecessor that yielded or failed cleanly
         /// redid nothing.
         redone_at_most: u64,

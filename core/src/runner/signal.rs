@@ -1,15 +1,22 @@
 //! The in-process request to yield.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::seam::{self, Arc, Mutex};
 
 /// An in-process "please yield" flag, per runner (no globals): clones share
 /// one flag. The runner checks it after every commit and, if set, returns
 /// [`crate::Outcome::Yielded`] with everything so far durable. The runner
 /// never clears it; a caller reusing a signal for the next run clears it.
+///
+/// Built on [`crate::seam`], so the loom test checks the runner's use of
+/// it. A lock rather than an atomic: a lock's acquisitions are totally
+/// ordered, so a request made before the runner's next check is seen by
+/// that check, which is what bounds a short operation's wait to one batch
+/// (an atomic's load may legally read an older value for a while, and
+/// loom, which models `SeqCst` as acquire/release, finds that wait). It is
+/// taken once per commit, uncontended: nothing next to a commit's fsyncs.
 #[derive(Debug, Clone, Default)]
 pub struct YieldSignal {
-    requested: Arc<AtomicBool>,
+    requested: Arc<Mutex<bool>>,
 }
 
 impl YieldSignal {
@@ -20,16 +27,16 @@ impl YieldSignal {
 
     /// Asks the runner to yield at its next commit.
     pub fn request(&self) {
-        self.requested.store(true, Ordering::SeqCst);
+        *seam::lock(&self.requested) = true;
     }
 
     /// Withdraws the request.
     pub fn clear(&self) {
-        self.requested.store(false, Ordering::SeqCst);
+        *seam::lock(&self.requested) = false;
     }
 
     /// Whether a yield is requested.
     pub fn is_requested(&self) -> bool {
-        self.requested.load(Ordering::SeqCst)
+        *seam::lock(&self.requested)
     }
 }

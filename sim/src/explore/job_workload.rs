@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use crashproof_core::fs::Fs;
 use crashproof_core::{
-    CheckpointStore, Job, JobIdentity, ManualClock, Outcome, ResumeMode, Runner, RunnerConfig,
+    CheckpointStore, CommitInterleaving, CommitMode, Job, JobIdentity, ManualClock, Outcome,
+    ResumeMode, Runner, RunnerConfig,
 };
 
 use super::observer::ProgressObserver;
@@ -45,6 +46,10 @@ type Format<O> = Arc<dyn Fn(&O) -> String + Send + Sync>;
 ///   formatter of your own ([`JobWorkload::with_output`]); resumed runs
 ///   must reproduce the clean run's byte for byte.
 /// - Redo bound: see [`Workload::redo_bound`] below.
+/// - Background commits ([`CommitMode::Background`]): every run commits on
+///   the calling thread at the points a seeded [`CommitInterleaving`]
+///   picks ([`JobWorkload::commit_interleaving`], seed 0 by default), so the
+///   exploration is deterministic and a seed names the interleaving.
 ///
 /// Only [`ResumeMode::Resume`] is explored (the other modes start over by
 /// design, which the state oracle would rightly call lost progress): any
@@ -62,6 +67,7 @@ pub struct JobWorkload<J: Job> {
     time_per_item: Duration,
     allowed: Vec<String>,
     converging: bool,
+    interleaving: CommitInterleaving,
 }
 
 impl<J: Job + 'static> JobWorkload<J>
@@ -100,6 +106,7 @@ impl<J: Job + 'static> JobWorkload<J> {
             time_per_item: Duration::ZERO,
             allowed: Vec::new(),
             converging: false,
+            interleaving: CommitInterleaving::default(),
         }
     }
 
@@ -140,6 +147,14 @@ impl<J: Job + 'static> JobWorkload<J> {
         self
     }
 
+    /// With [`CommitMode::Background`]: the seeded interleaving of item
+    /// processing and commit work every run uses (default seed 0). Ignored
+    /// with synchronous commits.
+    pub fn commit_interleaving(mut self, interleaving: CommitInterleaving) -> Self {
+        self.interleaving = interleaving;
+        self
+    }
+
     /// A file name the job directory may hold after a completed run (an
     /// output file the job writes there, a sentinel it expects).
     pub fn allow_leftover(mut self, name: impl Into<String>) -> Self {
@@ -175,6 +190,7 @@ impl<J: Job> Clone for JobWorkload<J> {
             time_per_item: self.time_per_item,
             allowed: self.allowed.clone(),
             converging: self.converging,
+            interleaving: self.interleaving,
         }
     }
 }
@@ -188,6 +204,7 @@ impl<J: Job> fmt::Debug for JobWorkload<J> {
             .field("config", &self.config)
             .field("time_per_item", &self.time_per_item)
             .field("allowed", &self.allowed)
+            .field("interleaving", &self.interleaving)
             .finish_non_exhaustive()
     }
 }
@@ -228,8 +245,11 @@ impl<J: Job> Workload for JobWorkload<J> {
         }
         // Simulated time only: the observer advances it per item.
         let clock = ManualClock::new();
-        let runner = Runner::open(fs, self.dir.clone(), &mut job, self.config.clone())
+        let mut runner = Runner::open(fs, self.dir.clone(), &mut job, self.config.clone())
             .map_err(WorkloadError::core)?;
+        if self.config.commit_mode == CommitMode::Background {
+            runner = runner.with_commit_interleaving(self.interleaving);
+        }
         progress.resumed(runner.resume_point().map(|r| r.cursor));
         let mut observer =
             ProgressObserver::new(progress).advancing(clock.clone(), self.time_per_item);
@@ -273,14 +293,20 @@ impl<J: Job> Workload for JobWorkload<J> {
     /// A crash forgets at most the items since the last durable commit, and
     /// a resumed run starts at it, so it redoes at most that many. (The
     /// core's `redone_at_most` adds K per damaged generation skipped; a
-    /// crash never damages an acknowledged generation, so none is.)
+    /// crash never damages an acknowledged generation, so none is.) With
+    /// [`CommitMode::Background`] twice that: the checkpoint in flight may
+    /// be lost along with the batch processed after it.
     fn redo_bound(&self) -> u64 {
         let k = self.config.checkpoint_every;
-        match self.config.checkpoint_interval {
+        let batch = match self.config.checkpoint_interval {
             Some(interval) if !self.time_per_item.is_zero() => {
                 k.min(items_per_interval(interval, self.time_per_item))
             }
             _ => k,
+        };
+        match self.config.commit_mode {
+            CommitMode::Synchronous => batch,
+            CommitMode::Background => batch.saturating_mul(2),
         }
     }
 
