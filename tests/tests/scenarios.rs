@@ -238,11 +238,7 @@ impl crashproof_core::fs::Fs for FailingClose {
     fn remove_dir(&self, path: &std::path::Path) -> std::io::Result<()> {
         self.0.remove_dir(path)
     }
-    fn hard_link(
-        &self,
-        original: &std::path::Path,
-        link: &std::path::Path,
-    ) -> std::io::Result<()> {
+    fn hard_link(&self, original: &std::path::Path, link: &std::path::Path) -> std::io::Result<()> {
         self.0.hard_link(original, link)
     }
     fn set_len(

@@ -246,7 +246,8 @@ pub trait Fs {
         }
     }
 
-    /// Opens (creating if missing) `path` and takes an exclusive advisory
+    /// Opens (creating if missing, for reading and writing, like
+    /// [`OpenMode::Create`]) `path` and takes an exclusive advisory
     /// lock on it without blocking. Fails with `WouldBlock` if another holder
     /// has it. The lock is released by [`Fs::close`] of the returned handle,
     /// or when the holding process dies (a crash, for a simulator).

@@ -231,6 +231,7 @@ impl Fs for StdFs {
     fn try_lock(&self, path: &Path) -> io::Result<FileHandle> {
         let wrap = |e| FsOpError::wrap(FsOp::TryLock, path, e);
         let file = OpenOptions::new()
+            .read(true)
             .write(true)
             .create(true)
             .truncate(false)

@@ -298,7 +298,10 @@ impl Fs for SimFs {
                 l.detail = format!("{} to {len_bytes} bytes", l.detail);
                 l
             },
-            |st, _| st.set_len(file.raw(), len_bytes).map(|()| ((), String::new())),
+            |st, _| {
+                st.set_len(file.raw(), len_bytes)
+                    .map(|()| ((), String::new()))
+            },
         )
     }
 
