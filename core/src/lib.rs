@@ -14,9 +14,12 @@
 //! - [`Runner`]: runs a [`Job`] resumably: lock, resume, checkpoint every K
 //!   items and/or T, cooperative yield, final checkpoint before finalize.
 //!
+//! Beside them, [`stdfs`]: `std::fs`'s shape on any [`fs::Fs`], so code
+//! written with `std::fs` runs on the simulator by changing its imports.
+//!
 //! **Invariant:** this crate never touches the wall clock, the OS RNG or
-//! `std::fs` outside [`fs::StdFs`] (and [`SystemClock`], which is
-//! explicitly the real clock). Temp names and generation numbers are
+//! `std::fs` outside [`fs::StdFs`] and [`stdfs`] outside a scope (and
+//! [`SystemClock`], which is explicitly the real clock). Temp names and generation numbers are
 //! deterministic, so a simulator trace is a pure function of its inputs.
 
 pub mod digest;
@@ -25,6 +28,7 @@ pub mod failpoint;
 pub mod fs;
 pub mod replace;
 pub mod runner;
+pub mod stdfs;
 pub mod store;
 
 pub use digest::stable_digest;
