@@ -333,10 +333,7 @@ fn run<A: Api>(api: &A, root: &Path, ops: &[Op]) -> Vec<R> {
     out
 }
 
-fn file_op<F: Read + Write + Seek>(op: &Op, f: &mut F, is_dir: bool) -> R
-where
-    F: FileApi,
-{
+fn file_op<F: Read + Write + Seek + FileApi>(op: &Op, f: &mut F, is_dir: bool) -> R {
     match op {
         Op::FileWrite(_, b) => r(f.write(b), R::Count),
         Op::FileRead(_, n) => {
