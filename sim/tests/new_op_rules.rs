@@ -449,3 +449,25 @@ fn open_refuses_a_directory_in_every_mode() {
         assert_eq!(e.kind(), io::ErrorKind::IsADirectory, "{mode:?}");
     }
 }
+
+#[test]
+fn a_second_name_is_part_of_the_content_digest() {
+    // Three disks with the same bytes at the same paths, or not: `/d/a`
+    // alone; `/d/a` and a hard link `/d/b`; `/d/a` and a copy `/d/b`.
+    let build = |second: Option<bool>| {
+        let fs = sim(16);
+        durable_dir(&fs, "/d").unwrap();
+        durable_file(&fs, "/d/a", b"x").unwrap();
+        match second {
+            Some(true) => fs.hard_link(p("/d/a"), p("/d/b")).unwrap(),
+            Some(false) => durable_file(&fs, "/d/b", b"x").unwrap(),
+            None => {}
+        }
+        fs.sync_dir(p("/d")).unwrap();
+        fs.content_digest()
+    };
+    let (alone, linked, copied) = (build(None), build(Some(true)), build(Some(false)));
+    assert_ne!(alone, linked, "the link's name is hashed");
+    assert_ne!(linked, copied, "one inode under two names is not two files");
+    assert_eq!(linked, build(Some(true)), "and the digest is stable");
+}
