@@ -155,6 +155,27 @@ impl Fs for FailingCommit {
     fn try_lock(&self, path: &Path) -> io::Result<FileHandle> {
         self.fs.try_lock(path)
     }
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        self.fs.create_dir(path)
+    }
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        self.fs.remove_dir(path)
+    }
+    fn hard_link(&self, original: &Path, link: &Path) -> io::Result<()> {
+        self.fs.hard_link(original, link)
+    }
+    fn set_len(&self, file: &FileHandle, len_bytes: u64) -> io::Result<()> {
+        self.fs.set_len(file, len_bytes)
+    }
+    fn read_at(&self, file: &FileHandle, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        self.fs.read_at(file, offset, buf)
+    }
+    fn file_metadata(&self, file: &FileHandle) -> io::Result<Metadata> {
+        self.fs.file_metadata(file)
+    }
+    fn sync_data(&self, file: &FileHandle) -> io::Result<()> {
+        self.fs.sync_data(file)
+    }
     fn failpoint(&self, name: &'static str) -> io::Result<()> {
         if name == REPLACE_AFTER_SYNC_BEFORE_RENAME
             && self.hits.fetch_add(1, Ordering::SeqCst) == self.fail_at

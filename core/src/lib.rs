@@ -16,9 +16,12 @@
 //!   optionally with commits that overlap the work
 //!   ([`runner::background`], whose primitives go through [`seam`]).
 //!
+//! Beside them, [`stdfs`]: `std::fs`'s shape on any [`fs::Fs`], so code
+//! written with `std::fs` runs on the simulator by changing its imports.
+//!
 //! **Invariant:** this crate never touches the wall clock, the OS RNG or
-//! `std::fs` outside [`fs::StdFs`] (and [`SystemClock`], which is
-//! explicitly the real clock). Temp names and generation numbers are
+//! `std::fs` outside [`fs::StdFs`] and [`stdfs`] outside a scope (and
+//! [`SystemClock`], which is explicitly the real clock). Temp names and generation numbers are
 //! deterministic, so a simulator trace is a pure function of its inputs.
 
 pub mod digest;
@@ -28,6 +31,7 @@ pub mod fs;
 pub mod replace;
 pub mod runner;
 pub mod seam;
+pub mod stdfs;
 pub mod store;
 
 pub use digest::stable_digest;

@@ -72,3 +72,19 @@ pub fn export_without_fsync(
         },
     )
 }
+
+/// [`crate::progress_file::run`] without the directory fsync after each
+/// rename: the renamed progress file is not durable when the job reports
+/// it committed, so a crash can lose acknowledged progress.
+pub fn progress_file_without_dir_sync(
+    config: &crate::progress_file::Config,
+    on_commit: &mut dyn FnMut(u64),
+) -> std::io::Result<String> {
+    crate::progress_file::run_with(
+        config,
+        on_commit,
+        crate::progress_file::Durability {
+            sync_dir_after_rename: false,
+        },
+    )
+}

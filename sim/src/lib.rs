@@ -25,14 +25,17 @@
 //! | operation | issued by | durable after |
 //! |---|---|---|
 //! | write (offset, bytes) | `write_all_at`, `append` | `sync` of the file |
-//! | truncate to 0 | `open_truncate` of a non-empty file | `sync` of the file |
-//! | link (dir, name -> inode) | `create_new`, `open_truncate`/`try_lock` creating, `create_dir_all` | `sync_dir` of that dir |
-//! | unlink (dir, name) | `remove_file` | `sync_dir` of that dir |
+//! | truncate to a length | `open_truncate` of a non-empty file, `set_len` | `sync` (or `sync_data`) of the file |
+//! | link (dir, name -> inode) | `create_new`, `open_truncate`/`open(Create)`/`try_lock` creating, `create_dir`, `create_dir_all`, `hard_link` | `sync_dir` of that dir |
+//! | unlink (dir, name) | `remove_file`, `remove_dir` | `sync_dir` of that dir |
 //! | rename (old name -> new name) | `rename`, inside one directory or across two: **one** entry | each directory's half: `sync_dir` of that dir |
 //!
 //! - `sync(file)` applies the file's pending writes and truncations to its
 //!   durable bytes and removes them from the log. It does **not** make the
-//!   file's name durable.
+//!   file's name durable. `sync_data` is the same (the model keeps no
+//!   metadata fdatasync could skip).
+//! - A file may have several names (`hard_link`): one inode, one set of
+//!   bytes; it survives a crash while any durable entry reaches it.
 //! - `sync_dir(dir)` applies the directory's pending entry changes to its
 //!   durable entries, in issue order. (On a regular file it syncs the file,
 //!   as Linux does.) A rename across directories has a half in each: the

@@ -27,7 +27,16 @@ enum Op {
     CreateNew(P),
     OpenTruncate(P),
     OpenExisting(P),
+    OpenCreate(P),
+    OpenRead(P),
     TryLock(P),
+    CreateDir(P),
+    RemoveDir(P),
+    HardLink(P, P),
+    SetLen(usize, u64),
+    ReadAt(usize, u64, usize),
+    FileMetadata(usize),
+    SyncData(usize),
     WriteAt(usize, u64, Vec<u8>),
     Append(usize, Vec<u8>),
     Sync(usize),
@@ -65,7 +74,16 @@ fn op() -> impl Strategy<Value = Op> {
         3 => path().prop_map(Op::CreateNew),
         2 => path().prop_map(Op::OpenTruncate),
         2 => path().prop_map(Op::OpenExisting),
+        2 => path().prop_map(Op::OpenCreate),
+        2 => path().prop_map(Op::OpenRead),
         1 => path().prop_map(Op::TryLock),
+        2 => path().prop_map(Op::CreateDir),
+        2 => path().prop_map(Op::RemoveDir),
+        2 => (path(), path()).prop_map(|(a, b)| Op::HardLink(a, b)),
+        2 => (any::<usize>(), 0u64..48).prop_map(|(h, n)| Op::SetLen(h, n)),
+        3 => (any::<usize>(), 0u64..48, 0usize..32).prop_map(|(h, o, n)| Op::ReadAt(h, o, n)),
+        1 => any::<usize>().prop_map(Op::FileMetadata),
+        1 => any::<usize>().prop_map(Op::SyncData),
         4 => (any::<usize>(), 0u64..48, bytes()).prop_map(|(h, o, b)| Op::WriteAt(h, o, b)),
         3 => (any::<usize>(), bytes()).prop_map(|(h, b)| Op::Append(h, b)),
         2 => any::<usize>().prop_map(Op::Sync),
@@ -89,6 +107,7 @@ enum R {
     Entries(Vec<DirEntry>),
     Meta(Metadata),
     Bool(bool),
+    Count(usize, Vec<u8>),
     Err(io::ErrorKind),
 }
 
@@ -134,6 +153,37 @@ impl Side<'_> {
             Op::OpenExisting(p) => {
                 let res = fs.open(&at(p), crashproof_core::fs::OpenMode::Existing);
                 self.open(res)
+            }
+            Op::OpenCreate(p) => {
+                let res = fs.open(&at(p), crashproof_core::fs::OpenMode::Create);
+                self.open(res)
+            }
+            Op::OpenRead(p) => {
+                let res = fs.open(&at(p), crashproof_core::fs::OpenMode::Read);
+                self.open(res)
+            }
+            Op::CreateDir(p) => r(fs.create_dir(&at(p)), |()| R::Unit),
+            Op::RemoveDir(p) => r(fs.remove_dir(&at(p)), |()| R::Unit),
+            Op::HardLink(a, b) => r(fs.hard_link(&at(a), &at(b)), |()| R::Unit),
+            Op::SetLen(i, n) => {
+                let h = &self.handles[slot(i, self.handles.len())?];
+                r(fs.set_len(h, *n), |()| R::Unit)
+            }
+            Op::ReadAt(i, off, n) => {
+                let h = &self.handles[slot(i, self.handles.len())?];
+                let mut buf = vec![0u8; *n];
+                r(fs.read_at(h, *off, &mut buf), |got| {
+                    buf.truncate(got);
+                    R::Count(got, buf)
+                })
+            }
+            Op::FileMetadata(i) => {
+                let h = &self.handles[slot(i, self.handles.len())?];
+                r(fs.file_metadata(h), R::Meta)
+            }
+            Op::SyncData(i) => {
+                let h = &self.handles[slot(i, self.handles.len())?];
+                r(fs.sync_data(h), |()| R::Unit)
             }
             Op::TryLock(p) => {
                 let res = fs.try_lock(&at(p));

@@ -232,6 +232,39 @@ impl crashproof_core::fs::Fs for FailingClose {
     fn sync(&self, file: &crashproof_core::fs::FileHandle) -> std::io::Result<()> {
         self.0.sync(file)
     }
+    fn create_dir(&self, path: &std::path::Path) -> std::io::Result<()> {
+        self.0.create_dir(path)
+    }
+    fn remove_dir(&self, path: &std::path::Path) -> std::io::Result<()> {
+        self.0.remove_dir(path)
+    }
+    fn hard_link(&self, original: &std::path::Path, link: &std::path::Path) -> std::io::Result<()> {
+        self.0.hard_link(original, link)
+    }
+    fn set_len(
+        &self,
+        file: &crashproof_core::fs::FileHandle,
+        len_bytes: u64,
+    ) -> std::io::Result<()> {
+        self.0.set_len(file, len_bytes)
+    }
+    fn read_at(
+        &self,
+        file: &crashproof_core::fs::FileHandle,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> std::io::Result<usize> {
+        self.0.read_at(file, offset, buf)
+    }
+    fn file_metadata(
+        &self,
+        file: &crashproof_core::fs::FileHandle,
+    ) -> std::io::Result<crashproof_core::fs::Metadata> {
+        self.0.file_metadata(file)
+    }
+    fn sync_data(&self, file: &crashproof_core::fs::FileHandle) -> std::io::Result<()> {
+        self.0.sync_data(file)
+    }
     fn close(&self, file: crashproof_core::fs::FileHandle) -> std::io::Result<()> {
         self.0.close(file)?;
         Err(std::io::Error::other("injected close error (EIO on NFS)"))

@@ -9,7 +9,14 @@ use std::path::{Path, PathBuf};
 #[allow(missing_docs)] // each variant is the Fs method of the same name
 pub enum FsOp {
     CreateDirAll,
+    CreateDir,
+    RemoveDir,
+    HardLink,
     Open,
+    SetLen,
+    ReadAt,
+    FileMetadata,
+    SyncData,
     WriteAllAt,
     Append,
     Sync,
@@ -29,6 +36,13 @@ impl FsOp {
     pub fn name(self) -> &'static str {
         match self {
             FsOp::CreateDirAll => "create_dir_all",
+            FsOp::CreateDir => "create_dir",
+            FsOp::RemoveDir => "remove_dir",
+            FsOp::HardLink => "hard_link",
+            FsOp::SetLen => "set_len",
+            FsOp::ReadAt => "read_at",
+            FsOp::FileMetadata => "file_metadata",
+            FsOp::SyncData => "sync_data",
             FsOp::Open => "open",
             FsOp::WriteAllAt => "write_all_at",
             FsOp::Append => "append",

@@ -9,9 +9,17 @@
 //! - Bytes written with [`Fs::write_all_at`] or [`Fs::append`] are visible to
 //!   readers at once but are durable only after [`Fs::sync`] of that file
 //!   returns `Ok`. [`Fs::close`] does **not** sync.
-//! - Creating, renaming or removing a name is durable only after
-//!   [`Fs::sync_dir`] of the parent directory returns `Ok`. A file that was
-//!   synced but whose directory entry was never synced may vanish on a crash.
+//! - A length change with [`Fs::set_len`] (or an [`OpenMode::Truncate`]) is
+//!   visible at once and durable only after [`Fs::sync`] (or
+//!   [`Fs::sync_data`]) of that file.
+//! - Creating ([`Fs::open`], [`Fs::create_dir`], [`Fs::create_dir_all`],
+//!   [`Fs::hard_link`]), renaming or removing ([`Fs::remove_file`],
+//!   [`Fs::remove_dir`]) a name is durable only after [`Fs::sync_dir`] of
+//!   the parent directory returns `Ok`. A file that was synced but whose
+//!   directory entry was never synced may vanish on a crash.
+//! - A file is one inode that may have several names ([`Fs::hard_link`]):
+//!   it survives a crash while any durable name reaches it, and its data is
+//!   durable by [`Fs::sync`] whatever name it was opened by.
 //! - [`Fs::rename`] within one directory atomically replaces the target: after
 //!   a crash the target holds the old file or the new one, never a mix.
 //! - A failed [`Fs::sync`] is final for the data it covered (Linux drops the
@@ -65,8 +73,12 @@ impl FileHandle {
     }
 }
 
-/// How [`Fs::open`] treats an existing or missing file. The file is always
-/// opened for writing only; reads go through [`Fs::read`].
+/// How [`Fs::open`] treats an existing or missing file, and whether the
+/// handle may write. Every mode but [`OpenMode::Read`] opens the file for
+/// reading and writing (`O_RDWR`); [`OpenMode::Read`] for reading only.
+/// Only regular files are opened: a directory fails with
+/// [`io::ErrorKind::IsADirectory`] in every mode (sync a directory with
+/// [`Fs::sync_dir`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OpenMode {
     /// `O_CREAT | O_EXCL`: create a new empty file; fails with
@@ -77,6 +89,21 @@ pub enum OpenMode {
     /// Open an existing file without truncating it; fails with
     /// [`io::ErrorKind::NotFound`] if it does not exist.
     Existing,
+    /// `O_CREAT` without `O_TRUNC`: open the file, creating it empty if it
+    /// is missing; an existing file keeps its bytes.
+    Create,
+    /// `O_RDONLY`: open an existing file for reading only. Writes through
+    /// the handle fail as on Linux (`EBADF`; `set_len`: `EINVAL`, kind
+    /// [`io::ErrorKind::InvalidInput`]); `sync` and `sync_data` work.
+    Read,
+}
+
+impl OpenMode {
+    /// Whether a handle opened in this mode may write (every mode but
+    /// [`OpenMode::Read`]).
+    pub fn writes(self) -> bool {
+        self != OpenMode::Read
+    }
 }
 
 /// What [`Fs::metadata`] reports about a name.
@@ -108,9 +135,30 @@ pub trait Fs {
     /// The new entries are durable only after `sync_dir` of each parent.
     fn create_dir_all(&self, path: &Path) -> io::Result<()>;
 
-    /// Opens `path` for writing according to `mode`. The parent directory
-    /// must exist. A created name is durable only after `sync_dir` of the
-    /// parent; a truncation only after `sync` of the file.
+    /// `mkdir`: creates the one directory `path`, whose parent must exist
+    /// (`NotFound` otherwise); `AlreadyExists` if the name exists. The new
+    /// entry is durable only after `sync_dir` of the parent.
+    fn create_dir(&self, path: &Path) -> io::Result<()>;
+
+    /// `rmdir`: removes the empty directory `path` (`DirectoryNotEmpty` if
+    /// it has entries, `NotADirectory` for a file). The removal is durable
+    /// only after `sync_dir` of the parent; until then a crash may bring the
+    /// directory back, with the entries it had durably.
+    fn remove_dir(&self, path: &Path) -> io::Result<()>;
+
+    /// `link`: adds the name `link` for the file `original`, which keeps its
+    /// own name (regular files only: a directory fails with
+    /// `PermissionDenied`, as on Linux; `AlreadyExists` if `link` exists).
+    /// The new name is durable only after `sync_dir` of `link`'s parent;
+    /// the file's bytes are durable by `sync` as before, through any name.
+    /// The file survives a crash while any durable name reaches it:
+    /// removing one name leaves the others.
+    fn hard_link(&self, original: &Path, link: &Path) -> io::Result<()>;
+
+    /// Opens `path` according to `mode` (see [`OpenMode`] for creation and
+    /// access). The parent directory must exist. A created name is durable
+    /// only after `sync_dir` of the parent; a truncation only after `sync`
+    /// of the file.
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle>;
 
     /// `open(path, OpenMode::CreateNew)`: exclusive create, `AlreadyExists`
@@ -133,10 +181,36 @@ pub trait Fs {
     /// Visible at once; durable after [`Fs::sync`].
     fn append(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<()>;
 
+    /// `ftruncate`: sets the file's length to `len_bytes`, cutting bytes
+    /// past it or extending it with zeros. Visible at once; the new length
+    /// (and the zeros) are durable after [`Fs::sync`] or [`Fs::sync_data`]
+    /// of the file; until then a crash may keep the old length. Fails with
+    /// `InvalidInput` on a handle opened with [`OpenMode::Read`].
+    fn set_len(&self, file: &FileHandle, len_bytes: u64) -> io::Result<()>;
+
+    /// `pread`: reads up to `buf.len()` bytes at `offset` as readers see
+    /// them now (unsynced writes included) and returns how many it read:
+    /// fewer at the end of the file, 0 at or past it. Changes nothing and
+    /// makes nothing durable.
+    fn read_at(&self, file: &FileHandle, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+
+    /// `fstat`: length and kind of the open file, as readers see it now
+    /// (follows the file across renames, unlike [`Fs::metadata`]).
+    fn file_metadata(&self, file: &FileHandle) -> io::Result<Metadata>;
+
     /// `fsync`: when this returns `Ok`, the file's content and length are
     /// durable (not its name: see [`Fs::sync_dir`]). On error the data it
     /// covered may be lost even if a later `sync` returns `Ok`.
     fn sync(&self, file: &FileHandle) -> io::Result<()>;
+
+    /// `fdatasync`: when this returns `Ok`, the file's content **and
+    /// length** are durable, exactly as after [`Fs::sync`] (Linux flushes
+    /// the size with the data, since reading the data back needs it); only
+    /// metadata not needed to read the data (timestamps) may stay unsynced.
+    /// The durability model keeps no such metadata, so a simulator treats
+    /// it as `sync`. Not the name: see [`Fs::sync_dir`]. A failure is final
+    /// for the data it covered, as for `sync`.
+    fn sync_data(&self, file: &FileHandle) -> io::Result<()>;
 
     /// Closes the handle and reports the close error, if any. Closing does
     /// not make anything durable.
@@ -172,7 +246,8 @@ pub trait Fs {
         }
     }
 
-    /// Opens (creating if missing) `path` and takes an exclusive advisory
+    /// Opens (creating if missing, for reading and writing, like
+    /// [`OpenMode::Create`]) `path` and takes an exclusive advisory
     /// lock on it without blocking. Fails with `WouldBlock` if another holder
     /// has it. The lock is released by [`Fs::close`] of the returned handle,
     /// or when the holding process dies (a crash, for a simulator).
@@ -192,6 +267,27 @@ macro_rules! forward_fs {
         impl<F: Fs + ?Sized> Fs for $wrapper {
             fn create_dir_all(&self, path: &Path) -> io::Result<()> {
                 (**self).create_dir_all(path)
+            }
+            fn create_dir(&self, path: &Path) -> io::Result<()> {
+                (**self).create_dir(path)
+            }
+            fn remove_dir(&self, path: &Path) -> io::Result<()> {
+                (**self).remove_dir(path)
+            }
+            fn hard_link(&self, original: &Path, link: &Path) -> io::Result<()> {
+                (**self).hard_link(original, link)
+            }
+            fn set_len(&self, file: &FileHandle, len_bytes: u64) -> io::Result<()> {
+                (**self).set_len(file, len_bytes)
+            }
+            fn read_at(&self, file: &FileHandle, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+                (**self).read_at(file, offset, buf)
+            }
+            fn file_metadata(&self, file: &FileHandle) -> io::Result<Metadata> {
+                (**self).file_metadata(file)
+            }
+            fn sync_data(&self, file: &FileHandle) -> io::Result<()> {
+                (**self).sync_data(file)
             }
             fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
                 (**self).open(path, mode)

@@ -77,18 +77,73 @@ impl Fs for StdFs {
         std::fs::create_dir_all(path).map_err(|e| FsOpError::wrap(FsOp::CreateDirAll, path, e))
     }
 
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        std::fs::create_dir(path).map_err(|e| FsOpError::wrap(FsOp::CreateDir, path, e))
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_dir(path).map_err(|e| FsOpError::wrap(FsOp::RemoveDir, path, e))
+    }
+
+    fn hard_link(&self, original: &Path, link: &Path) -> io::Result<()> {
+        std::fs::hard_link(original, link).map_err(|e| {
+            FsOpError::wrap_rename(FsOp::HardLink, original, Some(link.to_path_buf()), e)
+        })
+    }
+
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
+        let wrap = |e| FsOpError::wrap(FsOp::Open, path, e);
         let mut options = OpenOptions::new();
-        options.write(true);
+        options.read(true).write(mode.writes());
         match mode {
             OpenMode::CreateNew => options.create_new(true),
             OpenMode::Truncate => options.create(true).truncate(true),
-            OpenMode::Existing => &mut options,
+            OpenMode::Create => options.create(true).truncate(false),
+            OpenMode::Existing | OpenMode::Read => &mut options,
         };
-        let file = options
-            .open(path)
-            .map_err(|e| FsOpError::wrap(FsOp::Open, path, e))?;
+        let file = options.open(path).map_err(wrap)?;
+        // Linux opens a directory read-only; the contract opens regular
+        // files only (a directory is synced with `sync_dir`).
+        if mode == OpenMode::Read && file.metadata().map_err(wrap)?.is_dir() {
+            return Err(wrap(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory: open opens regular files; sync a directory with sync_dir",
+            )));
+        }
         Ok(self.insert(file, path))
+    }
+
+    fn set_len(&self, file: &FileHandle, len_bytes: u64) -> io::Result<()> {
+        let (f, path) = self.get(file, FsOp::SetLen)?;
+        f.set_len(len_bytes)
+            .map_err(|e| FsOpError::wrap(FsOp::SetLen, path, e))
+    }
+
+    fn read_at(&self, file: &FileHandle, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let (f, path) = self.get(file, FsOp::ReadAt)?;
+        loop {
+            match f.read_at(buf, offset) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other.map_err(|e| FsOpError::wrap(FsOp::ReadAt, path, e)),
+            }
+        }
+    }
+
+    fn file_metadata(&self, file: &FileHandle) -> io::Result<Metadata> {
+        let (f, path) = self.get(file, FsOp::FileMetadata)?;
+        let m = f
+            .metadata()
+            .map_err(|e| FsOpError::wrap(FsOp::FileMetadata, path, e))?;
+        Ok(Metadata {
+            len: m.len(),
+            is_dir: false,
+        })
+    }
+
+    fn sync_data(&self, file: &FileHandle) -> io::Result<()> {
+        let (f, path) = self.get(file, FsOp::SyncData)?;
+        f.sync_data()
+            .map_err(|e| FsOpError::wrap(FsOp::SyncData, path, e))
     }
 
     fn write_all_at(&self, file: &FileHandle, offset: u64, bytes: &[u8]) -> io::Result<()> {
@@ -176,6 +231,7 @@ impl Fs for StdFs {
     fn try_lock(&self, path: &Path) -> io::Result<FileHandle> {
         let wrap = |e| FsOpError::wrap(FsOp::TryLock, path, e);
         let file = OpenOptions::new()
+            .read(true)
             .write(true)
             .create(true)
             .truncate(false)

@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crashproof_core::fs::Fs;
+use crashproof_core::stdfs;
 
 use super::checks::Checks;
 use super::workload::{CheckpointId, Completion, Progress, Recovered, Workload, WorkloadError};
@@ -80,6 +81,9 @@ pub struct ProgramWorkload {
     recover: Option<Arc<RecoverFn>>,
     predicate: Option<(String, Arc<PredicateFn>)>,
     leftovers: Option<Arc<LeftoversFn>>,
+    /// Every closure runs inside `stdfs::with_fs(fs, ..)`
+    /// ([`ProgramWorkload::std_fs`]).
+    std_fs: bool,
 }
 
 impl ProgramWorkload {
@@ -98,6 +102,37 @@ impl ProgramWorkload {
             recover: None,
             predicate: None,
             leftovers: None,
+            std_fs: false,
+        }
+    }
+
+    /// A program written with `std::fs`'s shape (`crashproof_core::stdfs`
+    /// in place of `std::fs`), named `name`, whose one run is `run`: every
+    /// clean, crashed and resumed run runs inside
+    /// `stdfs::with_fs(&simulated_disk, ..)`, so the program's own `fs::`
+    /// and `File` calls reach the simulated disk. So do the optional
+    /// closures ([`ProgramWorkload::recover`], `check_state`, `leftovers`,
+    /// `initial_disk`): they may call the program's `stdfs` code too, or
+    /// use the `fs` they are given. Otherwise as [`ProgramWorkload::new`].
+    ///
+    /// The scope is per thread: a program that spawns threads must enter
+    /// it in each (see `stdfs::with_fs`).
+    pub fn std_fs<E: fmt::Display>(
+        name: impl Into<String>,
+        run: impl Fn(&mut Reporter<'_>) -> Result<String, E> + Send + Sync + 'static,
+    ) -> Self {
+        let mut workload = Self::new(name, move |_fs, reporter| run(reporter));
+        workload.std_fs = true;
+        workload
+    }
+
+    /// Runs `f` inside the `stdfs` scope of `fs` if this is a
+    /// [`ProgramWorkload::std_fs`] program, else as is.
+    fn in_scope<R>(&self, fs: &dyn Fs, f: impl FnOnce() -> R) -> R {
+        if self.std_fs {
+            stdfs::with_fs(fs, f)
+        } else {
+            f()
         }
     }
 
@@ -146,7 +181,7 @@ impl ProgramWorkload {
 
     fn found(&self, fs: &dyn Fs) -> Result<Found, WorkloadError> {
         match &self.recover {
-            Some(recover) => recover(fs),
+            Some(recover) => self.in_scope(fs, || recover(fs)),
             None => Ok(Found::Nothing),
         }
     }
@@ -157,6 +192,7 @@ impl fmt::Debug for ProgramWorkload {
         f.debug_struct("ProgramWorkload")
             .field("name", &self.name)
             .field("checks", &self.checks())
+            .field("std_fs", &self.std_fs)
             .finish_non_exhaustive()
     }
 }
@@ -174,13 +210,13 @@ impl Workload for ProgramWorkload {
     fn initial_disk(&self, fs: &dyn Fs, progress: &mut Progress) -> Result<(), WorkloadError> {
         let _ = progress;
         match &self.initial_disk {
-            Some(write) => write(fs),
+            Some(write) => self.in_scope(fs, || write(fs)),
             None => Ok(()),
         }
     }
 
     fn run(&self, fs: &dyn Fs, progress: &mut Progress) -> Result<Completion, WorkloadError> {
-        let output = (self.run)(fs, &mut Reporter { progress })?;
+        let output = self.in_scope(fs, || (self.run)(fs, &mut Reporter { progress }))?;
         Ok(Completion {
             output,
             resumed_from: None,
@@ -213,7 +249,7 @@ impl Workload for ProgramWorkload {
 
     fn leftovers(&self, fs: &dyn Fs) -> Result<Vec<String>, WorkloadError> {
         match &self.leftovers {
-            Some(leftovers) => leftovers(fs),
+            Some(leftovers) => self.in_scope(fs, || leftovers(fs)),
             None => Ok(Vec::new()),
         }
     }
@@ -232,7 +268,9 @@ impl Workload for ProgramWorkload {
 
     fn state_predicate(&self, fs: &dyn Fs, progress: &Progress) -> Result<(), String> {
         match &self.predicate {
-            Some((_, predicate)) => predicate(fs, progress.acknowledged().map(|a| a.cursor)),
+            Some((_, predicate)) => self.in_scope(fs, || {
+                predicate(fs, progress.acknowledged().map(|a| a.cursor))
+            }),
             None => Ok(()),
         }
     }

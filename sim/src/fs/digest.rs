@@ -7,7 +7,9 @@
 //! across processes and machines (shard reports):
 //!
 //! - **visible**: the tree readers see, walked from `/` in name order:
-//!   every directory (empty ones too) and every file with its bytes;
+//!   every directory (empty ones too) and every file with its bytes; a
+//!   file's second name (a hard link) as that name and the canonical name
+//!   of the inode it shares;
 //! - **durable**: the tree a crash keeps when nothing unsynced survives,
 //!   walked from `/` through durable entries, with durable bytes;
 //! - **unsynced**: the log of unsynced operations in issue order, inodes
@@ -55,6 +57,7 @@ impl ContentDigest {
 /// Tags that frame each item in a digest's input stream.
 const TAG_DIR: u8 = b'd';
 const TAG_FILE: u8 = b'f';
+const TAG_SECOND_NAME: u8 = b'h';
 const TAG_WRITE: u8 = b'w';
 const TAG_TRUNCATE: u8 = b't';
 const TAG_LINK: u8 = b'l';
@@ -135,13 +138,20 @@ fn visit(
                 Half::Durable => &dir.durable,
             };
             for (name, &child) in entries {
-                if !seen.insert(child) {
-                    continue;
-                }
                 let len = path.len();
                 path.push('/');
                 path.push_str(name);
-                visit(state, half, child, path, seen, out, names);
+                if seen.insert(child) {
+                    visit(state, half, child, path, seen, out, names);
+                } else if matches!(state.nodes.get(&child), Some(Node::File(_))) {
+                    // A second name of a file (a hard link, or both names
+                    // of a half-kept rename): the name and which inode it
+                    // shares, not the bytes again. A directory met twice
+                    // is skipped, as `files()` does.
+                    out.tag(TAG_SECOND_NAME);
+                    out.bytes(path.as_bytes());
+                    out.number(names.of(child));
+                }
                 path.truncate(len);
             }
         }

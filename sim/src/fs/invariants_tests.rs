@@ -83,6 +83,7 @@ fn kind(v: &InvariantViolation) -> &'static str {
         InvariantViolation::DirReplay { .. } => "DirReplay",
         InvariantViolation::MissingInode { .. } => "MissingInode",
         InvariantViolation::WrongKind { .. } => "WrongKind",
+        InvariantViolation::DirNamedTwice { .. } => "DirNamedTwice",
         InvariantViolation::Bookkeeping { .. } => "Bookkeeping",
         InvariantViolation::CrashImage { .. } => "CrashImage",
         InvariantViolation::TornWrite { .. } => "TornWrite",
@@ -211,6 +212,33 @@ fn the_state_checks_catch_each_corruption() {
             )),
         ),
         (
+            "a directory given a second visible name (a hard link to a directory)",
+            |st| {
+                let ino = ino_of(st, "/e");
+                dir_entries_mut(st, "/d", false).insert("alias".to_string(), ino);
+            },
+            Some((
+                "DirNamedTwice",
+                &["directory inode 3 is named", "`alias` in directory inode 2"],
+            )),
+        ),
+        (
+            "the root given a visible name",
+            |st| {
+                dir_entries_mut(st, "/d", false).insert("up".to_string(), ROOT);
+            },
+            Some(("DirNamedTwice", &["directory inode 1", "`/`", "`up`"])),
+        ),
+        (
+            "a file with two visible names is allowed (a hard link)",
+            |st| {
+                let ino = ino_of(st, "/d/a");
+                dir_entries_mut(st, "/e", false).insert("a2".to_string(), ino);
+                dir_entries_mut(st, "/e", true).insert("a2".to_string(), ino);
+            },
+            None,
+        ),
+        (
             "a durable entry naming a missing inode",
             |st| {
                 dir_entries_mut(st, "/e", true).insert("x".to_string(), 999);
@@ -242,6 +270,7 @@ fn the_state_checks_catch_each_corruption() {
                         ino: ROOT,
                         path: "/".into(),
                         locked: false,
+                        writable: true,
                     },
                 );
             },
@@ -322,6 +351,7 @@ fn the_state_checks_catch_each_corruption() {
                         ino,
                         path: "/d/LOCK".into(),
                         locked: true,
+                        writable: true,
                     },
                 );
             },
@@ -442,6 +472,7 @@ fn the_crash_image_checks_catch_each_corruption() {
                         ino,
                         path: "/d/a".into(),
                         locked: false,
+                        writable: true,
                     },
                 );
             },

@@ -13,7 +13,8 @@ use super::error::InjectedFault;
 use super::invariants::{InvariantViolation, invariant_broken};
 use super::seeds::{below, chance};
 use super::state::{
-    DirNode, FileNode, Handle, Ino, Node, PendingKind, ROOT, State, components, join, write_at,
+    DirNode, FileNode, Handle, Ino, Node, PendingKind, ROOT, State, components, join, to_usize,
+    write_at,
 };
 
 fn err(kind: ErrorKind, reason: &str) -> io::Error {
@@ -33,6 +34,12 @@ fn not_a_dir() -> io::Error {
 
 fn is_a_dir() -> io::Error {
     err(ErrorKind::IsADirectory, "is a directory")
+}
+
+/// `EBADF`, as Linux answers a write through a handle opened read-only
+/// (the same kind `StdFs` returns).
+fn not_writable() -> io::Error {
+    io::Error::from_raw_os_error(libc::EBADF)
 }
 
 fn unknown_handle() -> io::Error {
@@ -101,7 +108,7 @@ impl State {
         self.handles.get(&id).ok_or_else(unknown_handle)
     }
 
-    fn new_handle(&mut self, ino: Ino, path: &Path, locked: bool) -> u64 {
+    fn new_handle(&mut self, ino: Ino, path: &Path, locked: bool, writable: bool) -> u64 {
         let id = self.next_handle;
         self.next_handle += 1;
         self.handles.insert(
@@ -110,9 +117,144 @@ impl State {
                 ino,
                 path: path.to_path_buf(),
                 locked,
+                writable,
             },
         );
         id
+    }
+
+    /// The parent directory and last name of `comps`; `None` for the root.
+    fn split_parent<'c>(&self, comps: &'c [&'c str]) -> io::Result<Option<(Ino, &'c str)>> {
+        match comps.split_last() {
+            None => Ok(None),
+            Some((name, parent_comps)) => Ok(Some((self.walk_dir(parent_comps)?, name))),
+        }
+    }
+
+    /// `mkdir`: one directory whose parent exists.
+    pub(crate) fn create_dir(&mut self, path: &Path) -> io::Result<()> {
+        let comps = components(path)?;
+        let Some((parent, name)) = self.split_parent(&comps)? else {
+            return Err(err(ErrorKind::AlreadyExists, "the root directory exists"));
+        };
+        if self.child(parent, name)?.is_some() {
+            return Err(err(ErrorKind::AlreadyExists, "file exists"));
+        }
+        let child = self.alloc(Node::Dir(DirNode::default()));
+        self.link(
+            parent,
+            name,
+            child,
+            format!("mkdir {}", join(&comps).display()),
+        )
+    }
+
+    /// `rmdir`: an empty directory. The inode stays (unsynced operations
+    /// may name it); a crash image keeps it only if a durable entry does.
+    pub(crate) fn remove_dir(&mut self, path: &Path) -> io::Result<()> {
+        let comps = components(path)?;
+        let Some((parent, name)) = self.split_parent(&comps)? else {
+            return Err(err(
+                ErrorKind::ResourceBusy,
+                "cannot remove the root directory",
+            ));
+        };
+        let ino = self.child(parent, name)?.ok_or_else(not_found)?;
+        let dir = self.dir(ino).ok_or_else(not_a_dir)?;
+        if !dir.visible.is_empty() {
+            return Err(err(ErrorKind::DirectoryNotEmpty, "directory not empty"));
+        }
+        self.dir_referenced_mut(parent, || format!("the parent of {}", path.display()))?
+            .visible
+            .remove(name);
+        self.log(
+            format!("rmdir {}", join(&comps).display()),
+            PendingKind::Unlink {
+                dir: parent,
+                name: name.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// `link`: a second name for a file, in the checking order of Linux's
+    /// `linkat` (the original, the new name's parent, the new name, then
+    /// the original's kind).
+    pub(crate) fn hard_link(&mut self, original: &Path, link: &Path) -> io::Result<()> {
+        let ino = self.walk(&components(original)?)?;
+        let comps = components(link)?;
+        let Some((parent, name)) = self.split_parent(&comps)? else {
+            return Err(err(ErrorKind::AlreadyExists, "the root directory exists"));
+        };
+        if self.child(parent, name)?.is_some() {
+            return Err(err(ErrorKind::AlreadyExists, "file exists"));
+        }
+        if self.is_dir(ino) {
+            return Err(err(
+                ErrorKind::PermissionDenied,
+                "hard links to directories are not allowed",
+            ));
+        }
+        let label = format!(
+            "link {} -> {}",
+            join(&comps).display(),
+            join(&components(original)?).display()
+        );
+        self.link(parent, name, ino, label)
+    }
+
+    /// `ftruncate`: cut or extend with zeros; logged as one length change
+    /// unless the visible length is already `len_bytes`.
+    pub(crate) fn set_len(&mut self, id: u64, len_bytes: u64) -> io::Result<()> {
+        let handle = self.handle(id)?;
+        if !handle.writable {
+            return Err(err(
+                ErrorKind::InvalidInput,
+                "the file is not open for writing",
+            ));
+        }
+        let (ino, path) = (handle.ino, handle.path.clone());
+        if len_bytes > FILE_SIZE_BYTES_MAX {
+            return Err(err(
+                ErrorKind::FileTooLarge,
+                "set_len would grow the file past the simulator's 256 MiB limit per file",
+            ));
+        }
+        let referrer = || format!("handle {id} (opened as {})", path.display());
+        let file = self.file_referenced_mut(ino, referrer)?;
+        if file.visible.len() as u64 == len_bytes {
+            return Ok(());
+        }
+        Arc::make_mut(&mut file.visible).resize(to_usize(len_bytes), 0);
+        self.log(
+            format!("set_len {} to {len_bytes}", path.display()),
+            PendingKind::Truncate {
+                ino,
+                len: len_bytes,
+            },
+        );
+        Ok(())
+    }
+
+    /// `pread` of the visible bytes.
+    pub(crate) fn read_at(&self, id: u64, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let handle = self.handle(id)?;
+        let referrer = || format!("handle {id} (opened as {})", handle.path.display());
+        let bytes = &self.file_referenced(handle.ino, referrer)?.visible;
+        let start = to_usize(offset).min(bytes.len());
+        let n = buf.len().min(bytes.len() - start);
+        buf[..n].copy_from_slice(&bytes[start..start + n]);
+        Ok(n)
+    }
+
+    /// `fstat` of the visible file.
+    pub(crate) fn file_metadata(&self, id: u64) -> io::Result<Metadata> {
+        let handle = self.handle(id)?;
+        let referrer = || format!("handle {id} (opened as {})", handle.path.display());
+        Ok(Metadata {
+            len: self.file_referenced(handle.ino, referrer)?.visible.len() as u64,
+            is_dir: false,
+        })
     }
 
     pub(crate) fn create_dir_all(&mut self, path: &Path) -> io::Result<()> {
@@ -220,14 +362,19 @@ impl State {
                 truncate: true,
                 exclusive: false,
             },
-            OpenMode::Existing => OpenFlags {
+            OpenMode::Existing | OpenMode::Read => OpenFlags {
                 create: false,
+                truncate: false,
+                exclusive: false,
+            },
+            OpenMode::Create => OpenFlags {
+                create: true,
                 truncate: false,
                 exclusive: false,
             },
         };
         let ino = self.open_inner(path, flags)?;
-        Ok(self.new_handle(ino, path, false))
+        Ok(self.new_handle(ino, path, false, mode.writes()))
     }
 
     pub(crate) fn try_lock(&mut self, path: &Path) -> io::Result<u64> {
@@ -243,18 +390,23 @@ impl State {
                 "the lock is held by another process or runner",
             ));
         }
-        Ok(self.new_handle(ino, path, true))
+        Ok(self.new_handle(ino, path, true, true))
     }
 
     /// Writes at `offset` (`None`: at the end). Returns the offset used.
     pub(crate) fn write(&mut self, id: u64, offset: Option<u64>, bytes: &[u8]) -> io::Result<u64> {
         let handle = self.handle(id)?;
-        let (ino, path) = (handle.ino, handle.path.clone());
+        let (ino, path, writable) = (handle.ino, handle.path.clone(), handle.writable);
         let referrer = || format!("handle {id} (opened as {})", path.display());
         let len_bytes = self.file_referenced(ino, referrer)?.visible.len() as u64;
         let offset = offset.unwrap_or(len_bytes);
+        // Like `std`'s `write_all`: nothing to write makes no system call,
+        // so not even a read-only handle fails.
         if bytes.is_empty() {
             return Ok(offset);
+        }
+        if !writable {
+            return Err(not_writable());
         }
         let requested_bytes = bytes.len() as u64;
         if offset.saturating_add(requested_bytes) > FILE_SIZE_BYTES_MAX {

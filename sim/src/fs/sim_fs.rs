@@ -268,6 +268,75 @@ impl Fs for SimFs {
         )
     }
 
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        self.step(
+            |_| Label::path(FsOp::CreateDir, path),
+            |st, _| st.create_dir(path).map(|()| ((), String::new())),
+        )
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        self.step(
+            |_| Label::path(FsOp::RemoveDir, path),
+            |st, _| st.remove_dir(path).map(|()| ((), String::new())),
+        )
+    }
+
+    fn hard_link(&self, original: &Path, link: &Path) -> io::Result<()> {
+        let mut label = Label::path(FsOp::HardLink, original);
+        label.to = Some(link.to_path_buf());
+        self.step(
+            |_| label,
+            |st, _| st.hard_link(original, link).map(|()| ((), String::new())),
+        )
+    }
+
+    fn set_len(&self, file: &FileHandle, len_bytes: u64) -> io::Result<()> {
+        self.step(
+            |st| {
+                let mut l = Self::handle_label(st, FsOp::SetLen, file, None);
+                l.detail = format!("{} to {len_bytes} bytes", l.detail);
+                l
+            },
+            |st, _| {
+                st.set_len(file.raw(), len_bytes)
+                    .map(|()| ((), String::new()))
+            },
+        )
+    }
+
+    fn read_at(&self, file: &FileHandle, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let len_bytes = buf.len();
+        self.step(
+            |st| {
+                let mut l = Self::handle_label(st, FsOp::ReadAt, file, None);
+                l.detail = format!("{} @{offset}+{len_bytes}", l.detail);
+                l
+            },
+            |st, _| {
+                let n = st.read_at(file.raw(), offset, buf)?;
+                Ok((n, format!("{n} bytes")))
+            },
+        )
+    }
+
+    fn file_metadata(&self, file: &FileHandle) -> io::Result<Metadata> {
+        self.step(
+            |st| Self::handle_label(st, FsOp::FileMetadata, file, None),
+            |st, _| {
+                let m = st.file_metadata(file.raw())?;
+                Ok((m, format!("file, {} bytes", m.len)))
+            },
+        )
+    }
+
+    fn sync_data(&self, file: &FileHandle) -> io::Result<()> {
+        self.step(
+            |st| Self::handle_label(st, FsOp::SyncData, file, None),
+            |st, index| st.sync(file.raw(), index).map(|()| ((), String::new())),
+        )
+    }
+
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
         let mut label = Label::path(FsOp::Open, path);
         label.detail = format!("{mode:?}");

@@ -73,13 +73,15 @@ pub(crate) enum PendingKind {
         offset: u64,
         data: Arc<[u8]>,
     },
-    /// File length change (open with truncate), durable after `sync` of `ino`.
+    /// File length change (open with truncate, `set_len`: cut or extended
+    /// with zeros), durable after `sync` of `ino`.
     Truncate { ino: Ino, len: u64 },
-    /// A name added to `dir` (create, mkdir), durable after `sync_dir` of
+    /// A name added to `dir` (create, mkdir, hard link), durable after
+    /// `sync_dir` of
     /// `dir`; also what is left of a cross-directory rename whose source
     /// directory was synced.
     Link { dir: Ino, name: String, ino: Ino },
-    /// A name removed from `dir` (unlink); also what is left of a
+    /// A name removed from `dir` (unlink, rmdir); also what is left of a
     /// cross-directory rename whose target directory was synced.
     Unlink { dir: Ino, name: String },
     /// A rename, inside one directory or across two: one journal entry.
@@ -222,6 +224,8 @@ pub(crate) struct Handle {
     pub ino: Ino,
     pub path: PathBuf,
     pub locked: bool,
+    /// Opened for writing (every mode but `OpenMode::Read`).
+    pub writable: bool,
 }
 
 /// The whole filesystem. Lives behind the `SimFs` mutex.

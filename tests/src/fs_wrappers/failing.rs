@@ -42,7 +42,8 @@ impl FailRule {
 /// error *without* reaching the inner filesystem (a failed `sync` syncs
 /// nothing; a failed `rename` renames nothing). A failed `close` still
 /// closes the inner handle, as `close(2)` does, so nothing leaks. Every
-/// other call passes through. [`FailingFs::fired`] tells whether the rule
+/// other call passes through. A failed `hard_link` is matched by its
+/// original's path. [`FailingFs::fired`] tells whether the rule
 /// matched, so a test can prove its fault was injected.
 #[derive(Debug)]
 pub struct FailingFs<F> {
@@ -102,6 +103,34 @@ impl<F: Fs> Fs for FailingFs<F> {
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         self.check(FsOp::CreateDirAll, path)?;
         self.inner.create_dir_all(path)
+    }
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        self.check(FsOp::CreateDir, path)?;
+        self.inner.create_dir(path)
+    }
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        self.check(FsOp::RemoveDir, path)?;
+        self.inner.remove_dir(path)
+    }
+    fn hard_link(&self, original: &Path, link: &Path) -> io::Result<()> {
+        self.check(FsOp::HardLink, original)?;
+        self.inner.hard_link(original, link)
+    }
+    fn set_len(&self, file: &FileHandle, len_bytes: u64) -> io::Result<()> {
+        self.check(FsOp::SetLen, &self.handles.path(file))?;
+        self.inner.set_len(file, len_bytes)
+    }
+    fn read_at(&self, file: &FileHandle, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        self.check(FsOp::ReadAt, &self.handles.path(file))?;
+        self.inner.read_at(file, offset, buf)
+    }
+    fn file_metadata(&self, file: &FileHandle) -> io::Result<Metadata> {
+        self.check(FsOp::FileMetadata, &self.handles.path(file))?;
+        self.inner.file_metadata(file)
+    }
+    fn sync_data(&self, file: &FileHandle) -> io::Result<()> {
+        self.check(FsOp::SyncData, &self.handles.path(file))?;
+        self.inner.sync_data(file)
     }
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
         self.check(FsOp::Open, path)?;

@@ -16,7 +16,7 @@ pub struct RecordedOp {
     /// The path (for handle operations, the path the handle was opened on;
     /// for a failpoint, its name).
     pub path: PathBuf,
-    /// The rename target, if any.
+    /// The rename or hard-link target, if any.
     pub to: Option<PathBuf>,
     /// Whether the call returned `Ok`.
     pub ok: bool,
@@ -82,6 +82,51 @@ impl<F: Fs> Fs for RecordingFs<F> {
             None,
             self.inner.create_dir_all(path),
         )
+    }
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        self.record(FsOp::CreateDir, path, None, self.inner.create_dir(path))
+    }
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        self.record(FsOp::RemoveDir, path, None, self.inner.remove_dir(path))
+    }
+    fn hard_link(&self, original: &Path, link: &Path) -> io::Result<()> {
+        self.record(
+            FsOp::HardLink,
+            original,
+            Some(link),
+            self.inner.hard_link(original, link),
+        )
+    }
+    fn set_len(&self, file: &FileHandle, len_bytes: u64) -> io::Result<()> {
+        let path = self.handles.path(file);
+        self.record(
+            FsOp::SetLen,
+            &path,
+            None,
+            self.inner.set_len(file, len_bytes),
+        )
+    }
+    fn read_at(&self, file: &FileHandle, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let path = self.handles.path(file);
+        self.record(
+            FsOp::ReadAt,
+            &path,
+            None,
+            self.inner.read_at(file, offset, buf),
+        )
+    }
+    fn file_metadata(&self, file: &FileHandle) -> io::Result<Metadata> {
+        let path = self.handles.path(file);
+        self.record(
+            FsOp::FileMetadata,
+            &path,
+            None,
+            self.inner.file_metadata(file),
+        )
+    }
+    fn sync_data(&self, file: &FileHandle) -> io::Result<()> {
+        let path = self.handles.path(file);
+        self.record(FsOp::SyncData, &path, None, self.inner.sync_data(file))
     }
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
         let result = self.inner.open(path, mode);

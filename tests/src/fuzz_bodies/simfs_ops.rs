@@ -24,7 +24,9 @@ const FAILPOINTS: [&str; 2] = ["fuzz.one", "fuzz.two"];
 type Files = BTreeMap<PathBuf, Vec<u8>>;
 
 /// Interprets `data` as a configuration (seed, sector size, optional
-/// injected faults) and up to [`OPS_MAX`] filesystem operations on a few
+/// injected faults) and up to [`OPS_MAX`] filesystem operations (every
+/// `Fs` method: opens in each mode, writes, `set_len`, `read_at`,
+/// `sync`/`sync_data`, hard links, `create_dir`/`remove_dir`, ...) on a few
 /// paths, with bounded write sizes and offsets; errors of the operations
 /// are expected and ignored. Then takes crash images under every
 /// [`CrashModel`] (a seeded pick, and the enumeration up to
@@ -217,7 +219,7 @@ fn pick<'a>(u: &mut Unstructured<'_>, from: &[&'a str]) -> &'a str {
 /// One operation drawn from `u`; its result is deliberately ignored (an
 /// error is a legitimate answer to an arbitrary operation).
 fn apply_one(fs: &SimFs, u: &mut Unstructured<'_>, handles: &mut Vec<FileHandle>) {
-    let op = u.int_in_range(0..=15u8).unwrap_or(0);
+    let op = u.int_in_range(0..=23u8).unwrap_or(0);
     let file = Path::new(pick(u, &FILES));
     let dir = Path::new(pick(u, &DIRS));
     let handle_index = match handles.len() {
@@ -227,9 +229,14 @@ fn apply_one(fs: &SimFs, u: &mut Unstructured<'_>, handles: &mut Vec<FileHandle>
     let handle = handle_index.and_then(|i| handles.get(i));
     let _ = match op {
         0 => fs.create_dir_all(dir),
-        1..=3 => {
-            let mode =
-                [OpenMode::CreateNew, OpenMode::Truncate, OpenMode::Existing][usize::from(op - 1)];
+        1..=3 | 16 | 17 => {
+            let mode = match op {
+                1 => OpenMode::CreateNew,
+                2 => OpenMode::Truncate,
+                3 => OpenMode::Existing,
+                16 => OpenMode::Create,
+                _ => OpenMode::Read,
+            };
             fs.open(file, mode).map(|h| handles.push(h))
         }
         4 | 5 => match handle {
@@ -261,6 +268,30 @@ fn apply_one(fs: &SimFs, u: &mut Unstructured<'_>, handles: &mut Vec<FileHandle>
         12 => fs.read_dir(dir).map(drop),
         13 => fs.metadata(file).map(drop),
         14 => fs.try_lock(file).map(|h| handles.push(h)),
-        _ => fs.failpoint(pick(u, &FAILPOINTS)),
+        15 => fs.failpoint(pick(u, &FAILPOINTS)),
+        18 => match handle {
+            Some(h) => {
+                let len_bytes = u.int_in_range(0..=OFFSET_BYTES_MAX).unwrap_or(0);
+                fs.set_len(h, len_bytes)
+            }
+            None => Ok(()),
+        },
+        19 => handle.map_or(Ok(()), |h| fs.sync_data(h)),
+        20 => match handle {
+            Some(h) => {
+                let offset = u.int_in_range(0..=OFFSET_BYTES_MAX).unwrap_or(0);
+                let mut buf = vec![0u8; u.int_in_range(0..=WRITE_BYTES_MAX).unwrap_or(0)];
+                fs.read_at(h, offset, &mut buf)
+                    .and_then(|_| fs.file_metadata(h))
+                    .map(drop)
+            }
+            None => Ok(()),
+        },
+        21 => {
+            let link = Path::new(pick(u, &FILES));
+            fs.hard_link(file, link)
+        }
+        22 => fs.create_dir(dir),
+        _ => fs.remove_dir(dir),
     };
 }
