@@ -377,15 +377,7 @@ impl State {
     ) -> Result<&DirNode, InvariantViolation> {
         match self.nodes.get(&ino) {
             Some(Node::Dir(d)) => Ok(d),
-            Some(Node::File(_)) => Err(InvariantViolation::WrongKind {
-                ino,
-                referrer: referrer(),
-                expected: "directory",
-            }),
-            None => Err(InvariantViolation::MissingInode {
-                ino,
-                referrer: referrer(),
-            }),
+            other => Err(not_the_node(ino, other.is_some(), referrer, "directory")),
         }
     }
 
@@ -397,15 +389,7 @@ impl State {
     ) -> Result<&mut DirNode, InvariantViolation> {
         match self.nodes.get_mut(&ino) {
             Some(Node::Dir(d)) => Ok(d),
-            Some(Node::File(_)) => Err(InvariantViolation::WrongKind {
-                ino,
-                referrer: referrer(),
-                expected: "directory",
-            }),
-            None => Err(InvariantViolation::MissingInode {
-                ino,
-                referrer: referrer(),
-            }),
+            other => Err(not_the_node(ino, other.is_some(), referrer, "directory")),
         }
     }
 
@@ -418,15 +402,7 @@ impl State {
     ) -> Result<&FileNode, InvariantViolation> {
         match self.nodes.get(&ino) {
             Some(Node::File(f)) => Ok(f),
-            Some(Node::Dir(_)) => Err(InvariantViolation::WrongKind {
-                ino,
-                referrer: referrer(),
-                expected: "file",
-            }),
-            None => Err(InvariantViolation::MissingInode {
-                ino,
-                referrer: referrer(),
-            }),
+            other => Err(not_the_node(ino, other.is_some(), referrer, "file")),
         }
     }
 
@@ -438,15 +414,7 @@ impl State {
     ) -> Result<&mut FileNode, InvariantViolation> {
         match self.nodes.get_mut(&ino) {
             Some(Node::File(f)) => Ok(f),
-            Some(Node::Dir(_)) => Err(InvariantViolation::WrongKind {
-                ino,
-                referrer: referrer(),
-                expected: "file",
-            }),
-            None => Err(InvariantViolation::MissingInode {
-                ino,
-                referrer: referrer(),
-            }),
+            other => Err(not_the_node(ino, other.is_some(), referrer, "file")),
         }
     }
 
@@ -497,4 +465,26 @@ pub(crate) fn join(components: &[&str]) -> PathBuf {
     let mut p = PathBuf::from("/");
     p.extend(components);
     p
+}
+
+/// Why inode `ino`, named by what `referrer` describes, is not the
+/// `expected` kind of node: it is the other kind (`exists`) or missing.
+fn not_the_node(
+    ino: Ino,
+    exists: bool,
+    referrer: impl FnOnce() -> String,
+    expected: &'static str,
+) -> InvariantViolation {
+    if exists {
+        InvariantViolation::WrongKind {
+            ino,
+            referrer: referrer(),
+            expected,
+        }
+    } else {
+        InvariantViolation::MissingInode {
+            ino,
+            referrer: referrer(),
+        }
+    }
 }
