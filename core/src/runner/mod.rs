@@ -6,6 +6,9 @@
 //! `{cursor, state}` every K items and/or every T, checks for a yield
 //! request after every commit, and at the end commits the final checkpoint
 //! (cursor == item_count) *before* calling `finalize` once.
+//! [`Runner::step`] runs the same loop one batch at a time, keeping the job
+//! lock between batches, so a caller can await (or let simulated time
+//! pass) between them.
 //!
 //! # System calls per commit
 //!
