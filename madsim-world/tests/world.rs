@@ -162,7 +162,6 @@ async fn a_runner_without_t_loses_more_than_t() {
 fn the_world_is_deterministic() {
     let mut builder = madsim::runtime::Builder::from_env();
     builder.check = true;
-    builder.count = builder.count.max(2);
     let outcome = builder.run(|| async {
         let report = run_world(WorldConfig {
             ops: random_ops(2),
