@@ -40,7 +40,7 @@ pub use replace::replace;
 pub use runner::{
     CheckpointInfo, Clock, CommitInterleaving, CommitMode, ConfigError, Job, JobError, ManualClock,
     NoObserver, Outcome, ResumeMode, ResumePoint, RunError, RunObserver, Runner, RunnerConfig,
-    SystemClock, YieldSentinel, YieldSignal,
+    Step, SystemClock, YieldSentinel, YieldSignal,
 };
 pub use store::{
     CheckpointStore, JobIdentity, SkipReason, SkippedGeneration, StoreError, StoredCheckpoint,

@@ -210,6 +210,13 @@ pub enum ConfigError {
          RunnerConfig::commit_mode to CommitMode::Background, or drop the committer"
     )]
     CommitterWithoutBackground,
+    /// [`crate::Runner::step`] was called with background commits, whose
+    /// hand-off spans batches so no batch boundary is a durable checkpoint.
+    #[error(
+        "Runner::step drives synchronous commits only, but commit_mode is Background; call \
+         Runner::run(), or set RunnerConfig::commit_mode to CommitMode::Synchronous"
+    )]
+    StepNeedsSynchronous,
 }
 
 #[cfg(test)]

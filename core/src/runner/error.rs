@@ -125,6 +125,15 @@ pub enum RunError {
         source: io::Error,
     },
 
+    /// [`crate::Runner::step`] or [`crate::Runner::run`] was called on a
+    /// runner that already reported its end (an outcome or an error) and
+    /// released the job lock.
+    #[error(
+        "this runner already ended (it returned its outcome or an error and released the job \
+         lock); open a new Runner to go on from the last durable checkpoint"
+    )]
+    Ended,
+
     /// The job failed. Nothing after the last checkpoint was committed.
     #[error("{} failed: {source}", match .index { Some(i) => format!("item {i}"), None => "finalize".to_owned() })]
     Job {

@@ -57,9 +57,10 @@ impl<'a, F: Fs + ?Sized> JobLock<'a, F> {
         }
     }
 
-    /// Releases the lock. A close error is logged, not returned: the lock
-    /// file holds no data, and the run's result is already durable.
-    pub(crate) fn release(mut self) {
+    /// Releases the lock (again: nothing). A close error is logged, not
+    /// returned: the lock file holds no data, and the run's result is
+    /// already durable.
+    pub(crate) fn release(&mut self) {
         self.close();
     }
 

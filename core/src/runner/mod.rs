@@ -6,6 +6,9 @@
 //! `{cursor, state}` every K items and/or every T, checks for a yield
 //! request after every commit, and at the end commits the final checkpoint
 //! (cursor == item_count) *before* calling `finalize` once.
+//! [`Runner::step`] runs the same loop one batch at a time, keeping the job
+//! lock between batches, so a caller can await (or let simulated time
+//! pass) between them.
 //!
 //! # System calls per commit
 //!
@@ -28,6 +31,7 @@ mod lock;
 mod observer;
 mod outcome;
 mod signal;
+mod step;
 mod watch;
 
 use std::path::{Path, PathBuf};
@@ -50,10 +54,12 @@ pub use lock::LOCK_FILE_NAME;
 pub use observer::{CheckpointInfo, NoObserver, RunObserver};
 pub use outcome::{Outcome, ResumePoint};
 pub use signal::YieldSignal;
+pub use step::Step;
 
-use background::{Acked, Ended};
+use background::Ended;
 use commit::{Background, CommitterChoice};
 use lock::JobLock;
+use step::{Batch, SyncProgress};
 use watch::YieldWatch;
 
 /// The end of the batch starting at `cursor`: `min(cursor + k, item_count)`
@@ -80,8 +86,8 @@ impl<S> Start<S> {
 }
 
 /// Runs one [`Job`] resumably in one job directory, holding the job lock
-/// from [`Runner::open`] until [`Runner::run`] returns or the runner is
-/// dropped. Generic over the filesystem `F` and the observer `O` (zero cost
+/// from [`Runner::open`] until [`Runner::run`] returns, [`Runner::step`]
+/// reports the end (or an error), or the runner is dropped. Generic over the filesystem `F` and the observer `O` (zero cost
 /// with [`NoObserver`]).
 ///
 /// The job directory holds `LOCK`, the checkpoint generation files (see
@@ -108,6 +114,10 @@ pub struct Runner<'a, J: Job, F: Fs + ?Sized, O: RunObserver = NoObserver> {
     committer: CommitterChoice<'a, F>,
     /// Items processed by this run so far.
     items_processed: u64,
+    /// The synchronous loop's position, once its first batch started.
+    progress: Option<SyncProgress>,
+    /// The run returned its outcome or an error; the lock is released.
+    ended: bool,
 }
 
 impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
@@ -159,6 +169,8 @@ impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
             observer: NoObserver,
             committer: CommitterChoice::Unset,
             items_processed: 0,
+            progress: None,
+            ended: false,
         })
     }
 }
@@ -192,6 +204,8 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             observer,
             committer: self.committer,
             items_processed: self.items_processed,
+            progress: self.progress,
+            ended: self.ended,
         }
     }
 
@@ -264,9 +278,15 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
     /// [`RunnerConfig::remove_checkpoints_on_success`], the checkpoints are
     /// removed after `finalize`, oldest first; if that fails the error is
     /// returned and a rerun finalizes again from the final checkpoint.
+    ///
+    /// After [`Runner::step`] calls, `run` goes on from the last step; after
+    /// a step reported the end, it is [`RunError::Ended`].
     pub fn run(mut self) -> Result<Outcome<J::Output>, RunError> {
+        if self.ended {
+            return Err(RunError::Ended);
+        }
         let result = self.run_inner();
-        self.lock.release();
+        self.end();
         result
     }
 
@@ -293,6 +313,13 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
                 })?
             }
         };
+        self.finish(ended)
+    }
+
+    /// After the last batch: on a yield, makes GC durable and reports it;
+    /// otherwise commits the final checkpoint of an empty fresh job, makes
+    /// GC durable, finalizes and (if configured) removes the checkpoints.
+    fn finish(&mut self, ended: Ended) -> Result<Outcome<J::Output>, RunError> {
         if let Ended::Yielded { acked } = ended {
             self.store.sync_removals()?;
             tracing::info!(
@@ -348,43 +375,14 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
         })
     }
 
-    /// The synchronous loop: process a batch, commit it durably, look for a
-    /// yield.
+    /// The synchronous loop: batches ([`Runner::sync_batch`], the body of
+    /// [`Runner::step`]) until the end or a yield.
     fn run_synchronous(&mut self) -> Result<Ended, RunError> {
-        let k = self.config.checkpoint_every;
-        let mut cursor = self.start.cursor;
-        let mut last = None;
-        let mut last_commit_at = self.config.checkpoint_interval.map(|_| self.clock.now());
-        while cursor < self.item_count {
-            let end = batch_end(cursor, k, self.item_count);
-            while cursor < end {
-                self.job
-                    .process(cursor, &mut self.start.state)
-                    .map_err(|source| RunError::Job {
-                        index: Some(cursor),
-                        source,
-                    })?;
-                self.observer.item_processed(cursor);
-                cursor += 1;
-                self.items_processed += 1;
-                if let (Some(interval), Some(since)) =
-                    (self.config.checkpoint_interval, last_commit_at)
-                    && self.clock.now().saturating_sub(since) >= interval
-                {
-                    break;
-                }
-            }
-            let generation = self.commit(cursor)?;
-            let acked = Acked { generation, cursor };
-            last = Some(acked);
-            if self.config.checkpoint_interval.is_some() {
-                last_commit_at = Some(self.clock.now());
-            }
-            if self.watch.requested(self.fs, &*self.clock) {
-                return Ok(Ended::Yielded { acked });
+        loop {
+            if let Batch::Ended(ended) = self.sync_batch()? {
+                return Ok(ended);
             }
         }
-        Ok(Ended::Finished { cursor, last })
     }
 
     /// The background loop ([`background::drive`]) with the committer

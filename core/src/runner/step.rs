@@ -1,0 +1,169 @@
+//! Driving a synchronous runner one batch at a time ([`Runner::step`]), so
+//! a caller can do something between batches (an async executor awaits
+//! there, a simulator lets virtual time pass) while the runner keeps the
+//! job lock. [`Runner::run`] is a loop over the same batch.
+
+use std::time::Duration;
+
+use crate::fs::Fs;
+
+use super::background::{Acked, Ended};
+use super::commit::CommitterChoice;
+use super::config::{CommitMode, ConfigError};
+use super::error::RunError;
+use super::job::Job;
+use super::observer::RunObserver;
+use super::outcome::Outcome;
+use super::{Runner, batch_end};
+
+/// What one [`Runner::step`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step<O> {
+    /// A batch was processed and its checkpoint `{cursor, state}` is
+    /// durable as generation `generation`; no yield was requested. The
+    /// runner still holds the job lock: call [`Runner::step`] again.
+    Committed {
+        /// Items before this cursor are done and durable.
+        cursor: u64,
+        /// The checkpoint's generation.
+        generation: u64,
+    },
+    /// A yield was requested at the last commit: the outcome is always
+    /// [`Outcome::Yielded`]. The runner is finished and the lock released.
+    Yielded(Outcome<O>),
+    /// The job completed (final checkpoint durable, `finalize` called): the
+    /// outcome is always [`Outcome::Completed`]. The runner is finished and
+    /// the lock released.
+    Finished(Outcome<O>),
+}
+
+/// Where the synchronous loop is between batches.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SyncProgress {
+    cursor: u64,
+    last: Option<Acked>,
+    /// When the last commit (or the first batch) started, if a
+    /// [`crate::RunnerConfig::checkpoint_interval`] is set.
+    last_commit_at: Option<Duration>,
+}
+
+/// The end of one synchronous batch.
+pub(super) enum Batch {
+    /// Committed durably; go on.
+    Committed(Acked),
+    /// Nothing left, or a yield was requested.
+    Ended(Ended),
+}
+
+impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
+    /// Processes one batch (K items, or fewer if the job ends or
+    /// [`crate::RunnerConfig::checkpoint_interval`] passes first), commits
+    /// it durably and looks for a yield, as one round of [`Runner::run`];
+    /// the call after the last batch commits nothing more and finalizes.
+    ///
+    /// Returns [`Step::Committed`] once that batch's checkpoint is durable
+    /// (the store's fsyncs returned: it survives a crash from here on,
+    /// and a resume starts at or after its cursor); the runner keeps the
+    /// job lock until it returns [`Step::Yielded`] or [`Step::Finished`]
+    /// (exactly what [`Runner::run`] would have returned), returns an
+    /// error, or is dropped. So a caller may await, sleep or poll between
+    /// steps and no other runner can take the job meanwhile. The sequence
+    /// of filesystem calls is the one [`Runner::run`] makes; steps and
+    /// `run` may be mixed (`run` goes on from the last step).
+    ///
+    /// Any error ends the runner (lock released, as from `run`). A step
+    /// after the end is [`RunError::Ended`]. Only
+    /// [`CommitMode::Synchronous`]: with [`CommitMode::Background`] the
+    /// committer's hand-off spans batches, so `step` returns
+    /// [`ConfigError::StepNeedsSynchronous`] (use `run`).
+    pub fn step(&mut self) -> Result<Step<J::Output>, RunError> {
+        if self.ended {
+            return Err(RunError::Ended);
+        }
+        let result = self.step_inner();
+        if !matches!(result, Ok(Step::Committed { .. })) {
+            self.end();
+        }
+        result
+    }
+
+    fn step_inner(&mut self) -> Result<Step<J::Output>, RunError> {
+        match (self.config.commit_mode, self.committer) {
+            (CommitMode::Synchronous, CommitterChoice::Unset) => {}
+            (CommitMode::Synchronous, _) => {
+                return Err(ConfigError::CommitterWithoutBackground.into());
+            }
+            (CommitMode::Background, _) => return Err(ConfigError::StepNeedsSynchronous.into()),
+        }
+        match self.sync_batch()? {
+            Batch::Committed(acked) => Ok(Step::Committed {
+                cursor: acked.cursor,
+                generation: acked.generation,
+            }),
+            Batch::Ended(ended) => Ok(match self.finish(ended)? {
+                yielded @ Outcome::Yielded { .. } => Step::Yielded(yielded),
+                completed @ Outcome::Completed { .. } => Step::Finished(completed),
+            }),
+        }
+    }
+
+    /// Marks the runner finished and releases the job lock.
+    pub(super) fn end(&mut self) {
+        self.ended = true;
+        self.lock.release();
+    }
+
+    /// One round of the synchronous loop: process a batch, commit it
+    /// durably, look for a yield; or, at the end, report it.
+    pub(super) fn sync_batch(&mut self) -> Result<Batch, RunError> {
+        let mut progress = match self.progress {
+            Some(progress) => progress,
+            None => SyncProgress {
+                cursor: self.start.cursor,
+                last: None,
+                last_commit_at: self.config.checkpoint_interval.map(|_| self.clock.now()),
+            },
+        };
+        self.progress = Some(progress);
+        let mut cursor = progress.cursor;
+        if cursor >= self.item_count {
+            return Ok(Batch::Ended(Ended::Finished {
+                cursor,
+                last: progress.last,
+            }));
+        }
+        let end = batch_end(cursor, self.config.checkpoint_every, self.item_count);
+        while cursor < end {
+            self.job
+                .process(cursor, &mut self.start.state)
+                .map_err(|source| RunError::Job {
+                    index: Some(cursor),
+                    source,
+                })?;
+            self.observer.item_processed(cursor);
+            cursor += 1;
+            self.items_processed += 1;
+            if let (Some(interval), Some(since)) =
+                (self.config.checkpoint_interval, progress.last_commit_at)
+                && self.clock.now().saturating_sub(since) >= interval
+            {
+                break;
+            }
+        }
+        let generation = self.commit(cursor)?;
+        let acked = Acked { generation, cursor };
+        progress.cursor = cursor;
+        progress.last = Some(acked);
+        if self.config.checkpoint_interval.is_some() {
+            progress.last_commit_at = Some(self.clock.now());
+        }
+        self.progress = Some(progress);
+        if self.watch.requested(self.fs, &*self.clock) {
+            return Ok(Batch::Ended(Ended::Yielded { acked }));
+        }
+        Ok(Batch::Committed(acked))
+    }
+}
+
+#[cfg(test)]
+mod tests;
