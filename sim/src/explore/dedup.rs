@@ -207,6 +207,7 @@ impl<'a, 'w> Checker<'a, 'w> {
                     resumed_from,
                 } => check_resume(
                     workload,
+                    &self.checks,
                     LastCrash {
                         processed,
                         recovered,

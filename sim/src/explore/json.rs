@@ -32,16 +32,21 @@ pub(crate) mod model_name {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<CrashModel, D::Error> {
-        let name = String::deserialize(d)?;
-        CrashModel::from_name(&name)
-            .ok_or_else(|| D::Error::custom(format!("unknown crash model `{name}`")))
+        parse(&String::deserialize(d)?)
+    }
+
+    /// The model named `name`, or the error a report with a wrong name
+    /// reads back with.
+    pub(super) fn parse<E: Error>(name: &str) -> Result<CrashModel, E> {
+        CrashModel::from_name(name)
+            .ok_or_else(|| E::custom(format!("unknown crash model `{name}`")))
     }
 }
 
 /// A list of [`crashproof_fault::CrashModel`]s as their names.
 pub(crate) mod model_names {
     use crashproof_fault::CrashModel;
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub(crate) fn serialize<S: Serializer>(ms: &[CrashModel], out: S) -> Result<S::Ok, S::Error> {
         out.collect_seq(ms.iter().map(|m| m.name()))
@@ -52,10 +57,7 @@ pub(crate) mod model_names {
     ) -> Result<Vec<CrashModel>, D::Error> {
         Vec::<String>::deserialize(d)?
             .iter()
-            .map(|name| {
-                CrashModel::from_name(name)
-                    .ok_or_else(|| D::Error::custom(format!("unknown crash model `{name}`")))
-            })
+            .map(|name| super::model_name::parse(name))
             .collect()
     }
 }

@@ -266,7 +266,12 @@ pub(crate) fn check_result(
 ) -> Result<(), Finding> {
     check_completion(workload, clean, fs, completion)?;
     match last_crash {
-        Some(last_crash) => check_resume(workload, last_crash, completion.resumed_from),
+        Some(last_crash) => check_resume(
+            workload,
+            &workload.checks(),
+            last_crash,
+            completion.resumed_from,
+        ),
         None => Ok(()),
     }
 }
@@ -310,9 +315,10 @@ pub(crate) fn check_completion(
 /// run started (`resumed_from`) where `inspect` said recovery would (if the
 /// workload reports where it resumed), within the redo bound of what the
 /// crash forgot. A job recovery found completed resumes nowhere and redoes
-/// nothing.
+/// nothing. `checks` are the workload's (asked once by the caller).
 pub(crate) fn check_resume(
     workload: &dyn Workload,
+    checks: &Checks,
     last_crash: LastCrash,
     resumed_from: Option<u64>,
 ) -> Result<(), Finding> {
@@ -322,7 +328,7 @@ pub(crate) fn check_resume(
     // `inspect` must tell the truth about recovery, or the state oracle
     // checked a different checkpoint than the one actually resumed.
     let (said, did) = (last_crash.recovered.unwrap_or(0), resumed_from.unwrap_or(0));
-    if workload.checks().resume_cursor && said != did {
+    if checks.resume_cursor && said != did {
         return Err(Finding::new(
             Oracle::State,
             format!(

@@ -321,16 +321,21 @@ impl Report {
         );
         self.passes.extend(other.passes);
         self.groups.extend(other.groups);
-        let mut in_full = 0;
-        for g in &mut self.groups {
-            if g.violation.is_some() {
-                in_full += 1;
-                if in_full > in_full_max {
-                    g.violation = None;
-                }
-            }
-        }
+        self.keep_in_full(in_full_max);
         self.notes.extend(other.notes);
+    }
+
+    /// Drops the full violation of every group past the first
+    /// `in_full_max` that carry one (the rule both merges keep).
+    pub(crate) fn keep_in_full(&mut self, in_full_max: usize) {
+        for g in self
+            .groups
+            .iter_mut()
+            .filter(|g| g.violation.is_some())
+            .skip(in_full_max)
+        {
+            g.violation = None;
+        }
     }
 }
 

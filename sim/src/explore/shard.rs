@@ -19,6 +19,7 @@
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -154,15 +155,7 @@ impl Report {
         for next in reports {
             whole.append_shard(next)?;
         }
-        let mut in_full = 0;
-        for g in &mut whole.groups {
-            if g.violation.is_some() {
-                in_full += 1;
-                if in_full > in_full_max {
-                    g.violation = None;
-                }
-            }
-        }
+        whole.keep_in_full(in_full_max);
         Ok(whole)
     }
 
@@ -221,11 +214,16 @@ impl Report {
         }
         self.groups = merged;
         self.notes.extend(next.notes);
-        self.elapsed = match (self.elapsed, next.elapsed) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
+        self.elapsed = elapsed_sum(self.elapsed, next.elapsed);
         Ok(())
+    }
+}
+
+/// The wall time of two parts, as far as either was measured.
+fn elapsed_sum(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
     }
 }
 
@@ -265,10 +263,7 @@ impl PassReport {
             *self.violations_per_oracle.entry(oracle).or_insert(0) += n;
         }
         self.work.add(&next.work);
-        self.elapsed = match (self.elapsed, next.elapsed) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
+        self.elapsed = elapsed_sum(self.elapsed, next.elapsed);
     }
 }
 

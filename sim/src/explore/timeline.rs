@@ -49,16 +49,8 @@ impl Timeline {
     /// The timeline of `progress`'s journaled run (of `progress` itself at
     /// every step if nothing is journaled).
     pub(crate) fn of(progress: &Progress) -> Timeline {
-        let Some((start, events)) = progress.journal() else {
-            return Timeline {
-                start_attempted: progress.attempted().clone(),
-                start_acknowledged: progress.acknowledged(),
-                start_processed_max: progress.processed_max(),
-                first_attempted: BTreeMap::new(),
-                acknowledged: Vec::new(),
-                processed_max: Vec::new(),
-            };
-        };
+        // Nothing journaled: the record is `progress` itself at every step.
+        let (start, events) = progress.journal().unwrap_or((progress, &[]));
         let mut timeline = Timeline {
             start_attempted: start.attempted().clone(),
             start_acknowledged: start.acknowledged(),

@@ -181,7 +181,8 @@ impl State {
     /// `linkat` (the original, the new name's parent, the new name, then
     /// the original's kind).
     pub(crate) fn hard_link(&mut self, original: &Path, link: &Path) -> io::Result<()> {
-        let ino = self.walk(&components(original)?)?;
+        let original_comps = components(original)?;
+        let ino = self.walk(&original_comps)?;
         let comps = components(link)?;
         let Some((parent, name)) = self.split_parent(&comps)? else {
             return Err(err(ErrorKind::AlreadyExists, "the root directory exists"));
@@ -198,7 +199,7 @@ impl State {
         let label = format!(
             "link {} -> {}",
             join(&comps).display(),
-            join(&components(original)?).display()
+            join(&original_comps).display()
         );
         self.link(parent, name, ino, label)
     }
