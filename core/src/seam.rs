@@ -14,10 +14,10 @@
 //! ([`crate::CommitInterleaving`]).
 
 #[cfg(feature = "loom")]
-pub use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+pub use loom::sync::{Arc, Condvar, Mutex, MutexGuard, atomic::AtomicBool};
 
 #[cfg(not(feature = "loom"))]
-pub use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+pub use std::sync::{Arc, Condvar, Mutex, MutexGuard, atomic::AtomicBool};
 
 /// Locks `mutex`, taking the data of a poisoned one as it is: every value
 /// the seam guards stays consistent between statements (a panicking holder

@@ -114,8 +114,8 @@ pub struct Runner<'a, J: Job, F: Fs + ?Sized, O: RunObserver = NoObserver> {
     committer: CommitterChoice<'a, F>,
     /// Items processed by this run so far.
     items_processed: u64,
-    /// The synchronous loop's position, once its first batch started.
-    progress: Option<SyncProgress>,
+    /// What the synchronous loop keeps between batches.
+    progress: SyncProgress,
     /// The run returned its outcome or an error; the lock is released.
     ended: bool,
 }
@@ -169,7 +169,7 @@ impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
             observer: NoObserver,
             committer: CommitterChoice::Unset,
             items_processed: 0,
-            progress: None,
+            progress: SyncProgress::default(),
             ended: false,
         })
     }
@@ -395,6 +395,8 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
         ) -> Result<Ended, RunError>,
     ) -> Result<Ended, RunError> {
         let cursor = self.start.cursor;
+        // T counts from the start of the run.
+        let last_commit_at = self.config.checkpoint_interval.map(|_| self.clock.now());
         let mut batches = Background {
             fs: self.fs,
             job: &mut *self.job,
@@ -406,12 +408,8 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             item_count: self.item_count,
             next_generation: self.store.next_generation(),
             items_processed: &mut self.items_processed,
-            last_commit_at: None,
+            last_commit_at,
         };
-        batches.last_commit_at = batches
-            .config
-            .checkpoint_interval
-            .map(|_| batches.clock.now());
         let mut body = |committer: &mut dyn background::Committer<_, _>| {
             background::drive(&mut batches, committer, cursor)
         };

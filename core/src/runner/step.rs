@@ -37,13 +37,15 @@ pub enum Step<O> {
     Finished(Outcome<O>),
 }
 
-/// Where the synchronous loop is between batches.
-#[derive(Debug, Clone, Copy)]
+/// What the synchronous loop keeps between batches (its cursor is
+/// derived: every item processed so far was committed, since an error ends
+/// the runner).
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct SyncProgress {
-    cursor: u64,
+    /// The last checkpoint this run committed.
     last: Option<Acked>,
-    /// When the last commit (or the first batch) started, if a
-    /// [`crate::RunnerConfig::checkpoint_interval`] is set.
+    /// When the last commit returned (or the first batch started), once a
+    /// batch started with a [`crate::RunnerConfig::checkpoint_interval`].
     last_commit_at: Option<Duration>,
 }
 
@@ -116,23 +118,21 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
     /// One round of the synchronous loop: process a batch, commit it
     /// durably, look for a yield; or, at the end, report it.
     pub(super) fn sync_batch(&mut self) -> Result<Batch, RunError> {
-        let mut progress = match self.progress {
-            Some(progress) => progress,
-            None => SyncProgress {
-                cursor: self.start.cursor,
-                last: None,
-                last_commit_at: self.config.checkpoint_interval.map(|_| self.clock.now()),
-            },
-        };
-        self.progress = Some(progress);
-        let mut cursor = progress.cursor;
+        let mut cursor = self.start.cursor + self.items_processed;
         if cursor >= self.item_count {
             return Ok(Batch::Ended(Ended::Finished {
                 cursor,
-                last: progress.last,
+                last: self.progress.last,
             }));
         }
         let end = batch_end(cursor, self.config.checkpoint_every, self.item_count);
+        let deadline = self.config.checkpoint_interval.map(|interval| {
+            let since = *self
+                .progress
+                .last_commit_at
+                .get_or_insert_with(|| self.clock.now());
+            (interval, since)
+        });
         while cursor < end {
             self.job
                 .process(cursor, &mut self.start.state)
@@ -143,8 +143,7 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             self.observer.item_processed(cursor);
             cursor += 1;
             self.items_processed += 1;
-            if let (Some(interval), Some(since)) =
-                (self.config.checkpoint_interval, progress.last_commit_at)
+            if let Some((interval, since)) = deadline
                 && self.clock.now().saturating_sub(since) >= interval
             {
                 break;
@@ -152,12 +151,10 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
         }
         let generation = self.commit(cursor)?;
         let acked = Acked { generation, cursor };
-        progress.cursor = cursor;
-        progress.last = Some(acked);
-        if self.config.checkpoint_interval.is_some() {
-            progress.last_commit_at = Some(self.clock.now());
+        self.progress.last = Some(acked);
+        if deadline.is_some() {
+            self.progress.last_commit_at = Some(self.clock.now());
         }
-        self.progress = Some(progress);
         if self.watch.requested(self.fs, &*self.clock) {
             return Ok(Batch::Ended(Ended::Yielded { acked }));
         }

@@ -1,6 +1,8 @@
 //! The one-slot mailbox between the runner and a committer thread.
 
-use crate::seam::{self, Condvar, Mutex};
+use std::sync::atomic::Ordering;
+
+use crate::seam::{self, AtomicBool, Condvar, Mutex};
 
 use super::{Committer, CommitterGone};
 
@@ -38,11 +40,18 @@ impl<T, R> Slot<T, R> {
 /// leaves the report, which the runner collects with
 /// [`Handoff::try_collect`] or [`Handoff::collect`]. A second request is
 /// refused while one is in flight or uncollected. Built on
-/// [`crate::seam`] (one mutex, one condition variable), so loom checks it.
+/// [`crate::seam`] (one mutex, one condition variable, one flag), so loom
+/// checks it.
 #[derive(Debug)]
 pub struct Handoff<T, R> {
     slot: Mutex<Slot<T, R>>,
     changed: Condvar,
+    /// Whether [`Handoff::try_collect`] may find something: a report is
+    /// waiting or the committer is gone. Written only with `slot` locked,
+    /// read without it, so the runner's poll after every item takes no
+    /// lock while the commit is still running (a stale `false` only
+    /// delays the report to a later poll or the next collect).
+    news: AtomicBool,
 }
 
 impl<T, R> Default for Handoff<T, R> {
@@ -63,7 +72,17 @@ impl<T, R> Handoff<T, R> {
                 gone: false,
             }),
             changed: Condvar::new(),
+            news: AtomicBool::new(false),
         }
+    }
+
+    /// Takes the report out of the locked `slot`, if any.
+    fn take_done(&self, slot: &mut Slot<T, R>) -> Option<R> {
+        let done = slot.done.take();
+        if done.is_some() && !slot.gone {
+            self.news.store(false, Ordering::Relaxed);
+        }
+        done
     }
 
     /// Runner side: hands off `request`. Refused (given back) while a
@@ -84,8 +103,11 @@ impl<T, R> Handoff<T, R> {
     /// Runner side, without blocking: the report of the finished request,
     /// if any. `Err` if the committer is gone with a request unfinished.
     pub fn try_collect(&self) -> Result<Option<R>, CommitterGone> {
+        if !self.news.load(Ordering::Acquire) {
+            return Ok(None);
+        }
         let mut slot = seam::lock(&self.slot);
-        if let Some(done) = slot.done.take() {
+        if let Some(done) = self.take_done(&mut slot) {
             return Ok(Some(done));
         }
         if slot.in_flight() && slot.gone {
@@ -100,7 +122,7 @@ impl<T, R> Handoff<T, R> {
     pub fn collect(&self) -> Result<Option<R>, CommitterGone> {
         let mut slot = seam::lock(&self.slot);
         loop {
-            if let Some(done) = slot.done.take() {
+            if let Some(done) = self.take_done(&mut slot) {
                 return Ok(Some(done));
             }
             if !slot.in_flight() {
@@ -148,6 +170,7 @@ impl<T, R> Handoff<T, R> {
             slot.busy = false;
             slot.done = Some(done);
             slot.check();
+            self.news.store(true, Ordering::Release);
             drop(slot);
             self.changed.notify_all();
         }
@@ -159,7 +182,10 @@ struct GoneOnDrop<'h, T, R>(&'h Handoff<T, R>);
 
 impl<T, R> Drop for GoneOnDrop<'_, T, R> {
     fn drop(&mut self) {
-        seam::lock(&self.0.slot).gone = true;
+        let mut slot = seam::lock(&self.0.slot);
+        slot.gone = true;
+        self.0.news.store(true, Ordering::Release);
+        drop(slot);
         self.0.changed.notify_all();
     }
 }
