@@ -295,21 +295,22 @@ impl Scoped {
             if !self.read {
                 return Err(bad_descriptor());
             }
-            let len = fs.file_metadata(handle_of(&self.handle)?)?.len;
-            let mut pos = self.pos;
+            let handle = handle_of(&self.handle)?;
+            let len = fs.file_metadata(handle)?.len;
             let start = out.len();
             // Read what the length promises in one call, then until a read
             // returns nothing (the file may have grown meanwhile).
-            let mut chunk = usize::try_from(len.saturating_sub(pos))
+            let mut chunk = usize::try_from(len.saturating_sub(self.pos))
                 .unwrap_or(usize::MAX)
                 .max(8 * 1024);
             loop {
                 let filled = out.len();
                 out.resize(filled + chunk, 0);
-                let n = fs.read_at(handle_of(&self.handle)?, pos, &mut out[filled..])?;
-                out.truncate(filled + n);
-                pos += n as u64;
-                self.pos = pos;
+                let read = fs.read_at(handle, self.pos, &mut out[filled..]);
+                // Keep only the bytes read, on an error too (as `std`).
+                out.truncate(filled + read.as_ref().map_or(0, |n| *n));
+                let n = read?;
+                self.pos += n as u64;
                 if n == 0 {
                     return Ok(out.len() - start);
                 }
