@@ -93,15 +93,7 @@ impl Fs for StdFs {
 
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
         let wrap = |e| FsOpError::wrap(FsOp::Open, path, e);
-        let mut options = OpenOptions::new();
-        options.read(true).write(mode.writes());
-        match mode {
-            OpenMode::CreateNew => options.create_new(true),
-            OpenMode::Truncate => options.create(true).truncate(true),
-            OpenMode::Create => options.create(true).truncate(false),
-            OpenMode::Existing | OpenMode::Read => &mut options,
-        };
-        let file = options.open(path).map_err(wrap)?;
+        let file = open_options(mode).open(path).map_err(wrap)?;
         // Linux opens a directory read-only; the contract opens regular
         // files only (a directory is synced with `sync_dir`).
         if mode == OpenMode::Read && file.metadata().map_err(wrap)?.is_dir() {
@@ -230,13 +222,7 @@ impl Fs for StdFs {
 
     fn try_lock(&self, path: &Path) -> io::Result<FileHandle> {
         let wrap = |e| FsOpError::wrap(FsOp::TryLock, path, e);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(wrap)?;
+        let file = open_options(OpenMode::Create).open(path).map_err(wrap)?;
         match file.try_lock() {
             Ok(()) => Ok(self.insert(file, path)),
             Err(std::fs::TryLockError::WouldBlock) => Err(wrap(io::Error::new(
@@ -264,6 +250,19 @@ impl Fs for StdFs {
             )),
         }
     }
+}
+
+/// The `std` options that open a file in `mode` (see [`OpenMode`]).
+fn open_options(mode: OpenMode) -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.read(true).write(mode.writes());
+    match mode {
+        OpenMode::CreateNew => options.create_new(true),
+        OpenMode::Truncate => options.create(true).truncate(true),
+        OpenMode::Create => options.create(true).truncate(false),
+        OpenMode::Existing | OpenMode::Read => &mut options,
+    };
+    options
 }
 
 /// Ends this process with SIGKILL: the failpoint's crash has the semantics of

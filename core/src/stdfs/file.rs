@@ -165,25 +165,23 @@ impl OpenOptions {
             Err(e) if e.kind() == io::ErrorKind::IsADirectory && mode == OpenMode::Read => None,
             Err(e) => return Err(e),
         };
-        if let Some(handle) = &handle
-            && self.truncate
-            && !self.create
-            && !self.create_new
-            && let Err(e) = fs.set_len(handle, 0)
-        {
-            // O_TRUNC on an existing file, without O_CREAT.
-            return Err(e);
+        let scoped = Scoped {
+            handle,
+            path: path.to_path_buf(),
+            origin,
+            read: self.read,
+            write: writes,
+            append: self.append,
+            pos: 0,
+        };
+        if self.truncate && mode == OpenMode::Existing {
+            // O_TRUNC on an existing file, without O_CREAT (`check` made
+            // it writable, so it has a handle). On an error `scoped` drops
+            // and closes the handle.
+            fs.set_len(handle_of(&scoped.handle)?, 0)?;
         }
         Ok(File {
-            inner: Inner::Scoped(Scoped {
-                handle,
-                path: path.to_path_buf(),
-                origin,
-                read: self.read,
-                write: writes,
-                append: self.append,
-                pos: 0,
-            }),
+            inner: Inner::Scoped(scoped),
         })
     }
 }
@@ -251,7 +249,9 @@ impl File {
             Inner::Real(f) => f.set_len(size),
             // Linux checks write access first (EINVAL), as `std` shows.
             Inner::Scoped(s) if !s.write => Err(io::Error::from_raw_os_error(libc::EINVAL)),
-            Inner::Scoped(s) => s.origin.with_fs(|fs| fs.set_len(s.handle()?, size)),
+            Inner::Scoped(s) => s
+                .origin
+                .with_fs(|fs| fs.set_len(handle_of(&s.handle)?, size)),
         }
     }
 
@@ -271,44 +271,46 @@ fn is_a_directory() -> io::Error {
     io::Error::from_raw_os_error(libc::EISDIR)
 }
 
-impl Scoped {
-    fn handle(&self) -> io::Result<&FileHandle> {
-        self.handle.as_ref().ok_or_else(is_a_directory)
-    }
+/// The handle of a [`Scoped`] file; `EISDIR` for a directory (which has
+/// none). A free function of the field, so the closures below borrow it
+/// apart from the cursor they move.
+fn handle_of(handle: &Option<FileHandle>) -> io::Result<&FileHandle> {
+    handle.as_ref().ok_or_else(is_a_directory)
+}
 
+impl Scoped {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let origin = self.origin.clone();
-        origin.with_fs(|fs| {
+        self.origin.with_fs(|fs| {
             if !self.read {
                 return Err(bad_descriptor());
             }
-            let n = fs.read_at(self.handle()?, self.pos, buf)?;
+            let n = fs.read_at(handle_of(&self.handle)?, self.pos, buf)?;
             self.pos += n as u64;
             Ok(n)
         })
     }
 
     fn read_to_end(&mut self, out: &mut Vec<u8>) -> io::Result<usize> {
-        let origin = self.origin.clone();
-        origin.with_fs(|fs| {
+        self.origin.with_fs(|fs| {
             if !self.read {
                 return Err(bad_descriptor());
             }
-            let len = fs.file_metadata(self.handle()?)?.len;
-            let mut pos = self.pos;
+            let handle = handle_of(&self.handle)?;
+            let len = fs.file_metadata(handle)?.len;
             let start = out.len();
             // Read what the length promises in one call, then until a read
             // returns nothing (the file may have grown meanwhile).
-            let mut chunk = usize::try_from(len.saturating_sub(pos))
+            let mut chunk = usize::try_from(len.saturating_sub(self.pos))
                 .unwrap_or(usize::MAX)
                 .max(8 * 1024);
             loop {
                 let filled = out.len();
                 out.resize(filled + chunk, 0);
-                let n = fs.read_at(self.handle()?, pos, &mut out[filled..])?;
-                out.truncate(filled + n);
-                pos += n as u64;
-                self.pos = pos;
+                let read = fs.read_at(handle, self.pos, &mut out[filled..]);
+                // Keep only the bytes read, on an error too (as `std`).
+                out.truncate(filled + read.as_ref().map_or(0, |n| *n));
+                let n = read?;
+                self.pos += n as u64;
                 if n == 0 {
                     return Ok(out.len() - start);
                 }
@@ -318,12 +320,11 @@ impl Scoped {
     }
 
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let origin = self.origin.clone();
-        origin.with_fs(|fs| {
+        self.origin.with_fs(|fs| {
             if !self.write {
                 return Err(bad_descriptor());
             }
-            let handle = self.handle()?;
+            let handle = handle_of(&self.handle)?;
             if buf.is_empty() {
                 // write(2) of nothing: no change, the cursor stays.
                 return Ok(0);
@@ -341,12 +342,11 @@ impl Scoped {
     }
 
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let origin = self.origin.clone();
-        origin.with_fs(|fs| {
+        self.origin.with_fs(|fs| {
             let new = match to {
                 SeekFrom::Start(n) => Some(n),
                 SeekFrom::End(delta) => {
-                    let len = fs.file_metadata(self.handle()?)?.len;
+                    let len = fs.file_metadata(handle_of(&self.handle)?)?.len;
                     len.checked_add_signed(delta)
                 }
                 SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),

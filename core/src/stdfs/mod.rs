@@ -44,16 +44,15 @@ pub use scope::{in_scope, with_current, with_fs};
 pub use types::{DirEntry, FileType, Metadata, ReadDir};
 
 use crate::fs::Fs;
-use scope::current;
 
 /// Runs `real` outside a scope, `sim` on the scope's filesystem inside one.
 fn route<R>(
     real: impl FnOnce() -> io::Result<R>,
     sim: impl FnOnce(&dyn Fs) -> io::Result<R>,
 ) -> io::Result<R> {
-    current(|scope| match scope {
+    with_current(|fs| match fs {
         None => real(),
-        Some(scope) => sim(scope.fs),
+        Some(fs) => sim(fs),
     })
 }
 

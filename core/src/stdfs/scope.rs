@@ -45,11 +45,7 @@ pub fn with_fs<R>(fs: &dyn Fs, f: impl FnOnce() -> R) -> R {
 /// Calls `f` with the current scope's filesystem (`None` outside any
 /// scope, where the facade is `std::fs`).
 pub fn with_current<R>(f: impl FnOnce(Option<&dyn Fs>) -> R) -> R {
-    if CURRENT.is_set() {
-        CURRENT.with(|scope| f(Some(scope.fs)))
-    } else {
-        f(None)
-    }
+    current(|scope| f(scope.map(|scope| scope.fs)))
 }
 
 /// Whether this thread is inside a [`with_fs`] scope.

@@ -14,6 +14,15 @@ pub struct FileType {
 }
 
 impl FileType {
+    /// The kind of an [`Fs`](crate::fs::Fs) entry, which has no symbolic
+    /// links.
+    fn of_fs(is_dir: bool) -> Self {
+        Self {
+            is_dir,
+            is_symlink: false,
+        }
+    }
+
     /// A directory.
     pub fn is_dir(&self) -> bool {
         self.is_dir
@@ -90,10 +99,7 @@ impl From<crate::fs::Metadata> for Metadata {
     fn from(m: crate::fs::Metadata) -> Self {
         Self {
             len_bytes: m.len,
-            file_type: FileType {
-                is_dir: m.is_dir,
-                is_symlink: false,
-            },
+            file_type: FileType::of_fs(m.is_dir),
         }
     }
 }
@@ -142,7 +148,9 @@ pub struct ReadDir {
 #[derive(Debug)]
 enum Entries {
     Real(std::fs::ReadDir),
-    Listed(std::vec::IntoIter<DirEntry>),
+    /// The listed directory and its entries, made facade entries as the
+    /// iterator reaches them.
+    Listed(PathBuf, std::vec::IntoIter<crate::fs::DirEntry>),
 }
 
 impl ReadDir {
@@ -153,18 +161,8 @@ impl ReadDir {
     }
 
     pub(crate) fn listed(dir: PathBuf, entries: Vec<crate::fs::DirEntry>) -> Self {
-        let entries: Vec<DirEntry> = entries
-            .into_iter()
-            .map(|e| DirEntry {
-                path: dir.join(e.name),
-                file_type: FileType {
-                    is_dir: e.is_dir,
-                    is_symlink: false,
-                },
-            })
-            .collect();
         Self {
-            inner: Entries::Listed(entries.into_iter()),
+            inner: Entries::Listed(dir, entries.into_iter()),
         }
     }
 }
@@ -174,7 +172,12 @@ impl Iterator for ReadDir {
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.inner {
-            Entries::Listed(entries) => entries.next().map(Ok),
+            Entries::Listed(dir, entries) => entries.next().map(|e| {
+                Ok(DirEntry {
+                    path: dir.join(e.name),
+                    file_type: FileType::of_fs(e.is_dir),
+                })
+            }),
             Entries::Real(read_dir) => read_dir.next().map(|entry| {
                 let entry = entry?;
                 Ok(DirEntry {

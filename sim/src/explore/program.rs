@@ -43,12 +43,17 @@ impl Reporter<'_> {
     /// must never find less from now on (checked on every later post-crash
     /// state, if the workload has a [`ProgramWorkload::recover`]).
     pub fn committed(&mut self, value: u64) {
-        // The digest is unused: a program workload reports no attempts, so
-        // the state oracle compares the value (as a cursor) only.
-        self.progress.acknowledge(CheckpointId {
-            cursor: value,
-            state_digest: 0,
-        });
+        self.progress.acknowledge(checkpoint(value));
+    }
+}
+
+/// A program's committed `value` as the checkpoint the oracles compare.
+/// The digest is unused: a program workload reports no attempts, so the
+/// state oracle compares the value (as a cursor) only.
+fn checkpoint(value: u64) -> CheckpointId {
+    CheckpointId {
+        cursor: value,
+        state_digest: 0,
     }
 }
 
@@ -225,10 +230,7 @@ impl Workload for ProgramWorkload {
 
     fn inspect(&self, fs: &dyn Fs) -> Result<Recovered, WorkloadError> {
         let checkpoint = match self.found(fs)? {
-            Found::Progress(value) => Some(CheckpointId {
-                cursor: value,
-                state_digest: 0,
-            }),
+            Found::Progress(value) => Some(checkpoint(value)),
             Found::Nothing | Found::Done(_) => None,
         };
         Ok(Recovered { checkpoint })
