@@ -86,4 +86,19 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn doc_of_finds_each_catalogued_name_and_nothing_else() {
+        for d in CATALOGUE {
+            assert_eq!(doc_of(d.name), Some(d.doc), "{}", d.name);
+        }
+        // Two different names must give two different lines: a lookup that
+        // ignored the name would return the first line for both.
+        assert_ne!(
+            doc_of(REPLACE_AFTER_RENAME_BEFORE_SYNC_DIR),
+            doc_of(RUNNER_AFTER_FINAL_COMMIT_BEFORE_FINALIZE)
+        );
+        assert_eq!(doc_of("not.a.failpoint"), None);
+        assert_eq!(doc_of(""), None);
+    }
 }

@@ -192,3 +192,40 @@ fn the_same_harness_catches_every_broken_variant() {
         std::fs::remove_dir_all(failure.dir.parent().unwrap()).unwrap();
     }
 }
+
+/// Runs the real job once with `FAILPOINTS` set to `spec`.
+fn run_with_failpoints(spec: &str) -> std::process::Output {
+    let tmp = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_crashproof-real-job"))
+        .args(["--items", &ITEMS.to_string()])
+        .args(["--checkpoint-every", &CHECKPOINT_EVERY.to_string()])
+        .arg("--dir")
+        .arg(tmp.path())
+        .env("FAILPOINTS", spec)
+        .output()
+        .unwrap()
+}
+
+/// A failpoint set to `return(<anything but sigkill>)` is an I/O error the
+/// job reports and exits on; only `return(sigkill)` kills the process (as
+/// `kill -9`: by signal, no exit code).
+#[test]
+fn a_failpoint_returns_an_error_unless_told_to_kill() {
+    use std::os::unix::process::ExitStatusExt;
+    let name = crashproof_core::failpoint::STORE_AFTER_WRITE_BEFORE_GC;
+    let failed = run_with_failpoints(&format!("{name}=return(boom)"));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        failed.status.code().is_some_and(|code| code != 0),
+        "an error return exits with a non-zero code, not a signal: {failed:?}"
+    );
+    assert!(
+        stderr.contains(&format!("failpoint {name} returned an error (boom)")),
+        "the error names the failpoint and its argument: {stderr}"
+    );
+    let killed = run_with_failpoints(&format!(
+        "{name}=return({})",
+        crashproof_core::failpoint::KILL_ACTION_ARG
+    ));
+    assert_eq!(killed.status.signal(), Some(9), "{killed:?}");
+}

@@ -578,3 +578,113 @@ fn std_idiom_file_open_dir_sync_all_syncs_the_directory() {
     // Opening the directory alone syncs nothing.
     assert!(!survives(|d| stdfs::File::open(d).map(drop)));
 }
+
+/// `read`, `read_to_string` and `File::read_to_end` loop over short reads
+/// (which `pread(2)` may return) until a read returns nothing: a reader
+/// that stops early, or whose next buffer is empty, returns a truncated
+/// file.
+#[test]
+fn reads_to_the_end_through_short_reads() {
+    use crashproof_tests::fs_wrappers::{FailRule, FailingFs};
+    let tmp = tempfile::TempDir::new().unwrap();
+    let path = tmp.path().join("f");
+    let content: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let short = FailingFs::new(StdFs::new(), FailRule::never()).with_short_reads(7);
+    stdfs::with_fs(&short, || {
+        assert_eq!(stdfs::read(&path).unwrap(), content);
+        let mut file = stdfs::File::open(&path).unwrap();
+        file.seek(SeekFrom::Start(3)).unwrap();
+        let mut out = b"kept".to_vec();
+        assert_eq!(file.read_to_end(&mut out).unwrap(), content.len() - 3);
+        assert_eq!(out.get(..4), Some(&b"kept"[..]));
+        assert_eq!(out.get(4..), content.get(3..));
+    });
+    std::fs::write(&path, "text read in pieces").unwrap();
+    stdfs::with_fs(&short, || {
+        assert_eq!(stdfs::read_to_string(&path).unwrap(), "text read in pieces");
+    });
+}
+
+/// `truncate(true)` without `create` empties an existing file (`O_TRUNC`),
+/// as `std` does, on the real disk and on the simulator; without write
+/// access it is `InvalidInput`, as in `std`.
+#[test]
+fn truncate_without_create_empties_an_existing_file() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let path = tmp.path().join("f");
+    let sim = SimFs::default();
+    sim.create_dir_all(tmp.path()).unwrap();
+    let std_fs = StdFs::new();
+    for fs in [&std_fs as &dyn Fs, &sim] {
+        stdfs::with_fs(fs, || {
+            stdfs::write(&path, b"old content").unwrap();
+            let mut file = stdfs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(&path)
+                .unwrap();
+            file.write_all(b"new").unwrap();
+            drop(file);
+            assert_eq!(stdfs::read(&path).unwrap(), b"new");
+            let refused = stdfs::OpenOptions::new()
+                .read(true)
+                .truncate(true)
+                .open(&path);
+            assert_eq!(
+                refused.map(|_| ()).unwrap_err().kind(),
+                io::ErrorKind::InvalidInput
+            );
+        });
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), b"new");
+}
+
+/// Dropping a `File` closes its handle on the scope's filesystem (as
+/// `std::fs::File`'s drop closes the descriptor): every open is paired with
+/// a close, so a long job opening many files leaks nothing.
+#[test]
+fn dropping_a_file_closes_its_handle() {
+    use crashproof_core::fs::FsOp;
+    use crashproof_tests::fs_wrappers::RecordingFs;
+    let tmp = tempfile::TempDir::new().unwrap();
+    let recording = RecordingFs::new(StdFs::new());
+    stdfs::with_fs(&recording, || {
+        for round in 0..3u8 {
+            let mut file = stdfs::File::create(tmp.path().join("f")).unwrap();
+            file.write_all(&[round]).unwrap();
+        }
+        let mut text = String::new();
+        stdfs::File::open(tmp.path().join("f"))
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+    });
+    let ops = recording.ops();
+    let count = |op: FsOp| ops.iter().filter(|o| o.op == op).count();
+    assert_eq!((count(FsOp::Open), count(FsOp::Close)), (4, 4), "{ops:#?}");
+}
+
+/// A file opened on one filesystem is refused inside a nested scope on
+/// another, even where the other has a handle with the same number: it
+/// never writes to the other filesystem's file. `in_scope` says whether a
+/// scope runs.
+#[test]
+fn a_file_never_reaches_another_filesystems_handle() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let (mine, theirs) = (tmp.path().join("mine"), tmp.path().join("theirs"));
+    let (fs_a, fs_b) = (StdFs::new(), StdFs::new());
+    assert!(!stdfs::in_scope());
+    stdfs::with_fs(&fs_a, || {
+        assert!(stdfs::in_scope());
+        // Each StdFs numbers its handles from the same start.
+        let mut file = stdfs::File::create(&mine).unwrap();
+        stdfs::with_fs(&fs_b, || {
+            let _other = stdfs::File::create(&theirs).unwrap();
+            assert!(file.write_all(b"stray").is_err());
+        });
+        file.write_all(b"mine").unwrap();
+    });
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"");
+    assert_eq!(std::fs::read(&mine).unwrap(), b"mine");
+}

@@ -94,10 +94,24 @@ mod tests {
     }
 
     #[test]
-    fn system_clock_is_monotonic() {
+    fn system_clock_is_monotonic_and_moves() {
         let clock = SystemClock::new();
         let a = clock.now();
         let b = clock.now();
         assert!(b >= a);
+        // `Instant` has nanosecond resolution here: a clock stuck at its
+        // origin would never let a time-based checkpoint fall due. Read
+        // until it moves (a few reads), without sleeping.
+        let moved = (0..10_000_000).map(|_| clock.now()).find(|t| *t > a);
+        assert!(moved.is_some(), "the system clock did not move from {a:?}");
+    }
+
+    #[test]
+    fn a_reference_reads_the_clock_it_points_to() {
+        let clock = ManualClock::new();
+        clock.advance(Duration::from_millis(7));
+        let by_ref: &dyn Clock = &clock;
+        assert_eq!((&by_ref).now(), Duration::from_millis(7));
+        assert_eq!(Clock::now(&&clock), Duration::from_millis(7));
     }
 }

@@ -168,3 +168,39 @@ impl RunError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::path::PathBuf;
+
+    use super::RunError;
+    use crate::store::StoreError;
+
+    fn store_io(kind: io::ErrorKind) -> RunError {
+        RunError::Store(StoreError::Io {
+            action: "commit checkpoint generation",
+            path: PathBuf::from("/job/checkpoint-1"),
+            source: io::Error::new(kind, "disk said no"),
+        })
+    }
+
+    /// A store's filesystem error is the run's filesystem error, by
+    /// reference and by value: a caller (the simulator) tells a crash from
+    /// a logic error this way.
+    #[test]
+    fn a_store_io_error_is_the_runs_io_error() {
+        let error = store_io(io::ErrorKind::StorageFull);
+        assert_eq!(
+            error.io_error().map(io::Error::kind),
+            Some(io::ErrorKind::StorageFull)
+        );
+        assert_eq!(
+            error.into_io_error().map(|e| e.kind()).ok(),
+            Some(io::ErrorKind::StorageFull)
+        );
+        let not_io = RunError::Store(StoreError::InvalidKeep);
+        assert!(not_io.io_error().is_none());
+        assert!(not_io.into_io_error().is_err());
+    }
+}

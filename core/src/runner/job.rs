@@ -102,3 +102,25 @@ impl Error for JobError {
         self.source.as_deref().map(|e| e as &(dyn Error + 'static))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::JobError;
+
+    #[test]
+    fn message_is_the_jobs_words_and_display_adds_the_cause() {
+        let plain = JobError::new("item 7 is malformed");
+        assert_eq!(plain.message(), "item 7 is malformed");
+        assert_eq!(plain.to_string(), "item 7 is malformed");
+        assert!(plain.source().is_none());
+        let caused = JobError::with_source("parse item 7", "unexpected end of input");
+        assert_eq!(caused.message(), "parse item 7");
+        assert_eq!(caused.to_string(), "parse item 7: unexpected end of input");
+        assert_eq!(
+            caused.source().map(ToString::to_string).as_deref(),
+            Some("unexpected end of input")
+        );
+    }
+}

@@ -40,3 +40,22 @@ impl YieldSignal {
         *seam::lock(&self.requested)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::YieldSignal;
+
+    #[test]
+    fn clones_share_one_flag_that_clear_withdraws() {
+        let signal = YieldSignal::new();
+        let held_by_runner = signal.clone();
+        assert!(!held_by_runner.is_requested());
+        signal.request();
+        assert!(held_by_runner.is_requested());
+        held_by_runner.clear();
+        assert!(
+            !signal.is_requested(),
+            "clear withdraws the request for every clone"
+        );
+    }
+}

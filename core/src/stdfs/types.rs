@@ -188,3 +188,36 @@ impl Iterator for ReadDir {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{FileType, Metadata};
+
+    /// Each kind answers exactly one of `is_file`, `is_dir`, `is_symlink`,
+    /// as `std`'s types do, for a regular file, a directory and a symbolic
+    /// link (which only `std::fs` outside a scope can report).
+    #[test]
+    fn each_kind_is_exactly_one_of_file_dir_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("file");
+        let link = tmp.path().join("link");
+        std::fs::write(&file, b"12345").unwrap();
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let kinds = |m: Metadata| (m.is_file(), m.is_dir(), m.is_symlink());
+        let of = |t: FileType| (t.is_file(), t.is_dir(), t.is_symlink());
+        for (path, expected) in [
+            (&file, (true, false, false)),
+            (&tmp.path().to_path_buf(), (false, true, false)),
+            (&link, (false, false, true)),
+        ] {
+            let m = Metadata::from(std::fs::symlink_metadata(path).unwrap());
+            assert_eq!(kinds(m), expected, "{path:?}");
+            assert_eq!(of(m.file_type()), expected, "{path:?}");
+        }
+        let sized = Metadata::from(std::fs::metadata(&file).unwrap());
+        assert_eq!(sized.len(), 5);
+        let from_fs = |is_dir| Metadata::from(crate::fs::Metadata { len: 0, is_dir });
+        assert_eq!(kinds(from_fs(false)), (true, false, false));
+        assert_eq!(kinds(from_fs(true)), (false, true, false));
+    }
+}

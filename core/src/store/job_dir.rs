@@ -129,4 +129,19 @@ mod tests {
         touch(tmp.path(), "plain");
         assert!(leftovers(&fs, &tmp.path().join("plain"), 2, &[]).is_err());
     }
+
+    /// A directory with a generation's name is not a generation (the store
+    /// never reads it): it is a stranger, and it pushes no real generation
+    /// out of the `keep` newest.
+    #[test]
+    fn a_directory_named_like_a_generation_is_unexpected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        for g in [1, 2] {
+            touch(dir, &generation_file_name(g));
+        }
+        std::fs::create_dir(dir.join(generation_file_name(9))).unwrap();
+        let left = leftovers(&StdFs::new(), dir, 2, &[]).unwrap();
+        assert_eq!(left, vec![Leftover::Unexpected(generation_file_name(9))]);
+    }
 }

@@ -14,6 +14,7 @@
 //! crashproof_tests::core_suite_tests!(on_std_fs);
 //! ```
 
+mod fs_contract;
 mod replace;
 mod runner;
 mod runner_honest;
@@ -27,6 +28,7 @@ use crashproof_core::fs::Fs;
 
 use crate::check::SuiteResult;
 
+pub use fs_contract::*;
 pub use replace::*;
 pub use runner::*;
 pub use runner_honest::*;
@@ -40,6 +42,37 @@ pub type SuiteFn = fn(&dyn Fs, &Path) -> SuiteResult;
 /// Every suite function with its name, in the order
 /// [`core_suite_tests!`](crate::core_suite_tests) generates them.
 pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
+    (
+        "runner_background_commit_costs_what_a_synchronous_one_does",
+        runner_background_commit_costs_what_a_synchronous_one_does,
+    ),
+    (
+        "fs_read_only_handle_refuses_writes",
+        fs_read_only_handle_refuses_writes,
+    ),
+    (
+        "fs_open_modes_follow_their_flags",
+        fs_open_modes_follow_their_flags,
+    ),
+    ("fs_open_refuses_a_directory", fs_open_refuses_a_directory),
+    ("fs_closed_handle_is_refused", fs_closed_handle_is_refused),
+    (
+        "fs_append_set_len_and_file_metadata",
+        fs_append_set_len_and_file_metadata,
+    ),
+    ("fs_metadata_and_read_dir", fs_metadata_and_read_dir),
+    (
+        "fs_directories_and_hard_links",
+        fs_directories_and_hard_links,
+    ),
+    (
+        "fs_try_lock_is_exclusive_until_close",
+        fs_try_lock_is_exclusive_until_close,
+    ),
+    (
+        "fs_errors_name_operation_and_path",
+        fs_errors_name_operation_and_path,
+    ),
     ("replace_creates_new_file", replace_creates_new_file),
     ("replace_overwrites_old_file", replace_overwrites_old_file),
     (
@@ -239,6 +272,16 @@ pub const CORE_SUITE: &[(&str, SuiteFn)] = &[
 macro_rules! core_suite_tests {
     ($run:path) => {
         $crate::__core_suite_tests_impl! { $run;
+            runner_background_commit_costs_what_a_synchronous_one_does,
+            fs_read_only_handle_refuses_writes,
+            fs_open_modes_follow_their_flags,
+            fs_open_refuses_a_directory,
+            fs_closed_handle_is_refused,
+            fs_append_set_len_and_file_metadata,
+            fs_metadata_and_read_dir,
+            fs_directories_and_hard_links,
+            fs_try_lock_is_exclusive_until_close,
+            fs_errors_name_operation_and_path,
             replace_creates_new_file,
             replace_overwrites_old_file,
             replace_leftover_temp_does_not_block,

@@ -6,9 +6,9 @@ use std::time::Duration;
 use crashproof_core::fs::Fs;
 use crashproof_core::store::{CheckpointStore, JobIdentity, StoreError, generation_file_name};
 use crashproof_core::{
-    CheckpointInfo, ConfigError, DecodeErrorKind, Job, ManualClock, Outcome, ResumeMode,
-    ResumePoint, RunError, RunObserver, Runner, RunnerConfig, SkipReason, SkippedGeneration,
-    YieldSentinel, YieldSignal,
+    CheckpointInfo, CommitInterleaving, CommitMode, ConfigError, DecodeErrorKind, Job, ManualClock,
+    Outcome, ResumeMode, ResumePoint, RunError, RunObserver, Runner, RunnerConfig, SkipReason,
+    SkippedGeneration, YieldSentinel, YieldSignal,
 };
 
 use crashproof_core::failpoint;
@@ -202,25 +202,46 @@ pub fn runner_rejects_zero_checkpoint_every(fs: &dyn Fs, root: &Path) -> SuiteRe
 
 /// With a ManualClock, commits happen when T elapses before K items.
 pub fn runner_time_based_checkpointing(fs: &dyn Fs, root: &Path) -> SuiteResult {
-    let dir = case_dir(fs, root, "runner_time")?;
-    let clock = ManualClock::new();
-    let mut job = SumJob::new("sum", 20, 7);
-    job.tick = Some((clock.clone(), Duration::from_secs(3)));
-    let config = RunnerConfig {
-        checkpoint_interval: Some(Duration::from_secs(10)),
-        ..RunnerConfig::every(100)
-    };
-    let mut log = Log::default();
-    let outcome = Runner::open(fs, &dir, &mut job, config)
-        .ctx("open")?
-        .with_clock(clock)
-        .with_observer(&mut log)
-        .run()
-        .ctx("run")?;
-    ensure_eq!(completed(outcome)?.0, expected_output(20, 7), "output");
-    let cursors: Vec<u64> = log.after.iter().map(|c| c.1).collect();
-    // 3 s per item, T = 10 s: the 4th item since a commit crosses T.
-    ensure_eq!(cursors, vec![4, 8, 12, 16, 20], "time-based commit cursors");
+    // The same policy whether the commit blocks the job or runs beside it.
+    for (case, mode) in [
+        ("runner_time", CommitMode::Synchronous),
+        ("runner_time_background", CommitMode::Background),
+    ] {
+        let dir = case_dir(fs, root, case)?;
+        let clock = ManualClock::new();
+        let mut job = SumJob::new("sum", 20, 7);
+        job.tick = Some((clock.clone(), Duration::from_secs(3)));
+        let config = RunnerConfig {
+            checkpoint_interval: Some(Duration::from_secs(10)),
+            commit_mode: mode,
+            ..RunnerConfig::every(100)
+        };
+        let mut log = Log::default();
+        let runner = Runner::open(fs, &dir, &mut job, config).ctx("open")?;
+        let runner = match mode {
+            CommitMode::Background => {
+                runner.with_commit_interleaving(CommitInterleaving::seeded(5))
+            }
+            CommitMode::Synchronous => runner,
+        };
+        let outcome = runner
+            .with_clock(clock)
+            .with_observer(&mut log)
+            .run()
+            .ctx("run")?;
+        ensure_eq!(
+            completed(outcome)?.0,
+            expected_output(20, 7),
+            "{case}: output"
+        );
+        let cursors: Vec<u64> = log.after.iter().map(|c| c.1).collect();
+        // 3 s per item, T = 10 s: the 4th item since a commit crosses T.
+        ensure_eq!(
+            cursors,
+            vec![4, 8, 12, 16, 20],
+            "{case}: time-based commit cursors"
+        );
+    }
 
     // Control: the same job without T commits only at K or the end.
     let dir = case_dir(fs, root, "runner_time_control")?;

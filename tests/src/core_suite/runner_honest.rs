@@ -11,7 +11,8 @@ use crashproof_core::store::{
     generation_file_name,
 };
 use crashproof_core::{
-    Job, ManualClock, Outcome, RunError, Runner, RunnerConfig, YieldSentinel, YieldSignal,
+    CommitInterleaving, CommitMode, Job, ManualClock, Outcome, RunError, Runner, RunnerConfig,
+    YieldSentinel, YieldSignal,
 };
 
 use crate::check::{Ctx, SuiteResult, case_dir, names, write_file};
@@ -84,6 +85,68 @@ pub fn runner_steady_state_commit_makes_two_fsyncs(fs: &dyn Fs, root: &Path) -> 
                 .iter()
                 .any(|o| o.op == FsOp::SyncDir && o.path == dir),
             "{case}: the final commit's GC was not made durable: {ops:#?}"
+        );
+    }
+    Ok(())
+}
+
+/// A background commit costs what a synchronous one does: over a whole
+/// run, the same fsyncs, renames, removals and sentinel looks (one per
+/// commit), only overlapped with the work; at every seed of the
+/// interleaving.
+pub fn runner_background_commit_costs_what_a_synchronous_one_does(
+    fs: &dyn Fs,
+    root: &Path,
+) -> SuiteResult {
+    let costs = |case: &str, background: Option<u64>| -> Result<Vec<usize>, String> {
+        let dir = case_dir(fs, root, case)?;
+        let recording = RecordingFs::new(fs);
+        let mut job = SumJob::new("sum", ITEMS, 7);
+        let config = RunnerConfig {
+            commit_mode: match background {
+                Some(_) => CommitMode::Background,
+                None => CommitMode::Synchronous,
+            },
+            ..RunnerConfig::every(K)
+        };
+        let runner = Runner::open(&recording, &dir, &mut job, config).ctx("open")?;
+        let runner = match background {
+            Some(seed) => runner.with_commit_interleaving(CommitInterleaving::seeded(seed)),
+            None => runner,
+        };
+        let outcome = runner.run().ctx("run")?;
+        ensure!(
+            matches!(outcome, Outcome::Completed { .. }),
+            "{case}: {outcome:?}"
+        );
+        let sentinel = RunnerConfig::every(K)
+            .sentinel_file_name(job.name())
+            .map(|name| dir.join(name))
+            .ctx("the default configuration has a sentinel")?;
+        let ops = recording.ops();
+        let mut costs: Vec<usize> = [FsOp::Sync, FsOp::SyncDir, FsOp::Rename, FsOp::RemoveFile]
+            .into_iter()
+            .map(|op| count(&ops, op))
+            .collect();
+        costs.push(
+            ops.iter()
+                .filter(|o| o.op == FsOp::Metadata && o.path == sentinel)
+                .count(),
+        );
+        Ok(costs)
+    };
+    let synchronous = costs("runner_costs_sync", None)?;
+    ensure_eq!(
+        synchronous.get(4).copied(),
+        Some(usize::try_from(ITEMS / K).unwrap_or(usize::MAX)),
+        "one sentinel look per commit ({synchronous:?}: sync, sync_dir, rename, remove, stat)"
+    );
+    for seed in 0..4 {
+        let background = costs(&format!("runner_costs_background_{seed}"), Some(seed))?;
+        ensure_eq!(
+            background,
+            synchronous,
+            "seed {seed}: background vs synchronous (sync, sync_dir, rename, remove, stat)"
         );
     }
     Ok(())

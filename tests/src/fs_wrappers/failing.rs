@@ -36,6 +36,15 @@ impl FailRule {
             kind: io::ErrorKind::Other,
         }
     }
+
+    /// A rule that fails no call (its `nth` is never reached): for a
+    /// [`FailingFs`] used only for its short reads.
+    pub fn never() -> Self {
+        Self {
+            nth: u64::MAX,
+            ..Self::first(FsOp::Failpoint, "")
+        }
+    }
 }
 
 /// Wraps an [`Fs`] and makes the call chosen by a [`FailRule`] return an
@@ -51,6 +60,7 @@ pub struct FailingFs<F> {
     rule: FailRule,
     handles: HandlePaths,
     seen: Mutex<u64>,
+    read_at_bytes_max: Option<usize>,
 }
 
 impl<F: Fs> FailingFs<F> {
@@ -61,7 +71,16 @@ impl<F: Fs> FailingFs<F> {
             rule,
             handles: HandlePaths::default(),
             seen: Mutex::new(0),
+            read_at_bytes_max: None,
         }
+    }
+
+    /// Also makes every `read_at` a short read of at most `bytes_max`
+    /// bytes, as `pread(2)` may return: a reader must loop until it has
+    /// what it asked for or reads 0 bytes.
+    pub fn with_short_reads(mut self, bytes_max: usize) -> Self {
+        self.read_at_bytes_max = Some(bytes_max);
+        self
     }
 
     /// How many calls matched the rule's operation and path so far.
@@ -122,7 +141,8 @@ impl<F: Fs> Fs for FailingFs<F> {
     }
     fn read_at(&self, file: &FileHandle, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         self.check(FsOp::ReadAt, &self.handles.path(file))?;
-        self.inner.read_at(file, offset, buf)
+        let short = self.read_at_bytes_max.unwrap_or(usize::MAX).min(buf.len());
+        self.inner.read_at(file, offset, &mut buf[..short])
     }
     fn file_metadata(&self, file: &FileHandle) -> io::Result<Metadata> {
         self.check(FsOp::FileMetadata, &self.handles.path(file))?;

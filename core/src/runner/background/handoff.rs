@@ -219,3 +219,111 @@ impl<T, R> Committer<T, R> for ThreadCommitter<'_, T, R> {
         self.handoff.collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::{Handoff, Slot};
+    use crate::seam;
+
+    /// `news` is set exactly when `try_collect` may find something: a report
+    /// waits or the committer is gone (so the runner's poll after every item
+    /// takes no lock otherwise).
+    fn assert_news_is_exact<T, R>(handoff: &Handoff<T, R>) {
+        let slot = seam::lock(&handoff.slot);
+        assert_eq!(
+            handoff.news.load(Ordering::Acquire),
+            slot.done.is_some() || slot.gone,
+            "news flag out of step with the slot"
+        );
+    }
+
+    #[test]
+    fn one_request_at_a_time_and_none_after_close_or_once_gone() {
+        let handoff = Handoff::<u32, u32>::new();
+        assert_eq!(handoff.submit(1), Ok(()));
+        assert_eq!(handoff.submit(2), Err(2), "one in flight");
+        assert_news_is_exact(&handoff);
+        std::thread::scope(|s| {
+            s.spawn(|| handoff.serve(|request| request * 10));
+            assert_eq!(handoff.collect(), Ok(Some(10)));
+            assert_news_is_exact(&handoff);
+            assert_eq!(handoff.try_collect(), Ok(None), "collected once");
+            assert_eq!(handoff.submit(3), Ok(()));
+            // Until its report is collected, the finished commit still
+            // holds the slot.
+            while !handoff.news.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            assert_eq!(handoff.submit(33), Err(33), "a report is uncollected");
+            assert_eq!(handoff.collect(), Ok(Some(30)));
+            assert_eq!(handoff.collect(), Ok(None), "nothing in flight");
+            handoff.close();
+        });
+        // `serve` returned: the committer is gone, and says so.
+        assert_news_is_exact(&handoff);
+        assert_eq!(handoff.submit(4), Err(4), "the committer is gone");
+
+        let closed = Handoff::<u32, u32>::new();
+        closed.close();
+        assert_eq!(closed.submit(5), Err(5), "closed, though still served");
+    }
+
+    #[test]
+    fn the_last_report_is_collected_after_the_committer_is_gone() {
+        let handoff = Handoff::<u32, u32>::new();
+        assert_eq!(handoff.submit(7), Ok(()));
+        handoff.close();
+        // Serves the one request, then returns (closed): gone with a report.
+        handoff.serve(|request| request + 1);
+        assert_news_is_exact(&handoff);
+        assert_eq!(handoff.try_collect(), Ok(Some(8)));
+        assert_news_is_exact(&handoff);
+        assert_eq!(handoff.try_collect(), Ok(None), "gone, nothing in flight");
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    #[should_panic(expected = "more than one commit in flight")]
+    fn the_slot_check_refuses_two_commits_in_flight() {
+        let slot: Slot<u32, u32> = Slot {
+            request: Some(1),
+            busy: true,
+            done: None,
+            closed: false,
+            gone: false,
+        };
+        slot.check();
+    }
+
+    /// A committer that dies (its work unwinds) is gone: the runner's wait
+    /// returns `CommitterGone` instead of waiting forever.
+    #[test]
+    fn a_committer_that_unwinds_is_gone() {
+        let handoff = Handoff::<u32, u32>::new();
+        assert_eq!(handoff.submit(1), Ok(()));
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handoff.serve(|_| std::panic::resume_unwind(Box::new("the work failed")))
+        }));
+        assert!(unwound.is_err());
+        assert_news_is_exact(&handoff);
+        assert_eq!(handoff.collect(), Err(super::CommitterGone));
+        assert_eq!(handoff.try_collect(), Err(super::CommitterGone));
+    }
+
+    /// The runner's end polls and waits through the mailbox.
+    #[test]
+    fn the_thread_committer_polls_and_waits_through_the_handoff() {
+        use super::super::Committer;
+        let handoff = Handoff::<u32, u32>::new();
+        let mut committer = super::ThreadCommitter::new(&handoff);
+        assert_eq!(committer.poll(), Ok(None), "nothing handed off");
+        assert_eq!(committer.submit(4), Ok(()));
+        handoff.close();
+        handoff.serve(|request| request * 2);
+        assert_eq!(committer.poll(), Ok(Some(8)));
+        assert_eq!(committer.wait(), Ok(None));
+        assert_eq!(committer.submit(5), Err(super::CommitterGone));
+    }
+}
