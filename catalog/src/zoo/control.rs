@@ -14,11 +14,9 @@ use crashproof_core::fs::Fs;
 use super::envelope;
 use super::files::{self, Generations};
 use super::job::Checkpoint;
+pub use super::protocol::KEEP;
 use super::protocol::CheckpointProtocol;
 use crashproof_sim::explore::WorkloadError;
-
-/// Generations kept: the newest, plus one to fall back to.
-pub const KEEP: usize = 2;
 
 /// The correct checkpoint protocol (temp + fsync + rename + dir fsync +
 /// checksum + fallback).
