@@ -12,14 +12,14 @@ use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
 use super::converge::Watch;
 use super::digest::state_digest;
-use super::error::HarnessError;
+use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::images::pick;
 use super::oracle::{Finding, Recovery, check_redo, check_result, check_state};
 use super::points::{PointStates, Sharing, states_at};
-use super::unreached::UnreachedPoint;
+use super::vocabulary::unreached::UnreachedPoint;
 use super::violation::Oracle;
-use super::workload::{Completion, Progress, StepClock, WorkloadError};
+use super::vocabulary::workload::{Completion, Progress, StepClock, WorkloadError};
 use crate::{FaultConfig, SimFs, SimView, StepAction, Trace};
 
 /// How many times a case restarts a run that failed on an injected fault
@@ -373,7 +373,7 @@ impl Case {
         let clock = StepClock::new();
         self.history.progress.record_steps(clock.clone());
         if let Some(watch) = &watch {
-            self.history.progress.watch(watch.clone());
+            self.history.progress.watch(watch.listener());
         }
         let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&collected);

@@ -25,6 +25,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use super::case::lock;
+use super::vocabulary::workload::Listener;
 use crate::{ContentDigest, SimView};
 
 /// A converged point as the clean run recorded it: its label and the disk
@@ -88,8 +89,9 @@ struct State {
     resumed: Option<Option<u64>>,
 }
 
-/// The channel between a run's [`super::Progress`] (which reports points)
-/// and its step hook (which sees the disk there). Cloning shares it.
+/// The channel between a run's [`crate::explore::Progress`] (which reports
+/// points, through [`Watch::listener`]) and its step hook (which sees the
+/// disk there). Cloning shares it.
 #[derive(Clone)]
 pub(crate) struct Watch(Arc<Mutex<State>>);
 
@@ -115,12 +117,10 @@ impl Watch {
         })
     }
 
-    pub(crate) fn resumed(&self, from: Option<u64>) {
-        lock(&self.0).resumed = Some(from);
-    }
-
-    pub(crate) fn converged(&self, label: String) {
-        lock(&self.0).pending = Some(label);
+    /// The watch as the listener a run's progress record tells: the same
+    /// shared state.
+    pub(crate) fn listener(&self) -> Arc<dyn Listener> {
+        Arc::clone(&self.0) as Arc<dyn Listener>
     }
 
     /// Called by the step hook before step `index`, with the disk as the
@@ -168,16 +168,19 @@ impl Watch {
     }
 }
 
+/// What the progress record tells the watch.
+impl Listener for Mutex<State> {
+    fn resumed(&self, from: Option<u64>) {
+        lock(self).resumed = Some(from);
+    }
+
+    fn converged(&self, label: String) {
+        lock(self).pending = Some(label);
+    }
+}
+
 impl fmt::Debug for Watch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Watch")
     }
 }
-
-impl PartialEq for Watch {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for Watch {}

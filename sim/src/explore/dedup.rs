@@ -24,9 +24,9 @@ use crashproof_fault::CrashModel;
 
 use super::case::LastCrash;
 use super::case::{History, RunEnd, lock};
-use super::checks::Checks;
+use super::vocabulary::checks::Checks;
 use super::converge::Watch;
-use super::error::HarnessError;
+use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::oracle::{
     Finding, Inspected, Recovery, check_completion, check_predicate, check_redo, check_resume,
@@ -36,7 +36,7 @@ use super::points::Image;
 use super::report::Work;
 use super::timeline::Timeline;
 use super::violation::Oracle;
-use super::workload::Progress;
+use super::vocabulary::workload::Progress;
 use crate::{ContentDigest, FaultConfig, SimFs, SimView, StepAction};
 
 /// What one post-crash state's check found.
@@ -244,7 +244,7 @@ impl<'a, 'w> Checker<'a, 'w> {
         let converging = self.ex.options().converge && self.clean.converged.len() > 0;
         let watch = converging.then(|| Watch::converging(Arc::clone(&self.clean.converged)));
         if let Some(watch) = &watch {
-            progress.watch(watch.clone());
+            progress.watch(watch.listener());
             let hook = watch.clone();
             image.set_step_hook(Box::new(move |info, src| {
                 if hook.before_step(info.index, src) {

@@ -2,10 +2,10 @@
 
 use crashproof_fault::{CrashModel, Fault, KillSchedule, StateSelector};
 
-use super::error::HarnessError;
+use super::vocabulary::error::HarnessError;
 use super::explorer::{CaseOutcome, CleanRun, Explorer};
 use super::oracle::Finding;
-use super::plan::Pass;
+use super::vocabulary::plan::Pass;
 use super::tally::Tally;
 use super::violation::{Oracle, Violation};
 

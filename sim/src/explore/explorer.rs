@@ -1,5 +1,5 @@
 //! The explorer: the start state, the clean run, one case of a schedule,
-//! and turning a finding into a replayable violation.
+//! turning a finding into a replayable violation, and a whole plan.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
@@ -9,12 +9,14 @@ use crashproof_fault::{CrashModel, KillSchedule};
 
 use super::case::{Case, Next, RunEnd, panic_message};
 use super::converge::ConvergedPoints;
-use super::error::HarnessError;
-use super::options::ExploreOptions;
+use super::vocabulary::error::HarnessError;
+use super::report::Report;
+use super::vocabulary::options::ExploreOptions;
+use super::vocabulary::plan::{Event, Pass, Plan};
 use super::oracle::Finding;
-use super::unreached::UnreachedPoint;
+use super::vocabulary::unreached::UnreachedPoint;
 use super::violation::Violation;
-use super::workload::{Progress, Workload};
+use super::vocabulary::workload::{Progress, Workload};
 use crate::{FaultConfig, SimConfig, SimFs, SimView, Trace};
 
 /// Drives one [`Workload`] on [`SimFs`] under kill schedules.
@@ -328,6 +330,73 @@ impl<'w> Explorer<'w> {
                     replayed.steps_before_first_crash,
                 ))
             }
+        }
+    }
+}
+
+impl Explorer<'_> {
+    /// Explores under every pass of `plan` and merges the reports, keeping
+    /// at most `violations_in_full_max` violation groups in full. Every
+    /// pass must check something: one that checks no post-crash state and
+    /// finds no violation is [`HarnessError::NothingChecked`]; a plan
+    /// without a mode or model is [`HarnessError::EmptyPlan`].
+    pub fn explore(&self, plan: &Plan) -> Result<Report, HarnessError> {
+        self.explore_observed(plan, &mut |_| {})
+    }
+
+    /// [`Explorer::explore`], telling `observer` when each pass starts and
+    /// ends.
+    pub fn explore_observed(
+        &self,
+        plan: &Plan,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Report, HarnessError> {
+        let missing = match (plan.modes.is_empty(), plan.models.is_empty()) {
+            (true, _) => Some("mode"),
+            (false, true) => Some("crash model"),
+            (false, false) => None,
+        };
+        if let Some(missing) = missing {
+            return Err(HarnessError::EmptyPlan {
+                workload: self.workload().name(),
+                missing,
+            });
+        }
+        let mut total: Option<Report> = None;
+        for pass in plan.passes() {
+            observer(Event::PassStarted(&pass));
+            let report = self.explore_pass_observed(&pass, observer)?;
+            for p in &report.passes {
+                observer(Event::PassFinished(p));
+            }
+            match &mut total {
+                None => total = Some(report),
+                Some(t) => t.merge(report, self.options().violations_in_full_max),
+            }
+        }
+        total.ok_or_else(|| HarnessError::EmptyPlan {
+            workload: self.workload().name(),
+            missing: "pass",
+        })
+    }
+
+    /// Explores one pass.
+    pub fn explore_pass(&self, pass: &Pass) -> Result<Report, HarnessError> {
+        self.explore_pass_observed(pass, &mut |_| {})
+    }
+
+    /// Explores one pass, telling `observer` how far it got
+    /// ([`Event::Checking`]).
+    pub fn explore_pass_observed(
+        &self,
+        pass: &Pass,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Report, HarnessError> {
+        match pass {
+            Pass::Exhaustive(model) => self.explore_exhaustive_observed(*model, observer),
+            Pass::TwoCrashes(model) => self.explore_two_crashes_observed(*model, observer),
+            Pass::SyncEio(model) => self.explore_sync_eio_observed(*model, observer),
+            Pass::Random { models, config } => self.explore_random(models, config),
         }
     }
 }

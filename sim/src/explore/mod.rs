@@ -41,54 +41,42 @@
 //! (the CLI measures it around [`Explorer::explore_observed`]).
 
 mod case;
-mod checks;
 mod converge;
 mod dedup;
 mod determinism;
 mod digest;
-mod error;
 mod exhaustive;
 mod explorer;
 mod images;
-mod job_workload;
-mod json;
-mod observer;
-mod options;
 pub mod oracle;
 mod parallel;
-mod plan;
 mod points;
-mod program;
 mod random;
-mod replay_line;
 mod report;
-mod shard;
 mod sync_eio;
 mod tally;
 mod timeline;
 mod two_crashes;
-mod unreached;
 mod violation;
-mod workload;
+mod vocabulary;
 
 pub use case::FAULT_RESTARTS_MAX;
-pub use checks::Checks;
-pub use error::HarnessError;
 pub use explorer::{CaseOutcome, CleanRun, Explorer};
-pub use job_workload::{JOB_DIR_DEFAULT, JobWorkload};
-pub use observer::ProgressObserver;
-pub use options::{
+pub use report::{PassReport, Report, ViolationGroup, Work};
+pub use violation::{Oracle, Violation};
+pub use vocabulary::checks::Checks;
+pub use vocabulary::error::HarnessError;
+pub use vocabulary::job_workload::{JOB_DIR_DEFAULT, JobWorkload};
+pub use vocabulary::observer::ProgressObserver;
+pub use vocabulary::options::{
     ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
 };
-pub use plan::{Event, Mode, Pass, Plan};
-pub use program::{Found, ProgramWorkload, Reporter};
-pub use random::RandomConfig;
-pub use replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR};
-pub use report::{PassReport, Report, ViolationGroup, Work};
-pub use shard::{MergeError, ParseShardError, Shard};
-pub use unreached::UnreachedPoint;
-pub use violation::{Oracle, Violation};
-pub use workload::{
+pub use vocabulary::plan::{Event, Mode, Pass, Plan, RandomConfig};
+pub use vocabulary::program::{Found, ProgramWorkload, Reporter};
+pub use vocabulary::replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR};
+pub use vocabulary::shard::{MergeError, ParseShardError, Shard};
+pub use vocabulary::unreached::UnreachedPoint;
+pub use vocabulary::workload::{
     CheckpointId, Completion, Progress, Recovered, StepClock, Workload, WorkloadError,
 };
 #[cfg(test)]

@@ -9,10 +9,10 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::case::{LastCrash, panic_message};
-use super::checks::Checks;
+use super::vocabulary::checks::Checks;
 use super::explorer::CleanRun;
 use super::violation::Oracle;
-use super::workload::{CheckpointId, Completion, Progress, Recovered, Workload};
+use super::vocabulary::workload::{CheckpointId, Completion, Progress, Recovered, Workload};
 use crate::SimFs;
 
 /// An oracle's "no": which one and why. Becomes a `Violation` with the

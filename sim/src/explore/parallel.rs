@@ -17,10 +17,10 @@ use std::sync::mpsc;
 use crashproof_fault::{CrashModel, KillSchedule};
 use rayon::prelude::*;
 
-use super::error::HarnessError;
+use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::oracle::Finding;
-use super::plan::{Event, Pass};
+use super::vocabulary::plan::{Event, Pass};
 use super::points::PointSummary;
 use super::report::{Report, Work};
 use super::tally::Tally;

@@ -9,36 +9,14 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
-use super::error::HarnessError;
+use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
-use super::options::InvalidOptions;
+use super::vocabulary::options::InvalidOptions;
 use super::oracle::Finding;
-use super::plan::Pass;
+use super::vocabulary::plan::{Pass, RandomConfig};
 use super::report::Report;
 use super::tally::Tally;
 use super::violation::{Oracle, Violation};
-
-/// What random mode draws (the crash models come from the plan).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RandomConfig {
-    /// Cases (schedules) to run before declaring success; at least 1.
-    pub cases: u32,
-    /// Most crash points per schedule (crashes during recovery included).
-    pub points_per_case_max: usize,
-    /// Whether schedules may also make a sync of the first run fail with
-    /// EIO (`eio:N`), to catch programs that believe a retried fsync.
-    pub sync_faults: bool,
-}
-
-impl Default for RandomConfig {
-    fn default() -> Self {
-        Self {
-            cases: 64,
-            points_per_case_max: 3,
-            sync_faults: true,
-        }
-    }
-}
 
 /// What the proptest closure accumulates across cases.
 #[derive(Default)]

@@ -17,7 +17,7 @@ use std::time::Duration;
 use crashproof_fault::{CrashModel, KillSchedule};
 use serde::{Deserialize, Serialize};
 
-use super::plan::Pass;
+use super::vocabulary::plan::Pass;
 use super::violation::{Oracle, Violation};
 
 /// What a process did to reach a pass's verdict, besides the states it
@@ -169,7 +169,7 @@ pub struct ViolationGroup {
     /// The first violation's message.
     pub message: String,
     /// The first violation's schedule.
-    #[serde(with = "super::json::schedule_text")]
+    #[serde(with = "super::vocabulary::json::schedule_text")]
     pub schedule: KillSchedule,
     /// The steps of the first crash point the group spans, first to last
     /// (`None` when its schedules crash at a failpoint or not at a point).

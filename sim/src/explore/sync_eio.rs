@@ -9,10 +9,10 @@ use crashproof_fault::{CrashAt, CrashModel, CrashPoint, Fault, KillSchedule};
 
 use super::case::Case;
 use super::dedup::{Checker, CrashedRun};
-use super::error::HarnessError;
+use super::vocabulary::error::HarnessError;
 use super::explorer::Explorer;
 use super::parallel::Record;
-use super::plan::{Event, Pass};
+use super::vocabulary::plan::{Event, Pass};
 use super::report::{Report, Work};
 use super::tally::Tally;
 use crate::FaultConfig;

@@ -9,11 +9,11 @@
 
 use crashproof_fault::{CrashAt, KillSchedule, StateSelector};
 
-use super::error::HarnessError;
+use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::oracle::Finding;
 use super::parallel::Record;
-use super::plan::Pass;
+use super::vocabulary::plan::Pass;
 use super::points::PointSummary;
 use super::report::{PassReport, Report, ViolationGroup};
 use super::violation::{Oracle, Violation};

@@ -7,10 +7,10 @@ use crashproof_fault::{CrashAt, CrashModel, CrashPoint, KillSchedule, StateSelec
 
 use super::case::{Case, History, Next};
 use super::dedup::{Checker, CrashedRun};
-use super::error::HarnessError;
+use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::parallel::Record;
-use super::plan::{Event, Pass};
+use super::vocabulary::plan::{Event, Pass};
 use super::points::PointStates;
 use super::report::{Report, Work};
 use super::tally::Tally;

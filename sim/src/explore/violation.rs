@@ -41,7 +41,7 @@ pub struct Violation {
     /// The workload's name.
     pub workload: String,
     /// The kill schedule of the case (its `Display` is the text form).
-    #[serde(with = "super::json::schedule_text")]
+    #[serde(with = "super::vocabulary::json::schedule_text")]
     pub schedule: KillSchedule,
     /// The simulator seed of the case.
     pub seed: u64,

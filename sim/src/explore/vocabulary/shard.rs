@@ -24,8 +24,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::options::InvalidOptions;
-use super::report::{PassReport, Report, ViolationGroup};
-use super::tally::joins;
+use crate::explore::report::{PassReport, Report, ViolationGroup};
+use crate::explore::tally::joins;
 
 /// One part of a split exploration: shard `index + 1` of `count`
 /// (printed and parsed 1-based, `2/4`).

@@ -34,7 +34,7 @@ type Format<O> = Arc<dyn Fn(&O) -> String + Send + Sync>;
 /// directory (default [`JOB_DIR_DEFAULT`]), with a simulated
 /// [`ManualClock`] (never the wall clock).
 ///
-/// - Progress: [`super::ProgressObserver`] reports each processed item,
+/// - Progress: [`crate::explore::ProgressObserver`] reports each processed item,
 ///   each checkpoint attempted (before the write) and acknowledged (after
 ///   it is durable), with the digest of the exact state bytes.
 /// - Inspection: [`CheckpointStore::peek_latest`] with the job's own name

@@ -4,7 +4,7 @@
 
 use super::workload::Workload;
 
-/// What a workload reports to [`super::Progress`] and provides, so the
+/// What a workload reports to [`crate::explore::Progress`] and provides, so the
 /// oracles hold it to exactly that ([`Workload::checks`]).
 ///
 /// Whatever it reports, every post-crash state is checked: recovery must
@@ -12,12 +12,12 @@ use super::workload::Workload;
 /// does not fail) with the clean run's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checks {
-    /// The workload calls [`super::Progress::attempt`] before each
+    /// The workload calls [`crate::explore::Progress::attempt`] before each
     /// checkpoint write: the state oracle then requires that recovery loads
     /// only content the program attempted (no garbage, no torn file that
     /// happens to parse).
     pub attempts: bool,
-    /// The workload calls [`super::Progress::acknowledge`] when it is told a
+    /// The workload calls [`crate::explore::Progress::acknowledge`] when it is told a
     /// checkpoint is durable, and [`Workload::inspect`] reports the
     /// checkpoint (or the committed value) recovery would resume from: the
     /// state oracle then requires that recovery never goes back past the
@@ -28,11 +28,11 @@ pub struct Checks {
     /// error on any post-crash state, acknowledged or not: for a program
     /// whose start-up refuses to run when its recovery fails.
     pub recovery_never_fails: bool,
-    /// [`super::Completion::resumed_from`] says where a resumed run really
+    /// [`crate::explore::Completion::resumed_from`] says where a resumed run really
     /// started: the result oracle then requires that it is where
     /// [`Workload::inspect`] said recovery would resume.
     pub resume_cursor: bool,
-    /// The workload calls [`super::Progress::processed`] per item and
+    /// The workload calls [`crate::explore::Progress::processed`] per item and
     /// [`Workload::redo_bound`] is its promise: the result oracle then
     /// bounds the items redone after every crash.
     pub redo_bound: bool,

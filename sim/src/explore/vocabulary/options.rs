@@ -44,7 +44,7 @@ pub struct ExploreOptions {
     /// recovered on its own (the naive path, kept for comparison).
     pub dedup: bool,
     /// Stop a resumed run once it has converged with the clean run: at a
-    /// point the workload declares ([`super::Progress::converged`]) with the
+    /// point the workload declares ([`crate::explore::Progress::converged`]) with the
     /// same disk (visible and durable) as the clean run had at that point,
     /// the rest is the clean run by determinism, so its outcome is taken.
     /// Exact under the workload's contract; off: every resumed run runs to
@@ -55,7 +55,7 @@ pub struct ExploreOptions {
     pub jobs: usize,
     /// Which part of each pass's crash points this run checks (default: the
     /// whole). Shards' reports merge into the whole run's
-    /// ([`super::Report::merge_shards`]).
+    /// ([`crate::explore::Report::merge_shards`]).
     pub shard: Shard,
 }
 

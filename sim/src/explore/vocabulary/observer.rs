@@ -1,5 +1,5 @@
 //! The one bridge from the core's runner to the oracles: a [`RunObserver`]
-//! that reports to [`Progress`]. [`super::JobWorkload`] uses it; a
+//! that reports to [`Progress`]. [`crate::explore::JobWorkload`] uses it; a
 //! hand-written workload that runs the core's `Runner` itself passes it to
 //! `Runner::with_observer`.
 
@@ -32,7 +32,7 @@ impl<'p> ProgressObserver<'p> {
     /// Also reports a converged point right after every acknowledged
     /// commit ([`Progress::converged`]): only for a job that keeps nothing
     /// outside its checkpoint (see
-    /// [`super::JobWorkload::converging_after_commit`]).
+    /// [`crate::explore::JobWorkload::converging_after_commit`]).
     pub fn converging_after_commit(mut self) -> Self {
         self.converging = true;
         self

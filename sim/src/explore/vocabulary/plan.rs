@@ -7,10 +7,7 @@ use std::fmt;
 use crashproof_fault::CrashModel;
 use serde::{Deserialize, Serialize};
 
-use super::error::HarnessError;
-use super::explorer::Explorer;
-use super::random::RandomConfig;
-use super::report::{PassReport, Report};
+use crate::explore::report::PassReport;
 
 /// How an exploration chooses its cases.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +42,29 @@ impl Mode {
     }
 }
 
-/// What [`Explorer::explore`] runs: every mode, in order, under every
+/// What random mode draws (the crash models come from the plan).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RandomConfig {
+    /// Cases (schedules) to run before declaring success; at least 1.
+    pub cases: u32,
+    /// Most crash points per schedule (crashes during recovery included).
+    pub points_per_case_max: usize,
+    /// Whether schedules may also make a sync of the first run fail with
+    /// EIO (`eio:N`), to catch programs that believe a retried fsync.
+    pub sync_faults: bool,
+}
+
+impl Default for RandomConfig {
+    fn default() -> Self {
+        Self {
+            cases: 64,
+            points_per_case_max: 3,
+            sync_faults: true,
+        }
+    }
+}
+
+/// What [`crate::explore::Explorer::explore`] runs: every mode, in order, under every
 /// model (random schedules draw from all the models in one pass). A config
 /// struct rather than a list of flags, so a test states its plan in one
 /// expression.
@@ -146,7 +165,7 @@ impl fmt::Display for Pass {
     }
 }
 
-/// What [`Explorer::explore_observed`] reports while it runs, so a caller
+/// What [`crate::explore::Explorer::explore_observed`] reports while it runs, so a caller
 /// can time passes or show progress (the simulator reads no clock).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
@@ -169,71 +188,4 @@ pub enum Event<'a> {
         /// Post-crash states checked so far in the pass.
         states: u64,
     },
-}
-
-impl Explorer<'_> {
-    /// Explores under every pass of `plan` and merges the reports, keeping
-    /// at most `violations_in_full_max` violation groups in full. Every
-    /// pass must check something: one that checks no post-crash state and
-    /// finds no violation is [`HarnessError::NothingChecked`]; a plan
-    /// without a mode or model is [`HarnessError::EmptyPlan`].
-    pub fn explore(&self, plan: &Plan) -> Result<Report, HarnessError> {
-        self.explore_observed(plan, &mut |_| {})
-    }
-
-    /// [`Explorer::explore`], telling `observer` when each pass starts and
-    /// ends.
-    pub fn explore_observed(
-        &self,
-        plan: &Plan,
-        observer: &mut dyn FnMut(Event<'_>),
-    ) -> Result<Report, HarnessError> {
-        let missing = match (plan.modes.is_empty(), plan.models.is_empty()) {
-            (true, _) => Some("mode"),
-            (false, true) => Some("crash model"),
-            (false, false) => None,
-        };
-        if let Some(missing) = missing {
-            return Err(HarnessError::EmptyPlan {
-                workload: self.workload().name(),
-                missing,
-            });
-        }
-        let mut total: Option<Report> = None;
-        for pass in plan.passes() {
-            observer(Event::PassStarted(&pass));
-            let report = self.explore_pass_observed(&pass, observer)?;
-            for p in &report.passes {
-                observer(Event::PassFinished(p));
-            }
-            match &mut total {
-                None => total = Some(report),
-                Some(t) => t.merge(report, self.options().violations_in_full_max),
-            }
-        }
-        total.ok_or_else(|| HarnessError::EmptyPlan {
-            workload: self.workload().name(),
-            missing: "pass",
-        })
-    }
-
-    /// Explores one pass.
-    pub fn explore_pass(&self, pass: &Pass) -> Result<Report, HarnessError> {
-        self.explore_pass_observed(pass, &mut |_| {})
-    }
-
-    /// Explores one pass, telling `observer` how far it got
-    /// ([`Event::Checking`]).
-    pub fn explore_pass_observed(
-        &self,
-        pass: &Pass,
-        observer: &mut dyn FnMut(Event<'_>),
-    ) -> Result<Report, HarnessError> {
-        match pass {
-            Pass::Exhaustive(model) => self.explore_exhaustive_observed(*model, observer),
-            Pass::TwoCrashes(model) => self.explore_two_crashes_observed(*model, observer),
-            Pass::SyncEio(model) => self.explore_sync_eio_observed(*model, observer),
-            Pass::Random { models, config } => self.explore_random(models, config),
-        }
-    }
 }

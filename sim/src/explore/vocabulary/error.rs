@@ -5,7 +5,7 @@ use crashproof_fault::CrashPoint;
 use super::options::InvalidOptions;
 use super::unreached::UnreachedPoint;
 
-/// The explorer could not do its job. Distinct from a [`super::Violation`]:
+/// The explorer could not do its job. Distinct from a [`crate::explore::Violation`]:
 /// a harness error means the exploration is not trustworthy, not that the
 /// workload is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -19,7 +19,7 @@ pub enum HarnessError {
         /// What went wrong.
         reason: String,
     },
-    /// The workload's [`super::Workload::initial_disk`] failed or panicked:
+    /// The workload's [`crate::explore::Workload::initial_disk`] failed or panicked:
     /// there is no start state to explore from. Fix the workload.
     #[error("workload `{workload}` could not write its initial disk: {reason}")]
     InitialDiskFailed {

@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crashproof_core::fs::Fs;
 
 use super::checks::Checks;
-use super::converge::Watch;
 
 /// A program under exploration.
 ///
@@ -141,6 +140,36 @@ pub struct Progress {
     watch: Option<Watch>,
 }
 
+/// What listens to a run's [`Progress::resumed`] and
+/// [`Progress::converged`]: the engine's convergence watch
+/// (`engine/converge.rs`). Declared here, as the one thing the record
+/// calls, so the vocabulary imports nothing of the engine.
+pub(crate) trait Listener: Send + Sync {
+    /// The run said where it resumed.
+    fn resumed(&self, from: Option<u64>);
+    /// The run reached the converged point `label`.
+    fn converged(&self, label: String);
+}
+
+/// The listener a [`Progress`] tells, shared by its clones: equal when it is
+/// the same listener.
+#[derive(Clone)]
+struct Watch(Arc<dyn Listener>);
+
+impl fmt::Debug for Watch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Watch")
+    }
+}
+
+impl PartialEq for Watch {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Watch {}
+
 /// A per-run step counter shared by the explorer's step hook and a
 /// [`Progress`], so every progress event is stamped with the number of
 /// filesystem steps started before it. Per instance, never process-global.
@@ -239,7 +268,7 @@ impl Progress {
     /// run resumed).
     pub fn resumed(&mut self, from: Option<u64>) {
         if let Some(watch) = &self.watch {
-            watch.resumed(from);
+            watch.0.resumed(from);
         }
     }
 
@@ -254,20 +283,20 @@ impl Progress {
     /// When a resumed run reaches a point with the label and disk (visible
     /// and durable) the clean run had at one of its points, the explorer
     /// stops it there and takes the clean run's outcome
-    /// ([`super::ExploreOptions::converge`]): the rest would be the clean
+    /// ([`crate::explore::ExploreOptions::converge`]): the rest would be the clean
     /// run, by determinism. A label that does not name everything the rest
     /// of the run depends on breaks that; leave such points out. Formats
     /// `point` only while the explorer listens.
     pub fn converged(&mut self, point: impl fmt::Display) {
         if let Some(watch) = &self.watch {
-            watch.converged(point.to_string());
+            watch.0.converged(point.to_string());
         }
     }
 
     /// Starts telling `watch` about [`Progress::resumed`] and
     /// [`Progress::converged`] (explorer use).
-    pub(crate) fn watch(&mut self, watch: Watch) {
-        self.watch = Some(watch);
+    pub(crate) fn watch(&mut self, watch: Arc<dyn Listener>) {
+        self.watch = Some(Watch(watch));
     }
 
     /// The start of the journaled run and its stamped events, if a run is
