@@ -12,13 +12,13 @@ use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
 use super::converge::Watch;
 use super::digest::state_digest;
-use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::images::pick;
 use super::oracle::{Finding, Recovery, check_redo, check_result, check_state};
 use super::points::{PointStates, Sharing, states_at};
+use super::report::violation::Oracle;
+use super::vocabulary::error::HarnessError;
 use super::vocabulary::unreached::UnreachedPoint;
-use super::violation::Oracle;
 use super::vocabulary::workload::{Completion, Progress, StepClock, WorkloadError};
 use crate::{FaultConfig, SimFs, SimView, StepAction, Trace};
 

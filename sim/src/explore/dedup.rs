@@ -24,18 +24,18 @@ use crashproof_fault::CrashModel;
 
 use super::case::LastCrash;
 use super::case::{History, RunEnd, lock};
-use super::vocabulary::checks::Checks;
 use super::converge::Watch;
-use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
 use super::oracle::{
     Finding, Inspected, Recovery, check_completion, check_predicate, check_redo, check_resume,
     inspect_state, judge_state,
 };
 use super::points::Image;
-use super::report::Work;
+use super::report::summary::Work;
+use super::report::violation::Oracle;
 use super::timeline::Timeline;
-use super::violation::Oracle;
+use super::vocabulary::checks::Checks;
+use super::vocabulary::error::HarnessError;
 use super::vocabulary::workload::Progress;
 use crate::{ContentDigest, FaultConfig, SimFs, SimView, StepAction};
 

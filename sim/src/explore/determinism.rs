@@ -2,12 +2,12 @@
 
 use crashproof_fault::{CrashModel, Fault, KillSchedule, StateSelector};
 
-use super::vocabulary::error::HarnessError;
 use super::explorer::{CaseOutcome, CleanRun, Explorer};
-use super::oracle::Finding;
+use super::report::tally::Tally;
+use super::report::violation::Finding;
+use super::report::violation::{Oracle, Violation};
+use super::vocabulary::error::HarnessError;
 use super::vocabulary::plan::Pass;
-use super::tally::Tally;
-use super::violation::{Oracle, Violation};
 
 /// Cases a pass samples for its determinism check.
 const SAMPLED_CASES: u64 = 8;
@@ -77,7 +77,7 @@ impl Explorer<'_> {
         &self,
         clean: &CleanRun,
         model: CrashModel,
-        tally: &mut Tally<'_, '_>,
+        tally: &mut Tally<'_>,
     ) -> Result<(), HarnessError> {
         if !self.options().check_determinism {
             return Ok(());

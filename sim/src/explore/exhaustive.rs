@@ -6,14 +6,14 @@ use crashproof_fault::{CrashModel, KillSchedule};
 use super::case::{Case, History};
 use super::converge::Watch;
 use super::dedup::{Checker, CrashedRun};
-use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
-use super::oracle::Finding;
-use super::parallel::Record;
-use super::vocabulary::plan::{Event, Pass};
 use super::points::PointStates;
-use super::report::Report;
-use super::tally::Tally;
+use super::report::event::Event;
+use super::report::summary::Report;
+use super::report::tally::Record;
+use super::report::violation::Finding;
+use super::vocabulary::error::HarnessError;
+use super::vocabulary::plan::Pass;
 use crate::{FaultConfig, SimFs};
 
 impl Explorer<'_> {
@@ -40,7 +40,7 @@ impl Explorer<'_> {
         let (clean, clean_case, mut points) = self.collect(model, 0, self.options().dedup)?;
         let range = self.options().shard.range(points.len());
         let points: Vec<PointStates> = points.drain(range).collect();
-        let mut tally = Tally::new(self, &clean, pass.clone());
+        let mut tally = self.tally(&clean, pass.clone());
         tally.shard(points.len(), points.first().map(|p| p.step));
         let checker = Checker::new(self, &clean);
         let run = CrashedRun::new(&clean_case.history);

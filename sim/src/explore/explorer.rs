@@ -9,13 +9,15 @@ use crashproof_fault::{CrashModel, KillSchedule};
 
 use super::case::{Case, Next, RunEnd, panic_message};
 use super::converge::ConvergedPoints;
+use super::report::event::Event;
+use super::report::summary::Report;
+use super::report::tally::{Counted, Tally};
+use super::report::violation::Finding;
+use super::report::violation::Violation;
 use super::vocabulary::error::HarnessError;
-use super::report::Report;
 use super::vocabulary::options::ExploreOptions;
-use super::vocabulary::plan::{Event, Pass, Plan};
-use super::oracle::Finding;
+use super::vocabulary::plan::{Pass, Plan};
 use super::vocabulary::unreached::UnreachedPoint;
-use super::violation::Violation;
 use super::vocabulary::workload::{Progress, Workload};
 use crate::{FaultConfig, SimConfig, SimFs, SimView, Trace};
 
@@ -302,6 +304,19 @@ impl<'w> Explorer<'w> {
         }
     }
 
+    /// A tally of `pass` against `clean` that replays the first case of
+    /// each violation group with [`Explorer::confirm`].
+    pub(crate) fn tally<'a>(&'a self, clean: &'a CleanRun, pass: Pass) -> Tally<'a> {
+        let counted = Counted {
+            workload: self.workload,
+            options: &self.options,
+            clean_steps: clean.steps,
+            clean_syncs: !clean.sync_steps().is_empty(),
+            confirm: Box::new(move |schedule, seen| self.confirm(clean, schedule, seen)),
+        };
+        Tally::new(counted, pass)
+    }
+
     /// Replays a case found without a trace from scratch, for its full
     /// trace (and to confirm it). If the replay does not fail the same way,
     /// the workload is not deterministic, which is itself a violation.
@@ -317,7 +332,7 @@ impl<'w> Explorer<'w> {
             other => {
                 let again = other.map_or("no violation".to_string(), |v| v.summary());
                 let finding = Finding::new(
-                    super::violation::Oracle::NonDeterminism,
+                    super::report::violation::Oracle::NonDeterminism,
                     format!(
                         "the exploration saw `{}: {}` but replaying the case saw {again}",
                         seen.oracle, seen.message

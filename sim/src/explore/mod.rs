@@ -54,16 +54,16 @@ mod points;
 mod random;
 mod report;
 mod sync_eio;
-mod tally;
 mod timeline;
 mod two_crashes;
-mod violation;
 mod vocabulary;
 
 pub use case::FAULT_RESTARTS_MAX;
 pub use explorer::{CaseOutcome, CleanRun, Explorer};
-pub use report::{PassReport, Report, ViolationGroup, Work};
-pub use violation::{Oracle, Violation};
+pub use report::event::Event;
+pub use report::merge::MergeError;
+pub use report::summary::{PassReport, Report, ViolationGroup, Work};
+pub use report::violation::{Oracle, Violation};
 pub use vocabulary::checks::Checks;
 pub use vocabulary::error::HarnessError;
 pub use vocabulary::job_workload::{JOB_DIR_DEFAULT, JobWorkload};
@@ -71,10 +71,10 @@ pub use vocabulary::observer::ProgressObserver;
 pub use vocabulary::options::{
     ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
 };
-pub use vocabulary::plan::{Event, Mode, Pass, Plan, RandomConfig};
+pub use vocabulary::plan::{Mode, Pass, Plan, RandomConfig};
 pub use vocabulary::program::{Found, ProgramWorkload, Reporter};
 pub use vocabulary::replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR};
-pub use vocabulary::shard::{MergeError, ParseShardError, Shard};
+pub use vocabulary::shard::{ParseShardError, Shard};
 pub use vocabulary::unreached::UnreachedPoint;
 pub use vocabulary::workload::{
     CheckpointId, Completion, Progress, Recovered, StepClock, Workload, WorkloadError,

@@ -9,31 +9,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::case::{LastCrash, panic_message};
-use super::vocabulary::checks::Checks;
 use super::explorer::CleanRun;
-use super::violation::Oracle;
+pub use super::report::violation::Finding;
+use super::report::violation::Oracle;
+use super::vocabulary::checks::Checks;
 use super::vocabulary::workload::{CheckpointId, Completion, Progress, Recovered, Workload};
 use crate::SimFs;
-
-/// An oracle's "no": which one and why. Becomes a `Violation` with the
-/// schedule, seed and trace attached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// The check that failed.
-    pub oracle: Oracle,
-    /// What it saw, one line.
-    pub message: String,
-}
-
-impl Finding {
-    /// A finding of `oracle` saying `message`.
-    pub fn new(oracle: Oracle, message: impl Into<String>) -> Self {
-        Self {
-            oracle,
-            message: message.into(),
-        }
-    }
-}
 
 /// Where recovery goes from a post-crash state the state oracle accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

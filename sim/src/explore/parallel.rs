@@ -14,33 +14,16 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use crashproof_fault::{CrashModel, KillSchedule};
+use crashproof_fault::CrashModel;
 use rayon::prelude::*;
 
-use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
-use super::oracle::Finding;
-use super::vocabulary::plan::{Event, Pass};
-use super::points::PointSummary;
-use super::report::{Report, Work};
-use super::tally::Tally;
-
-/// What a unit tells the tally, in order.
-#[derive(Debug)]
-pub(crate) enum Record {
-    /// A crash point, with its states' counts.
-    Point(PointSummary),
-    /// A crash point with its one state (a power loss after a run failed on
-    /// an injected fault).
-    SingleStatePoint,
-    /// A case checked: its states' digests, the runs it started, and its
-    /// finding with the schedule that names the case, if it failed.
-    Case {
-        digests: Vec<u64>,
-        work: Work,
-        found: Option<(Finding, KillSchedule)>,
-    },
-}
+use super::report::event::Event;
+use super::report::summary::Report;
+use super::report::tally::Record;
+use super::report::tally::Tally;
+use super::vocabulary::error::HarnessError;
+use super::vocabulary::plan::Pass;
 
 impl Explorer<'_> {
     /// Checks one pass's `units` with `work` (see

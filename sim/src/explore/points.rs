@@ -8,6 +8,7 @@ use crashproof_fault::{CrashModel, StateSelector};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
+use super::report::tally::PointSummary;
 use super::vocabulary::options::ExploreOptions;
 use crate::{ContentDigest, SimFs, SimView};
 
@@ -86,17 +87,6 @@ pub(crate) struct PointStates {
     /// Whether the states were too many to enumerate and were sampled.
     pub(crate) capped: bool,
     /// How many states the model allows here (the simulator's count).
-    pub(crate) possible: u64,
-}
-
-/// How many states a crash point has, for the tally (without the images).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PointSummary {
-    /// States about to be checked.
-    pub(crate) states: u64,
-    /// Whether they were sampled past the cap.
-    pub(crate) capped: bool,
-    /// How many the model allows here.
     pub(crate) possible: u64,
 }
 

@@ -9,14 +9,13 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
-use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
+use super::report::summary::Report;
+use super::report::violation::Finding;
+use super::report::violation::{Oracle, Violation};
+use super::vocabulary::error::HarnessError;
 use super::vocabulary::options::InvalidOptions;
-use super::oracle::Finding;
 use super::vocabulary::plan::{Pass, RandomConfig};
-use super::report::Report;
-use super::tally::Tally;
-use super::violation::{Oracle, Violation};
 
 /// What the proptest closure accumulates across cases.
 #[derive(Default)]
@@ -100,7 +99,7 @@ impl Explorer<'_> {
             models: models.to_vec(),
             config: config.clone(),
         };
-        let mut tally = Tally::new(self, &clean, pass.clone());
+        let mut tally = self.tally(&clean, pass.clone());
         tally.report.cases = Some(seen.cases);
         tally.report.crash_points = seen.crashes;
         tally.states(&seen.state_digests);

@@ -9,12 +9,12 @@ use crashproof_fault::{CrashAt, CrashModel, CrashPoint, Fault, KillSchedule};
 
 use super::case::Case;
 use super::dedup::{Checker, CrashedRun};
-use super::vocabulary::error::HarnessError;
 use super::explorer::Explorer;
-use super::parallel::Record;
-use super::vocabulary::plan::{Event, Pass};
-use super::report::{Report, Work};
-use super::tally::Tally;
+use super::report::event::Event;
+use super::report::summary::{Report, Work};
+use super::report::tally::Record;
+use super::vocabulary::error::HarnessError;
+use super::vocabulary::plan::Pass;
 use crate::FaultConfig;
 
 impl Explorer<'_> {
@@ -47,7 +47,7 @@ impl Explorer<'_> {
         let mut syncs = clean.sync_steps();
         let range = self.options().shard.range(syncs.len());
         let syncs: Vec<u64> = syncs.drain(range).collect();
-        let mut tally = Tally::new(self, &clean, pass.clone());
+        let mut tally = self.tally(&clean, pass.clone());
         // Every group's key names its failed sync (`eio:E`), so no group
         // continues into another shard.
         tally.shard(syncs.len(), None);

@@ -7,13 +7,13 @@ use crashproof_fault::{CrashAt, CrashModel, CrashPoint, KillSchedule, StateSelec
 
 use super::case::{Case, History, Next};
 use super::dedup::{Checker, CrashedRun};
-use super::vocabulary::error::HarnessError;
 use super::explorer::{CleanRun, Explorer};
-use super::parallel::Record;
-use super::vocabulary::plan::{Event, Pass};
 use super::points::PointStates;
-use super::report::{Report, Work};
-use super::tally::Tally;
+use super::report::event::Event;
+use super::report::summary::{Report, Work};
+use super::report::tally::Record;
+use super::vocabulary::error::HarnessError;
+use super::vocabulary::plan::Pass;
 use crate::SimFs;
 
 impl Explorer<'_> {
@@ -43,7 +43,7 @@ impl Explorer<'_> {
         let (clean, clean_case, mut points) = self.collect(model, 0, false)?;
         let range = self.options().shard.range(points.len());
         let points: Vec<PointStates> = points.drain(range).collect();
-        let mut tally = Tally::new(self, &clean, pass.clone());
+        let mut tally = self.tally(&clean, pass.clone());
         tally.shard(points.len(), points.first().map(|p| p.step));
         // One cache for the whole pass: second crashes of different first
         // crashes often leave the same disk.

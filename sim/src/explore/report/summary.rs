@@ -17,12 +17,12 @@ use std::time::Duration;
 use crashproof_fault::{CrashModel, KillSchedule};
 use serde::{Deserialize, Serialize};
 
-use super::vocabulary::plan::Pass;
 use super::violation::{Oracle, Violation};
+use crate::explore::vocabulary::plan::Pass;
 
 /// What a process did to reach a pass's verdict, besides the states it
 /// counts: not part of the verdict (it differs with
-/// [`super::ExploreOptions::dedup`], [`super::ExploreOptions::converge`]
+/// [`crate::explore::ExploreOptions::dedup`], [`crate::explore::ExploreOptions::converge`]
 /// and sharding, and shards' work adds up to more than one run's).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Work {
@@ -71,7 +71,7 @@ pub struct PassReport {
     /// Seeded picks per capped point.
     pub picks_per_capped_point: u64,
     /// Most states a crash point may have and still be enumerated
-    /// ([`super::ExploreOptions::states_enumerated_max`]).
+    /// ([`crate::explore::ExploreOptions::states_enumerated_max`]).
     pub states_enumerated_max: u64,
     /// Random schedules: cases run (shrinking steps included).
     pub cases: Option<u64>,
@@ -169,7 +169,7 @@ pub struct ViolationGroup {
     /// The first violation's message.
     pub message: String,
     /// The first violation's schedule.
-    #[serde(with = "super::vocabulary::json::schedule_text")]
+    #[serde(with = "crate::explore::vocabulary::json::schedule_text")]
     pub schedule: KillSchedule,
     /// The steps of the first crash point the group spans, first to last
     /// (`None` when its schedules crash at a failpoint or not at a point).

@@ -1,4 +1,5 @@
-//! A violation: an oracle said no, with everything needed to replay it.
+//! An oracle's no: the finding (which oracle, why) and the violation it
+//! becomes, with everything needed to replay it.
 
 use std::fmt;
 
@@ -31,6 +32,26 @@ impl fmt::Display for Oracle {
     }
 }
 
+/// An oracle's "no": which one and why. Becomes a `Violation` with the
+/// schedule, seed and trace attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The check that failed.
+    pub oracle: Oracle,
+    /// What it saw, one line.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding of `oracle` saying `message`.
+    pub fn new(oracle: Oracle, message: impl Into<String>) -> Self {
+        Self {
+            oracle,
+            message: message.into(),
+        }
+    }
+}
+
 /// One failed case, as a value: which oracle, what it saw, the schedule,
 /// the seed, the trace with the crash points marked, and the line that
 /// replays it.
@@ -41,7 +62,7 @@ pub struct Violation {
     /// The workload's name.
     pub workload: String,
     /// The kill schedule of the case (its `Display` is the text form).
-    #[serde(with = "super::vocabulary::json::schedule_text")]
+    #[serde(with = "crate::explore::vocabulary::json::schedule_text")]
     pub schedule: KillSchedule,
     /// The simulator seed of the case.
     pub seed: u64,
@@ -51,7 +72,7 @@ pub struct Violation {
     /// (one step a line; the `Trace` rendered, so a report is plain data).
     pub trace: String,
     /// How to replay exactly this case, in the form
-    /// [`super::ExploreOptions::replay`] asked for.
+    /// [`crate::explore::ExploreOptions::replay`] asked for.
     pub replay: String,
     /// Filesystem steps the first run executed before the case's first
     /// crash (a crash point, or the power loss after a run failed on an

@@ -9,14 +9,61 @@
 
 use crashproof_fault::{CrashAt, KillSchedule, StateSelector};
 
-use super::vocabulary::error::HarnessError;
-use super::explorer::{CleanRun, Explorer};
-use super::oracle::Finding;
-use super::parallel::Record;
-use super::vocabulary::plan::Pass;
-use super::points::PointSummary;
-use super::report::{PassReport, Report, ViolationGroup};
-use super::violation::{Oracle, Violation};
+use super::summary::{PassReport, Report, ViolationGroup, Work};
+use super::violation::{Finding, Oracle, Violation};
+use crate::explore::vocabulary::error::HarnessError;
+use crate::explore::vocabulary::options::ExploreOptions;
+use crate::explore::vocabulary::plan::Pass;
+use crate::explore::vocabulary::workload::Workload;
+
+/// What a unit tells the tally, in order.
+#[derive(Debug)]
+pub(crate) enum Record {
+    /// A crash point, with its states' counts.
+    Point(PointSummary),
+    /// A crash point with its one state (a power loss after a run failed on
+    /// an injected fault).
+    SingleStatePoint,
+    /// A case checked: its states' digests, the runs it started, and its
+    /// finding with the schedule that names the case, if it failed.
+    Case {
+        digests: Vec<u64>,
+        work: Work,
+        found: Option<(Finding, KillSchedule)>,
+    },
+}
+
+/// How many states a crash point has, for the tally (without the images).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PointSummary {
+    /// States about to be checked.
+    pub(crate) states: u64,
+    /// Whether they were sampled past the cap.
+    pub(crate) capped: bool,
+    /// How many the model allows here.
+    pub(crate) possible: u64,
+}
+
+/// Replays a case found without its trace from scratch, for its full
+/// violation (and to confirm it): the engine's confirmation replay, handed
+/// to the tally so that the report layer imports nothing above it.
+pub(crate) type Confirm<'a> =
+    Box<dyn Fn(&KillSchedule, &Finding) -> Result<Violation, HarnessError> + 'a>;
+
+/// What a tally needs of the exploration it counts, handed in by the engine
+/// (`Engine::tally`).
+pub(crate) struct Counted<'a> {
+    /// The workload explored: its name and the checks it reports.
+    pub(crate) workload: &'a dyn Workload,
+    /// The options in force.
+    pub(crate) options: &'a ExploreOptions,
+    /// The clean run's length in filesystem steps.
+    pub(crate) clean_steps: u64,
+    /// Whether the clean run made a `sync` (what the sync-EIO pass fails).
+    pub(crate) clean_syncs: bool,
+    /// Replays the first case of each group in full.
+    pub(crate) confirm: Confirm<'a>,
+}
 
 /// What makes two violations "the same way for the same reason": the
 /// oracle, the message with its numbers masked, and the schedule with the
@@ -98,9 +145,8 @@ pub(crate) fn joins(
 }
 
 /// Running totals of one pass.
-pub(crate) struct Tally<'a, 'w> {
-    explorer: &'a Explorer<'w>,
-    clean: &'a CleanRun,
+pub(crate) struct Tally<'a> {
+    of: Counted<'a>,
     pub(crate) report: PassReport,
     groups: Vec<ViolationGroup>,
     /// The key of each group, by index.
@@ -118,14 +164,13 @@ pub(crate) struct Tally<'a, 'w> {
     empty_shard: bool,
 }
 
-impl<'a, 'w> Tally<'a, 'w> {
-    pub(crate) fn new(explorer: &'a Explorer<'w>, clean: &'a CleanRun, pass: Pass) -> Self {
-        let options = explorer.options();
+impl<'a> Tally<'a> {
+    pub(crate) fn new(of: Counted<'a>, pass: Pass) -> Self {
+        let options = of.options;
         let picks = options.picks_per_capped_point as u64;
         let enumerated = options.states_enumerated_max() as u64;
         Self {
-            explorer,
-            clean,
+            of,
             report: PassReport::new(pass, picks, enumerated),
             groups: Vec::new(),
             keys: Vec::new(),
@@ -141,7 +186,7 @@ impl<'a, 'w> Tally<'a, 'w> {
     /// group of the shard before (see `join_candidate_step`). A shard with
     /// no unit checks nothing, and that is its share, not an error.
     pub(crate) fn shard(&mut self, units: usize, first_step: Option<u64>) {
-        let shard = self.explorer.options().shard;
+        let shard = self.of.options.shard;
         if shard.index > 0 {
             self.join_candidate_step = first_step;
         }
@@ -207,7 +252,7 @@ impl<'a, 'w> Tally<'a, 'w> {
         }
         let candidate = self.is_join_candidate(step);
         let violation = if self.has_room_in_full(candidate) {
-            Some(self.explorer.confirm(self.clean, &schedule, &finding)?)
+            Some((self.of.confirm)(&schedule, &finding)?)
         } else {
             None
         };
@@ -243,7 +288,7 @@ impl<'a, 'w> Tally<'a, 'w> {
         if candidate {
             return true;
         }
-        let room = self.in_full < self.explorer.options().violations_in_full_max;
+        let room = self.in_full < self.of.options.violations_in_full_max;
         self.in_full += usize::from(room);
         room
     }
@@ -294,8 +339,8 @@ impl<'a, 'w> Tally<'a, 'w> {
     /// no violation vouches for nothing: [`HarnessError::NothingChecked`],
     /// with what to change.
     pub(crate) fn finish(self) -> Result<Report, HarnessError> {
-        let options = self.explorer.options();
-        let workload = self.explorer.workload().name();
+        let options = self.of.options;
+        let workload = self.of.workload.name();
         if self.report.states_checked == 0 && self.report.violations == 0 && !self.empty_shard {
             return Err(HarnessError::NothingChecked {
                 workload,
@@ -308,11 +353,11 @@ impl<'a, 'w> Tally<'a, 'w> {
             self.groups.iter().map(|g| g.count).sum::<u64>(),
             "every violation is in exactly one group"
         );
-        let checked = self.explorer.workload();
+        let checked = self.of.workload;
         Ok(Report {
             workload,
             seed: options.seed,
-            clean_steps: self.clean.steps,
+            clean_steps: self.of.clean_steps,
             passes: vec![self.report],
             groups: self.groups,
             notes: self.notes,
@@ -330,7 +375,7 @@ impl<'a, 'w> Tally<'a, 'w> {
                 "none of its {} cases reached a crash point: run more cases",
                 self.report.cases.unwrap_or(0)
             ),
-            Pass::SyncEio(_) if self.clean.sync_steps().is_empty() => {
+            Pass::SyncEio(_) if !self.of.clean_syncs => {
                 "the clean run makes no `sync`, so there is no sync to fail: leave this mode out \
                  for this workload"
                     .to_string()
