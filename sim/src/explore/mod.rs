@@ -40,26 +40,18 @@
 //! [`ExploreOptions`]. Wall time goes into a [`Report`] only from outside
 //! (the CLI measures it around [`Explorer::explore_observed`]).
 
-mod case;
-mod converge;
-mod dedup;
-mod determinism;
-mod digest;
-mod exhaustive;
+mod engine;
 mod explorer;
-mod images;
-pub mod oracle;
-mod parallel;
-mod points;
-mod random;
+mod modes;
 mod report;
-mod sync_eio;
-mod timeline;
-mod two_crashes;
 mod vocabulary;
 
-pub use case::FAULT_RESTARTS_MAX;
-pub use explorer::{CaseOutcome, CleanRun, Explorer};
+pub use engine::oracle;
+
+pub use engine::case::FAULT_RESTARTS_MAX;
+pub use engine::clean::CleanRun;
+pub use engine::schedule::CaseOutcome;
+pub use explorer::Explorer;
 pub use report::event::Event;
 pub use report::merge::MergeError;
 pub use report::summary::{PassReport, Report, ViolationGroup, Work};

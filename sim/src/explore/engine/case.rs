@@ -10,63 +10,24 @@ use std::sync::{Arc, Mutex};
 
 use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
+use super::clean::CleanRun;
 use super::converge::Watch;
 use super::digest::state_digest;
-use super::explorer::{CleanRun, Explorer};
 use super::images::pick;
-use super::oracle::{Finding, Recovery, check_redo, check_result, check_state};
+use super::lock::lock;
+use super::oracle::{LastCrash, Recovery, check_redo, check_result, check_state};
 use super::points::{PointStates, Sharing, states_at};
-use super::report::violation::Oracle;
-use super::vocabulary::error::HarnessError;
-use super::vocabulary::unreached::UnreachedPoint;
-use super::vocabulary::workload::{Completion, Progress, StepClock, WorkloadError};
+use super::run_end::RunEnd;
+use super::start::Engine;
+use crate::explore::report::violation::{Finding, Oracle};
+use crate::explore::vocabulary::error::HarnessError;
+use crate::explore::vocabulary::unreached::UnreachedPoint;
+use crate::explore::vocabulary::workload::{Progress, StepClock};
 use crate::{FaultConfig, SimFs, SimView, StepAction, Trace};
 
 /// How many times a case restarts a run that failed on an injected fault
 /// before calling it "did not complete".
 pub const FAULT_RESTARTS_MAX: usize = 3;
-
-/// What running the workload returned, panics caught.
-pub(crate) type Ran = std::thread::Result<Result<Completion, WorkloadError>>;
-
-/// How one run of a case ended.
-pub(crate) enum RunEnd {
-    /// The run reached its crash point; `image` is the post-crash disk.
-    Crashed {
-        before_step: u64,
-        image: Box<SimFs>,
-        choice: String,
-    },
-    /// The run returned a completion.
-    Completed(Completion),
-    /// The run returned an error.
-    Failed(WorkloadError),
-    /// The run panicked (the payload's text).
-    Panicked(String),
-}
-
-impl RunEnd {
-    /// How a run that was not crashed ended.
-    pub(crate) fn of(ran: Ran) -> RunEnd {
-        match ran {
-            Err(payload) => RunEnd::Panicked(panic_message(payload.as_ref())),
-            Ok(Err(e)) => RunEnd::Failed(e),
-            Ok(Ok(c)) => RunEnd::Completed(c),
-        }
-    }
-}
-
-/// What the last crash of a case left for the result oracle.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LastCrash {
-    /// `processed_max` the crash forgot (for the redo bound).
-    pub(crate) processed: Option<u64>,
-    /// The cursor `inspect` said recovery resumes at (`None`: start over).
-    pub(crate) recovered: Option<u64>,
-    /// Whether recovery found the job already completed
-    /// (`Workload::completed`): then nothing is resumed or redone.
-    pub(crate) completed: bool,
-}
 
 /// What a case remembers across runs, besides the disk.
 #[derive(Debug, Clone)]
@@ -129,7 +90,7 @@ impl History {
     /// for a job recovery finds completed) and the redo bound.
     fn land(
         &mut self,
-        ex: &Explorer<'_>,
+        ex: &Engine<'_>,
         clean: &CleanRun,
         before_step: u64,
         image: &SimFs,
@@ -192,7 +153,7 @@ pub(crate) enum Next {
 }
 
 impl Case {
-    /// A case at its start state `fs` (see `Explorer::start`); with
+    /// A case at its start state `fs` (see `Engine::start`); with
     /// `traced`, every run's steps are kept under a heading.
     pub(crate) fn start(fs: SimFs, progress: Progress, traced: bool) -> Case {
         let trace = traced.then(|| {
@@ -213,7 +174,7 @@ impl Case {
     /// `history` is the case as it was at that moment
     /// ([`History::at_step`]). The state oracle runs here.
     pub(crate) fn from_crash(
-        ex: &Explorer<'_>,
+        ex: &Engine<'_>,
         clean: &CleanRun,
         mut history: History,
         before_step: u64,
@@ -237,7 +198,7 @@ impl Case {
     /// run that failed on an injected fault restarts after a modelled power
     /// loss (at most [`FAULT_RESTARTS_MAX`] times), any other failure or a
     /// panic is a finding.
-    pub(crate) fn conclude(mut self, ex: &Explorer<'_>, clean: &CleanRun, end: RunEnd) -> Next {
+    pub(crate) fn conclude(mut self, ex: &Engine<'_>, clean: &CleanRun, end: RunEnd) -> Next {
         match end {
             RunEnd::Crashed {
                 before_step,
@@ -286,7 +247,7 @@ impl Case {
     /// ([`History::unreached`]) and the run ends as it ends.
     pub(crate) fn run(
         &mut self,
-        ex: &Explorer<'_>,
+        ex: &Engine<'_>,
         point: Option<&CrashPoint>,
     ) -> Result<RunEnd, HarnessError> {
         self.history.runs += 1;
@@ -363,7 +324,7 @@ impl Case {
     /// With `share`, states of equal content share one image.
     pub(crate) fn run_collecting(
         &mut self,
-        ex: &Explorer<'_>,
+        ex: &Engine<'_>,
         model: CrashModel,
         from_step: u64,
         watch: Option<Watch>,
@@ -435,7 +396,7 @@ impl Next {
     /// since only a run with a point or a fault restart (bounded) crashes.
     pub(crate) fn finish(
         self,
-        ex: &Explorer<'_>,
+        ex: &Engine<'_>,
         clean: &CleanRun,
         points: &[CrashPoint],
     ) -> Result<(Case, Option<Finding>), HarnessError> {
@@ -473,20 +434,4 @@ fn initial_disk_heading(fs: &SimFs) -> Option<String> {
 /// Whether the run hit an injected fault (the trace records it).
 fn ran_into_fault(fs: &SimFs) -> bool {
     fs.trace().entries.iter().any(|e| !e.faults.is_empty())
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A poisoned slot only means a hook panicked; its content is still ours.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// The text of a panic payload.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
-    }
 }

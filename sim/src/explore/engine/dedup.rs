@@ -22,21 +22,23 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crashproof_fault::CrashModel;
 
-use super::case::LastCrash;
-use super::case::{History, RunEnd, lock};
+use super::case::{Case, History};
+use super::clean::CleanRun;
 use super::converge::Watch;
-use super::explorer::{CleanRun, Explorer};
+use super::lock::lock;
 use super::oracle::{
-    Finding, Inspected, Recovery, check_completion, check_predicate, check_redo, check_resume,
+    Inspected, LastCrash, Recovery, check_completion, check_predicate, check_redo, check_resume,
     inspect_state, judge_state,
 };
 use super::points::Image;
-use super::report::summary::Work;
-use super::report::violation::Oracle;
+use super::run_end::RunEnd;
+use super::start::Engine;
 use super::timeline::Timeline;
-use super::vocabulary::checks::Checks;
-use super::vocabulary::error::HarnessError;
-use super::vocabulary::workload::Progress;
+use crate::explore::report::summary::Work;
+use crate::explore::report::violation::{Finding, Oracle};
+use crate::explore::vocabulary::checks::Checks;
+use crate::explore::vocabulary::error::HarnessError;
+use crate::explore::vocabulary::workload::Progress;
 use crate::{ContentDigest, FaultConfig, SimFs, SimView, StepAction};
 
 /// What one post-crash state's check found.
@@ -98,7 +100,7 @@ enum Resumed {
 /// Checks crash states, the naive way or the shared way as the options
 /// say; shared by the threads of one pass.
 pub(crate) struct Checker<'a, 'w> {
-    ex: &'a Explorer<'w>,
+    ex: &'a Engine<'w>,
     clean: &'a CleanRun,
     /// Disk-only work by key; `None` without dedup (each state on its own).
     cache: Option<Mutex<BTreeMap<Key, Arc<Entry>>>>,
@@ -108,7 +110,7 @@ pub(crate) struct Checker<'a, 'w> {
 
 impl<'a, 'w> Checker<'a, 'w> {
     /// A checker of crash states resumed against `clean`.
-    pub(crate) fn new(ex: &'a Explorer<'w>, clean: &'a CleanRun) -> Self {
+    pub(crate) fn new(ex: &'a Engine<'w>, clean: &'a CleanRun) -> Self {
         let cache = ex.options().dedup.then(|| Mutex::new(BTreeMap::new()));
         let checks = ex.workload().checks();
         Self {
@@ -122,7 +124,7 @@ impl<'a, 'w> Checker<'a, 'w> {
     /// The work of one crash state, a pure function of the clean run, the
     /// run that crashed, the crash step and the image: the state oracle,
     /// recovery to completion, the result oracle. With neither dedup nor
-    /// converge, exactly [`Explorer::check_crash`].
+    /// converge, exactly [`check_crash`].
     pub(crate) fn check(
         &self,
         run: &CrashedRun<'_>,
@@ -134,9 +136,7 @@ impl<'a, 'w> Checker<'a, 'w> {
             let runs_before = run.history.runs;
             let history = run.history.at_step(before_step);
             let image = image.into_fs();
-            let (case, finding) = self
-                .ex
-                .check_crash(self.clean, history, before_step, image)?;
+            let (case, finding) = check_crash(self.ex, self.clean, history, before_step, image)?;
             return Ok(Checked {
                 digests: case.history.state_digests,
                 finding,
@@ -294,4 +294,19 @@ impl<'a, 'w> Checker<'a, 'w> {
             )),
         }
     }
+}
+
+/// The work of one crash state, a pure function of the clean run, the
+/// case's history at the crash, the crash step and the image: the
+/// state oracle, recovery to completion, the result oracle. Every state
+/// on its own, to the end of its run (the naive path; see `dedup.rs`
+/// for the shared one).
+fn check_crash(
+    ex: &Engine<'_>,
+    clean: &CleanRun,
+    history: History,
+    before_step: u64,
+    image: SimFs,
+) -> Result<(Case, Option<Finding>), HarnessError> {
+    Case::from_crash(ex, clean, history, before_step, image, "").finish(ex, clean, &[])
 }

@@ -8,8 +8,8 @@ use crashproof_fault::{CrashModel, StateSelector};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
-use super::report::tally::PointSummary;
-use super::vocabulary::options::ExploreOptions;
+use crate::explore::report::tally::PointSummary;
+use crate::explore::vocabulary::options::ExploreOptions;
 use crate::{ContentDigest, SimFs, SimView};
 
 /// A post-crash state as collected: its own image, or (with dedup) one

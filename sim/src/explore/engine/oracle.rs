@@ -8,13 +8,15 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::case::{LastCrash, panic_message};
-use super::explorer::CleanRun;
-pub use super::report::violation::Finding;
-use super::report::violation::Oracle;
-use super::vocabulary::checks::Checks;
-use super::vocabulary::workload::{CheckpointId, Completion, Progress, Recovered, Workload};
+use super::clean::CleanRun;
+use super::run_end::panic_message;
 use crate::SimFs;
+pub use crate::explore::report::violation::Finding;
+use crate::explore::report::violation::Oracle;
+use crate::explore::vocabulary::checks::Checks;
+use crate::explore::vocabulary::workload::{
+    CheckpointId, Completion, Progress, Recovered, Workload,
+};
 
 /// Where recovery goes from a post-crash state the state oracle accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,18 @@ pub enum Recovery {
     /// Recovery finds the job already completed, with the clean run's
     /// output ([`Workload::completed`]).
     Completed,
+}
+
+/// What the last crash of a case left for the result oracle.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LastCrash {
+    /// `processed_max` the crash forgot (for the redo bound).
+    pub(crate) processed: Option<u64>,
+    /// The cursor `inspect` said recovery resumes at (`None`: start over).
+    pub(crate) recovered: Option<u64>,
+    /// Whether recovery found the job already completed
+    /// (`Workload::completed`): then nothing is resumed or redone.
+    pub(crate) completed: bool,
 }
 
 /// What recovery said about a post-crash disk, panics caught: the

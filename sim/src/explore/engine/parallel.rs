@@ -14,63 +14,15 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use crashproof_fault::CrashModel;
 use rayon::prelude::*;
 
-use super::explorer::{CleanRun, Explorer};
-use super::report::event::Event;
-use super::report::summary::Report;
-use super::report::tally::Record;
-use super::report::tally::Tally;
-use super::vocabulary::error::HarnessError;
-use super::vocabulary::plan::Pass;
+use super::start::Engine;
+use crate::explore::report::tally::Record;
+use crate::explore::vocabulary::error::HarnessError;
 
-impl Explorer<'_> {
-    /// Checks one pass's `units` with `work` (see
-    /// [`Explorer::for_each_unit`]) into `tally`, telling `observer` how far
-    /// it got (units done of all, states checked), then checks the pass's
-    /// determinism on the last shard and returns the pass's report. The one
-    /// loop every mode's units go through.
-    pub(crate) fn check_units<U, W>(
-        &self,
-        (pass, model, clean): (&Pass, CrashModel, &CleanRun),
-        mut tally: Tally,
-        units: Vec<U>,
-        observer: &mut dyn FnMut(Event<'_>),
-        work: W,
-    ) -> Result<Report, HarnessError>
-    where
-        U: Send,
-        W: Fn(U) -> Result<Vec<Record>, HarnessError> + Sync,
-    {
-        let total = units.len() as u64;
-        observer(Event::Checking {
-            pass,
-            done: 0,
-            total,
-            states: 0,
-        });
-        let mut done = 0;
-        self.for_each_unit(units, work, |records| {
-            for record in records {
-                tally.record(record)?;
-            }
-            done += 1;
-            observer(Event::Checking {
-                pass,
-                done,
-                total,
-                states: tally.report.states_checked,
-            });
-            Ok(())
-        })?;
-        if self.options().shard.is_last() {
-            self.check_pass_determinism(clean, model, &mut tally)?;
-        }
-        tally.finish()
-    }
-
-    /// Runs `work` on every unit of `units` on [`super::ExploreOptions::jobs`]
+impl Engine<'_> {
+    /// Runs `work` on every unit of `units` on
+    /// [`crate::explore::ExploreOptions::jobs`]
     /// threads and hands each unit's records to `done` on the calling
     /// thread, in unit order. Stops early (after the units already running)
     /// at the first error of `work` or `done`.

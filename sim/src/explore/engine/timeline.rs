@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::vocabulary::workload::{CheckpointId, Event, Progress};
+use crate::explore::vocabulary::workload::{CheckpointId, Event, Progress};
 
 /// The record of one journaled run, indexed by step.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Stopping a resumed run once it has converged with the clean run.
 //!
 //! A workload declares points after which its future depends only on the
-//! disk and the point's label ([`super::Progress::converged`]; the core
+//! disk and the point's label ([`crate::explore::Progress::converged`]; the core
 //! runner right after a commit). The clean run **records** each such point:
 //! its label and the disk digest there ([`crate::ContentDigest`], visible
 //! and durable), at the step it was reached. A resumed run **converges**
@@ -10,7 +10,7 @@
 //! explorer stops it (its step hook crashes the filesystem on the next step)
 //! and takes the clean run's outcome: its output, and no leftovers (the
 //! clean run had none). Where the run resumed, which the result oracle
-//! checks, it must have said before ([`super::Progress::resumed`]).
+//! checks, it must have said before ([`crate::explore::Progress::resumed`]).
 //!
 //! Only the visible and durable trees are compared, not the unsynced log:
 //! a converged run never crashes again (it is a recovery checked to its
@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use super::case::lock;
-use super::vocabulary::workload::Listener;
+use super::lock::lock;
+use crate::explore::vocabulary::workload::Listener;
 use crate::{ContentDigest, SimView};
 
 /// A converged point as the clean run recorded it: its label and the disk

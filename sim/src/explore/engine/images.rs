@@ -3,7 +3,7 @@
 
 use crashproof_fault::{CrashPoint, StateSelector};
 
-use super::vocabulary::error::HarnessError;
+use crate::explore::vocabulary::error::HarnessError;
 use crate::{SimFs, SimView};
 
 /// The post-crash filesystem `point` selects and a one-line description.
