@@ -109,7 +109,7 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::explore::StepClock;
+    use crate::explore::vocabulary::workload::StepClock;
 
     fn id(cursor: u64, state_digest: u64) -> CheckpointId {
         CheckpointId {
