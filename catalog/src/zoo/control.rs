@@ -14,8 +14,8 @@ use crashproof_core::fs::Fs;
 use super::envelope;
 use super::files::{self, Generations};
 use super::job::Checkpoint;
-pub use super::protocol::KEEP;
 use super::protocol::CheckpointProtocol;
+pub use super::protocol::KEEP;
 use crashproof_sim::explore::WorkloadError;
 
 /// The correct checkpoint protocol (temp + fsync + rename + dir fsync +
