@@ -79,8 +79,8 @@ impl<'w> Explorer<'w> {
 
     /// Runs `schedule` twice (madsim's `MADSIM_TEST_CHECK_DETERMINISM`) and
     /// compares the two traces, outputs and verdicts. `Some` violation of
-    /// [`crate::explore::Oracle::NonDeterminism`] if they differ, with the first differing
-    /// trace line.
+    /// [`crate::explore::Oracle::NonDeterminism`] if they differ, with the
+    /// first differing trace line.
     pub fn check_determinism(
         &self,
         clean: &CleanRun,

@@ -20,9 +20,9 @@
 //! Each check applies as far as the workload reports the facts it needs
 //! ([`Checks`]); a report lists the checks that ran.
 //!
-//! A case is one type (`case.rs`): every mode builds it from the start
-//! state or from a crash image and one function turns the end of each run
-//! into the next run or the case's finding.
+//! A case is one type (`engine/case.rs`): every mode builds it from the
+//! start state or from a crash image and one function turns the end of
+//! each run into the next run or the case's finding.
 //!
 //! Modes ([`Mode`]): exhaustive single crashes (every step x every state of
 //! one model, images from one clean run's step hook), two crashes (and then
@@ -39,6 +39,30 @@
 //! a report is a pure function of the workload, the plan and
 //! [`ExploreOptions`]. Wall time goes into a [`Report`] only from outside
 //! (the CLI measures it around [`Explorer::explore_observed`]).
+//!
+//! # Layers
+//!
+//! The code is in five layers, bottom first; a file names items of its own
+//! layer and of the layers below it, never above (`sim/tests/layers.rs`
+//! fails otherwise):
+//!
+//! 1. `vocabulary/`: what a user writes against and every layer shares
+//!    (workloads, the progress record, checks, options, replay line,
+//!    shard, plan, harness errors);
+//! 2. `report/`: what an exploration concludes, as data (report,
+//!    violation, finding, tally, events, shard merge);
+//! 3. `engine/`: the start state, the clean run, one case, post-crash
+//!    states, the oracles, dedup, convergence, threads;
+//! 4. `modes/`: exhaustive, two crashes, sync-EIO, random, determinism,
+//!    each a function over the engine;
+//! 5. `explorer.rs`: [`Explorer`], the facade that runs a [`Plan`] and
+//!    forwards to the modes and the engine; this file's re-exports are the
+//!    public API.
+//!
+//! Where a lower layer needs something from above, it is handed a
+//! function or a trait instead: the tally gets its confirmation replay
+//! from the engine, the progress record tells the engine's convergence
+//! watch through a listener trait of the vocabulary.
 
 mod engine;
 mod explorer;

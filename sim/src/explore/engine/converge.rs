@@ -1,16 +1,16 @@
 //! Stopping a resumed run once it has converged with the clean run.
 //!
-//! A workload declares points after which its future depends only on the
-//! disk and the point's label ([`crate::explore::Progress::converged`]; the core
-//! runner right after a commit). The clean run **records** each such point:
-//! its label and the disk digest there ([`crate::ContentDigest`], visible
-//! and durable), at the step it was reached. A resumed run **converges**
-//! when it reaches a point with a label and disk the clean run recorded:
-//! what remains is the clean run from that step, by determinism, so the
-//! explorer stops it (its step hook crashes the filesystem on the next step)
-//! and takes the clean run's outcome: its output, and no leftovers (the
-//! clean run had none). Where the run resumed, which the result oracle
-//! checks, it must have said before ([`crate::explore::Progress::resumed`]).
+//! A workload declares points after which its future depends only on the disk
+//! and the point's label ([`crate::explore::Progress::converged`]; the core
+//! runner right after a commit). The clean run **records** each such point: its
+//! label and the disk digest there ([`crate::ContentDigest`], visible and
+//! durable), at the step it was reached. A resumed run **converges** when it
+//! reaches a point with a label and disk the clean run recorded: what remains
+//! is the clean run from that step, by determinism, so the explorer stops it
+//! (its step hook crashes the filesystem on the next step) and takes the clean
+//! run's outcome: its output, and no leftovers (the clean run had none). Where
+//! the run resumed, which the result oracle checks, it must have said before
+//! ([`crate::explore::Progress::resumed`]).
 //!
 //! Only the visible and durable trees are compared, not the unsynced log:
 //! a converged run never crashes again (it is a recovery checked to its

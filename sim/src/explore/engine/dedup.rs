@@ -299,8 +299,8 @@ impl<'a, 'w> Checker<'a, 'w> {
 /// The work of one crash state, a pure function of the clean run, the
 /// case's history at the crash, the crash step and the image: the
 /// state oracle, recovery to completion, the result oracle. Every state
-/// on its own, to the end of its run (the naive path; see `dedup.rs`
-/// for the shared one).
+/// on its own, to the end of its run (the naive path; the shared one is
+/// [`Checker::check_shared`]).
 fn check_crash(
     ex: &Engine<'_>,
     clean: &CleanRun,

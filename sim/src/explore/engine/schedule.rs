@@ -42,10 +42,10 @@ pub struct CaseOutcome {
 }
 
 impl Engine<'_> {
-    /// Runs the workload once from its start state (a fresh filesystem plus
-    /// its [`Workload::initial_disk`], if any) without crashes. It must
-    /// complete, without panicking and without leftovers, or the exploration
-    /// cannot be trusted ([`HarnessError::CleanRunFailed`];
+    /// Runs the workload once from its start state (a fresh filesystem plus its
+    /// [`crate::explore::Workload::initial_disk`], if any) without crashes. It
+    /// must complete, without panicking and without leftovers, or the
+    /// exploration cannot be trusted ([`HarnessError::CleanRunFailed`];
     /// [`HarnessError::InitialDiskFailed`] if the initial disk fails).
     pub(crate) fn clean_run(&self) -> Result<CleanRun, HarnessError> {
         let (fs, progress) = self.start(FaultConfig::default())?;
@@ -100,7 +100,7 @@ impl Engine<'_> {
     /// A point a run never reaches (a step past its end, a failpoint hit it
     /// does not make) lets that run end as it ends, and is reported in
     /// [`CaseOutcome::unreached`] (random schedules may hold such points;
-    /// [`Explorer::replay`] refuses them). A run that fails on an injected
+    /// [`Engine::replay`] refuses them). A run that fails on an injected
     /// fault (see `Fault`) is restarted after a modelled power loss, at most
     /// [`crate::explore::FAULT_RESTARTS_MAX`] times; so at most
     /// `points + 1 + FAULT_RESTARTS_MAX` runs start and a case always ends.
@@ -159,7 +159,7 @@ impl Engine<'_> {
     }
 
     /// A tally of `pass` against `clean` that replays the first case of
-    /// each violation group with [`Explorer::confirm`].
+    /// each violation group with [`Engine::confirm`].
     pub(crate) fn tally<'a>(&'a self, clean: &'a CleanRun, pass: Pass) -> Tally<'a> {
         let counted = Counted {
             workload: self.workload(),

@@ -4,7 +4,7 @@
 //! Reports merge ([`Report::merge`]): every count is a sum, the distinct
 //! states a union of digests, the groups a concatenation in pass order. So
 //! passes can be explored apart and merged into the same report; shards of
-//! one exploration merge with [`Report::merge_shards`] (`shard.rs`).
+//! one exploration merge with [`Report::merge_shards`] (`merge.rs`).
 //!
 //! Reports are data (serde), so a CI shard can write one as JSON and
 //! another machine can read it back and merge it.
@@ -20,10 +20,11 @@ use serde::{Deserialize, Serialize};
 use super::violation::{Oracle, Violation};
 use crate::explore::vocabulary::plan::Pass;
 
-/// What a process did to reach a pass's verdict, besides the states it
-/// counts: not part of the verdict (it differs with
-/// [`crate::explore::ExploreOptions::dedup`], [`crate::explore::ExploreOptions::converge`]
-/// and sharding, and shards' work adds up to more than one run's).
+/// What a process did to reach a pass's verdict, besides the states it counts:
+/// not part of the verdict (it differs with
+/// [`crate::explore::ExploreOptions::dedup`],
+/// [`crate::explore::ExploreOptions::converge`] and sharding, and shards' work
+/// adds up to more than one run's).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Work {
     /// Resumed runs started to check post-crash states (one per distinct

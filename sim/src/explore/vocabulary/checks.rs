@@ -17,19 +17,19 @@ pub struct Checks {
     /// only content the program attempted (no garbage, no torn file that
     /// happens to parse).
     pub attempts: bool,
-    /// The workload calls [`crate::explore::Progress::acknowledge`] when it is told a
-    /// checkpoint is durable, and [`Workload::inspect`] reports the
+    /// The workload calls [`crate::explore::Progress::acknowledge`] when it is
+    /// told a checkpoint is durable, and [`Workload::inspect`] reports the
     /// checkpoint (or the committed value) recovery would resume from: the
-    /// state oracle then requires that recovery never goes back past the
-    /// last acknowledgement, and fails or starts over only if nothing was
+    /// state oracle then requires that recovery never goes back past the last
+    /// acknowledgement, and fails or starts over only if nothing was
     /// acknowledged.
     pub acknowledgements: bool,
     /// [`Workload::inspect`] (and [`Workload::completed`]) may not return an
     /// error on any post-crash state, acknowledged or not: for a program
     /// whose start-up refuses to run when its recovery fails.
     pub recovery_never_fails: bool,
-    /// [`crate::explore::Completion::resumed_from`] says where a resumed run really
-    /// started: the result oracle then requires that it is where
+    /// [`crate::explore::Completion::resumed_from`] says where a resumed run
+    /// really started: the result oracle then requires that it is where
     /// [`Workload::inspect`] said recovery would resume.
     pub resume_cursor: bool,
     /// The workload calls [`crate::explore::Progress::processed`] per item and

@@ -5,9 +5,9 @@ use crashproof_fault::CrashPoint;
 use super::options::InvalidOptions;
 use super::unreached::UnreachedPoint;
 
-/// The explorer could not do its job. Distinct from a [`crate::explore::Violation`]:
-/// a harness error means the exploration is not trustworthy, not that the
-/// workload is wrong.
+/// The explorer could not do its job. Distinct from a
+/// [`crate::explore::Violation`]: a harness error means the exploration is not
+/// trustworthy, not that the workload is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
     /// The clean run (no crash, no fault) failed: nothing can be compared
@@ -19,8 +19,8 @@ pub enum HarnessError {
         /// What went wrong.
         reason: String,
     },
-    /// The workload's [`crate::explore::Workload::initial_disk`] failed or panicked:
-    /// there is no start state to explore from. Fix the workload.
+    /// The workload's [`crate::explore::Workload::initial_disk`] failed or
+    /// panicked: there is no start state to explore from. Fix the workload.
     #[error("workload `{workload}` could not write its initial disk: {reason}")]
     InitialDiskFailed {
         /// The workload's name.

@@ -34,9 +34,9 @@ type Format<O> = Arc<dyn Fn(&O) -> String + Send + Sync>;
 /// directory (default [`JOB_DIR_DEFAULT`]), with a simulated
 /// [`ManualClock`] (never the wall clock).
 ///
-/// - Progress: [`crate::explore::ProgressObserver`] reports each processed item,
-///   each checkpoint attempted (before the write) and acknowledged (after
-///   it is durable), with the digest of the exact state bytes.
+/// - Progress: [`crate::explore::ProgressObserver`] reports each processed
+///   item, each checkpoint attempted (before the write) and acknowledged
+///   (after it is durable), with the digest of the exact state bytes.
 /// - Inspection: [`CheckpointStore::peek_latest`] with the job's own name
 ///   and fingerprint, read-only.
 /// - Leftovers: `crashproof_core::store::leftovers` of the job directory

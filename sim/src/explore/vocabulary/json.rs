@@ -1,10 +1,10 @@
-//! How reports are written as data (serde): the fault crate's values in
-//! their text forms, so a report written on one machine (a CI shard) is read
-//! back on another and merged ([`crate::explore::Report::merge_shards`]).
+//! How reports are written as data (serde): the fault crate's values in their
+//! text forms, so a report written on one machine (a CI shard) is read back on
+//! another and merged ([`crate::explore::Report::merge_shards`]).
 //!
-//! The simulator derives `Serialize`/`Deserialize` on [`crate::explore::Report`] and
-//! its parts and depends on `serde` only; the format (JSON) is the caller's
-//! choice (the CLI uses `serde_json`).
+//! The simulator derives `Serialize`/`Deserialize` on
+//! [`crate::explore::Report`] and its parts and depends on `serde` only; the
+//! format (JSON) is the caller's choice (the CLI uses `serde_json`).
 
 /// A [`crashproof_fault::KillSchedule`] as its text form
 /// (`step:7@drop-unsynced#idx=0`), which parses back.

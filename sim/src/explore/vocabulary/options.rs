@@ -43,12 +43,11 @@ pub struct ExploreOptions {
     /// Exact: the report is the same as without it. Off: every state is
     /// recovered on its own (the naive path, kept for comparison).
     pub dedup: bool,
-    /// Stop a resumed run once it has converged with the clean run: at a
-    /// point the workload declares ([`crate::explore::Progress::converged`]) with the
-    /// same disk (visible and durable) as the clean run had at that point,
-    /// the rest is the clean run by determinism, so its outcome is taken.
-    /// Exact under the workload's contract; off: every resumed run runs to
-    /// its end.
+    /// Stop a resumed run once it has converged with the clean run: at a point
+    /// the workload declares ([`crate::explore::Progress::converged`]) with the
+    /// same disk (visible and durable) as the clean run had at that point, the
+    /// rest is the clean run by determinism, so its outcome is taken. Exact
+    /// under the workload's contract; off: every resumed run runs to its end.
     pub converge: bool,
     /// Threads that check crash points in parallel; 0 means one per core.
     /// The report is the same for every value.

@@ -62,9 +62,9 @@ impl Default for RandomConfig {
     }
 }
 
-/// What [`crate::explore::Explorer::explore`] runs: every mode, in order, under every
-/// model (random schedules draw from all the models in one pass). A config
-/// struct rather than a list of flags, so a test states its plan in one
+/// What [`crate::explore::Explorer::explore`] runs: every mode, in order, under
+/// every model (random schedules draw from all the models in one pass). A
+/// config struct rather than a list of flags, so a test states its plan in one
 /// expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {

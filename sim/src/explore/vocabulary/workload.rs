@@ -280,12 +280,12 @@ impl Progress {
     /// exactly the checkpoint it just wrote, so a label such as `commit
     /// generation 7 cursor 350 state <digest>` says it all.
     ///
-    /// When a resumed run reaches a point with the label and disk (visible
-    /// and durable) the clean run had at one of its points, the explorer
-    /// stops it there and takes the clean run's outcome
-    /// ([`crate::explore::ExploreOptions::converge`]): the rest would be the clean
-    /// run, by determinism. A label that does not name everything the rest
-    /// of the run depends on breaks that; leave such points out. Formats
+    /// When a resumed run reaches a point with the label and disk (visible and
+    /// durable) the clean run had at one of its points, the explorer stops it
+    /// there and takes the clean run's outcome
+    /// ([`crate::explore::ExploreOptions::converge`]): the rest would be the
+    /// clean run, by determinism. A label that does not name everything the
+    /// rest of the run depends on breaks that; leave such points out. Formats
     /// `point` only while the explorer listens.
     pub fn converged(&mut self, point: impl fmt::Display) {
         if let Some(watch) = &self.watch {
@@ -300,8 +300,8 @@ impl Progress {
     }
 
     /// The start of the journaled run and its stamped events, if a run is
-    /// journaled (explorer use: `timeline.rs` answers [`Progress::as_of`]
-    /// questions for every step at once).
+    /// journaled (explorer use: `engine/timeline.rs` answers
+    /// [`Progress::as_of`] questions for every step at once).
     pub(crate) fn journal(&self) -> Option<(&Progress, &[(u64, Event)])> {
         self.journal
             .as_ref()
