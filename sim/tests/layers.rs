@@ -11,6 +11,7 @@
 //! the layer that defines an item, so the check sees the real edge.
 
 use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// The layer folders of `sim/src/explore/`, bottom first. A file may name
@@ -250,37 +251,36 @@ fn check(sources: &[Source]) -> Checked {
 }
 
 /// Every `.rs` file under `dir`, with its path relative to `root`.
-fn read_tree(root: &Path, dir: &Path, out: &mut Vec<Source>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|e| e.expect("a directory entry").path())
-        .collect();
+fn read_tree(root: &Path, dir: &Path, out: &mut Vec<Source>) -> io::Result<()> {
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<Vec<PathBuf>>>()?;
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            read_tree(root, &path, out);
+            read_tree(root, &path, out)?;
         } else if path.extension().is_some_and(|x| x == "rs") {
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            let rel = path
-                .strip_prefix(root)
-                .expect("under the root")
-                .to_path_buf();
-            out.push(Source { path: rel, text });
+            let text = std::fs::read_to_string(&path)?;
+            let rel = path.strip_prefix(root).map_err(io::Error::other)?;
+            out.push(Source {
+                path: rel.to_path_buf(),
+                text,
+            });
         }
     }
+    Ok(())
 }
 
-fn explore_sources() -> Vec<Source> {
+fn explore_sources() -> io::Result<Vec<Source>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/explore");
     let mut sources = Vec::new();
-    read_tree(&root, &root, &mut sources);
-    sources
+    read_tree(&root, &root, &mut sources)?;
+    Ok(sources)
 }
 
 #[test]
 fn explore_imports_run_one_way_down_the_layers() {
-    let sources = explore_sources();
+    let sources = explore_sources().expect("sim/src/explore is readable");
     // Every folder is a listed layer: a new one must be placed in the order.
     for source in &sources {
         let module = module_of(&source.path);

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -143,8 +144,10 @@ pub struct Progress {
 /// What listens to a run's [`Progress::resumed`] and
 /// [`Progress::converged`]: the engine's convergence watch
 /// (`engine/converge.rs`). Declared here, as the one thing the record
-/// calls, so the vocabulary imports nothing of the engine.
-pub(crate) trait Listener: Send + Sync {
+/// calls, so the vocabulary imports nothing of the engine. The unwind-safety
+/// bounds keep [`Progress`] `UnwindSafe` and `RefUnwindSafe`, as it was when
+/// it held the watch itself.
+pub(crate) trait Listener: Send + Sync + UnwindSafe + RefUnwindSafe {
     /// The run said where it resumed.
     fn resumed(&self, from: Option<u64>);
     /// The run reached the converged point `label`.
