@@ -10,9 +10,10 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 use crate::attempt::{AttemptEnd, AttemptError, run_attempt};
 use crate::case::{CaseSetup, run_case};
 use crate::check::{Check, CheckInput};
+use crate::clip::clip;
 use crate::plan::{KillPoint, Plan};
 use crate::program::Program;
-use crate::summary::{CleanRun, Summary, clip};
+use crate::summary::{CleanRun, Summary};
 
 /// What a campaign runs.
 #[derive(Debug, Clone)]

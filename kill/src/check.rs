@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::clip::clip;
 use crate::program::{DIR_ENV, DIR_PLACEHOLDER};
-use crate::summary::clip;
 
 /// What one check sees.
 #[derive(Debug, Clone, Copy)]

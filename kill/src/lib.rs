@@ -10,15 +10,19 @@
 //! real syscalls, which the simulator never sees. `docs/real-process.md`
 //! says how to use it.
 //!
+//! Modules, lowest layer first (each imports only modules above it in this
+//! list, so imports run one way):
+//!
+//! - [`clip`]: program output shown in a report, clipped.
 //! - [`plan`]: kill points (`time:`, `progress:`, `fp:`) and their text form.
 //! - [`program`]: the command line (`{dir}`) and the environment contract
 //!   (`CRASHPROOF_DIR`, `CRASHPROOF_PROGRESS_FD`).
 //! - [`attempt`]: one run, killed at its point (process group, SIGKILL,
 //!   a kill that lands after exit does not count).
-//! - [`case`]: kill, restart, ..., run to completion, check.
 //! - [`check`]: what a finished case is checked against.
-//! - [`campaign`]: clean run, failpoint enumeration, random cases.
+//! - [`case`]: kill, restart, ..., run to completion, check.
 //! - [`summary`]: counts, failures, verdict, text and JSON.
+//! - [`campaign`]: clean run, failpoint enumeration, random cases.
 //! - [`core_runner_job`]: the explorer's `core-runner` job as a real program,
 //!   with its journal check and deliberately broken variants.
 
@@ -26,6 +30,7 @@ pub mod attempt;
 pub mod campaign;
 pub mod case;
 pub mod check;
+pub mod clip;
 pub mod core_runner_job;
 pub mod plan;
 pub mod program;

@@ -10,23 +10,8 @@ use serde::Serialize;
 
 use crate::case::CaseReport;
 use crate::check::Check;
+use crate::clip::clip;
 use crate::program::Program;
-
-/// Most bytes of a program's output a report shows (the tail is kept: the
-/// error is usually last).
-pub const CLIP_BYTES: usize = 2000;
-
-/// The last [`CLIP_BYTES`] of `bytes` as text, marked when clipped.
-pub fn clip(bytes: &[u8]) -> String {
-    if bytes.len() <= CLIP_BYTES {
-        return String::from_utf8_lossy(bytes).into_owned();
-    }
-    let cut = bytes.len() - CLIP_BYTES;
-    format!(
-        "[... {cut} bytes clipped] {}",
-        String::from_utf8_lossy(&bytes[cut..])
-    )
-}
 
 /// What the clean (unkilled) run showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,18 +277,4 @@ impl Summary {
 pub fn per_second(count: u64, elapsed: Duration) -> f64 {
     let secs = elapsed.as_secs_f64();
     if secs > 0.0 { count as f64 / secs } else { 0.0 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clipping_keeps_the_tail_and_says_so() {
-        assert_eq!(clip(b"short"), "short");
-        let long = vec![b'x'; CLIP_BYTES + 10];
-        let c = clip(&long);
-        assert!(c.starts_with("[... 10 bytes clipped] "), "{c}");
-        assert!(c.ends_with('x'));
-    }
 }
