@@ -10,19 +10,9 @@ use serde::Serialize;
 
 use crate::case::CaseReport;
 use crate::check::Check;
+use crate::clean_run::CleanRun;
 use crate::clip::clip;
 use crate::program::Program;
-
-/// What the clean (unkilled) run showed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CleanRun {
-    /// Its stdout: the result every killed case must reproduce.
-    pub stdout: Vec<u8>,
-    /// How long it took: random time kills are drawn in `[0, elapsed]`.
-    pub elapsed: Duration,
-    /// Progress lines it wrote: progress kills are drawn in `1..=lines`.
-    pub progress_lines: u64,
-}
 
 /// One failing case.
 #[derive(Debug, Clone, Serialize)]
@@ -31,6 +21,9 @@ pub struct Failure {
     pub label: String,
     /// The kill points it tried, as a `--plan` (replays the case).
     pub plan: String,
+    /// Whether replaying the plan kills at exactly the same points (only
+    /// failpoint kills are exact).
+    pub replay_exact: bool,
     /// Kills that landed before it failed.
     pub kills: u64,
     /// What went wrong.
@@ -57,6 +50,10 @@ pub enum Verdict {
     /// is not built with `crashproof-core/failpoints`, or does not call
     /// `fail::FailScenario::setup()`): the flag would be silently ignored.
     FailpointsNeverHit,
+    /// Interrupted (Ctrl-C, SIGTERM) before the campaign's end: the counts
+    /// cover the cases finished so far and nothing is concluded, even when
+    /// they all passed (failures found so far are still listed).
+    Interrupted,
 }
 
 /// A campaign's counts and failures.
@@ -93,6 +90,8 @@ pub struct Summary {
     pub failures: Vec<Failure>,
     /// Remarks for the reader (kept directories, failpoints never hit).
     pub notes: Vec<String>,
+    /// Whether the campaign was interrupted (Ctrl-C, SIGTERM) before its end.
+    pub interrupted: bool,
     /// Wall time of the whole campaign, clean run included.
     #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
     pub elapsed: Duration,
@@ -121,6 +120,7 @@ impl Summary {
             failpoint_hits_counted: BTreeMap::new(),
             failures: Vec::new(),
             notes: Vec::new(),
+            interrupted: false,
             elapsed: Duration::ZERO,
         }
     }
@@ -139,6 +139,7 @@ impl Summary {
             self.failures.push(Failure {
                 label,
                 plan: report.tried.to_string(),
+                replay_exact: report.tried.is_exact(),
                 kills: report.kills,
                 reason: f.reason,
                 stdout: clip(&f.stdout),
@@ -148,10 +149,13 @@ impl Summary {
         }
     }
 
-    /// The verdict: failures first; then a campaign that killed nothing
-    /// (or hit no failpoint it was asked to enumerate) is not a pass.
+    /// The verdict: an interrupted campaign concludes nothing; then
+    /// failures; then a campaign that killed nothing (or hit no failpoint it
+    /// was asked to enumerate) is not a pass.
     pub fn verdict(&self) -> Verdict {
-        if !self.failures.is_empty() {
+        if self.interrupted {
+            Verdict::Interrupted
+        } else if !self.failures.is_empty() {
             Verdict::Violation
         } else if self.failpoints_never_hit() {
             Verdict::FailpointsNeverHit
@@ -255,6 +259,12 @@ impl Summary {
             writeln!(out, "  stderr (last run): {}", f.stderr.trim_end())?;
             writeln!(out, "  case directory (kept): {}", f.dir.display())?;
             writeln!(out, "  replay: {}", replay(&f.plan))?;
+            if !f.replay_exact {
+                writeln!(
+                    out,
+                    "  replay is approximate: time and progress kills land near, not exactly at, the recorded instants, so one try may not reproduce the failure; --repeat N runs the plan until it reappears"
+                )?;
+            }
         }
         for note in &self.notes {
             writeln!(out, "note: {note}")?;
@@ -267,6 +277,9 @@ impl Summary {
             }
             Verdict::FailpointsNeverHit => {
                 "NOT TESTED: no failpoint was ever hit; build the program with crashproof-core's `failpoints` feature and call fail::FailScenario::setup() in main"
+            }
+            Verdict::Interrupted => {
+                "INTERRUPTED (Ctrl-C or SIGTERM): the counts above cover only the cases finished before it; nothing is concluded"
             }
         };
         writeln!(out, "result: {result}")
