@@ -240,6 +240,13 @@ fn checks_that_cannot_judge_are_harness_errors() {
         "{}",
         text(&silent)
     );
+    let exits_3 = crashproof(&["kill", "--dir", dir, "--", "sh", "-c", "exit 3"]);
+    assert_eq!(exits_3.status.code(), Some(2), "{}", text(&exits_3));
+    assert!(
+        text(&exits_3).contains("the clean (unkilled) run did not succeed: Exited(3)"),
+        "{}",
+        text(&exits_3)
+    );
     let failing = crashproof(&[
         "kill",
         "--dir",
@@ -270,6 +277,8 @@ fn usage_errors_exit_2() {
         &["kill", "--compare-explore", "--", "echo", "x"],
         &["kill", "--failpoint", "a=b"],
         &["kill", "--ignore-stdout", "--", "echo", "x"],
+        &["kill", "--repeat", "3", "--", "echo", "x"],
+        &["kill", "--plan", "progress:1", "--repeat", "0"],
         &["kill", "--dir", dir, "--", "/nonexistent/crashproof-job"],
         &[
             "kill",
