@@ -6,6 +6,7 @@
 mod exit;
 mod explore_bar;
 mod explore_cmd;
+mod interrupt;
 mod kill_cmd;
 mod merge_cmd;
 mod mutants_cmd;
@@ -13,6 +14,7 @@ mod replay_cmd;
 mod report_json;
 mod scenarios_cmd;
 mod sector_size_arg;
+mod self_invocation;
 mod tune_k_cmd;
 mod workload_arg;
 
@@ -27,7 +29,9 @@ use clap::{Parser, Subcommand};
 /// error (bad arguments, a flag with no effect in the chosen mode, unknown
 /// workload, a workload that fails its clean run, an exploration that
 /// checked zero post-crash states, a replayed crash point the run never
-/// reaches): nothing trustworthy was checked.
+/// reaches): nothing trustworthy was checked; 130 = interrupted by Ctrl-C
+/// or SIGTERM (`kill`, `tune-k`): the summary so far is marked INTERRUPTED
+/// and nothing is concluded.
 #[derive(Debug, Parser)]
 #[command(name = "crashproof", version, about, long_about)]
 struct Cli {

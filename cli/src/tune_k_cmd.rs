@@ -22,6 +22,7 @@ use crashproof_core::RunError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::exit::Exit;
+use crate::interrupt::Interrupt;
 use measure::{CommitCost, MeasurePlan};
 use model::Row;
 use report::{CommitSummary, Tuning};
@@ -181,12 +182,26 @@ pub enum TuneError {
     /// The JSON could not be produced.
     #[error("cannot encode the result as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// Ctrl-C or SIGTERM arrived before the measurement was done.
+    #[error(
+        "measured {runs_done} of {runs} runs before the signal; no recommendation; the scratch directory was removed"
+    )]
+    Interrupted {
+        /// Measuring runs finished.
+        runs_done: u64,
+        /// Measuring runs planned.
+        runs: u64,
+    },
+    /// The Ctrl-C handler could not be installed.
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Interrupt(io::Error),
 }
 
 /// Runs tune-k: exit 0 with a recommendation, 2 when there is none.
 pub fn run(args: &TuneKArgs) -> Exit {
     match tune(args) {
         Ok(()) => Exit::Clean,
+        Err(e @ TuneError::Interrupted { .. }) => crate::exit::interrupted(e),
         Err(e) => {
             eprintln!("crashproof tune-k: {e}");
             Exit::Harness
@@ -196,6 +211,7 @@ pub fn run(args: &TuneKArgs) -> Exit {
 
 fn tune(args: &TuneKArgs) -> Result<(), TuneError> {
     check_dir(&args.dir)?;
+    let interrupt = Interrupt::install().map_err(TuneError::Interrupt)?;
     let (item_cost, item_cost_source) = match (&args.item_cost, &args.item_cost_from) {
         (Some(cost), _) => (*cost, "given".to_string()),
         (None, Some(command)) => {
@@ -212,7 +228,7 @@ fn tune(args: &TuneKArgs) -> Result<(), TuneError> {
         commits_per_run: args.commits_per_run,
         state_size_bytes: args.state_size,
     };
-    let cost = measure_in_scratch(&args.dir, plan)?;
+    let cost = measure_in_scratch(&args.dir, plan, &interrupt)?;
     let tuning = recommend(args, plan, &cost, item_cost, item_cost_source)?;
     if tuning.commit.noisy {
         eprintln!(
@@ -267,7 +283,11 @@ fn check_dir(dir: &Path) -> Result<(), TuneError> {
 /// Measures in a fresh subdirectory of `dir` and removes it, also when the
 /// measurement fails (then best effort: the measuring error is the one
 /// reported).
-fn measure_in_scratch(dir: &Path, plan: MeasurePlan) -> Result<CommitCost, TuneError> {
+fn measure_in_scratch(
+    dir: &Path,
+    plan: MeasurePlan,
+    interrupt: &Interrupt,
+) -> Result<CommitCost, TuneError> {
     let scratch = tempfile::Builder::new()
         .prefix(".crashproof-tune-k-")
         .tempdir_in(dir)
@@ -276,7 +296,8 @@ fn measure_in_scratch(dir: &Path, plan: MeasurePlan) -> Result<CommitCost, TuneE
             source,
         })?;
     let progress = progress_bar(plan.runs * plan.items_per_run());
-    let measured = measure::commit_cost(scratch.path(), plan, &progress);
+    // On an error (an interrupt too) `scratch` is dropped, which removes it.
+    let measured = measure::commit_cost(scratch.path(), plan, &progress, interrupt);
     progress.finish_and_clear();
     let path = scratch.path().to_path_buf();
     let cost = measured?;

@@ -14,7 +14,8 @@ use crashproof_kill::{Summary, Verdict};
 use crashproof_sim::explore::{ExploreOptions, Explorer, HarnessError};
 
 use super::{Checks, KillArgs, campaign, exit_of};
-use crate::exit::{Exit, harness_error};
+use crate::exit::{Exit, harness_error, interrupted};
+use crate::interrupt::Interrupt;
 
 /// The crash model of the explorer's half: the one a process kill is
 /// closest to (a kill loses nothing synced; the explorer also drops what
@@ -60,7 +61,7 @@ fn explore(workload: &CoreRunnerWorkload) -> Result<Explored, HarnessError> {
 }
 
 /// Runs both halves and prints them side by side.
-pub fn run(args: &KillArgs, seed: u64) -> Exit {
+pub fn run(args: &KillArgs, seed: u64, interrupt: &Interrupt) -> Exit {
     let workload = CoreRunnerWorkload::default();
     let (items, k) = (workload.config().items, workload.config().checkpoint_every);
     eprintln!("explorer: every single crash of core-runner (N={items}, K={k}) under {MODEL}...");
@@ -76,7 +77,12 @@ pub fn run(args: &KillArgs, seed: u64) -> Exit {
         Ok(p) => p,
         Err(e) => return harness_error(e),
     };
-    let mut options = match args.options(seed) {
+    if interrupt.is_set() {
+        return interrupted(
+            "after the explorer's half, before the kill harness's: nothing compared",
+        );
+    }
+    let mut options = match args.options(seed, interrupt) {
         Ok(o) => o,
         Err(e) => return harness_error(e),
     };
@@ -85,8 +91,15 @@ pub fn run(args: &KillArgs, seed: u64) -> Exit {
     let checks = Checks::new(args);
     let summary = match campaign(&program, &checks.list(), &options) {
         Ok(s) => s,
-        Err(e) => return harness_error(e),
+        Err(e) => return super::campaign_error(e),
     };
+    if summary.interrupted {
+        print!(
+            "{}",
+            summary.render(&|plan| super::replay_line::replay_command(args, plan))
+        );
+        return exit_of(&summary);
+    }
     let states_per_second = per_second(explored.states, explored.elapsed);
     // A case whose kill was outrun checked no post-kill state: the rate
     // that compares with states/s is killed cases per second.
@@ -127,7 +140,7 @@ pub fn run(args: &KillArgs, seed: u64) -> Exit {
         );
         return Exit::Violation;
     }
-    exit_of(summary.verdict())
+    exit_of(&summary)
 }
 
 fn render(explored: &Explored, summary: &Summary, items: u64, k: u64, ratio: f64) -> String {
@@ -135,6 +148,7 @@ fn render(explored: &Explored, summary: &Summary, items: u64, k: u64, ratio: f64
         Verdict::Clean => "OK",
         Verdict::Violation => "VIOLATION",
         Verdict::NothingKilled | Verdict::FailpointsNeverHit => "NOT TESTED",
+        Verdict::Interrupted => "INTERRUPTED",
     };
     let per_repetition = explored.states / explored.repetitions.max(1);
     format!(

@@ -11,6 +11,7 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use super::TuneError;
+use crate::interrupt::Interrupt;
 
 /// How the commit cost is sampled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +152,7 @@ pub fn commit_cost(
     scratch: &Path,
     plan: MeasurePlan,
     progress: &ProgressBar,
+    interrupt: &Interrupt,
 ) -> Result<CommitCost, TuneError> {
     let fs = StdFs::new();
     let state_size_bytes = usize::try_from(plan.state_size_bytes)
@@ -158,6 +160,12 @@ pub fn commit_cost(
     let mut samples = Vec::new();
     let mut state_bytes_encoded = 0;
     for run in 0..plan.runs {
+        if interrupt.is_set() {
+            return Err(TuneError::Interrupted {
+                runs_done: run,
+                runs: plan.runs,
+            });
+        }
         let dir = scratch.join(format!("run-{run}"));
         let mut job = CommitOnlyJob {
             items: plan.items_per_run(),
@@ -278,7 +286,7 @@ mod tests {
             state_size_bytes: 1000,
         };
         let progress = ProgressBar::hidden();
-        let cost = commit_cost(dir.path(), plan, &progress).unwrap();
+        let cost = commit_cost(dir.path(), plan, &progress, &Interrupt::detached()).unwrap();
         assert_eq!(cost.samples_seconds.len(), 6);
         assert!(cost.samples_seconds.windows(2).all(|w| w[0] <= w[1]));
         // The filler plus its JSON framing, no more.
