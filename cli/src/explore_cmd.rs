@@ -45,7 +45,8 @@ pub enum ModelArg {
 }
 
 impl ModelArg {
-    fn models(self) -> Vec<CrashModel> {
+    /// The models this argument names.
+    pub fn models(self) -> Vec<CrashModel> {
         match self {
             ModelArg::DropUnsynced => vec![CrashModel::DropUnsynced],
             ModelArg::Prefix => vec![CrashModel::Prefix],

@@ -165,6 +165,12 @@ impl CommandWorkload {
         self.compare_stdout
     }
 
+    /// The private directory holding this workload's mount points (empty
+    /// of mounts once the workload is dropped).
+    pub fn mount_base(&self) -> std::path::PathBuf {
+        self.pool.base().to_path_buf()
+    }
+
     /// What every run so far did that the model refused or did not keep.
     pub fn unmodelled(&self) -> Unmodelled {
         lock(&self.unmodelled).clone()

@@ -33,6 +33,16 @@ pub enum Event {
     Request(Op),
     /// The program's process ended (not yet reaped).
     ProgramEnded,
+    /// A line from the control socket of a standalone mount, and where its
+    /// answer goes.
+    Control {
+        /// The command line, without its newline.
+        line: String,
+        /// Where the answer (lines, the last `ok ...` or `error ...`) goes.
+        reply: Sender<String>,
+    },
+    /// Stop serving (a standalone mount's owner is done).
+    Stop,
 }
 
 /// Whose requests an attached run serves.

@@ -5,6 +5,7 @@
 pub mod attrs;
 pub mod cleanup;
 pub mod command;
+pub mod control;
 pub mod dispatch;
 pub mod errno;
 pub mod inodes;
@@ -15,6 +16,7 @@ pub mod request;
 pub mod run;
 pub mod server;
 pub mod snapshot;
+pub mod standalone;
 pub mod unmodelled;
 
 pub use cleanup::Cleanup;
@@ -25,3 +27,4 @@ pub use unmodelled::{Refusal, Unmodelled};
 pub use command::{ACKED_ENV, CommandWorkload, Stats};
 pub use snapshot::{Entry, Snapshot};
 pub use preflight::{Preflight, PreflightError, preflight};
+pub use standalone::{Served, StandaloneError, StandaloneOptions, serve};

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::io::{self, Read};
 use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -142,11 +142,11 @@ pub fn run_on_mount(
     })?;
     // Our copy of the pipe's write end lives in `cmd`: drop it.
     drop(cmd);
-    let pid = i32::try_from(child.id()).map_err(io::Error::other)?;
-    cleanup.started(pid);
-    attachment.admit(Admit::Group(Some(pid)));
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
+    let mut group = Group::new(child, cleanup)?;
+    let pid = group.pid;
+    attachment.admit(Admit::Group(Some(pid)));
     let ended_tx = attachment.sender();
     let waiter = thread::spawn(move || {
         wait_without_reaping(Pid::from_raw(pid));
@@ -173,7 +173,13 @@ pub fn run_on_mount(
                     killed_on_crash = true;
                 }
             }
-            Ok(Event::ProgramEnded) | Err(RecvTimeoutError::Disconnected) => break Ok(()),
+            Ok(Event::ProgramEnded | Event::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                break Ok(());
+            }
+            // No control socket serves a program run.
+            Ok(Event::Control { reply, .. }) => {
+                let _ = reply.send("error this mount runs a program; it takes no commands".into());
+            }
             Err(RecvTimeoutError::Timeout) if !timed_out => {
                 kill_group(pid);
                 timed_out = true;
@@ -192,15 +198,10 @@ pub fn run_on_mount(
     kill_group(pid);
     drop(attachment);
     mount.forget_names(server.kernel_names());
-    let status = if outcome.is_ok() {
-        Some(child.wait()?)
-    } else {
-        let _ = child.kill();
-        None
-    };
-    cleanup.ended(pid);
-    let _ = waiter.join();
+    // A program that did not end is left to the group's drop guard.
     outcome?;
+    let status = group.reap()?;
+    let _ = waiter.join();
     // A last line without its newline is not an acknowledgement: it may
     // be torn (the program was killed writing it).
     lines.drain(on_line);
@@ -210,8 +211,7 @@ pub fn run_on_mount(
     let ended = match status {
         _ if timed_out => Ended::TimedOut,
         _ if crashed.is_some() => Ended::Crashed,
-        Some(status) => classify(status),
-        None => Ended::TimedOut,
+        status => classify(status),
     };
     Ok(RunEnd {
         ended,
@@ -222,6 +222,46 @@ pub fn run_on_mount(
         requests,
         elapsed,
     })
+}
+
+/// The program's process group, killed and reaped on every path out of a
+/// run (a panic in the server included): no program outlives its run.
+struct Group<'c> {
+    child: Option<Child>,
+    pid: i32,
+    cleanup: &'c Cleanup,
+}
+
+impl<'c> Group<'c> {
+    fn new(child: Child, cleanup: &'c Cleanup) -> io::Result<Self> {
+        let pid = i32::try_from(child.id()).map_err(io::Error::other)?;
+        cleanup.started(pid);
+        Ok(Self {
+            child: Some(child),
+            pid,
+            cleanup,
+        })
+    }
+
+    /// Reaps the leader (after the group was killed, or once it exited).
+    fn reap(&mut self) -> io::Result<ExitStatus> {
+        let status = match self.child.take() {
+            Some(mut child) => child.wait(),
+            None => Err(io::Error::other("the program was reaped already")),
+        };
+        self.cleanup.ended(self.pid);
+        status
+    }
+}
+
+impl Drop for Group<'_> {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(self.pid);
+            let _ = child.wait();
+            self.cleanup.ended(self.pid);
+        }
+    }
 }
 
 fn classify(status: ExitStatus) -> Ended {
