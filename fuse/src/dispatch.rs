@@ -11,7 +11,6 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::sync::mpsc::Sender;
 
-use nix::unistd::{Pid, getpgid};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
@@ -29,8 +28,13 @@ use crate::request::Op;
 /// What reaches the serving thread: a request, or word that the program
 /// it runs has ended.
 pub enum Event {
-    /// A FUSE request.
-    Request(Op),
+    /// A FUSE request, and the process (or thread) id that made it.
+    Request {
+        /// The request.
+        op: Op,
+        /// Who asked.
+        pid: u32,
+    },
     /// The program's process ended (not yet reaped).
     ProgramEnded,
     /// A line from the control socket of a standalone mount, and where its
@@ -45,45 +49,10 @@ pub enum Event {
     Stop,
 }
 
-/// Whose requests an attached run serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admit {
-    /// Any process's (a mount other harnesses use).
-    Anyone,
-    /// Only those of this process group's members (`None`: nobody yet,
-    /// before the program is started), so a stray process (a user's `ls`
-    /// on the mount, a survivor of an earlier run) never becomes a step.
-    Group(Option<i32>),
-}
-
-impl Admit {
-    /// Whether a request from process `pid` is served.
-    fn admits(self, pid: u32) -> bool {
-        match self {
-            Admit::Anyone => true,
-            Admit::Group(None) => false,
-            Admit::Group(Some(group)) => {
-                let Ok(pid) = i32::try_from(pid) else {
-                    return false;
-                };
-                getpgid(Some(Pid::from_raw(pid))).is_ok_and(|g| g.as_raw() == group)
-            }
-        }
-    }
-}
-
-/// The run attached to a mount: where its requests go and whose they are.
-pub struct Attached {
-    /// The serving thread's channel.
-    pub tx: Sender<Event>,
-    /// Whose requests it serves.
-    pub admit: Admit,
-}
-
 /// What the session thread and the serving thread share.
 pub struct Shared {
-    /// The run attached now, if any.
-    slot: Mutex<Option<Attached>>,
+    /// Where the attached run's requests go, if a run is attached.
+    slot: Mutex<Option<Sender<Event>>>,
     /// Who owns every file.
     pub owner: Owner,
 }
@@ -99,7 +68,7 @@ impl Shared {
 
     /// The slot, locked. A panic while it was held leaves a valid
     /// `Option`, so a poisoned lock is used as is.
-    pub fn slot(&self) -> MutexGuard<'_, Option<Attached>> {
+    pub fn slot(&self) -> MutexGuard<'_, Option<Sender<Event>>> {
         self.slot.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -108,17 +77,16 @@ impl Shared {
     /// its channel no request of its time can still arrive there.
     fn forward(&self, req: &Request, op: Op) {
         let slot = self.slot();
+        let event = Event::Request {
+            op,
+            pid: req.pid(),
+        };
         let unsent = match &*slot {
-            Some(attached) if attached.admit.admits(req.pid()) => {
-                match attached.tx.send(Event::Request(op)) {
-                    Ok(()) => None,
-                    Err(std::sync::mpsc::SendError(event)) => Some(event),
-                }
-            }
-            _ => Some(Event::Request(op)),
+            Some(tx) => tx.send(event).err().map(|e| e.0),
+            None => Some(event),
         };
         drop(slot);
-        if let Some(Event::Request(op)) = unsent {
+        if let Some(Event::Request { op, .. }) = unsent {
             op.answer_detached(self.owner);
         }
     }

@@ -23,7 +23,7 @@ use fuser::{BackgroundSession, INodeNo, MountOption, Notifier, SessionACL};
 use nix::mount::{MntFlags, umount2};
 
 use crate::attrs::Owner;
-use crate::dispatch::{Admit, Attached, Dispatcher, Event, Shared};
+use crate::dispatch::{Dispatcher, Event, Shared};
 
 /// How long an unmount (and the session thread's end) may take before the
 /// lazy unmount is used.
@@ -161,18 +161,15 @@ impl Mount {
         }
     }
 
-    /// Starts serving: requests from the processes `admit` lets in go to
-    /// the returned attachment's channel until it drops.
-    pub(crate) fn attach(&self, admit: Admit) -> Result<Attachment<'_>, MountError> {
+    /// Starts serving: every request goes to the returned attachment's
+    /// channel until it drops.
+    pub(crate) fn attach(&self) -> Result<Attachment<'_>, MountError> {
         let (tx, rx) = mpsc::channel();
         let mut slot = self.shared.slot();
         if slot.is_some() {
             return Err(MountError::Busy(self.dir.clone()));
         }
-        *slot = Some(Attached {
-            tx: tx.clone(),
-            admit,
-        });
+        *slot = Some(tx.clone());
         Ok(Attachment {
             mount: self,
             rx,
@@ -251,11 +248,9 @@ impl Attachment<'_> {
         self.tx.clone()
     }
 
-    /// From now on, serve the requests of process group `group` only.
-    pub(crate) fn admit(&self, admit: Admit) {
-        if let Some(attached) = self.mount.shared.slot().as_mut() {
-            attached.admit = admit;
-        }
+    /// Answers `op` as if nothing were attached (a stranger's request).
+    pub(crate) fn refuse(&self, op: crate::request::Op) {
+        op.answer_detached(self.mount.shared.owner);
     }
 }
 
@@ -265,7 +260,7 @@ impl Drop for Attachment<'_> {
         // what is queued.
         self.mount.shared.slot().take();
         while let Ok(event) = self.rx.try_recv() {
-            if let Event::Request(op) = event {
+            if let Event::Request { op, .. } = event {
                 op.answer_detached(self.mount.shared.owner);
             }
         }

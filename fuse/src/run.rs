@@ -20,10 +20,10 @@ use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::signal::{Signal, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
-use nix::unistd::Pid;
+use nix::unistd::{Pid, getpgid};
 
 use crate::cleanup::Cleanup;
-use crate::dispatch::{Admit, Event};
+use crate::dispatch::Event;
 use crate::mount::{Mount, MountError};
 use crate::server::Server;
 use crate::unmodelled::Unmodelled;
@@ -117,7 +117,7 @@ pub fn run_on_mount(
     cleanup: &Cleanup,
     on_line: &mut dyn FnMut(&str),
 ) -> Result<RunEnd, RunError> {
-    let attachment = mount.attach(Admit::Group(None))?;
+    let attachment = mount.attach()?;
     let (progress_reader, progress_writer) = io::pipe()?;
     set_nonblocking(&progress_reader)?;
     let program = spec.argv.first().cloned().unwrap_or_default();
@@ -146,7 +146,6 @@ pub fn run_on_mount(
     let stderr = drain(child.stderr.take());
     let mut group = Group::new(child, cleanup)?;
     let pid = group.pid;
-    attachment.admit(Admit::Group(Some(pid)));
     let ended_tx = attachment.sender();
     let waiter = thread::spawn(move || {
         wait_without_reaping(Pid::from_raw(pid));
@@ -162,7 +161,10 @@ pub fn run_on_mount(
     let outcome = loop {
         let wait = deadline.saturating_duration_since(Instant::now());
         match attachment.events().recv_timeout(wait) {
-            Ok(Event::Request(op)) => {
+            // A stranger's request (a user's `ls` on the mount, a process
+            // that escaped an earlier run) is never a step.
+            Ok(Event::Request { op, pid: from }) if !in_group(from, pid) => attachment.refuse(op),
+            Ok(Event::Request { op, .. }) => {
                 lines.drain(on_line);
                 server.serve(op);
                 requests += 1;
@@ -269,6 +271,16 @@ fn classify(status: ExitStatus) -> Ended {
         Some(code) => Ended::Exited(code),
         None => Ended::Signaled(status.signal().unwrap_or(0)),
     }
+}
+
+/// Whether process (or thread) `pid` is in process group `group`. The
+/// serving thread checks it, not the session thread: only it knows the
+/// group once the program has started, so no first request races the check.
+fn in_group(pid: u32, group: i32) -> bool {
+    i32::try_from(pid)
+        .ok()
+        .and_then(|pid| getpgid(Some(Pid::from_raw(pid))).ok())
+        .is_some_and(|g| g.as_raw() == group)
 }
 
 fn kill_group(pid: i32) {

@@ -22,7 +22,7 @@ use crashproof_sim::{CrashModel, SimConfig, SimFs, SimView};
 
 use crate::cleanup::Cleanup;
 use crate::control::{Command, HELP, LINE_MAX_BYTES, parse};
-use crate::dispatch::{Admit, Event};
+use crate::dispatch::Event;
 use crate::mount::{Mount, MountError};
 use crate::server::Server;
 
@@ -232,7 +232,7 @@ fn serve_on(
     control: Option<&Path>,
     ready: impl FnOnce(&Path, &Path, Sender<Event>),
 ) -> Result<Served, StandaloneError> {
-    let attachment = mount.attach(Admit::Anyone)?;
+    let attachment = mount.attach()?;
     let socket = Socket::bind(control, attachment.sender())?;
     ready(mount.dir(), &socket.path, attachment.sender());
     let mut fs = SimFs::new(SimConfig {
@@ -248,7 +248,7 @@ fn serve_on(
                 return Ok(Served { crashes });
             };
             match event {
-                Event::Request(op) => server.serve(op),
+                Event::Request { op, .. } => server.serve(op),
                 Event::ProgramEnded => {}
                 Event::Stop => return Ok(Served { crashes }),
                 Event::Control { line, reply } => match parse(&line) {

@@ -240,32 +240,38 @@ fn only_the_run_s_own_processes_are_served_and_nothing_is_served_between_runs() 
         assert!(std::fs::metadata(&dir).unwrap().is_dir());
         let idle = std::fs::read_dir(&dir).err().and_then(|e| e.raw_os_error());
         assert_eq!(idle, Some(libc::EIO));
-        // During a run, this test process (another process group) is a
-        // stranger: its listing fails while the program's succeeds.
+        // During a run, a thread of this test process (another process
+        // group) is a stranger: its listing fails while the program's
+        // succeeds. The program waits on a FIFO the stranger writes after
+        // its listing, so the listing happens while the run is attached.
+        let side = tempfile::tempdir().unwrap();
+        let fifo = side.path().join("go");
+        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let script = format!(
+            "touch \"$CRASHPROOF_DIR/mine\"; echo started >&3; ls \"$CRASHPROOF_DIR\"; read go < {}",
+            fifo.display()
+        );
         let mut stranger = None;
         let end = run_on_mount(
             &mount,
             &fs,
-            &spec(
-                &[
-                    "sh",
-                    "-c",
-                    "touch \"$CRASHPROOF_DIR/mine\"; echo started >&3; ls \"$CRASHPROOF_DIR\"",
-                ],
-                Duration::from_secs(30),
-            ),
+            &spec(&["sh", "-c", &script], Duration::from_secs(30)),
             pool.cleanup(),
             &mut |_| {
-                // Runs on the serving thread while the program waits for
-                // its `ls` to be served: the run is attached right now.
-                stranger = Some(std::fs::read_dir(&dir).map(|_| ()));
+                // On the serving thread: the stranger must not wait here.
+                let (dir, fifo) = (dir.clone(), fifo.clone());
+                stranger = Some(std::thread::spawn(move || {
+                    let listed = std::fs::read_dir(&dir).map(|_| ());
+                    std::fs::write(&fifo, b"go\n").unwrap();
+                    listed
+                }));
             },
         )
         .unwrap();
         assert_eq!(end.ended, Ended::Exited(0));
         assert_eq!(String::from_utf8_lossy(&end.stdout), "mine\n");
-        let stranger = stranger.expect("the progress line was seen");
-        assert_eq!(stranger.err().and_then(|e| e.raw_os_error()), Some(libc::EIO));
+        let listed = stranger.expect("the progress line was seen").join().unwrap();
+        assert_eq!(listed.err().and_then(|e| e.raw_os_error()), Some(libc::EIO));
     }
     drop(pool);
     assert_no_mounts_under(&base);
