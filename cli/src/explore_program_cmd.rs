@@ -69,7 +69,13 @@ pub fn run(args: &ExploreCmdArgs) -> Exit {
         workload: label,
         ..ex.invocation(&plan, seed)
     };
-    print_report(report, ex, &options, invocation, Some(program_json(&args.program, &workload)))
+    print_report(
+        report,
+        ex,
+        &options,
+        invocation,
+        Some(program_json(&args.program, &workload)),
+    )
 }
 
 fn workload_label(workload: &CommandWorkload) -> String {
@@ -169,7 +175,11 @@ fn replay(args: &ExploreCmdArgs, schedule: &str) -> Exit {
     };
     let options = ex.options(ex.seed.unwrap_or(0), ReplayLine::Library);
     let explorer = Explorer::new(&workload, options.clone());
-    if let Err(e) = args.program.command.time_one_clean_run(&explorer, &workload) {
+    if let Err(e) = args
+        .program
+        .command
+        .time_one_clean_run(&explorer, &workload)
+    {
         return harness_error(e);
     }
     let (clean, outcome) = match explorer.replay(&schedule) {

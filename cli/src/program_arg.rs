@@ -87,8 +87,7 @@ impl CommandArgs {
         clean_up_on_termination(cleanup.clone())
             .map_err(|e| format!("cannot install the signal handler: {e}"))?;
         let pool = MountPool::new(cleanup).map_err(|e| e.to_string())?;
-        let workload =
-            CommandWorkload::new(self.argv.clone(), pool).map_err(|e| e.to_string())?;
+        let workload = CommandWorkload::new(self.argv.clone(), pool).map_err(|e| e.to_string())?;
         if let Some(ms) = self.run_timeout_ms {
             workload.set_run_timeout(Duration::from_millis(ms));
         }

@@ -66,7 +66,9 @@ fn crashproof(args: &[&str], tmp: &Path) -> Output {
     let (out, err) = match rx.recv_timeout(Duration::from_secs(120)) {
         Ok(o) => o,
         Err(_) => {
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
             panic!("crashproof {args:?} did not finish within 120 s");
         }
     };
@@ -97,7 +99,10 @@ fn assert_no_mounts_under(dir: &Path) {
 }
 
 fn check_arg() -> String {
-    format!("{} examples/programs/progress.py --check {{dir}}", python3())
+    format!(
+        "{} examples/programs/progress.py --check {{dir}}",
+        python3()
+    )
 }
 
 #[test]
@@ -162,7 +167,10 @@ fn explore_cmd_catches_the_buggy_job_and_its_replay_and_materialize_lines_work()
             .unwrap_or_else(|| panic!("no `{prefix}` line in\n{out}"));
         let words = shlex::split(l.trim()).unwrap();
         let at = words.iter().position(|w| w == "--").unwrap();
-        assert_eq!(&words[..at], ["cargo", "run", "--release", "-p", "crashproof"]);
+        assert_eq!(
+            &words[..at],
+            ["cargo", "run", "--release", "-p", "crashproof"]
+        );
         words[at + 1..].to_vec()
     };
     let replay = line("replay:");
@@ -170,12 +178,19 @@ fn explore_cmd_catches_the_buggy_job_and_its_replay_and_materialize_lines_work()
     let r = crashproof(&args, tmp.path());
     assert_eq!(r.status.code(), Some(1), "{}", text(&r));
     let replayed = String::from_utf8_lossy(&r.stdout);
-    assert!(replayed.contains("verdict: VIOLATION (state oracle)"), "{}", text(&r));
+    assert!(
+        replayed.contains("verdict: VIOLATION (state oracle)"),
+        "{}",
+        text(&r)
+    );
     assert!(replayed.contains("==> CRASH before step"), "{}", text(&r));
 
     let mut materialize = line("state:");
     let out_dir = tmp.path().join("state");
-    let at = materialize.iter().position(|w| w == "./crashproof-state").unwrap();
+    let at = materialize
+        .iter()
+        .position(|w| w == "./crashproof-state")
+        .unwrap();
     materialize[at] = out_dir.display().to_string();
     let args: Vec<&str> = materialize.iter().map(String::as_str).collect();
     let m = crashproof(&args, tmp.path());
@@ -241,13 +256,28 @@ fn explore_cmd_refuses_vacuous_programs_with_exit_2() {
     require_fuse();
     let tmp = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &str); 3] = [
-        (&["explore-cmd", "--", "sh", "-c", "echo result"], "no filesystem call on the mount"),
         (
-            &["explore-cmd", "--", "sh", "-c", "echo x > \"$CRASHPROOF_DIR/f.$$\"; echo r"],
+            &["explore-cmd", "--", "sh", "-c", "echo result"],
+            "no filesystem call on the mount",
+        ),
+        (
+            &[
+                "explore-cmd",
+                "--",
+                "sh",
+                "-c",
+                "echo x > \"$CRASHPROOF_DIR/f.$$\"; echo r",
+            ],
             "not deterministic",
         ),
         (
-            &["explore-cmd", "--", "sh", "-c", "touch \"$CRASHPROOF_DIR/f\""],
+            &[
+                "explore-cmd",
+                "--",
+                "sh",
+                "-c",
+                "touch \"$CRASHPROOF_DIR/f\"",
+            ],
             "nothing could fail",
         ),
     ];
@@ -257,7 +287,14 @@ fn explore_cmd_refuses_vacuous_programs_with_exit_2() {
         assert!(text(&o).contains(why), "{args:?}: {}", text(&o));
     }
     let o = crashproof(
-        &["explore-cmd", "--replay", "step:1@prefix#idx=0", "--json", "--", "true"],
+        &[
+            "explore-cmd",
+            "--replay",
+            "step:1@prefix#idx=0",
+            "--json",
+            "--",
+            "true",
+        ],
         tmp.path(),
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -300,9 +337,18 @@ fn sigterm_kills_the_program_and_removes_the_mounts() {
     assert!(killed.success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(143));
-    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'));
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    });
     assert!(!alive, "the program survived SIGTERM of crashproof");
     assert_no_mounts_under(tmp.path());
 }
@@ -332,11 +378,16 @@ fn mount_is_driven_over_its_control_socket_by_a_shell_script() {
         let _ = tx.send((out, err));
     });
     let Ok((out, err)) = rx.recv_timeout(Duration::from_secs(90)) else {
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
         panic!("the mount control script did not finish within 90 s");
     };
     let status = child.wait().unwrap();
     assert!(status.success(), "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("mount control: all checks passed"), "{out}\n{err}");
+    assert!(
+        out.contains("mount control: all checks passed"),
+        "{out}\n{err}"
+    );
     assert_no_mounts_under(work.path());
 }

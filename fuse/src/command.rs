@@ -46,6 +46,10 @@ pub const ACKED_ENV: &str = "CRASHPROOF_ACKED";
 /// The timeout of each run until the caller sets one from the clean run.
 pub const RUN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(300);
 
+/// What a check verdict depends on: the post-crash tree's digest and the
+/// acknowledged progress line the check is told.
+type VerdictKey = (u64, Option<String>);
+
 /// Work done, for the report's numbers (not part of any verdict).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -77,7 +81,7 @@ pub struct CommandWorkload {
     acked_lines: Mutex<BTreeMap<u64, String>>,
     /// Check verdicts by (post-crash tree, acknowledged line): a pure
     /// function of its key, so sharing it between threads changes nothing.
-    check_verdicts: Mutex<BTreeMap<(u64, Option<String>), Result<(), String>>>,
+    check_verdicts: Mutex<BTreeMap<VerdictKey, Result<(), String>>>,
     /// With `capturing`: the tree of the last post-crash state checked.
     captured: Option<Mutex<Option<Snapshot>>>,
     stats: Mutex<Stats>,
@@ -142,7 +146,9 @@ impl CommandWorkload {
 
     /// Kills every later run that takes longer than `timeout`.
     pub fn set_run_timeout(&self, timeout: Duration) {
-        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ms = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         self.run_timeout_ms.store(ms, Ordering::Relaxed);
     }
 
@@ -380,7 +386,8 @@ impl Workload for CommandWorkload {
         }
         // `fs` is the explorer's copy of the post-crash state: reading it
         // is no step of any run.
-        let tree = Snapshot::of(fs).map_err(|e| format!("cannot read the post-crash state: {e}"))?;
+        let tree =
+            Snapshot::of(fs).map_err(|e| format!("cannot read the post-crash state: {e}"))?;
         let digest = tree.digest();
         if let Some(captured) = &self.captured {
             *lock(captured) = Some(tree);

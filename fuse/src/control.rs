@@ -47,7 +47,9 @@ pub fn parse(line: &str) -> Result<Command, String> {
     let command = words.next().unwrap_or("");
     let arg = words.next();
     if let Some(extra) = words.next() {
-        return Err(format!("unexpected argument `{extra}` (send `help` for the commands)"));
+        return Err(format!(
+            "unexpected argument `{extra}` (send `help` for the commands)"
+        ));
     }
     let no_arg = |c: Command| match arg {
         None => Ok(c),
@@ -61,7 +63,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "crash" => match arg {
             None => Ok(Command::Crash(None)),
             Some(a) => a.parse().map(|s| Command::Crash(Some(s))).map_err(|_| {
-                format!("`crash` takes a seed, a number from 0 to {}; got `{a}`", u64::MAX)
+                format!(
+                    "`crash` takes a seed, a number from 0 to {}; got `{a}`",
+                    u64::MAX
+                )
             }),
         },
         "" => Err("empty line (send `help` for the commands)".to_string()),

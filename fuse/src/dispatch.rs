@@ -16,10 +16,9 @@ use std::time::SystemTime;
 
 use fuser::{
     AccessFlags, BsdFileFlags, Errno, FileHandle, Filesystem, FopenFlags, INodeNo, InitFlags,
-    IoctlFlags, ReplyIoctl,
-    KernelConfig, LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData,
-    ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr,
-    Request, TimeOrNow, WriteFlags,
+    IoctlFlags, KernelConfig, LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData,
+    ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyIoctl, ReplyOpen, ReplyStatfs, ReplyWrite,
+    ReplyXattr, Request, TimeOrNow, WriteFlags,
 };
 
 use crate::attrs::Owner;
@@ -77,10 +76,7 @@ impl Shared {
     /// its channel no request of its time can still arrive there.
     fn forward(&self, req: &Request, op: Op) {
         let slot = self.slot();
-        let event = Event::Request {
-            op,
-            pid: req.pid(),
-        };
+        let event = Event::Request { op, pid: req.pid() };
         let unsent = match &*slot {
             Some(tx) => tx.send(event).err().map(|e| e.0),
             None => Some(event),
@@ -110,11 +106,14 @@ impl Dispatcher {
         errno: Errno,
         reply: impl FnOnce(Errno) + Send + 'static,
     ) {
-        self.shared.forward(req, Op::Refused {
-            op,
-            errno,
-            reply: Box::new(reply),
-        });
+        self.shared.forward(
+            req,
+            Op::Refused {
+                op,
+                errno,
+                reply: Box::new(reply),
+            },
+        );
     }
 }
 
@@ -133,19 +132,25 @@ impl Filesystem for Dispatcher {
     }
 
     fn lookup(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        self.shared.forward(req, Op::Lookup {
-            parent: parent.0,
-            name: owned(name),
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Lookup {
+                parent: parent.0,
+                name: owned(name),
+                reply,
+            },
+        );
     }
 
     fn getattr(&self, req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
-        self.shared.forward(req, Op::GetAttr {
-            ino: ino.0,
-            fh: fh.map(|f| f.0),
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::GetAttr {
+                ino: ino.0,
+                fh: fh.map(|f| f.0),
+                reply,
+            },
+        );
     }
 
     fn setattr(
@@ -172,13 +177,16 @@ impl Filesystem for Dispatcher {
             || atime.is_some()
             || mtime.is_some()
             || ctime.is_some();
-        self.shared.forward(req, Op::SetAttr {
-            ino: ino.0,
-            size,
-            fh: fh.map(|f| f.0),
-            other,
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::SetAttr {
+                ino: ino.0,
+                size,
+                fh: fh.map(|f| f.0),
+                other,
+                reply,
+            },
+        );
     }
 
     fn readlink(&self, _req: &Request, _ino: INodeNo, reply: ReplyData) {
@@ -210,27 +218,36 @@ impl Filesystem for Dispatcher {
         _umask: u32,
         reply: ReplyEntry,
     ) {
-        self.shared.forward(req, Op::Mkdir {
-            parent: parent.0,
-            name: owned(name),
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Mkdir {
+                parent: parent.0,
+                name: owned(name),
+                reply,
+            },
+        );
     }
 
     fn unlink(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        self.shared.forward(req, Op::Unlink {
-            parent: parent.0,
-            name: owned(name),
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Unlink {
+                parent: parent.0,
+                name: owned(name),
+                reply,
+            },
+        );
     }
 
     fn rmdir(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        self.shared.forward(req, Op::Rmdir {
-            parent: parent.0,
-            name: owned(name),
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Rmdir {
+                parent: parent.0,
+                name: owned(name),
+                reply,
+            },
+        );
     }
 
     fn symlink(
@@ -254,14 +271,17 @@ impl Filesystem for Dispatcher {
         flags: RenameFlags,
         reply: ReplyEmpty,
     ) {
-        self.shared.forward(req, Op::Rename {
-            parent: parent.0,
-            name: owned(name),
-            new_parent: newparent.0,
-            new_name: owned(newname),
-            flags: flags.bits(),
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Rename {
+                parent: parent.0,
+                name: owned(name),
+                new_parent: newparent.0,
+                new_name: owned(newname),
+                flags: flags.bits(),
+                reply,
+            },
+        );
     }
 
     fn link(
@@ -272,20 +292,26 @@ impl Filesystem for Dispatcher {
         newname: &OsStr,
         reply: ReplyEntry,
     ) {
-        self.shared.forward(req, Op::Link {
-            ino: ino.0,
-            new_parent: newparent.0,
-            new_name: owned(newname),
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Link {
+                ino: ino.0,
+                new_parent: newparent.0,
+                new_name: owned(newname),
+                reply,
+            },
+        );
     }
 
     fn open(&self, req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
-        self.shared.forward(req, Op::Open {
-            ino: ino.0,
-            flags: flags.0,
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Open {
+                ino: ino.0,
+                flags: flags.0,
+                reply,
+            },
+        );
     }
 
     fn read(
@@ -299,12 +325,15 @@ impl Filesystem for Dispatcher {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
-        self.shared.forward(req, Op::Read {
-            fh: fh.0,
-            offset,
-            size,
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Read {
+                fh: fh.0,
+                offset,
+                size,
+                reply,
+            },
+        );
     }
 
     fn write(
@@ -319,12 +348,15 @@ impl Filesystem for Dispatcher {
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
-        self.shared.forward(req, Op::Write {
-            fh: fh.0,
-            offset,
-            data: data.to_vec(),
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Write {
+                fh: fh.0,
+                offset,
+                data: data.to_vec(),
+                reply,
+            },
+        );
     }
 
     fn flush(
@@ -359,11 +391,14 @@ impl Filesystem for Dispatcher {
         datasync: bool,
         reply: ReplyEmpty,
     ) {
-        self.shared.forward(req, Op::Fsync {
-            fh: fh.0,
-            datasync,
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Fsync {
+                fh: fh.0,
+                datasync,
+                reply,
+            },
+        );
     }
 
     fn opendir(&self, req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
@@ -378,12 +413,15 @@ impl Filesystem for Dispatcher {
         offset: u64,
         reply: ReplyDirectory,
     ) {
-        self.shared.forward(req, Op::ReadDir {
-            ino: ino.0,
-            fh: fh.0,
-            offset,
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::ReadDir {
+                ino: ino.0,
+                fh: fh.0,
+                offset,
+                reply,
+            },
+        );
     }
 
     fn releasedir(
@@ -425,7 +463,14 @@ impl Filesystem for Dispatcher {
         self.refuse(req, "setxattr", Errno::EOPNOTSUPP, move |e| reply.error(e));
     }
 
-    fn getxattr(&self, _req: &Request, _ino: INodeNo, _name: &OsStr, _size: u32, reply: ReplyXattr) {
+    fn getxattr(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _name: &OsStr,
+        _size: u32,
+        reply: ReplyXattr,
+    ) {
         // No file has an extended attribute (none can be set): a truthful
         // answer, which loses nothing, so it is not counted.
         reply.error(Errno::from_i32(libc::ENODATA));
@@ -459,12 +504,15 @@ impl Filesystem for Dispatcher {
         flags: i32,
         reply: ReplyCreate,
     ) {
-        self.shared.forward(req, Op::Create {
-            parent: parent.0,
-            name: owned(name),
-            flags,
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Create {
+                parent: parent.0,
+                name: owned(name),
+                flags,
+                reply,
+            },
+        );
     }
 
     fn ioctl(
@@ -481,7 +529,7 @@ impl Filesystem for Dispatcher {
         // `isatty(3)` asks TCGETS of every file (Python does on each
         // `open`): "not a terminal" is the truth and loses nothing. Any
         // other ioctl (reflink clones, inode flags) has no rule: counted.
-        if u64::from(cmd) == libc::TCGETS as u64 {
+        if u64::from(cmd) == libc::TCGETS {
             reply.error(Errno::from_i32(libc::ENOTTY));
             return;
         }
@@ -500,13 +548,16 @@ impl Filesystem for Dispatcher {
         mode: i32,
         reply: ReplyEmpty,
     ) {
-        self.shared.forward(req, Op::Fallocate {
-            fh: fh.0,
-            offset,
-            length,
-            mode,
-            reply,
-        });
+        self.shared.forward(
+            req,
+            Op::Fallocate {
+                fh: fh.0,
+                offset,
+                length,
+                mode,
+                reply,
+            },
+        );
     }
 }
 

@@ -196,7 +196,11 @@ mod tests {
         assert_eq!(t.path(dir), Some(Path::new("/e")));
         assert_eq!(t.path(f), Some(Path::new("/e/f")));
         assert_eq!(t.path(g), Some(Path::new("/e/sub/g")));
-        assert_eq!(t.path(other), Some(Path::new("/d-x")), "a sibling with a common prefix stays");
+        assert_eq!(
+            t.path(other),
+            Some(Path::new("/d-x")),
+            "a sibling with a common prefix stays"
+        );
         assert_eq!(t.path(target), None, "the replaced target lost its name");
         assert_eq!(t.child(dir, OsStr::new("h")), Some(PathBuf::from("/e/h")));
     }
@@ -211,7 +215,11 @@ mod tests {
         assert_eq!(t.path(f), Some(Path::new("/g")));
         t.removed(Path::new("/g"));
         assert_eq!(t.path(f), None);
-        assert_eq!(t.is_dir(f), Some(false), "an unlinked inode stays known for its handles");
+        assert_eq!(
+            t.is_dir(f),
+            Some(false),
+            "an unlinked inode stays known for its handles"
+        );
     }
 
     #[test]

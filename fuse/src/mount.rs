@@ -2,7 +2,7 @@
 //!
 //! [`Mount::new`] mounts (with `fuser`'s pure-Rust mount: root and
 //! `/dev/fuse`, no libfuse) and returns once the kernel's handshake is
-//! done. A run [`Mount::attach`]es to serve requests on its own thread and
+//! done. A run attaches (`Mount::attach`) to serve requests on its own thread and
 //! detaches when its guard drops (also on a panic). Dropping the mount
 //! unmounts it; if the plain unmount fails (a process still inside) or
 //! hangs, a lazy unmount (`umount2(MNT_DETACH)`) takes it out of the
@@ -13,9 +13,9 @@ use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -91,7 +91,9 @@ pub struct Mount {
 
 impl std::fmt::Debug for Mount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mount").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("Mount")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -297,9 +299,9 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| {
-            bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b))
-        });
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)));
         match octal {
             Some(d) => {
                 let value = d.iter().fold(0u32, |v, b| v * 8 + u32::from(b - b'0'));

@@ -158,13 +158,9 @@ impl<'f> Server<'f> {
                 flags,
                 reply,
             } => match self.create(parent, &name, flags) {
-                Ok((a, fh)) => reply.created(
-                    &TTL,
-                    &a,
-                    Generation(0),
-                    fuser::FileHandle(fh),
-                    open_flags(),
-                ),
+                Ok((a, fh)) => {
+                    reply.created(&TTL, &a, Generation(0), fuser::FileHandle(fh), open_flags())
+                }
                 Err(e) => reply.error(e),
             },
             Op::Read {

@@ -12,9 +12,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -172,7 +172,10 @@ fn converse(stream: UnixStream, events: &Sender<Event>) {
     loop {
         let mut line = Vec::new();
         let limit = (LINE_MAX_BYTES + 1) as u64;
-        match Read::by_ref(&mut reader).take(limit).read_until(b'\n', &mut line) {
+        match Read::by_ref(&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut line)
+        {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
@@ -260,8 +263,7 @@ fn serve_on(
                     }
                     Ok(Command::Unsynced) => {
                         let ops = fs.unsynced();
-                        let mut answer: String =
-                            ops.iter().map(|op| format!("{op}\n")).collect();
+                        let mut answer: String = ops.iter().map(|op| format!("{op}\n")).collect();
                         answer.push_str(&format!("ok {} unsynced operations", ops.len()));
                         let _ = reply.send(answer);
                     }

@@ -23,7 +23,11 @@ fn every_mapped_operation_behaves_as_on_linux_and_lands_in_the_simfs() {
     {
         let mount = pool.take().unwrap();
         let spec = RunSpec {
-            argv: vec![python3(), test_program("ops.py"), mount.dir().display().to_string()],
+            argv: vec![
+                python3(),
+                test_program("ops.py"),
+                mount.dir().display().to_string(),
+            ],
             envs: Vec::new(),
             timeout: Duration::from_secs(30),
         };
@@ -65,7 +69,12 @@ fn every_mapped_operation_behaves_as_on_linux_and_lands_in_the_simfs() {
     assert_eq!(fs.read(Path::new("/b")).unwrap(), b"hel");
     assert_eq!(fs.read(Path::new("/c")).unwrap(), [0u8; 10]);
     // Every durability-relevant call reached the SimFs as its own step.
-    let ops: Vec<&str> = fs.trace().entries.iter().map(|e| e.step.op.name()).collect();
+    let ops: Vec<&str> = fs
+        .trace()
+        .entries
+        .iter()
+        .map(|e| e.step.op.name())
+        .collect();
     for op in [
         "open",
         "write_all_at",

@@ -39,7 +39,11 @@ fn is_dead(pid: i32) -> bool {
 }
 
 fn read_pid(path: &Path) -> i32 {
-    std::fs::read_to_string(path).unwrap().trim().parse().unwrap()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -61,12 +65,18 @@ fn a_hanging_program_is_killed_at_its_timeout_with_its_children_and_the_mount_se
         )
         .unwrap();
         assert_eq!(end.ended, Ended::TimedOut);
-        assert!(is_dead(read_pid(&pid_file)), "the program's child outlived it");
+        assert!(
+            is_dead(read_pid(&pid_file)),
+            "the program's child outlived it"
+        );
         // The same mount serves the next run.
         let end = run_on_mount(
             &mount,
             &fs,
-            &spec(&["sh", "-c", "echo hi > \"$CRASHPROOF_DIR/f\""], Duration::from_secs(30)),
+            &spec(
+                &["sh", "-c", "echo hi > \"$CRASHPROOF_DIR/f\""],
+                Duration::from_secs(30),
+            ),
             pool.cleanup(),
             &mut |_| {},
         )
@@ -210,13 +220,19 @@ fn a_panic_in_the_server_kills_the_program_and_leaves_the_mount_detached_and_usa
             )
         }));
         assert!(panicked.is_err(), "the planted panic propagates");
-        assert!(is_dead(read_pid(&pid_file)), "the program outlived the panic");
+        assert!(
+            is_dead(read_pid(&pid_file)),
+            "the program outlived the panic"
+        );
         // Detached: the next run attaches and is served.
         let fs = SimFs::default();
         let end = run_on_mount(
             &mount,
             &fs,
-            &spec(&["sh", "-c", "echo ok > \"$CRASHPROOF_DIR/g\""], Duration::from_secs(30)),
+            &spec(
+                &["sh", "-c", "echo ok > \"$CRASHPROOF_DIR/g\""],
+                Duration::from_secs(30),
+            ),
             pool.cleanup(),
             &mut |_| {},
         )
@@ -246,7 +262,13 @@ fn only_the_run_s_own_processes_are_served_and_nothing_is_served_between_runs() 
         // its listing, so the listing happens while the run is attached.
         let side = tempfile::tempdir().unwrap();
         let fifo = side.path().join("go");
-        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(
+            Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
         let script = format!(
             "touch \"$CRASHPROOF_DIR/mine\"; echo started >&3; ls \"$CRASHPROOF_DIR\"; read go < {}",
             fifo.display()
@@ -270,7 +292,10 @@ fn only_the_run_s_own_processes_are_served_and_nothing_is_served_between_runs() 
         .unwrap();
         assert_eq!(end.ended, Ended::Exited(0));
         assert_eq!(String::from_utf8_lossy(&end.stdout), "mine\n");
-        let listed = stranger.expect("the progress line was seen").join().unwrap();
+        let listed = stranger
+            .expect("the progress line was seen")
+            .join()
+            .unwrap();
         assert_eq!(listed.err().and_then(|e| e.raw_os_error()), Some(libc::EIO));
     }
     drop(pool);

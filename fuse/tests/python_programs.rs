@@ -70,7 +70,10 @@ fn the_correct_python_job_is_clean_under_every_crash_model() {
     }
     // The check ran on post-crash states, and its runs were shared.
     let stats = w.stats();
-    assert!(stats.check_runs > 0 && stats.check_cache_hits > 0, "{stats:?}");
+    assert!(
+        stats.check_runs > 0 && stats.check_cache_hits > 0,
+        "{stats:?}"
+    );
     assert!(w.unmodelled().is_empty(), "{}", w.unmodelled());
     finish(w);
 }
@@ -94,7 +97,10 @@ fn the_correct_python_job_is_clean_with_two_crashes_sync_eio_and_random_schedule
     let report = ex.explore(&plan).unwrap();
     assert!(report.is_clean(), "{report}");
     assert_eq!(report.modes(), ["two-crashes", "sync-eio", "random"]);
-    assert!(report.passes.iter().all(|p| p.states_checked > 0), "{report}");
+    assert!(
+        report.passes.iter().all(|p| p.states_checked > 0),
+        "{report}"
+    );
     drop(ex);
     finish(w);
 }
@@ -112,7 +118,8 @@ fn the_buggy_python_job_is_caught_and_its_replay_reproduces_the_violation() {
     let v = report.violations().next().expect("a violation in full");
     assert_eq!(v.oracle, Oracle::State);
     assert!(
-        v.message.contains("0 items committed, but 1 were acknowledged"),
+        v.message
+            .contains("0 items committed, but 1 were acknowledged"),
         "{}",
         v.message
     );
@@ -165,8 +172,8 @@ fn the_result_oracle_compares_stdout_with_the_clean_run() {
 #[test]
 fn programs_that_could_only_pass_vacuously_are_refused() {
     let refuse = |argv: &[&str]| {
-        let w = CommandWorkload::new(argv.iter().map(ToString::to_string).collect(), pool())
-            .unwrap();
+        let w =
+            CommandWorkload::new(argv.iter().map(ToString::to_string).collect(), pool()).unwrap();
         let ex = Explorer::new(&w, options());
         let refused = preflight(&ex, &w).expect_err("refused");
         drop(ex);

@@ -46,10 +46,7 @@ pub fn example_program(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../examples/programs")
         .join(name);
-    path.canonicalize()
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.canonicalize().unwrap_or(path).display().to_string()
 }
 
 /// `fuse/tests/programs/<name>`.
