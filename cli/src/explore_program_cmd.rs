@@ -52,6 +52,11 @@ pub fn run(args: &ExploreCmdArgs) -> Exit {
         Ok(p) => p,
         Err(e) => return harness_error(e),
     };
+    // One mount per thread up front: a mount failing mid-exploration would
+    // look like a run of the program failing.
+    if let Err(e) = workload.warm_mounts(options.threads() + 1) {
+        return harness_error(e);
+    }
     let timeout = args.program.command.time_runs(&workload, pre.fastest);
     eprintln!(
         "clean run of `{label}`: {} filesystem steps on the mount, the same in two runs; {} ms \

@@ -171,6 +171,12 @@ impl CommandWorkload {
         self.compare_stdout
     }
 
+    /// Mounts one mount per thread that will run the program at once
+    /// (`threads`), before the exploration: see [`MountPool::warm`].
+    pub fn warm_mounts(&self, threads: usize) -> Result<(), crate::mount::MountError> {
+        self.pool.warm(threads)
+    }
+
     /// The private directory holding this workload's mount points (empty
     /// of mounts once the workload is dropped).
     pub fn mount_base(&self) -> std::path::PathBuf {

@@ -84,6 +84,17 @@ impl MountPool {
         })
     }
 
+    /// Makes sure `n` mounts exist (idle), so runs on `n` threads at once
+    /// never mount mid-exploration, where a failure could only look like
+    /// the program's.
+    pub fn warm(&self, n: usize) -> Result<(), MountError> {
+        let mut taken = Vec::with_capacity(n);
+        for _ in 0..n {
+            taken.push(self.take()?);
+        }
+        Ok(())
+    }
+
     /// Unmounts every idle mount, reporting the first that stays.
     pub fn close(self) -> Result<(), MountError> {
         let mounts = std::mem::take(&mut *self.idle());
