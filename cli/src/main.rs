@@ -97,5 +97,6 @@ fn main() -> ExitCode {
         Command::CoreRunnerJob(args) => return crashproof_kill::core_runner_job::main(&args),
         Command::TuneK(args) => tune_k_cmd::run(&args),
     };
+    signals::before_exit();
     ExitCode::from(code as u8)
 }

@@ -246,6 +246,9 @@ impl<'c> Group<'c> {
     }
 
     /// Reaps the leader (after the group was killed, or once it exited).
+    /// Other members killed with the group die as the kernel delivers their
+    /// SIGKILL; one still dying cannot reach a later run: runs serve their
+    /// own group only.
     fn reap(&mut self) -> io::Result<ExitStatus> {
         let status = match self.child.take() {
             Some(mut child) => child.wait(),

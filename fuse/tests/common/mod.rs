@@ -57,3 +57,25 @@ pub fn test_program(name: &str) -> String {
         .display()
         .to_string()
 }
+
+/// Whether process `pid` ends (or has ended) within `within`: waits on a
+/// pidfd, the kernel's notice that a process of another parent ended
+/// (SIGKILL is delivered asynchronously, so a killed process may take a
+/// moment to be gone).
+pub fn ends_within(pid: i32, within: std::time::Duration) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use rustix::process::{Pid, PidfdFlags, pidfd_open};
+    let Some(pid) = Pid::from_raw(pid) else {
+        return true;
+    };
+    let Ok(fd) = pidfd_open(pid, PidfdFlags::empty()) else {
+        // ESRCH: it is gone already.
+        return true;
+    };
+    let timeout = Timespec {
+        tv_sec: i64::try_from(within.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: i64::from(within.subsec_nanos()),
+    };
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    poll(&mut fds, Some(&timeout)).is_ok_and(|ready| ready == 1)
+}
