@@ -106,6 +106,12 @@ fn explain(
             );
         }
     }
+    if let Some(check) = workload.check_command() {
+        report.notes.push(format!(
+            "\"no leftovers\" above is the check command `{check}` run on the state every \
+             completed run leaves (reported as \"left files behind: (final state) ...\")"
+        ));
+    }
     let unmodelled = workload.unmodelled();
     if !unmodelled.is_empty() {
         report.notes.push(format!(
