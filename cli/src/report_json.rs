@@ -105,6 +105,36 @@ pub struct ReportJson {
     pub summary: Summary,
     /// The simulator's report.
     pub report: Report,
+    /// `explore-cmd` only: the program, its check, and what the model
+    /// refused or did not keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramJson>,
+}
+
+/// What `crashproof explore-cmd` adds to its report: the program explored
+/// through the mount and the operations the model has no rule for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramJson {
+    /// The command line, `{dir}` as given.
+    pub argv: Vec<String>,
+    /// `--check`.
+    pub check: Option<String>,
+    /// Whether stdout was compared (not `--ignore-stdout`).
+    pub compares_stdout: bool,
+    /// Requests refused (with their errno) or accepted but not kept, by
+    /// operation, over every run.
+    pub unmodelled: crashproof_fuse::Unmodelled,
+    /// Program runs (clean and resumed) and check command runs.
+    pub program_runs: u64,
+    /// Check command runs (verdicts shared by equal post-crash trees are
+    /// counted once).
+    pub check_runs: u64,
+    /// FUSE requests served over every run.
+    pub requests: u64,
+    /// Wall time of program runs, summed over threads.
+    pub program_seconds: f64,
+    /// Wall time of check runs, summed over threads.
+    pub check_seconds: f64,
 }
 
 impl ReportJson {
@@ -117,6 +147,7 @@ impl ReportJson {
             execution,
             summary: Summary::of(&report),
             report,
+            program: None,
         }
     }
 
