@@ -6,8 +6,8 @@
 mod exit;
 mod explore_bar;
 mod explore_cmd;
-mod interrupt;
 mod explore_program_cmd;
+mod interrupt;
 mod kill_cmd;
 mod materialize_cmd;
 mod merge_cmd;

@@ -7,6 +7,9 @@
 //!   one per run), which post-crash state it keeps, and which faults it
 //!   injects. It prints in a compact text form that parses back, so a failing
 //!   case can be pasted into a replay command or a test.
+//! - [`rule`]: fault rules (`eio:fsync:*.wal`): an error injected by
+//!   operation kind and path glob, every time or the `n`-th time, the way
+//!   Pebble's `errorfs` injects; a schedule carries them as faults.
 //! - [`strategy`]: proptest strategies over schedules (shrinking toward fewer,
 //!   earlier crash points); [`arbitrary::Arbitrary`] impls for fuzzing.
 //!
@@ -17,10 +20,12 @@
 //! not the other way round).
 
 mod parse;
+pub mod rule;
 mod schedule;
 pub mod strategy;
 
 mod fuzz;
 
 pub use parse::ParseScheduleError;
+pub use rule::{FaultRule, ParseRuleError, RuleError, RuleHits, RuleOp};
 pub use schedule::{CrashAt, CrashModel, CrashPoint, Fault, KillSchedule, StateSelector};

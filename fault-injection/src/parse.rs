@@ -4,6 +4,7 @@ use std::fmt::Display;
 use std::num::{IntErrorKind, ParseIntError};
 use std::str::FromStr;
 
+use crate::rule::FaultRule;
 use crate::schedule::{
     CrashAt, CrashModel, CrashPoint, Fault, KillSchedule, StateSelector, is_valid_failpoint_name,
 };
@@ -59,9 +60,16 @@ impl FromStr for KillSchedule {
             faults: Vec::new(),
         };
         for item in text.split(';').map(str::trim).filter(|i| !i.is_empty()) {
-            if let Some(step) = item.strip_prefix("eio:") {
-                let step = number(item, step, "eio:<step number>", u64::MAX)?;
+            if let Some(rest) = item.strip_prefix("eio:")
+                && !rest.contains(':')
+            {
+                let step = number(item, rest, "eio:<step number>", u64::MAX)?;
                 schedule.faults.push(Fault::SyncEio(step));
+            } else if item.starts_with("eio:") || item.starts_with("enospc:") {
+                let rule = item
+                    .parse::<FaultRule>()
+                    .map_err(|e| bad(item, e.to_string()))?;
+                schedule.faults.push(Fault::Rule(rule));
             } else {
                 schedule.points.push(parse_point(item)?);
             }
@@ -184,6 +192,21 @@ mod tests {
                 faults: vec![Fault::SyncEio(12)],
             },
         );
+    }
+
+    #[test]
+    fn fault_rules_are_items_of_a_schedule_and_round_trip() {
+        let text = "step:4@prefix#idx=1;eio:3;eio:fsync*1:*.wal;enospc:write:data/*";
+        let s: KillSchedule = text.parse().unwrap();
+        assert_eq!(s.to_string(), text);
+        assert_eq!(s.sync_eio_steps().collect::<Vec<_>>(), [3]);
+        let rules: Vec<String> = s.rules().map(ToString::to_string).collect();
+        assert_eq!(rules, ["eio:fsync*1:*.wal", "enospc:write:data/*"]);
+        let err = "step:1@prefix#idx=0;eio:sync:*"
+            .parse::<KillSchedule>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown operation"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+pub use crate::rule::FaultRule;
+
 /// Which post-crash states a crash may leave: the one crash-model type of
 /// the project. `crashproof_sim` defines the precise rules of each model in
 /// its durability model (the first section of its crate docs) and re-exports
@@ -97,12 +99,15 @@ pub struct CrashPoint {
 
 /// A fault injected besides crashes, in the first run of a case only (the
 /// explorer clears faults on the crash images later runs start from).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Fault {
     /// The `sync` at step `n` of the first run fails with EIO (Linux semantics:
     /// the dirty data is no longer pending, a later sync returns `Ok`, and a
     /// crash loses it). A step `n` that is not a `sync` is unaffected.
     SyncEio(u64),
+    /// Every call (or the `n`-th call) of one kind of operation on the paths
+    /// a glob matches fails (see [`FaultRule`]).
+    Rule(FaultRule),
 }
 
 /// A case: crash points applied one per run, in order (the first point to
@@ -120,7 +125,10 @@ pub enum Fault {
 ///   call of failpoint `NAME`;
 /// - `MODEL` is `drop-unsynced`, `prefix`, `subset` or `eager-dirs`;
 ///   `STATE` is `seed=S` or `idx=I`;
-/// - `eio:N` makes the sync at step `N` of the first run fail with EIO.
+/// - `eio:N` makes the sync at step `N` of the first run fail with EIO;
+/// - `eio:OP[*N]:GLOB` and `enospc:OP[*N]:GLOB` are fault rules
+///   ([`FaultRule`]): every (or the `N`-th) call of `OP` on a path the glob
+///   matches fails in the first run.
 ///
 /// Crash points are printed before faults; a schedule has at least one item.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -151,8 +159,17 @@ impl KillSchedule {
 
     /// The steps of every fault of kind [`Fault::SyncEio`].
     pub fn sync_eio_steps(&self) -> impl Iterator<Item = u64> + '_ {
-        self.faults.iter().map(|f| match f {
-            Fault::SyncEio(step) => *step,
+        self.faults.iter().filter_map(|f| match f {
+            Fault::SyncEio(step) => Some(*step),
+            Fault::Rule(_) => None,
+        })
+    }
+
+    /// Every fault of kind [`Fault::Rule`], in order.
+    pub fn rules(&self) -> impl Iterator<Item = &FaultRule> + '_ {
+        self.faults.iter().filter_map(|f| match f {
+            Fault::SyncEio(_) => None,
+            Fault::Rule(rule) => Some(rule),
         })
     }
 }
@@ -195,6 +212,7 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fault::SyncEio(n) => write!(f, "eio:{n}"),
+            Fault::Rule(rule) => write!(f, "{rule}"),
         }
     }
 }

@@ -154,7 +154,10 @@
 //! short writes (a seeded prefix is written and logged, then an error with
 //! an [`fs::InjectedFault`] payload), and bit flips in durable data at given
 //! steps (the flipped bit is in every later image; readers see it at once if
-//! the file had no unsynced changes, otherwise only after a crash).
+//! the file had no unsynced changes, otherwise only after a crash). Fault
+//! rules ([`FaultConfig::rules`], `eio:fsync:*.wal`) fail calls by operation
+//! kind and path glob, every match or the `n`-th, like Pebble's `errorfs`;
+//! [`SimFs::fault_rule_counts`] says what each matched.
 //!
 //! # Errors
 //!
@@ -179,6 +182,6 @@ pub mod fs;
 
 pub use fs::{
     ContentDigest, CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig,
-    InvariantViolation, SimConfig, SimFs, SimView, StepAction, StepHook, StepInfo, TooManyStates,
-    Trace, TraceEntry, Unsynced, UnsyncedOp, is_crashed,
+    InvariantViolation, RuleCount, SimConfig, SimFs, SimView, StepAction, StepHook, StepInfo,
+    TooManyStates, Trace, TraceEntry, Unsynced, UnsyncedOp, is_crashed,
 };

@@ -12,7 +12,7 @@ use crashproof_fault::{CrashModel, KillSchedule};
 use super::engine::clean::CleanRun;
 use super::engine::schedule::CaseOutcome;
 use super::engine::start::Engine;
-use super::modes::{determinism, exhaustive, random, sync_eio, two_crashes};
+use super::modes::{determinism, exhaustive, fault_rules, random, sync_eio, two_crashes};
 use super::report::event::Event;
 use super::report::summary::Report;
 use super::report::violation::Violation;
@@ -151,6 +151,9 @@ impl<'w> Explorer<'w> {
             Pass::TwoCrashes(model) => two_crashes::explore(&self.engine, *model, observer),
             Pass::SyncEio(model) => sync_eio::explore(&self.engine, *model, observer),
             Pass::Random { models, config } => random::explore(&self.engine, models, config),
+            Pass::FaultRules { model, rules } => {
+                fault_rules::explore(&self.engine, *model, rules, observer)
+            }
         }
     }
 
@@ -194,6 +197,25 @@ impl<'w> Explorer<'w> {
     /// few such states.
     pub fn explore_sync_eio(&self, model: CrashModel) -> Result<Report, HarnessError> {
         sync_eio::explore(&self.engine, model, &mut |_| {})
+    }
+
+    /// One run with `rules` in force (every call they match fails; see
+    /// [`crashproof_fault::FaultRule`]) under a hook that collects the
+    /// post-crash states of `model` before every step (and after the last
+    /// one, if the run completes), each the state
+    /// `step:C@model#...;RULES` selects; then recovery (fault-free) and both
+    /// oracles on each. The faulted run's own end is a case too (schedule
+    /// `RULES`): a run that fails on the error restarts after a power loss,
+    /// one that completes anyway meets the result oracle. The report notes
+    /// what each rule matched; a rule that failed no call is
+    /// [`HarnessError::FaultRuleNeverInjected`], and no rule at all is
+    /// [`HarnessError::EmptyPlan`].
+    pub fn explore_fault_rules(
+        &self,
+        model: CrashModel,
+        rules: &[crashproof_fault::FaultRule],
+    ) -> Result<Report, HarnessError> {
+        fault_rules::explore(&self.engine, model, rules, &mut |_| {})
     }
 
     /// The schedule strategy for this workload: steps up to the clean run's

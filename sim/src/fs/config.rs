@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use crashproof_fault::FaultRule;
+
 /// Everything a [`super::SimFs`] run depends on besides the calls made to it.
 /// Two filesystems built from equal configs and given the same calls produce
 /// identical traces and crash images.
@@ -66,4 +68,12 @@ pub struct FaultConfig {
     /// readers see it at once when the file had no unsynced changes (its
     /// page cache was clean).
     pub bit_flip_at_steps: BTreeSet<u64>,
+    /// Fault rules (`eio:fsync:*.wal`): before every step, each rule that
+    /// matches its operation and path counts the match, and the first that
+    /// injects (every match, or only its `n`-th) fails the call with its
+    /// error: an `fsync` with Linux's failed-fsync semantics (as
+    /// `sync_eio_at_steps`), any other call changing nothing. Matches are
+    /// counted per filesystem ([`super::SimFs::fault_rule_counts`]), so a
+    /// rule that never matched can be reported.
+    pub rules: Vec<FaultRule>,
 }

@@ -81,6 +81,19 @@ pub enum InjectedFault {
         /// The bytes the write asked for.
         requested_bytes: u64,
     },
+    /// A fault rule ([`crashproof_fault::FaultRule`]) failed the call.
+    #[error(
+        "simulated {errno} injected by fault rule `{rule}`: {}",
+        rule_effect(*.lost_on_crash)
+    )]
+    Rule {
+        /// The rule's text form.
+        rule: String,
+        /// `EIO` or `ENOSPC`.
+        errno: &'static str,
+        /// A failed fsync: the data it covered is lost on a crash.
+        lost_on_crash: bool,
+    },
     /// A short write: only a prefix was written.
     #[error("simulated short write: only {written_bytes} of {requested_bytes} bytes were written")]
     ShortWrite {
@@ -89,4 +102,14 @@ pub enum InjectedFault {
         /// Bytes requested.
         requested_bytes: u64,
     },
+}
+
+/// What a rule's failed call did, for its message.
+fn rule_effect(lost_on_crash: bool) -> &'static str {
+    if lost_on_crash {
+        "the unsynced data of this file is lost on a crash even if a later sync succeeds; treat \
+         the data as gone"
+    } else {
+        "the call changed nothing"
+    }
 }

@@ -16,6 +16,7 @@ mod invariants;
 #[cfg(test)]
 mod invariants_tests;
 mod ops;
+mod rules;
 mod seeds;
 mod sim_fs;
 mod state;
@@ -29,6 +30,7 @@ pub use crashproof_fault::CrashModel;
 pub use digest::ContentDigest;
 pub use error::{Crashed, InjectedFault, TooManyStates, is_crashed};
 pub use invariants::InvariantViolation;
+pub use rules::RuleCount;
 pub use sim_fs::{CrashImage, CrashSource, SimFs, StepAction, StepHook};
 pub use trace::{StepInfo, StepOutcome, Trace, TraceEntry};
 pub use unsynced::{Unsynced, UnsyncedOp};

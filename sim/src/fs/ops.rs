@@ -496,20 +496,27 @@ impl State {
         let p = faults.sync_eio_probability;
         let random = p > 0.0 && chance(&mut self.fault_rng, p);
         if at_step || random {
-            // Linux: the pages the failed fsync covered are marked clean, so
-            // a later fsync has nothing to write and succeeds.
-            let dropped = self.take_pending(|k| k.data_ino() == Some(ino));
-            let file = self.file_referenced_mut(ino, || format!("synced handle {id}"))?;
-            if !dropped.is_empty() {
-                file.diverged = true;
-            }
+            let dropped = self.fail_sync(id)?;
             self.step_faults.push(format!(
-                "EIO on fsync: {} unsynced op(s) dropped, lost on a crash",
-                dropped.len()
+                "EIO on fsync: {dropped} unsynced op(s) dropped, lost on a crash"
             ));
             return Err(io::Error::other(InjectedFault::SyncEio));
         }
         self.sync_file(ino)
+    }
+
+    /// A failed fsync of handle `id`, as Linux fails one: the pages it
+    /// covered are marked clean, so a later fsync has nothing to write and
+    /// succeeds, and a crash loses them. Returns how many unsynced
+    /// operations were dropped.
+    pub(crate) fn fail_sync(&mut self, id: u64) -> io::Result<usize> {
+        let ino = self.handle(id)?.ino;
+        let dropped = self.take_pending(|k| k.data_ino() == Some(ino));
+        let file = self.file_referenced_mut(ino, || format!("synced handle {id}"))?;
+        if !dropped.is_empty() {
+            file.diverged = true;
+        }
+        Ok(dropped.len())
     }
 
     /// Removes and returns (in issue order) the pending ops matching `pred`.

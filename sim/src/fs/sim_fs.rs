@@ -79,6 +79,8 @@ struct Label {
     len_bytes: Option<u64>,
     failpoint: Option<&'static str>,
     detail: String,
+    /// The raw handle of a handle operation (for the fault-rule guard).
+    handle: Option<u64>,
 }
 
 impl Label {
@@ -90,6 +92,7 @@ impl Label {
             len_bytes: None,
             failpoint: None,
             detail: String::new(),
+            handle: None,
         }
     }
 }
@@ -122,7 +125,16 @@ impl SimFs {
     /// clears them on the crash images recovery runs on, which otherwise
     /// inherit the configuration).
     pub fn set_faults(&self, faults: super::config::FaultConfig) {
-        self.lock().config.faults = faults;
+        let mut st = self.lock();
+        st.rule_counts = super::rules::counts_for(&faults.rules);
+        st.config.faults = faults;
+    }
+
+    /// What each fault rule of the configuration ([`super::FaultConfig::rules`])
+    /// matched and failed on this filesystem so far, in the rules' order.
+    /// A rule with `injected == 0` checked nothing.
+    pub fn fault_rule_counts(&self) -> Vec<super::rules::RuleCount> {
+        self.lock().rule_counts.clone()
     }
 
     /// Installs the hook called before every step (every `Fs` call,
@@ -222,7 +234,10 @@ impl SimFs {
         if st.config.faults.bit_flip_at_steps.contains(&info.index) {
             st.flip_bit();
         }
-        let result = body(&mut st, info.index);
+        let result = match st.rule_fault(&info, label.handle) {
+            Some(e) => Err(e),
+            None => body(&mut st, info.index),
+        };
         let faults = std::mem::take(&mut st.step_faults);
         let (outcome, result) = match result {
             Ok((value, text)) => (StepOutcome::Ok(text), Ok(value)),
@@ -256,6 +271,7 @@ impl SimFs {
             len_bytes,
             failpoint: None,
             detail: format!("handle {}", file.raw()),
+            handle: Some(file.raw()),
         }
     }
 }

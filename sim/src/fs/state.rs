@@ -247,6 +247,8 @@ pub(crate) struct State {
     pub hook: Option<StepHook>,
     /// Faults injected into the step now running, moved into its trace entry.
     pub step_faults: Vec<String>,
+    /// One counter per rule of `config.faults.rules`, in order.
+    pub rule_counts: Vec<super::rules::RuleCount>,
 }
 
 impl State {
@@ -259,6 +261,7 @@ impl State {
 
     pub fn from_nodes(config: SimConfig, nodes: BTreeMap<Ino, Node>, next_ino: Ino) -> Self {
         let fault_rng = ChaCha8Rng::seed_from_u64(super::seeds::child(config.seed, 1));
+        let rule_counts = super::rules::counts_for(&config.faults.rules);
         Self {
             config,
             nodes,
@@ -274,6 +277,7 @@ impl State {
             fault_rng,
             hook: None,
             step_faults: Vec::new(),
+            rule_counts,
         }
     }
 

@@ -23,7 +23,7 @@ use crate::explore::report::violation::{Finding, Oracle};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::unreached::UnreachedPoint;
 use crate::explore::vocabulary::workload::{Progress, StepClock};
-use crate::{FaultConfig, SimFs, SimView, StepAction, Trace};
+use crate::{FaultConfig, RuleCount, SimFs, SimView, StepAction, Trace};
 
 /// How many times a case restarts a run that failed on an injected fault
 /// before calling it "did not complete".
@@ -48,6 +48,8 @@ pub(crate) struct History {
     pub(crate) state_digests: Vec<u64>,
     /// The first crash point a run of this case did not reach.
     pub(crate) unreached: Option<UnreachedPoint>,
+    /// What each fault rule of the case's first run matched there.
+    pub(crate) first_run_rules: Vec<RuleCount>,
 }
 
 impl History {
@@ -63,6 +65,7 @@ impl History {
             steps_before_first_crash: None,
             state_digests: Vec::new(),
             unreached: None,
+            first_run_rules: Vec::new(),
         }
     }
 
@@ -81,6 +84,7 @@ impl History {
             steps_before_first_crash: self.steps_before_first_crash,
             state_digests: Vec::new(),
             unreached: None,
+            first_run_rules: self.first_run_rules.clone(),
         }
     }
 
@@ -283,6 +287,7 @@ impl Case {
             ex.workload().run(&self.fs, &mut self.history.progress)
         }));
         self.fs.clear_step_hook();
+        self.note_first_run_rules();
         let captured = lock(&slot).take();
         self.append_run_trace();
         if let Some(captured) = captured {
@@ -359,6 +364,7 @@ impl Case {
             ex.workload().run(&self.fs, &mut self.history.progress)
         }));
         self.fs.clear_step_hook();
+        self.note_first_run_rules();
         self.append_run_trace();
         let mut points = std::mem::take(&mut *lock(&collected));
         let steps = self.fs.steps();
@@ -370,6 +376,13 @@ impl Case {
             points.push(states);
         }
         (RunEnd::of(ran), points)
+    }
+
+    /// After the case's first run: what its fault rules matched.
+    fn note_first_run_rules(&mut self) {
+        if self.history.runs == 1 {
+            self.history.first_run_rules = self.fs.fault_rule_counts();
+        }
     }
 
     /// Adds the run that just ended to the trace, under its heading.

@@ -15,7 +15,7 @@ use crate::explore::report::violation::{Finding, Oracle, Violation};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 use crate::explore::vocabulary::unreached::UnreachedPoint;
-use crate::{FaultConfig, Trace};
+use crate::{FaultConfig, RuleCount, Trace};
 
 /// What one case did.
 #[derive(Debug, Clone)]
@@ -39,6 +39,9 @@ pub struct CaseOutcome {
     /// The first crash point of the schedule that its run did not reach
     /// (a step past the run's end, a failpoint hit it does not make).
     pub unreached: Option<UnreachedPoint>,
+    /// What each fault rule of the schedule matched and failed in the
+    /// first run (in the schedule's order).
+    pub rule_counts: Vec<RuleCount>,
 }
 
 impl Engine<'_> {
@@ -92,6 +95,18 @@ impl Engine<'_> {
                 unreached.clone(),
             )));
         }
+        if outcome.violation.is_none()
+            && let Some(unused) = outcome.rule_counts.iter().find(|c| c.injected == 0)
+        {
+            // A rule that failed nothing replayed a fault that never happened.
+            return Err(HarnessError::FaultRuleNeverInjected {
+                workload: self.workload().name(),
+                rule: unused.rule.clone(),
+                matched: unused.matched,
+                steps: outcome.steps_before_first_crash.unwrap_or(clean.steps),
+                hint: String::new(),
+            });
+        }
         Ok((clean, outcome))
     }
 
@@ -111,6 +126,7 @@ impl Engine<'_> {
     ) -> Result<CaseOutcome, HarnessError> {
         let faults = FaultConfig {
             sync_eio_at_steps: schedule.sync_eio_steps().collect(),
+            rules: schedule.rules().cloned().collect(),
             ..FaultConfig::default()
         };
         let (fs, progress) = self.start(faults)?;
@@ -129,6 +145,7 @@ impl Engine<'_> {
             state_digests: history.state_digests,
             steps_before_first_crash: history.steps_before_first_crash,
             unreached: history.unreached,
+            rule_counts: history.first_run_rules,
         })
     }
 

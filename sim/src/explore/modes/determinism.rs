@@ -82,11 +82,22 @@ pub(crate) fn check_pass(
     }
     let syncs = clean.sync_steps();
     let samples: Vec<KillSchedule> = (0..SAMPLED_CASES)
-        .map(|k| match tally.report.pass {
+        .map(|k| match &tally.report.pass {
             Pass::SyncEio(_) if !syncs.is_empty() => {
                 let eio = syncs[(syncs.len() as u64 * k / SAMPLED_CASES) as usize];
                 let mut s = KillSchedule::at_step(eio + 1, model, StateSelector::Seed(k));
                 s.faults.push(Fault::SyncEio(eio));
+                s
+            }
+            Pass::FaultRules { rules, .. } => {
+                // Points past the faulted run's end are not reached, and the
+                // case then runs to its end: compared all the same.
+                let mut s = KillSchedule::at_step(
+                    clean.steps * k / SAMPLED_CASES,
+                    model,
+                    StateSelector::Seed(k),
+                );
+                s.faults = rules.iter().cloned().map(Fault::Rule).collect();
                 s
             }
             _ => KillSchedule::at_step(

@@ -2,7 +2,8 @@
 //! cases of one pass.
 //!
 //! Exhaustive single crashes (`exhaustive.rs`), two crashes
-//! (`two_crashes.rs`), the sync-EIO sweep (`sync_eio.rs`), random
+//! (`two_crashes.rs`), the sync-EIO sweep (`sync_eio.rs`), the run under
+//! fault rules (`fault_rules.rs`), random
 //! schedules (`random.rs`), and determinism checked by running cases twice
 //! (`determinism.rs`). The exhaustive, two-crash and sync-EIO passes hand
 //! their units to one loop (`units.rs`) that checks them on the engine's
@@ -13,6 +14,7 @@
 
 pub(crate) mod determinism;
 pub(crate) mod exhaustive;
+pub(crate) mod fault_rules;
 pub(crate) mod random;
 pub(crate) mod sync_eio;
 pub(crate) mod two_crashes;

@@ -67,7 +67,7 @@ pub(crate) fn explore(
                                 model,
                                 state: selector,
                             }],
-                            faults: vec![fault],
+                            faults: vec![fault.clone()],
                         };
                         records.push(Record::Case {
                             digests: checked.digests,

@@ -1,6 +1,6 @@
 //! Errors of the harness itself (not findings about the workload).
 
-use crashproof_fault::CrashPoint;
+use crashproof_fault::{CrashPoint, FaultRule};
 
 use super::options::InvalidOptions;
 use super::unreached::UnreachedPoint;
@@ -89,6 +89,27 @@ pub enum HarnessError {
         threads: usize,
         /// What the system said.
         reason: String,
+    },
+    /// A fault rule failed no call of the run it was in force in: it
+    /// checked nothing (a glob that names no path the program uses, an
+    /// operation it never makes, a `*N` past its matches).
+    #[error(
+        "workload `{workload}`: fault rule `{rule}` failed no call: it matched {matched} calls of \
+         the run ({steps} filesystem steps), so it checked nothing{hint}. Fix its operation or \
+         glob (a glob without `/` matches the file name, one with `/` the path from the data \
+         directory), or drop it"
+    )]
+    FaultRuleNeverInjected {
+        /// The workload's name.
+        workload: String,
+        /// The rule.
+        rule: FaultRule,
+        /// Calls it matched (fewer than its `*N`, when it has one).
+        matched: u64,
+        /// The run's length.
+        steps: u64,
+        /// `: the run's paths are ...`, or nothing.
+        hint: String,
     },
     /// A replayed schedule names a crash point its run never reaches, and
     /// the case found no violation: it replayed a crash that never happened.

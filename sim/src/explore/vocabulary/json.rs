@@ -61,3 +61,21 @@ pub(crate) mod model_names {
             .collect()
     }
 }
+
+/// A list of [`crashproof_fault::FaultRule`]s as their text forms
+/// (`eio:fsync:*.wal`).
+pub(crate) mod rule_texts {
+    use crashproof_fault::FaultRule;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(crate) fn serialize<S: Serializer>(rules: &[FaultRule], out: S) -> Result<S::Ok, S::Error> {
+        out.collect_seq(rules.iter().map(ToString::to_string))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<FaultRule>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|text| text.parse().map_err(D::Error::custom))
+            .collect()
+    }
+}

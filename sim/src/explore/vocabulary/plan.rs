@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crashproof_fault::CrashModel;
+use crashproof_fault::{CrashModel, FaultRule};
 use serde::{Deserialize, Serialize};
 
 /// How an exploration chooses its cases.
@@ -26,6 +26,15 @@ pub enum Mode {
     /// Random multi-crash schedules (proptest, shrinking a failure), over
     /// every model of the plan at once.
     Random(RandomConfig),
+    /// The run with these fault rules in force (`eio:fsync:*.wal`; see
+    /// [`FaultRule`]): every call they match fails, then a crash at every
+    /// step of that run under each model, and that run's own end (a run
+    /// that fails on the error restarts after a power loss; one that
+    /// completes anyway meets the result oracle). Recovery runs are
+    /// fault-free. A rule that fails no call of the run is refused
+    /// ([`crate::explore::HarnessError::FaultRuleNeverInjected`]): it checked
+    /// nothing.
+    FaultRules(Vec<FaultRule>),
 }
 
 impl Mode {
@@ -36,6 +45,7 @@ impl Mode {
             Mode::TwoCrashes => "two-crashes",
             Mode::SyncEio => "sync-eio",
             Mode::Random(_) => "random",
+            Mode::FaultRules(_) => "fault-rules",
         }
     }
 }
@@ -99,6 +109,12 @@ impl Plan {
                 Mode::Exhaustive => passes.extend(self.models.iter().map(|&m| Pass::Exhaustive(m))),
                 Mode::TwoCrashes => passes.extend(self.models.iter().map(|&m| Pass::TwoCrashes(m))),
                 Mode::SyncEio => passes.extend(self.models.iter().map(|&m| Pass::SyncEio(m))),
+                Mode::FaultRules(rules) => {
+                    passes.extend(self.models.iter().map(|&model| Pass::FaultRules {
+                        model,
+                        rules: rules.clone(),
+                    }));
+                }
             }
         }
         passes
@@ -116,6 +132,15 @@ pub enum Pass {
     TwoCrashes(#[serde(with = "super::json::model_name")] CrashModel),
     /// [`Mode::SyncEio`] under one model.
     SyncEio(#[serde(with = "super::json::model_name")] CrashModel),
+    /// [`Mode::FaultRules`] under one model.
+    FaultRules {
+        /// The crash model.
+        #[serde(with = "super::json::model_name")]
+        model: CrashModel,
+        /// The rules in force in the first run.
+        #[serde(with = "super::json::rule_texts")]
+        rules: Vec<FaultRule>,
+    },
     /// [`Mode::Random`] drawing from `models`.
     Random {
         /// The models crash points draw from.
@@ -134,6 +159,7 @@ impl Pass {
             Pass::TwoCrashes(_) => "two-crashes",
             Pass::SyncEio(_) => "sync-eio",
             Pass::Random { .. } => "random",
+            Pass::FaultRules { .. } => "fault-rules",
         }
     }
 
@@ -141,6 +167,7 @@ impl Pass {
     pub fn models(&self) -> &[CrashModel] {
         match self {
             Pass::Exhaustive(m) | Pass::TwoCrashes(m) | Pass::SyncEio(m) => std::slice::from_ref(m),
+            Pass::FaultRules { model, .. } => std::slice::from_ref(model),
             Pass::Random { models, .. } => models,
         }
     }
@@ -158,6 +185,10 @@ impl fmt::Display for Pass {
             }
             Pass::Exhaustive(m) | Pass::TwoCrashes(m) | Pass::SyncEio(m) => {
                 write!(f, "{} {m}", self.mode_name())
+            }
+            Pass::FaultRules { model, rules } => {
+                let rules: Vec<String> = rules.iter().map(ToString::to_string).collect();
+                write!(f, "fault-rules {model} ({})", rules.join(", "))
             }
         }
     }
