@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use crashproof_fault::CrashModel;
+use crashproof_fault::{CrashModel, FaultRule};
 use crashproof_sim::explore::{
     Event, ExploreOptions, Explorer, HarnessError, Mode, Plan, RandomConfig, ReplayLine, Report,
     Shard,
@@ -90,9 +90,22 @@ pub struct ExploreArgs {
 /// enumeration limits, threads, shards and the report's form.
 #[derive(Debug, Args)]
 pub struct ExplorationArgs {
-    /// Modes, comma separated, run in this order.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "exhaustive")]
+    /// Modes, comma separated, run in this order (default: exhaustive; none
+    /// when --fault is given, whose pass then runs alone).
+    #[arg(long, value_enum, value_delimiter = ',')]
     pub mode: Vec<ModeArg>,
+    /// A fault rule, ERROR:OP[*N]:GLOB (repeatable): `eio:fsync:*.wal` fails
+    /// every fsync of a `.wal` file, `eio:fsync*1:*.wal` only the first,
+    /// `enospc:write:data/*` every write to a file directly in data/, `eio:rename:*`
+    /// every rename. ERROR: eio, enospc; OP: open, read, write, fsync (with
+    /// fdatasync), fsyncdir, rename, unlink, mkdir, rmdir, link, truncate,
+    /// stat, readdir, close, any; a GLOB without `/` matches the file name,
+    /// one with `/` the path from the data directory. Adds the fault-rules
+    /// pass (per model): the run with every rule in force, crashed at every
+    /// step, and that run's own end. A rule that fails no call is refused
+    /// (exit 2).
+    #[arg(long = "fault", value_name = "RULE")]
+    pub faults: Vec<FaultRule>,
     /// Crash models, comma separated: each exhaustive and sync-eio pass runs
     /// under each; random schedules draw from all of them.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
@@ -171,16 +184,20 @@ impl ExplorationArgs {
     /// The plan, or a usage error naming a flag that has no effect in the
     /// modes asked for (or a mode named twice).
     pub fn plan(&self) -> Result<Plan, String> {
-        let has = |m: ModeArg| self.mode.contains(&m);
-        for (i, m) in self.mode.iter().enumerate() {
-            if self.mode[..i].contains(m) {
+        let mode_args = self.modes();
+        let has = |m: ModeArg| mode_args.contains(&m);
+        for (i, m) in mode_args.iter().enumerate() {
+            if mode_args[..i].contains(m) {
                 return Err(format!(
                     "--mode names `{}` twice: name each mode once",
                     mode_name(*m)
                 ));
             }
         }
-        let modes: Vec<&str> = self.mode.iter().map(|m| mode_name(*m)).collect();
+        let mut modes: Vec<&str> = mode_args.iter().map(|m| mode_name(*m)).collect();
+        if !self.faults.is_empty() {
+            modes.push("fault-rules");
+        }
         let no_effect = |flag: &str, mode: ModeArg| {
             format!(
                 "{flag} only affects {} mode and has no effect in mode {}: drop it, or add `{}` \
@@ -218,8 +235,14 @@ impl ExplorationArgs {
                 models.push(m);
             }
         }
-        let modes = self
-            .mode
+        for (i, rule) in self.faults.iter().enumerate() {
+            if self.faults[..i].contains(rule) {
+                return Err(format!(
+                    "--fault `{rule}` is given twice: give each rule once"
+                ));
+            }
+        }
+        let mut modes: Vec<Mode> = mode_args
             .iter()
             .map(|m| match m {
                 ModeArg::Exhaustive if self.crashes.unwrap_or(CRASHES_DEFAULT) == 2 => {
@@ -238,7 +261,20 @@ impl ExplorationArgs {
                 }),
             })
             .collect();
+        if !self.faults.is_empty() {
+            modes.push(Mode::FaultRules(self.faults.clone()));
+        }
         Ok(Plan { models, modes })
+    }
+
+    /// The modes asked for: `--mode`, else exhaustive unless `--fault`
+    /// is given (whose pass then runs alone).
+    pub fn modes(&self) -> Vec<ModeArg> {
+        match (self.mode.is_empty(), self.faults.is_empty()) {
+            (true, true) => vec![ModeArg::Exhaustive],
+            (true, false) => Vec::new(),
+            (false, _) => self.mode.clone(),
+        }
     }
 }
 
@@ -288,7 +324,7 @@ impl ExplorationArgs {
     pub fn seed(&self) -> u64 {
         match self.seed {
             Some(seed) => seed,
-            None if self.mode.contains(&ModeArg::Random) => {
+            None if self.modes().contains(&ModeArg::Random) => {
                 let seed = os_random_seed();
                 let line = format!(
                     "seed: {seed} (drawn from the OS; pass --seed {seed} or CRASHPROOF_SEED={seed} to repeat)"

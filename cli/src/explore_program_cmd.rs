@@ -12,7 +12,7 @@ use crashproof_fuse::{CommandWorkload, preflight};
 use crashproof_sim::explore::{ExploreOptions, Explorer, ReplayLine, Report};
 
 use crate::exit::{Exit, harness_error, usage_error};
-use crate::explore_cmd::{ExplorationArgs, ModeArg, ModelArg, explore_timed, print_report};
+use crate::explore_cmd::{ExplorationArgs, ModelArg, explore_timed, print_report};
 use crate::program_arg::ProgramArgs;
 use crate::report_json::ProgramJson;
 
@@ -151,7 +151,11 @@ fn program_json(program: &ProgramArgs, workload: &CommandWorkload) -> ProgramJso
 /// case does not take: the first one given, if any.
 fn exploration_only_flag(ex: &ExplorationArgs) -> Option<&'static str> {
     let given = [
-        ("--mode", ex.mode != [ModeArg::Exhaustive]),
+        ("--mode", !ex.mode.is_empty()),
+        (
+            "--fault (the schedule carries its rules)",
+            !ex.faults.is_empty(),
+        ),
         ("--model", ex.model != [ModelArg::All]),
         ("--crashes", ex.crashes.is_some()),
         ("--cases", ex.cases.is_some()),

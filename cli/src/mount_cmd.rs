@@ -85,6 +85,12 @@ pub fn run(args: &MountArgs) -> Exit {
     match served {
         Ok(s) => {
             eprintln!("crashproof mount: unmounted after {} crashes", s.crashes);
+            for rule in &s.rules_never_injected {
+                eprintln!(
+                    "crashproof mount: WARNING: fault rule `{rule}` failed no call since the last \
+                     crash: it checked nothing there (check its operation and glob)"
+                );
+            }
             Exit::Clean
         }
         Err(e) => harness_error(e),

@@ -7,6 +7,9 @@
 //! | `steps` | `ok steps N generation G` (steps of the disk served now; G crashes so far) |
 //! | `unsynced` | one line per operation not yet durable (`step 12: data /f bytes 0..4096`, `step 3: entry /d + f`, `step 9: entry /d a -> /d b`, `step 5: length /f to 0 bytes`), then `ok N unsynced operations` |
 //! | `crash [SEED]` | `ok crashed after N steps; serving ...`: every handle and inode the kernel got before answers `EIO` from now on, and the mount serves the post-crash state of the model picked with SEED |
+//! | `fault RULE` | `ok fault rule RULE in force (N rules)`: from the next request on, every call (or the `N`-th, `*N`) of the rule's operation on a path its glob matches fails (`eio:fsync:*.wal`, `enospc:write:data/*`; the grammar of `crashproof_fault::FaultRule`); rules stay in force across crashes |
+//! | `fault clear` | `ok N fault rules removed` |
+//! | `faults` | one line per rule with what it matched and failed since the last crash, then `ok N fault rules` |
 //! | `help` | the commands, then `ok` |
 //! | `quit` | `ok quitting`; the mount is removed and the server exits |
 //!
@@ -17,8 +20,10 @@
 /// The longest command line accepted, in bytes (newline excluded).
 pub const LINE_MAX_BYTES: usize = 1024;
 
+use crashproof_fault::FaultRule;
+
 /// One command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Steps so far.
     Steps,
@@ -27,6 +32,12 @@ pub enum Command {
     /// Crash now; serve the post-crash state picked with this seed (the
     /// mount's seed plus the crash's number when `None`).
     Crash(Option<u64>),
+    /// Put a fault rule in force.
+    Fault(FaultRule),
+    /// Remove every fault rule.
+    ClearFaults,
+    /// The fault rules and their counts.
+    Faults,
     /// The commands.
     Help,
     /// Stop serving.
@@ -38,6 +49,10 @@ pub const HELP: &str = "steps            steps of the disk served now, and crash
 unsynced         every operation not yet durable: file and byte range, or directory entry
 crash [SEED]     power loss now: handles and inodes from before answer EIO; then serve the
                  post-crash state of the mount's model picked with SEED
+fault RULE       fail every call (or the N-th: OP*N) of OP on paths GLOB matches, from now
+                 on: ERROR:OP[*N]:GLOB, e.g. eio:fsync:*.wal, enospc:write:data/*
+fault clear      remove every fault rule
+faults           the fault rules, with the calls each matched and failed
 help             this text
 quit             remove the mount and exit";
 
@@ -58,6 +73,12 @@ pub fn parse(line: &str) -> Result<Command, String> {
     match command {
         "steps" => no_arg(Command::Steps),
         "unsynced" => no_arg(Command::Unsynced),
+        "faults" => no_arg(Command::Faults),
+        "fault" => match arg {
+            None => Err("`fault` takes a rule (ERROR:OP[*N]:GLOB) or `clear`".to_string()),
+            Some("clear") => Ok(Command::ClearFaults),
+            Some(rule) => rule.parse().map(Command::Fault).map_err(|e| e.to_string()),
+        },
         "help" => no_arg(Command::Help),
         "quit" => no_arg(Command::Quit),
         "crash" => match arg {
@@ -71,7 +92,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         },
         "" => Err("empty line (send `help` for the commands)".to_string()),
         other => Err(format!(
-            "unknown command `{}` (commands: steps, unsynced, crash [SEED], help, quit)",
+            "unknown command `{}` (commands: steps, unsynced, crash [SEED], fault RULE, fault \
+             clear, faults, help, quit)",
             other.chars().take(64).collect::<String>()
         )),
     }
@@ -79,6 +101,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
@@ -93,5 +117,14 @@ mod tests {
         assert!(parse("").is_err());
         assert!(parse("rm -rf /").is_err());
         assert_eq!(parse("quit"), Ok(Command::Quit));
+        assert_eq!(
+            parse("fault eio:fsync*1:*.wal"),
+            Ok(Command::Fault("eio:fsync*1:*.wal".parse().unwrap()))
+        );
+        assert_eq!(parse("fault clear"), Ok(Command::ClearFaults));
+        assert_eq!(parse("faults"), Ok(Command::Faults));
+        let bad = parse("fault eio:sync:*").unwrap_err();
+        assert!(bad.contains("unknown operation"), "{bad}");
+        assert!(parse("fault").is_err());
     }
 }

@@ -18,7 +18,7 @@ use std::sync::mpsc::{self, Sender};
 use std::thread;
 use std::time::Duration;
 
-use crashproof_sim::{CrashModel, SimConfig, SimFs, SimView};
+use crashproof_sim::{CrashModel, FaultConfig, SimConfig, SimFs, SimView};
 
 use crate::cleanup::Cleanup;
 use crate::control::{Command, HELP, LINE_MAX_BYTES, parse};
@@ -60,10 +60,13 @@ pub enum StandaloneError {
 }
 
 /// How the serving ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Served {
     /// Crashes made on command.
     pub crashes: u64,
+    /// The fault rules in force at the end that failed no call since the
+    /// last crash (each checked nothing there: worth a warning).
+    pub rules_never_injected: Vec<String>,
 }
 
 /// The control socket: where it is, and the private directory it made.
@@ -244,16 +247,25 @@ fn serve_on(
         ..SimConfig::default()
     });
     let mut crashes = 0u64;
+    let served = |fs: &SimFs, crashes| Served {
+        crashes,
+        rules_never_injected: fs
+            .fault_rule_counts()
+            .iter()
+            .filter(|c| c.injected == 0)
+            .map(|c| c.rule.to_string())
+            .collect(),
+    };
     loop {
         let mut server = Server::new(&fs, mount.next_ino(), mount.owner()).close_on_release();
         let crash = loop {
             let Ok(event) = attachment.events().recv() else {
-                return Ok(Served { crashes });
+                return Ok(served(&fs, crashes));
             };
             match event {
                 Event::Request { op, .. } => server.serve(op),
                 Event::ProgramEnded => {}
-                Event::Stop => return Ok(Served { crashes }),
+                Event::Stop => return Ok(served(&fs, crashes)),
                 Event::Control { line, reply } => match parse(&line) {
                     Err(e) => {
                         let _ = reply.send(format!("error {e}"));
@@ -272,7 +284,22 @@ fn serve_on(
                     }
                     Ok(Command::Quit) => {
                         let _ = reply.send("ok quitting".to_string());
-                        return Ok(Served { crashes });
+                        return Ok(served(&fs, crashes));
+                    }
+                    Ok(Command::Fault(rule)) => {
+                        let n = fs.add_fault_rule(rule.clone());
+                        let _ = reply.send(format!("ok fault rule {rule} in force ({n} rules)"));
+                    }
+                    Ok(Command::ClearFaults) => {
+                        let n = fs.fault_rule_counts().len();
+                        fs.set_faults(FaultConfig::default());
+                        let _ = reply.send(format!("ok {n} fault rules removed"));
+                    }
+                    Ok(Command::Faults) => {
+                        let counts = fs.fault_rule_counts();
+                        let mut answer: String = counts.iter().map(|c| format!("{c}\n")).collect();
+                        answer.push_str(&format!("ok {} fault rules", counts.len()));
+                        let _ = reply.send(answer);
                     }
                     Ok(Command::Crash(seed)) => break (seed, reply),
                 },

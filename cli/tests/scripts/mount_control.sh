@@ -92,6 +92,31 @@ exec 4<&-
 [ ! -e "$mnt/b" ] || fail "the unsynced file survived a drop-unsynced crash"
 case "$(ask steps)" in "ok steps "*" generation 1") ;; *) fail "steps after the crash" ;; esac
 
+# A fault rule: every fsync of a .wal file fails with EIO, nothing else.
+case "$(ask "fault eio:fsync:*.wal")" in "ok fault rule eio:fsync:*.wal in force (1 rules)") ;; *) fail "fault was not taken" ;; esac
+case "$(ask "fault eio:sync:*")" in "error bad fault rule"*"unknown operation"*) ;; *) fail "a bad rule was not refused" ;; esac
+python3 -c "
+import errno, os, sys
+d = sys.argv[1]
+def fsync(name):
+    fd = os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT)
+    os.write(fd, b'x')
+    try:
+        os.fsync(fd)
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        os.close(fd)
+assert fsync('log.wal') == errno.EIO, 'fsync of log.wal did not fail with EIO'
+assert fsync('other') == 0, 'fsync of another file failed'
+" "$mnt" || fail "the fault rule did not act as it says"
+faults="$(ask faults)"
+echo "$faults" | grep -q '`eio:fsync:\*.wal` failed 1 of 1 matching calls' || fail "faults: $faults"
+[ "$(echo "$faults" | tail -n 1)" = "ok 1 fault rules" ] || fail "faults: $faults"
+[ "$(ask "fault clear")" = "ok 1 fault rules removed" ] || fail "fault clear"
+case "$(ask faults)" in "ok 0 fault rules") ;; *) fail "rules left after fault clear" ;; esac
+
 [ "$(ask quit)" = "ok quitting" ] || fail "quit was not acknowledged"
 wait "$pid" || fail "the mount exited with an error: $(cat "$work/mount.err")"
 trap - EXIT

@@ -130,6 +130,16 @@ impl SimFs {
         st.config.faults = faults;
     }
 
+    /// Puts `rule` in force from the next step on, after the rules already
+    /// there (whose counts go on); returns how many rules are in force.
+    pub fn add_fault_rule(&self, rule: crashproof_fault::FaultRule) -> usize {
+        let mut st = self.lock();
+        st.rule_counts
+            .push(super::rules::RuleCount::new(rule.clone()));
+        st.config.faults.rules.push(rule);
+        st.rule_counts.len()
+    }
+
     /// What each fault rule of the configuration ([`super::FaultConfig::rules`])
     /// matched and failed on this filesystem so far, in the rules' order.
     /// A rule with `injected == 0` checked nothing.
