@@ -69,6 +69,12 @@ pub fn run(args: &ExploreCmdArgs) -> Exit {
         Ok(r) => r,
         Err(e) => return harness_error(e),
     };
+    if let Some(failure) = workload.harness_failure() {
+        return harness_error(format!(
+            "the harness failed in the middle of the exploration (a mount, or starting the \
+             program or the check), so no verdict holds: {failure}"
+        ));
+    }
     explain(&mut report, &args.program, &options, &workload);
     let invocation = crate::report_json::Invocation {
         workload: label,

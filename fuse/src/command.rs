@@ -85,6 +85,9 @@ pub struct CommandWorkload {
     /// With `capturing`: the tree of the last post-crash state checked.
     captured: Option<Mutex<Option<Snapshot>>>,
     stats: Mutex<Stats>,
+    /// The first failure of a mount or a process start (of the program or
+    /// the check), which is the harness's, not the program's.
+    harness_failure: Mutex<Option<String>>,
 }
 
 impl fmt::Debug for CommandWorkload {
@@ -115,6 +118,7 @@ impl CommandWorkload {
             check_verdicts: Mutex::new(BTreeMap::new()),
             captured: None,
             stats: Mutex::new(Stats::default()),
+            harness_failure: Mutex::new(None),
         })
     }
 
@@ -188,6 +192,15 @@ impl CommandWorkload {
         lock(&self.unmodelled).clone()
     }
 
+    /// The first failure of the harness (a mount, starting or killing the
+    /// program or the check) in any run so far. The explorer stops on one in
+    /// a program run ([`WorkloadError::Harness`]); one in a check run can
+    /// only fail the state it was checking, so a caller must look here
+    /// after exploring: with `Some`, no verdict of the exploration holds.
+    pub fn harness_failure(&self) -> Option<String> {
+        lock(&self.harness_failure).clone()
+    }
+
     /// The work done so far.
     pub fn stats(&self) -> Stats {
         *lock(&self.stats)
@@ -215,17 +228,25 @@ impl CommandWorkload {
         envs: Vec<(String, OsString)>,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<RunEnd, WorkloadError> {
-        let mount = self
-            .pool
-            .take()
-            .map_err(|e| WorkloadError::Core(e.to_string()))?;
+        // The mount and the process are the harness's: their failure is
+        // no finding about the program.
+        let harness = |e: String| {
+            lock(&self.harness_failure).get_or_insert_with(|| e.clone());
+            WorkloadError::Harness(e)
+        };
+        let mount = self.pool.take().map_err(|e| harness(e.to_string()))?;
         let spec = RunSpec {
             argv: argv(mount.dir()),
             envs,
             timeout: self.run_timeout(),
         };
-        let end = run_on_mount(&mount, fs, &spec, self.pool.cleanup(), on_line)
-            .map_err(|e| WorkloadError::Core(e.to_string()))?;
+        let mut end = run_on_mount(&mount, fs, &spec, self.pool.cleanup(), on_line)
+            .map_err(|e| harness(e.to_string()))?;
+        // Which pooled mount served a run is chance: its path in the
+        // output would make equal runs differ (and a replay disagree).
+        let dir = mount.dir().to_string_lossy().into_owned();
+        end.stdout = without_mount_path(&end.stdout, &dir);
+        end.stderr = without_mount_path(&end.stderr, &dir);
         lock(&self.unmodelled).add(&end.unmodelled);
         Ok(end)
     }
@@ -271,6 +292,24 @@ impl CommandWorkload {
         let ack = progress.acknowledged()?;
         lock(&self.acked_lines).get(&ack.state_digest).cloned()
     }
+}
+
+/// `bytes` with every occurrence of the mount's path `dir` written as
+/// `{dir}`.
+fn without_mount_path(bytes: &[u8], dir: &str) -> Vec<u8> {
+    let needle = dir.as_bytes();
+    if needle.is_empty() {
+        return bytes.to_vec();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(DIR_PLACEHOLDER.as_bytes());
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// How a run ended, as the end of a sentence.
@@ -410,5 +449,17 @@ impl Workload for CommandWorkload {
         let verdict = self.run_check(fs, acked.as_deref());
         lock(&self.check_verdicts).insert(key, verdict.clone());
         verdict
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mount_path_in_output_is_written_as_the_placeholder() {
+        let out = without_mount_path(b"/m/1/out/x: bad; /m/1 again", "/m/1");
+        assert_eq!(out, b"{dir}/out/x: bad; {dir} again");
+        assert_eq!(without_mount_path(b"nothing", "/m/1"), b"nothing");
     }
 }

@@ -5,7 +5,6 @@
 //! crash state, a crash during recovery, a sync-EIO sweep, a random
 //! schedule) goes through it.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
 use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
@@ -283,9 +282,7 @@ impl Case {
             *lock(&hook_slot) = Some(picked);
             StepAction::Crash
         }));
-        let ran = catch_unwind(AssertUnwindSafe(|| {
-            ex.workload().run(&self.fs, &mut self.history.progress)
-        }));
+        let ran = ex.run_workload(&self.fs, &mut self.history.progress);
         self.fs.clear_step_hook();
         self.note_first_run_rules();
         let captured = lock(&slot).take();
@@ -360,9 +357,7 @@ impl Case {
             }
             StepAction::Continue
         }));
-        let ran = catch_unwind(AssertUnwindSafe(|| {
-            ex.workload().run(&self.fs, &mut self.history.progress)
-        }));
+        let ran = ex.run_workload(&self.fs, &mut self.history.progress);
         self.fs.clear_step_hook();
         self.note_first_run_rules();
         self.append_run_trace();

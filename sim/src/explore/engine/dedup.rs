@@ -17,7 +17,6 @@
 //! computes it does not change any result.
 
 use std::collections::BTreeMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crashproof_fault::CrashModel;
@@ -254,7 +253,7 @@ impl<'a, 'w> Checker<'a, 'w> {
                 }
             }));
         }
-        let ran = catch_unwind(AssertUnwindSafe(|| workload.run(&image, &mut progress)));
+        let ran = self.ex.run_workload(&image, &mut progress);
         image.clear_step_hook();
         if let Some(converged) = watch.and_then(|w| w.converged_at()) {
             // The rest is the clean run: its output, and no leftovers (its

@@ -132,6 +132,7 @@ impl Engine<'_> {
         let (fs, progress) = self.start(faults)?;
         let case = Case::start(fs, progress, true);
         let (case, finding) = Next::Run(case).finish(self, clean, &schedule.points)?;
+        self.check_harness()?;
         let history = case.history;
         let trace = history.trace.unwrap_or_default();
         let violation = finding

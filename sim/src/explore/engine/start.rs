@@ -3,14 +3,15 @@
 //! starts from.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use crashproof_fault::CrashModel;
 
-use super::run_end::panic_message;
+use super::lock::lock;
+use super::run_end::{Ran, panic_message};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::options::ExploreOptions;
-use crate::explore::vocabulary::workload::{Progress, Workload};
+use crate::explore::vocabulary::workload::{Progress, Workload, WorkloadError};
 use crate::{FaultConfig, SimConfig, SimFs, SimView};
 
 /// Drives one [`Workload`] on [`SimFs`]: what every part of the engine and
@@ -20,6 +21,9 @@ pub(crate) struct Engine<'w> {
     options: ExploreOptions,
     /// The threads that check crash points, built on first use.
     pool: OnceLock<Result<rayon::ThreadPool, String>>,
+    /// The first [`WorkloadError::Harness`] any run returned: it stops the
+    /// exploration at the next unit boundary.
+    harness_failure: Mutex<Option<String>>,
 }
 
 impl<'w> Engine<'w> {
@@ -29,6 +33,29 @@ impl<'w> Engine<'w> {
             workload,
             options,
             pool: OnceLock::new(),
+            harness_failure: Mutex::new(None),
+        }
+    }
+
+    /// Runs the workload once on `fs`, panics caught; a harness failure
+    /// ([`WorkloadError::Harness`]) is remembered for
+    /// [`Engine::check_harness`]. Every run of the engine goes through here.
+    pub(crate) fn run_workload(&self, fs: &SimFs, progress: &mut Progress) -> Ran {
+        let ran = catch_unwind(AssertUnwindSafe(|| self.workload.run(fs, progress)));
+        if let Ok(Err(WorkloadError::Harness(reason))) = &ran {
+            lock(&self.harness_failure).get_or_insert_with(|| reason.clone());
+        }
+        ran
+    }
+
+    /// [`HarnessError::WorkloadHarness`] once any run failed in its harness.
+    pub(crate) fn check_harness(&self) -> Result<(), HarnessError> {
+        match lock(&self.harness_failure).clone() {
+            None => Ok(()),
+            Some(reason) => Err(HarnessError::WorkloadHarness {
+                workload: self.workload.name(),
+                reason,
+            }),
         }
     }
 

@@ -40,6 +40,7 @@ where
     });
     let mut done = 0;
     engine.for_each_unit(units, work, |records| {
+        engine.check_harness()?;
         for record in records {
             tally.record(record)?;
         }

@@ -111,6 +111,19 @@ pub enum HarnessError {
         /// `: the run's paths are ...`, or nothing.
         hint: String,
     },
+    /// A run of the workload failed in its harness
+    /// ([`crate::explore::WorkloadError::Harness`]: a mount, a process) in
+    /// the middle of the exploration: what it found is not trustworthy.
+    #[error(
+        "workload `{workload}`: the harness failed in the middle of the exploration, so nothing \
+         it found can be trusted: {reason}"
+    )]
+    WorkloadHarness {
+        /// The workload's name.
+        workload: String,
+        /// The first failure.
+        reason: String,
+    },
     /// A replayed schedule names a crash point its run never reaches, and
     /// the case found no violation: it replayed a crash that never happened.
     #[error("{0}")]

@@ -382,6 +382,13 @@ pub enum WorkloadError {
     /// The workload detected something impossible in its own data.
     #[error("workload invariant broken: {0}")]
     Invariant(String),
+    /// The harness around the workload failed, not the workload: a mount
+    /// that could not serve, a program that could not be started or killed.
+    /// Not a finding: the explorer stops with
+    /// [`crate::explore::HarnessError::WorkloadHarness`] (nothing it found
+    /// since can be trusted).
+    #[error("harness failure: {0}")]
+    Harness(String),
 }
 
 impl WorkloadError {
