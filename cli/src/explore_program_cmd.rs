@@ -112,19 +112,6 @@ fn explain(
             );
         }
     }
-    if let Some(check) = workload.check_command() {
-        report.notes.push(format!(
-            "\"no leftovers\" above is the check command `{check}` run on the state every \
-             completed run leaves (reported as \"left files behind: (final state) ...\")"
-        ));
-    }
-    let unmodelled = workload.unmodelled();
-    if !unmodelled.is_empty() {
-        report.notes.push(format!(
-            "operations the durability model has no rule for ({unmodelled}): refused ones failed \
-             in the program with that errno, none was treated as durable"
-        ));
-    }
     let stats = workload.stats();
     report.notes.push(format!(
         "work: {} program runs ({:.3} s), {} check runs ({:.3} s; {} answered from equal \
@@ -144,7 +131,6 @@ fn program_json(program: &ProgramArgs, workload: &CommandWorkload) -> ProgramJso
         argv: program.command.argv.clone(),
         check: program.check.clone(),
         compares_stdout: !program.ignore_stdout,
-        unmodelled: workload.unmodelled(),
         program_runs: stats.program_runs,
         check_runs: stats.check_runs,
         requests: stats.requests,

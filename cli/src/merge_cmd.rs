@@ -101,6 +101,21 @@ fn merge(paths: &[PathBuf]) -> Result<ReportJson, String> {
         ));
     }
     let execution = docs[0].execution.clone();
+    // explore-cmd's program section: one program, its shards' work summed.
+    let mut program = docs[0].program.clone();
+    for doc in &docs[1..] {
+        match (&mut program, &doc.program) {
+            (None, None) => {}
+            (Some(p), Some(other)) => p.add_shard(other)?,
+            _ => {
+                return Err(
+                    "some shards are reports of explore-cmd and others of explore: merge the \
+                     shards of one command"
+                        .to_string(),
+                );
+            }
+        }
+    }
     let reports: Vec<Report> = docs.into_iter().map(|d| d.report).collect();
     let in_full_max = ExploreOptions::default().violations_in_full_max;
     let merged = Report::merge_shards(reports, in_full_max).map_err(|e| e.to_string())?;
@@ -115,7 +130,9 @@ fn merge(paths: &[PathBuf]) -> Result<ReportJson, String> {
             p.pass
         ));
     }
-    Ok(ReportJson::new(invocation, Shard::WHOLE, execution, merged))
+    let mut doc = ReportJson::new(invocation, Shard::WHOLE, execution, merged);
+    doc.program = program;
+    Ok(doc)
 }
 
 fn print(merged: &ReportJson, json: bool) -> Exit {

@@ -119,11 +119,9 @@ pub struct ProgramJson {
     pub argv: Vec<String>,
     /// `--check`.
     pub check: Option<String>,
-    /// Whether stdout was compared (not `--ignore-stdout`).
+    /// Whether stdout was compared (not `--ignore-stdout`). (What the model
+    /// refused or did not keep is the report's `unmodelled`.)
     pub compares_stdout: bool,
-    /// Requests refused (with their errno) or accepted but not kept, by
-    /// operation, over every run.
-    pub unmodelled: crashproof_fuse::Unmodelled,
     /// Program runs (clean and resumed) and check command runs.
     pub program_runs: u64,
     /// Check command runs (verdicts shared by equal post-crash trees are
@@ -135,6 +133,27 @@ pub struct ProgramJson {
     pub program_seconds: f64,
     /// Wall time of check runs, summed over threads.
     pub check_seconds: f64,
+}
+
+impl ProgramJson {
+    /// Adds the work of another shard of the same exploration: the same
+    /// program, check and comparison, or an error saying which differs.
+    pub fn add_shard(&mut self, other: &ProgramJson) -> Result<(), String> {
+        let identity = |p: &ProgramJson| (p.argv.clone(), p.check.clone(), p.compares_stdout);
+        if identity(self) != identity(other) {
+            return Err(format!(
+                "the shards explored different programs or checks ({:?} with check {:?}, then \
+                 {:?} with check {:?}): merge the shards of one command",
+                self.argv, self.check, other.argv, other.check
+            ));
+        }
+        self.program_runs += other.program_runs;
+        self.check_runs += other.check_runs;
+        self.requests += other.requests;
+        self.program_seconds += other.program_seconds;
+        self.check_seconds += other.check_seconds;
+        Ok(())
+    }
 }
 
 impl ReportJson {

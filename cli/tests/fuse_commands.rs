@@ -409,3 +409,195 @@ fn mount_is_driven_over_its_control_socket_by_a_shell_script() {
     );
     assert_no_mounts_under(work.path());
 }
+
+#[test]
+fn explore_cmd_with_a_fault_rule_catches_a_believed_fsync_and_refuses_a_rule_that_failed_nothing() {
+    require_fuse();
+    let tmp = tempfile::tempdir().unwrap();
+    let py = python3();
+    let script = "cli/tests/scripts/fsync_believer.py";
+    let check = format!("{py} {script} --check {{dir}}");
+    let explore = |rule: &str, extra: &[&str]| {
+        let mut args = vec![
+            "explore-cmd",
+            "--model",
+            "drop-unsynced",
+            "--fault",
+            rule,
+            "--check",
+            &check,
+            "--",
+            &py,
+            script,
+            "{dir}",
+        ];
+        args.extend(extra);
+        crashproof(&args, tmp.path())
+    };
+    // The first fsync of an item fails (the start-up one is match 1): a
+    // program that stops on it is clean (restarted after a power loss)...
+    let o = explore("eio:fsync*2:*.wal", &["--strict"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("fault-rules drop-unsynced (eio:fsync*2:*.wal)"),
+        "{out}"
+    );
+    assert!(out.contains("failed 1 of 2 matching calls"), "{out}");
+    assert!(
+        !out.contains("exhaustive"),
+        "--fault alone runs its pass alone: {out}"
+    );
+    // ...one that believes it loses an acknowledged item, and the printed
+    // replay line (its schedule carries the rule) reproduces it.
+    let o = explore("eio:fsync*2:*.wal", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("items in the log, but 1 were acknowledged"),
+        "{out}"
+    );
+    let replay = out
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("replay:"))
+        .unwrap_or_else(|| panic!("no replay line in\n{out}"));
+    let words = shlex::split(replay.trim()).unwrap();
+    assert!(
+        words.iter().any(|w| w.ends_with(";eio:fsync*2:*.wal")),
+        "{words:?}"
+    );
+    let at = words.iter().position(|w| w == "--").unwrap();
+    let args: Vec<&str> = words[at + 1..].iter().map(String::as_str).collect();
+    let r = crashproof(&args, tmp.path());
+    assert_eq!(r.status.code(), Some(1), "{}", text(&r));
+    assert!(
+        String::from_utf8_lossy(&r.stdout).contains("EIO by fault rule"),
+        "{}",
+        text(&r)
+    );
+    // A rule that fails no call checked nothing: exit 2, the calls named.
+    let o = explore("eio:fsync:*.log", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        err.contains("fault rule `eio:fsync:*.log` failed no call"),
+        "{err}"
+    );
+    assert!(err.contains("sync /log.wal"), "{err}");
+    // A malformed rule is a usage error naming the grammar.
+    let o = explore("eio:sync:*", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("ERROR:OP[*N]:GLOB"), "{}", text(&o));
+    assert_no_mounts_under(tmp.path());
+}
+
+#[test]
+fn explore_cmd_reports_operations_without_a_rule_as_data_and_a_bad_final_state_in_words() {
+    require_fuse();
+    let tmp = tempfile::tempdir().unwrap();
+    // A symlink is refused (EPERM), a chmod accepted and not kept.
+    let o = crashproof(
+        &[
+            "explore-cmd",
+            "--model",
+            "drop-unsynced",
+            "--json",
+            "--",
+            "sh",
+            "-c",
+            "ln -s a \"$0/l\" 2>/dev/null; echo x > \"$0/f\"; chmod 600 \"$0/f\"; echo done",
+            "{dir}",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        report.contains("UNMODELLED: operations the durability model has no rule for: "),
+        "{report}"
+    );
+    assert!(report.contains("symlink x"), "{report}");
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ops = json["report"]["unmodelled"].as_array().unwrap();
+    assert!(
+        ops.iter()
+            .any(|op| op["op"] == "symlink" && op["refused_with"] == "EPERM"),
+        "{ops:?}"
+    );
+    // A final state the check refuses: said in those words.
+    let o = crashproof(
+        &[
+            "explore-cmd",
+            "--check",
+            "test ! -e {dir}/f",
+            "--",
+            "sh",
+            "-c",
+            "echo x > \"$0/f\"; echo done",
+            "{dir}",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("the final state fails its check: check command `test ! -e {dir}/f`"),
+        "{}",
+        text(&o)
+    );
+    assert_no_mounts_under(tmp.path());
+}
+
+#[test]
+fn merged_shards_of_explore_cmd_keep_the_program_section() {
+    require_fuse();
+    let tmp = tempfile::tempdir().unwrap();
+    let check = "sh examples/programs/publish.sh --check {dir}";
+    let shard = |i: &str| {
+        let o = crashproof(
+            &[
+                "explore-cmd",
+                "--model",
+                "drop-unsynced",
+                "--shard",
+                i,
+                "--json",
+                "--check",
+                check,
+                "--",
+                "sh",
+                "examples/programs/publish.sh",
+                "{dir}",
+                "1",
+            ],
+            tmp.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let path = tmp
+            .path()
+            .join(format!("shard-{}.json", i.replace('/', "-")));
+        std::fs::write(&path, &o.stdout).unwrap();
+        (path, json["program"]["program_runs"].as_u64().unwrap())
+    };
+    let (a, runs_a) = shard("1/2");
+    let (b, runs_b) = shard("2/2");
+    let m = crashproof(
+        &[
+            "merge",
+            "--json",
+            &a.display().to_string(),
+            &b.display().to_string(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(m.status.code(), Some(0), "{}", text(&m));
+    let merged: serde_json::Value = serde_json::from_slice(&m.stdout).unwrap();
+    let program = &merged["program"];
+    assert_eq!(
+        program["argv"][1], "examples/programs/publish.sh",
+        "{merged}"
+    );
+    assert_eq!(program["check"], check);
+    assert_eq!(program["program_runs"].as_u64(), Some(runs_a + runs_b));
+    assert_no_mounts_under(tmp.path());
+}

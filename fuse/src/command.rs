@@ -30,7 +30,7 @@ use std::time::Duration;
 use crashproof_core::fs::Fs;
 use crashproof_kill::program::{DIR_PLACEHOLDER, EmptyProgram, Program};
 use crashproof_sim::explore::{
-    CheckpointId, Checks, Completion, Progress, Recovered, Workload, WorkloadError,
+    CheckpointId, Checks, Completion, Progress, Recovered, UnmodelledOp, Workload, WorkloadError,
 };
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -394,13 +394,30 @@ impl Workload for CommandWorkload {
         u64::MAX
     }
 
-    /// The check command on the state a completed run left: one line
-    /// saying how it failed, or nothing.
-    fn leftovers(&self, fs: &dyn Fs) -> Result<Vec<String>, WorkloadError> {
-        Ok(match self.run_check(fs, None) {
-            Ok(()) => Vec::new(),
-            Err(message) => vec![format!("(final state) {message}")],
-        })
+    /// Nothing: the check command judges the state every completed run
+    /// leaves in [`Workload::final_state`].
+    fn leftovers(&self, _fs: &dyn Fs) -> Result<Vec<String>, WorkloadError> {
+        Ok(Vec::new())
+    }
+
+    /// The check command on the state a completed run left.
+    fn final_state(&self, fs: &dyn Fs) -> Result<(), String> {
+        self.run_check(fs, None)
+    }
+
+    fn unmodelled(&self) -> Vec<UnmodelledOp> {
+        let counted = lock(&self.unmodelled);
+        let refused = counted.refused.iter().map(|(op, r)| UnmodelledOp {
+            op: op.clone(),
+            count: r.count,
+            refused_with: Some(r.errno.clone()),
+        });
+        let ignored = counted.ignored.iter().map(|(op, n)| UnmodelledOp {
+            op: op.clone(),
+            count: *n,
+            refused_with: None,
+        });
+        refused.chain(ignored).collect()
     }
 
     fn checks(&self) -> Checks {
@@ -418,9 +435,12 @@ impl Workload for CommandWorkload {
             recovery_never_fails: false,
             resume_cursor: false,
             redo_bound: false,
-            // "No leftovers" is the check command on every final state.
-            leftovers: self.check.is_some(),
+            leftovers: false,
             state_predicate: predicate,
+            final_state: self
+                .check
+                .as_ref()
+                .map(|check| format!("check command `{check}` exits 0")),
         }
     }
 

@@ -128,10 +128,12 @@ impl<'w> Explorer<'w> {
                 Some(t) => t.merge(report, self.options().violations_in_full_max),
             }
         }
-        total.ok_or_else(|| HarnessError::EmptyPlan {
+        let mut total = total.ok_or_else(|| HarnessError::EmptyPlan {
             workload: self.workload().name(),
             missing: "pass",
-        })
+        })?;
+        total.unmodelled = self.workload().unmodelled();
+        Ok(total)
     }
 
     /// Explores one pass.

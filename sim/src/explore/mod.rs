@@ -91,6 +91,7 @@ pub use vocabulary::plan::{Mode, Pass, Plan, RandomConfig};
 pub use vocabulary::program::{Found, ProgramWorkload, Reporter};
 pub use vocabulary::replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR};
 pub use vocabulary::shard::{ParseShardError, Shard};
+pub use vocabulary::unmodelled::UnmodelledOp;
 pub use vocabulary::unreached::UnreachedPoint;
 pub use vocabulary::workload::{
     CheckpointId, Completion, Progress, Recovered, StepClock, Workload, WorkloadError,

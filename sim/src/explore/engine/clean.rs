@@ -69,6 +69,9 @@ impl Engine<'_> {
             Ok(left) => return Err(failed(format!("left files behind: {}", left.join(", ")))),
             Err(e) => return Err(failed(format!("listing leftovers failed: {e}"))),
         }
+        if let Err(finding) = super::oracle::check_final_state(self.workload(), fs) {
+            return Err(failed(finding.message));
+        }
         let mut failpoints: Vec<String> = trace
             .entries
             .iter()

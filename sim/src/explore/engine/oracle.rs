@@ -302,7 +302,25 @@ pub(crate) fn check_completion(
             Oracle::Result,
             format!("completed but left files behind: {}", left.join(", ")),
         )),
-        Ok(Ok(_)) => Ok(()),
+        Ok(Ok(_)) => check_final_state(workload, fs),
+    }
+}
+
+/// [`Workload::final_state`] on the state a completed run left on `fs`.
+pub(crate) fn check_final_state(workload: &dyn Workload, fs: &SimFs) -> Result<(), Finding> {
+    match catch_unwind(AssertUnwindSafe(|| workload.final_state(fs))) {
+        Err(p) => Err(Finding::new(
+            Oracle::Panic,
+            format!(
+                "the final-state check panicked: {}",
+                panic_message(p.as_ref())
+            ),
+        )),
+        Ok(Err(message)) => Err(Finding::new(
+            Oracle::Result,
+            format!("completed, but the final state fails its check: {message}"),
+        )),
+        Ok(Ok(())) => Ok(()),
     }
 }
 

@@ -104,6 +104,7 @@ impl Report {
         }
         self.groups = merged;
         self.notes.extend(next.notes);
+        crate::explore::vocabulary::unmodelled::add(&mut self.unmodelled, next.unmodelled);
         self.elapsed = elapsed_sum(self.elapsed, next.elapsed);
         Ok(())
     }

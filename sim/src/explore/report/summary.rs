@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::violation::{Oracle, Violation};
 use crate::explore::vocabulary::plan::Pass;
+use crate::explore::vocabulary::unmodelled::UnmodelledOp;
 
 /// What a process did to reach a pass's verdict, besides the states it counts:
 /// not part of the verdict (it differs with
@@ -227,6 +228,11 @@ pub struct Report {
     /// (`Checks::describe`): a check needing a fact the workload does not
     /// report is skipped, and this says so by leaving it out.
     pub oracles: Vec<String>,
+    /// Operations the workload made that the durability model has no rule
+    /// for ([`crate::explore::Workload::unmodelled`]), summed over every
+    /// run: refused ones failed in the program, none was treated as durable.
+    #[serde(default)]
+    pub unmodelled: Vec<UnmodelledOp>,
 }
 
 impl Report {
@@ -324,6 +330,7 @@ impl Report {
         self.groups.extend(other.groups);
         self.keep_in_full(in_full_max);
         self.notes.extend(other.notes);
+        crate::explore::vocabulary::unmodelled::add(&mut self.unmodelled, other.unmodelled);
     }
 
     /// Drops the full violation of every group past the first
@@ -394,6 +401,15 @@ impl fmt::Display for Report {
         writeln!(f)?;
         for note in self.notes_all() {
             writeln!(f, "NOTE: {note}")?;
+        }
+        if !self.unmodelled.is_empty() {
+            let ops: Vec<String> = self.unmodelled.iter().map(ToString::to_string).collect();
+            writeln!(
+                f,
+                "UNMODELLED: operations the durability model has no rule for: {}; refused ones \
+                 failed in the program, none was treated as durable",
+                ops.join(", ")
+            )?;
         }
         if self.is_clean() {
             return writeln!(f, "result: OK, zero violations");

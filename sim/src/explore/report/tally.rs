@@ -363,6 +363,7 @@ impl<'a> Tally<'a> {
             notes: self.notes,
             elapsed: None,
             oracles: checked.checks().describe(checked),
+            unmodelled: Vec::new(),
         })
     }
 

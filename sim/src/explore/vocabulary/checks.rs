@@ -42,6 +42,9 @@ pub struct Checks {
     /// What [`Workload::state_predicate`] checks on every post-crash state,
     /// in a few words; `None` when it checks nothing.
     pub state_predicate: Option<String>,
+    /// What [`Workload::final_state`] checks on the state every completed
+    /// run leaves, in a few words; `None` when it checks nothing.
+    pub final_state: Option<String>,
 }
 
 impl Default for Checks {
@@ -56,6 +59,7 @@ impl Default for Checks {
             redo_bound: true,
             leftovers: true,
             state_predicate: None,
+            final_state: None,
         }
     }
 }
@@ -86,6 +90,11 @@ impl Checks {
         );
         if self.leftovers {
             ran.push("result: no leftovers".to_string());
+        }
+        if let Some(check) = &self.final_state {
+            ran.push(format!(
+                "result: {check} on the state every completed run leaves"
+            ));
         }
         if self.resume_cursor {
             ran.push("result: resumes where inspection said".to_string());

@@ -26,5 +26,6 @@ pub(crate) mod plan;
 pub(crate) mod program;
 pub(crate) mod replay_line;
 pub(crate) mod shard;
+pub(crate) mod unmodelled;
 pub(crate) mod unreached;
 pub(crate) mod workload;

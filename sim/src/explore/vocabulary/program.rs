@@ -265,6 +265,7 @@ impl Workload for ProgramWorkload {
             redo_bound: false,
             leftovers: self.leftovers.is_some(),
             state_predicate: self.predicate.as_ref().map(|(what, _)| what.clone()),
+            final_state: None,
         }
     }
 

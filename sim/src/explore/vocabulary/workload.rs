@@ -97,6 +97,23 @@ pub trait Workload: Send + Sync {
         let _ = (fs, progress);
         Ok(())
     }
+
+    /// A check of the state every completed run leaves (the clean run's
+    /// and every resumed run's): `Err` says what is wrong, and the result
+    /// oracle reports it as the final state failing its check. Describe it
+    /// in [`Checks::final_state`]. Default: nothing.
+    fn final_state(&self, fs: &dyn Fs) -> Result<(), String> {
+        let _ = fs;
+        Ok(())
+    }
+
+    /// What this workload's runs did so far that the durability model has
+    /// no rule for (a program on a mount: a refused `symlink`), summed over
+    /// runs; the explorer puts it in [`crate::explore::Report::unmodelled`].
+    /// Default: nothing.
+    fn unmodelled(&self) -> Vec<super::unmodelled::UnmodelledOp> {
+        Vec::new()
+    }
 }
 
 /// What a completed run reports.
