@@ -75,7 +75,7 @@ pub fn run(args: &ExploreCmdArgs) -> Exit {
              program or the check), so no verdict holds: {failure}"
         ));
     }
-    explain(&mut report, &args.program, &options, &workload);
+    explain(&mut report, &args.program, &options, &workload, pre.fastest);
     let invocation = crate::report_json::Invocation {
         workload: label,
         ..ex.invocation(&plan, seed)
@@ -102,6 +102,7 @@ fn explain(
     program: &ProgramArgs,
     options: &ExploreOptions,
     workload: &CommandWorkload,
+    clean_run: std::time::Duration,
 ) {
     for group in &mut report.groups {
         if let Some(v) = &mut group.violation {
@@ -113,16 +114,32 @@ fn explain(
         }
     }
     let stats = workload.stats();
+    let ms = |d: f64| d * 1e3;
+    let per_run = stats.program_time.as_secs_f64() / stats.program_runs.max(1) as f64;
     report.notes.push(format!(
-        "work: {} program runs ({:.3} s), {} check runs ({:.3} s; {} answered from equal \
-         post-crash trees), {} FUSE requests",
+        "work: {} program runs ({:.3} s, {:.1} ms each), {} check runs ({:.3} s; {} answered from \
+         equal post-crash trees), {} FUSE requests",
         stats.program_runs,
         stats.program_time.as_secs_f64(),
+        ms(per_run),
         stats.check_runs,
         stats.check_time.as_secs_f64(),
         stats.check_cache_hits,
         stats.requests
     ));
+    if let Some(elapsed) = report.elapsed {
+        let per_state = elapsed.as_secs_f64() / report.states_checked().max(1) as f64;
+        let clean = clean_run.as_secs_f64();
+        report.notes.push(format!(
+            "cost: {:.1} ms of wall time per post-crash state checked ({} threads), {:.2}x the \
+             whole clean run on the mount ({:.1} ms: the program's start-up and its work); \
+             benches/explore_cmd.sh compares with the program on tmpfs",
+            ms(per_state),
+            options.threads(),
+            per_state / clean.max(1e-9),
+            ms(clean)
+        ));
+    }
 }
 
 fn program_json(program: &ProgramArgs, workload: &CommandWorkload) -> ProgramJson {

@@ -433,3 +433,84 @@ fn several_modes_run_in_one_exploration() {
         ],
     );
 }
+
+#[test]
+fn a_fault_rule_passes_the_control_catches_fsync_retried_and_is_refused_when_it_fails_nothing() {
+    // `--fault` alone runs only its pass.
+    let o = check(
+        &[
+            "explore",
+            "--workload",
+            "zoo-control",
+            "--model",
+            "drop-unsynced",
+            "--fault",
+            "eio:fsync*2:*",
+        ],
+        0,
+        &[
+            "fault-rules drop-unsynced (eio:fsync*2:*)",
+            "`eio:fsync*2:*` failed 1 of",
+            "result: OK",
+        ],
+    );
+    assert!(!stdout(&o).contains("exhaustive"), "{}", stdout(&o));
+    let o = check(
+        &[
+            "explore",
+            "--workload",
+            "fsync-retried",
+            "--model",
+            "drop-unsynced",
+            "--fault",
+            "eio:fsync*1:*",
+        ],
+        1,
+        &["group 1: fault-rules drop-unsynced"],
+    );
+    // The replay command's schedule carries the rule and reproduces it.
+    let out = stdout(&o);
+    let replay = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("replay:"))
+        .unwrap();
+    let schedule = replay.split('\'').nth(1).unwrap();
+    assert!(schedule.ends_with(";eio:fsync*1:*"), "{replay}");
+    check(
+        &["replay", "--workload", "fsync-retried", schedule],
+        1,
+        &["verdict: VIOLATION (state oracle)", "EIO by fault rule"],
+    );
+    // A rule that fails nothing checked nothing; a rule given twice, or
+    // malformed, is a usage error.
+    check(
+        &[
+            "explore",
+            "--workload",
+            "zoo-control",
+            "--fault",
+            "eio:fsync:*.wal",
+        ],
+        2,
+        &[
+            "fault rule `eio:fsync:*.wal` failed no call",
+            "checked nothing",
+        ],
+    );
+    check(
+        &[
+            "explore",
+            "--fault",
+            "eio:rename:*",
+            "--fault",
+            "eio:rename:*",
+        ],
+        2,
+        &["given twice"],
+    );
+    check(
+        &["explore", "--fault", "enospc:read:*"],
+        2,
+        &["never fails with ENOSPC", "ERROR:OP[*N]:GLOB"],
+    );
+}
