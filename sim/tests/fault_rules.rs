@@ -247,7 +247,7 @@ fn a_rule_that_fails_no_call_is_refused_not_passed() {
                 matched: m,
                 ..
             } => {
-                assert_eq!((r.to_string().as_str(), *m), (rule, matched));
+                assert_eq!((r.as_str(), *m), (rule, matched));
             }
             other => panic!("{rule}: {other}"),
         }

@@ -101,7 +101,7 @@ impl Engine<'_> {
             // A rule that failed nothing replayed a fault that never happened.
             return Err(HarnessError::FaultRuleNeverInjected {
                 workload: self.workload().name(),
-                rule: unused.rule.clone(),
+                rule: unused.rule.to_string(),
                 matched: unused.matched,
                 steps: outcome.steps_before_first_crash.unwrap_or(clean.steps),
                 hint: String::new(),

@@ -168,7 +168,7 @@ fn refuse_unused(
     };
     Err(HarnessError::FaultRuleNeverInjected {
         workload: engine.workload().name(),
-        rule: unused.rule.clone(),
+        rule: unused.rule.to_string(),
         matched: unused.matched,
         steps: fs.steps(),
         hint,

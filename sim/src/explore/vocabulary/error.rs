@@ -1,6 +1,6 @@
 //! Errors of the harness itself (not findings about the workload).
 
-use crashproof_fault::{CrashPoint, FaultRule};
+use crashproof_fault::CrashPoint;
 
 use super::options::InvalidOptions;
 use super::unreached::UnreachedPoint;
@@ -102,8 +102,8 @@ pub enum HarnessError {
     FaultRuleNeverInjected {
         /// The workload's name.
         workload: String,
-        /// The rule.
-        rule: FaultRule,
+        /// The rule's text form (`eio:fsync:*.wal`).
+        rule: String,
         /// Calls it matched (fewer than its `*N`, when it has one).
         matched: u64,
         /// The run's length.
