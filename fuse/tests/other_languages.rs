@@ -149,11 +149,15 @@ fn assert_caught(program: &Program, models: &[CrashModel], oracle: Oracle, messa
     let text = report.to_string();
     assert!(text.contains("replay:"), "{text}");
     let w = program.workload();
+    let base = w.mount_base();
     let ex = Explorer::new(&w, ExploreOptions::default());
     let schedule = v.schedule.to_string().parse().unwrap();
     let (_, replayed) = ex.replay(&schedule).unwrap();
     let again = replayed.violation.expect("the replay fails too");
     assert_eq!((again.oracle, &again.message), (v.oracle, &v.message));
+    drop(ex);
+    drop(w);
+    assert_no_mounts_under(&base);
 }
 
 const STRICT_AND_TORN: [CrashModel; 2] = [CrashModel::DropUnsynced, CrashModel::Subset];

@@ -268,3 +268,22 @@ fn a_rule_that_fails_no_call_is_refused_not_passed() {
         "{err}"
     );
 }
+
+#[test]
+fn a_crash_test_takes_fault_rules() {
+    use crashproof_sim::check::CrashTest;
+    let buggy = log_job(true);
+    let failure = CrashTest::new(&buggy)
+        .models(&[CrashModel::DropUnsynced])
+        .modes(Vec::new())
+        .fault_rules(rules(&["eio:fsync*2:*.wal"]))
+        .check()
+        .unwrap_err();
+    assert!(failure.to_string().contains("EIO by fault rule"), "{failure}");
+    let correct = log_job(false);
+    CrashTest::new(&correct)
+        .models(&[CrashModel::DropUnsynced])
+        .modes(Vec::new())
+        .fault_rules(rules(&["eio:fsync*2:*.wal"]))
+        .run();
+}

@@ -87,6 +87,14 @@ impl<'w> CrashTest<'w> {
         self.with_mode(Mode::SyncEio)
     }
 
+    /// Adds the run under fault rules ([`Mode::FaultRules`]):
+    /// `vec!["eio:fsync:*.wal".parse()?]` fails every fsync of a `.wal` file,
+    /// then a crash at every step of that run. A rule that fails no call
+    /// fails the test (it checked nothing).
+    pub fn fault_rules(self, rules: Vec<crashproof_fault::FaultRule>) -> Self {
+        self.with_mode(Mode::FaultRules(rules))
+    }
+
     /// Adds random multi-crash schedules ([`Mode::Random`]), as many as
     /// `PROPTEST_CASES` says, else [`RandomConfig::default`]'s.
     pub fn random(mut self) -> Self {
