@@ -11,6 +11,7 @@ use super::config::SimConfig;
 use super::crash::CrashChoice;
 use super::error::Crashed;
 use super::invariants::{InvariantViolation, check_state, debug_assert_holds};
+use super::snapshot::Snapshot;
 use super::state::{State, components};
 use super::trace::{StepInfo, StepOutcome, Trace, TraceEntry};
 
@@ -133,12 +134,12 @@ impl SimFs {
     /// trace is not marked; the caller marks it with [`Trace::mark_crash`]
     /// and the state it chose.
     pub fn set_step_hook(&self, hook: StepHook) {
-        self.lock().hook = Some(hook);
+        self.lock().hook.set(Some(hook));
     }
 
     /// Removes the step hook.
     pub fn clear_step_hook(&self) {
-        self.lock().hook = None;
+        self.lock().hook.set(None);
     }
 
     /// Crashes now: every later call returns [`Crashed`]. The state stays
@@ -156,6 +157,25 @@ impl SimFs {
     /// Every step so far with its label and result.
     pub fn trace(&self) -> Trace {
         self.lock().trace.clone()
+    }
+
+    /// Whether later steps are recorded in the trace (on by default; the
+    /// explorer turns it off for runs whose trace nobody reads). Steps,
+    /// hooks and faults work the same either way.
+    pub(crate) fn record_trace(&self, on: bool) {
+        self.lock().tracing = on;
+    }
+
+    /// How many steps so far had a fault injected (EIO, ENOSPC, short
+    /// write, bit flip), whether or not the trace records them.
+    pub(crate) fn faulted_steps(&self) -> u64 {
+        self.lock().faulted_steps
+    }
+
+    /// What this filesystem's crash states are built from, now, as a value
+    /// of its own (see [`Snapshot`]).
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot::of(&self.lock(), None)
     }
 
     /// Checks every invariant of the simulator's state now: for each file
@@ -212,7 +232,7 @@ impl SimFs {
         };
         if let Some(mut hook) = st.hook.take() {
             let action = hook(&info, &CrashSource { state: &st });
-            st.hook = Some(hook);
+            st.hook.set(Some(hook));
             if action == StepAction::Crash {
                 st.crashed = true;
                 return Err(wrap(Crashed::io_error()));
@@ -224,6 +244,14 @@ impl SimFs {
         }
         let result = body(&mut st, info.index);
         let faults = std::mem::take(&mut st.step_faults);
+        st.faulted_steps += u64::from(!faults.is_empty());
+        if !faults.is_empty() || !leaves_disk_alone(info.op) {
+            st.disk_version += 1;
+        }
+        if !st.tracing {
+            debug_assert_holds(|| check_state(&st));
+            return result.map(|(value, _)| value).map_err(wrap);
+        }
         let (outcome, result) = match result {
             Ok((value, text)) => (StepOutcome::Ok(text), Ok(value)),
             Err(e) => {
@@ -258,6 +286,23 @@ impl SimFs {
             detail: format!("handle {}", file.raw()),
         }
     }
+}
+
+/// Whether a step of `op` that succeeds or fails without an injected fault
+/// leaves the inodes and the unsynced log as they were (it reads, or only
+/// changes handles), so a snapshot taken before it still holds after it.
+/// Every other op counts as a change, whatever it did.
+fn leaves_disk_alone(op: FsOp) -> bool {
+    matches!(
+        op,
+        FsOp::Read
+            | FsOp::ReadAt
+            | FsOp::ReadDir
+            | FsOp::Metadata
+            | FsOp::FileMetadata
+            | FsOp::Failpoint
+            | FsOp::Close
+    )
 }
 
 impl Fs for SimFs {

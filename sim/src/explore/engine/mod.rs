@@ -34,4 +34,5 @@ pub(crate) mod points;
 pub(crate) mod run_end;
 pub(crate) mod schedule;
 pub(crate) mod start;
+pub(crate) mod stream;
 pub(crate) mod timeline;

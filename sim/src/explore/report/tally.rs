@@ -27,10 +27,30 @@ pub(crate) enum Record {
     /// A case checked: its states' digests, the runs it started, and its
     /// finding with the schedule that names the case, if it failed.
     Case {
-        digests: Vec<u64>,
+        digests: Digests,
         work: Work,
         found: Option<(Finding, KillSchedule)>,
     },
+}
+
+/// The digests of the post-crash states one case checked: almost always
+/// one (a record per state checked costs no allocation then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Digests {
+    /// The one state of a single crash.
+    One(u64),
+    /// Every state of a case that crashed more than once, or none.
+    Many(Vec<u64>),
+}
+
+impl Digests {
+    /// The digests, in the order checked.
+    pub(crate) fn as_slice(&self) -> &[u64] {
+        match self {
+            Digests::One(d) => std::slice::from_ref(d),
+            Digests::Many(ds) => ds,
+        }
+    }
 }
 
 /// How many states a crash point has, for the tally (without the images).
@@ -212,7 +232,7 @@ impl<'a> Tally<'a> {
                 found,
             } => {
                 self.report.work.add(&work);
-                self.case(&digests, found)?;
+                self.case(digests.as_slice(), found)?;
             }
         }
         Ok(())
