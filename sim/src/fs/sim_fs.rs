@@ -79,7 +79,7 @@ struct Label {
     to: Option<PathBuf>,
     len_bytes: Option<u64>,
     failpoint: Option<&'static str>,
-    detail: String,
+    detail: Detail,
 }
 
 impl Label {
@@ -90,7 +90,70 @@ impl Label {
             to: None,
             len_bytes: None,
             failpoint: None,
-            detail: String::new(),
+            detail: Detail::None,
+        }
+    }
+}
+
+/// Extra arguments of a step worth reading in a trace, formatted only when
+/// a trace records them.
+#[derive(Clone, Copy)]
+enum Detail {
+    None,
+    /// `handle N`.
+    Handle(u64),
+    /// `handle N @offset`.
+    HandleAt(u64, u64),
+    /// `handle N @offset+len`.
+    HandleRange(u64, u64, usize),
+    /// `handle N to len bytes`.
+    HandleSetLen(u64, u64),
+    /// The open mode.
+    Mode(OpenMode),
+}
+
+impl std::fmt::Display for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Detail::None => Ok(()),
+            Detail::Handle(h) => write!(f, "handle {h}"),
+            Detail::HandleAt(h, offset) => write!(f, "handle {h} @{offset}"),
+            Detail::HandleRange(h, offset, len) => write!(f, "handle {h} @{offset}+{len}"),
+            Detail::HandleSetLen(h, len) => write!(f, "handle {h} to {len} bytes"),
+            Detail::Mode(mode) => write!(f, "{mode:?}"),
+        }
+    }
+}
+
+/// What a step that succeeded returned, as a trace says it, formatted only
+/// when a trace records it.
+#[derive(Clone, Copy)]
+enum Said {
+    Nothing,
+    /// `N bytes`.
+    Bytes(u64),
+    /// `file, N bytes`.
+    File(u64),
+    /// `dir`.
+    Dir,
+    /// `handle N`.
+    Handle(u64),
+    /// `at offset N`.
+    AtOffset(u64),
+    /// `N entries`.
+    Entries(usize),
+}
+
+impl std::fmt::Display for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Said::Nothing => Ok(()),
+            Said::Bytes(n) => write!(f, "{n} bytes"),
+            Said::File(n) => write!(f, "file, {n} bytes"),
+            Said::Dir => f.write_str("dir"),
+            Said::Handle(h) => write!(f, "handle {h}"),
+            Said::AtOffset(at) => write!(f, "at offset {at}"),
+            Said::Entries(n) => write!(f, "{n} entries"),
         }
     }
 }
@@ -213,29 +276,37 @@ impl SimFs {
     fn step<T>(
         &self,
         label: impl FnOnce(&State) -> Label,
-        body: impl FnOnce(&mut State, u64) -> io::Result<(T, String)>,
+        body: impl FnOnce(&mut State, u64) -> io::Result<(T, Said)>,
     ) -> io::Result<T> {
         let mut st = self.lock();
-        let label = label(&st);
-        let wrap =
-            |e: io::Error| FsOpError::wrap_rename(label.op, &label.path, label.to.clone(), e);
-        if st.crashed {
-            return Err(wrap(Crashed::io_error()));
-        }
+        let Label {
+            op,
+            path,
+            to,
+            len_bytes,
+            failpoint,
+            detail,
+        } = label(&st);
         let info = StepInfo {
             index: st.steps,
-            op: label.op,
-            path: label.path.clone(),
-            to: label.to.clone(),
-            len_bytes: label.len_bytes,
-            failpoint: label.failpoint,
+            op,
+            path,
+            to,
+            len_bytes,
+            failpoint,
         };
+        let wrap = |info: &StepInfo, e: io::Error| {
+            FsOpError::wrap_rename(info.op, &info.path, info.to.clone(), e)
+        };
+        if st.crashed {
+            return Err(wrap(&info, Crashed::io_error()));
+        }
         if let Some(mut hook) = st.hook.take() {
             let action = hook(&info, &CrashSource { state: &st });
             st.hook.set(Some(hook));
             if action == StepAction::Crash {
                 st.crashed = true;
-                return Err(wrap(Crashed::io_error()));
+                return Err(wrap(&info, Crashed::io_error()));
             }
         }
         st.steps += 1;
@@ -250,21 +321,21 @@ impl SimFs {
         }
         if !st.tracing {
             debug_assert_holds(|| check_state(&st));
-            return result.map(|(value, _)| value).map_err(wrap);
+            return result.map(|(value, _)| value).map_err(|e| wrap(&info, e));
         }
         let (outcome, result) = match result {
-            Ok((value, text)) => (StepOutcome::Ok(text), Ok(value)),
+            Ok((value, said)) => (StepOutcome::Ok(said.to_string()), Ok(value)),
             Err(e) => {
                 let outcome = StepOutcome::Err {
                     kind: e.kind(),
                     message: e.to_string(),
                 };
-                (outcome, Err(wrap(e)))
+                (outcome, Err(wrap(&info, e)))
             }
         };
         st.trace.push(TraceEntry {
             step: info,
-            detail: label.detail.clone(),
+            detail: detail.to_string(),
             outcome,
             faults,
         });
@@ -283,7 +354,7 @@ impl SimFs {
             to: None,
             len_bytes,
             failpoint: None,
-            detail: format!("handle {}", file.raw()),
+            detail: Detail::Handle(file.raw()),
         }
     }
 }
@@ -309,21 +380,21 @@ impl Fs for SimFs {
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::CreateDirAll, path),
-            |st, _| st.create_dir_all(path).map(|()| ((), String::new())),
+            |st, _| st.create_dir_all(path).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn create_dir(&self, path: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::CreateDir, path),
-            |st, _| st.create_dir(path).map(|()| ((), String::new())),
+            |st, _| st.create_dir(path).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn remove_dir(&self, path: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::RemoveDir, path),
-            |st, _| st.remove_dir(path).map(|()| ((), String::new())),
+            |st, _| st.remove_dir(path).map(|()| ((), Said::Nothing)),
         )
     }
 
@@ -332,7 +403,7 @@ impl Fs for SimFs {
         label.to = Some(link.to_path_buf());
         self.step(
             |_| label,
-            |st, _| st.hard_link(original, link).map(|()| ((), String::new())),
+            |st, _| st.hard_link(original, link).map(|()| ((), Said::Nothing)),
         )
     }
 
@@ -340,12 +411,12 @@ impl Fs for SimFs {
         self.step(
             |st| {
                 let mut l = Self::handle_label(st, FsOp::SetLen, file, None);
-                l.detail = format!("{} to {len_bytes} bytes", l.detail);
+                l.detail = Detail::HandleSetLen(file.raw(), len_bytes);
                 l
             },
             |st, _| {
                 st.set_len(file.raw(), len_bytes)
-                    .map(|()| ((), String::new()))
+                    .map(|()| ((), Said::Nothing))
             },
         )
     }
@@ -355,12 +426,12 @@ impl Fs for SimFs {
         self.step(
             |st| {
                 let mut l = Self::handle_label(st, FsOp::ReadAt, file, None);
-                l.detail = format!("{} @{offset}+{len_bytes}", l.detail);
+                l.detail = Detail::HandleRange(file.raw(), offset, len_bytes);
                 l
             },
             |st, _| {
                 let n = st.read_at(file.raw(), offset, buf)?;
-                Ok((n, format!("{n} bytes")))
+                Ok((n, Said::Bytes(n as u64)))
             },
         )
     }
@@ -370,7 +441,7 @@ impl Fs for SimFs {
             |st| Self::handle_label(st, FsOp::FileMetadata, file, None),
             |st, _| {
                 let m = st.file_metadata(file.raw())?;
-                Ok((m, format!("file, {} bytes", m.len)))
+                Ok((m, Said::File(m.len)))
             },
         )
     }
@@ -378,18 +449,18 @@ impl Fs for SimFs {
     fn sync_data(&self, file: &FileHandle) -> io::Result<()> {
         self.step(
             |st| Self::handle_label(st, FsOp::SyncData, file, None),
-            |st, index| st.sync(file.raw(), index).map(|()| ((), String::new())),
+            |st, index| st.sync(file.raw(), index).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
         let mut label = Label::path(FsOp::Open, path);
-        label.detail = format!("{mode:?}");
+        label.detail = Detail::Mode(mode);
         self.step(
             |_| label,
             |st, _| {
                 let id = st.open(path, mode)?;
-                Ok((FileHandle::from_raw(id), format!("handle {id}")))
+                Ok((FileHandle::from_raw(id), Said::Handle(id)))
             },
         )
     }
@@ -399,12 +470,12 @@ impl Fs for SimFs {
         self.step(
             |st| {
                 let mut l = Self::handle_label(st, FsOp::WriteAllAt, file, Some(len_bytes));
-                l.detail = format!("{} @{offset}", l.detail);
+                l.detail = Detail::HandleAt(file.raw(), offset);
                 l
             },
             |st, _| {
                 st.write(file.raw(), Some(offset), bytes)
-                    .map(|_| ((), String::new()))
+                    .map(|_| ((), Said::Nothing))
             },
         )
     }
@@ -415,7 +486,7 @@ impl Fs for SimFs {
             |st| Self::handle_label(st, FsOp::Append, file, Some(len_bytes)),
             |st, _| {
                 st.write(file.raw(), None, bytes)
-                    .map(|at| ((), format!("at offset {at}")))
+                    .map(|at| ((), Said::AtOffset(at)))
             },
         )
     }
@@ -423,21 +494,21 @@ impl Fs for SimFs {
     fn sync(&self, file: &FileHandle) -> io::Result<()> {
         self.step(
             |st| Self::handle_label(st, FsOp::Sync, file, None),
-            |st, index| st.sync(file.raw(), index).map(|()| ((), String::new())),
+            |st, index| st.sync(file.raw(), index).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn close(&self, file: FileHandle) -> io::Result<()> {
         self.step(
             |st| Self::handle_label(st, FsOp::Close, &file, None),
-            |st, _| st.close(file.raw()).map(|()| ((), String::new())),
+            |st, _| st.close(file.raw()).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::SyncDir, dir),
-            |st, _| st.sync_dir(dir).map(|()| ((), String::new())),
+            |st, _| st.sync_dir(dir).map(|()| ((), Said::Nothing)),
         )
     }
 
@@ -446,14 +517,14 @@ impl Fs for SimFs {
         label.to = Some(to.to_path_buf());
         self.step(
             |_| label,
-            |st, _| st.rename(from, to).map(|()| ((), String::new())),
+            |st, _| st.rename(from, to).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::RemoveFile, path),
-            |st, _| st.remove_file(path).map(|()| ((), String::new())),
+            |st, _| st.remove_file(path).map(|()| ((), Said::Nothing)),
         )
     }
 
@@ -462,7 +533,7 @@ impl Fs for SimFs {
             |_| Label::path(FsOp::Read, path),
             |st, _| {
                 let bytes = st.read(path)?;
-                let text = format!("{} bytes", bytes.len());
+                let text = Said::Bytes(bytes.len() as u64);
                 Ok((bytes, text))
             },
         )
@@ -473,7 +544,7 @@ impl Fs for SimFs {
             |_| Label::path(FsOp::ReadDir, dir),
             |st, _| {
                 let entries = st.read_dir(dir)?;
-                let text = format!("{} entries", entries.len());
+                let text = Said::Entries(entries.len());
                 Ok((entries, text))
             },
         )
@@ -485,9 +556,9 @@ impl Fs for SimFs {
             |st, _| {
                 let m = st.metadata(path)?;
                 let text = if m.is_dir {
-                    "dir".to_string()
+                    Said::Dir
                 } else {
-                    format!("file, {} bytes", m.len)
+                    Said::File(m.len)
                 };
                 Ok((m, text))
             },
@@ -499,7 +570,7 @@ impl Fs for SimFs {
             |_| Label::path(FsOp::TryLock, path),
             |st, _| {
                 let id = st.try_lock(path)?;
-                Ok((FileHandle::from_raw(id), format!("handle {id}")))
+                Ok((FileHandle::from_raw(id), Said::Handle(id)))
             },
         )
     }
@@ -511,7 +582,7 @@ impl Fs for SimFs {
                 l.failpoint = Some(name);
                 l
             },
-            |_, _| Ok(((), String::new())),
+            |_, _| Ok(((), Said::Nothing)),
         )
     }
 }

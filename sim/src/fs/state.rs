@@ -293,12 +293,58 @@ impl State {
     /// A copy of what the crash API reads (configuration, inodes, the
     /// unsynced log, the step counter), without handles, locks, trace or
     /// hook: what a crash image or a content digest of this moment needs.
+    ///
+    /// Only live inodes are copied: those reachable from `/` through
+    /// visible or durable entries and those an unsynced op names (with
+    /// what is below them). The live filesystem keeps every inode it ever
+    /// made, so a copy of all of them would grow with the run.
     pub fn snapshot(&self) -> State {
-        let mut copy = State::from_nodes(self.config.clone(), self.nodes.clone(), self.next_ino);
+        let nodes = self
+            .live_inodes()
+            .into_iter()
+            .filter_map(|ino| Some((ino, self.nodes.get(&ino)?.clone())))
+            .collect();
+        let mut copy = State::from_nodes(self.config.clone(), nodes, self.next_ino);
         copy.pending = self.pending.clone();
         copy.next_seq = self.next_seq;
         copy.steps = self.steps;
         copy
+    }
+
+    /// The inodes a crash image or a content digest of this moment can
+    /// reach: `/`, every inode an unsynced op names, and everything below
+    /// them through visible or durable entries.
+    fn live_inodes(&self) -> BTreeSet<Ino> {
+        let mut live = BTreeSet::from([ROOT]);
+        let mut stack = vec![ROOT];
+        let named = self.pending.values().flat_map(|p| {
+            let (file, entry) = match &p.kind {
+                PendingKind::Write { ino, .. } | PendingKind::Truncate { ino, .. } => {
+                    (Some(*ino), None)
+                }
+                PendingKind::Link { ino, .. } | PendingKind::Rename { ino, .. } => {
+                    (None, Some(*ino))
+                }
+                PendingKind::Unlink { .. } => (None, None),
+            };
+            file.into_iter().chain(entry).chain(p.kind.dir_inos())
+        });
+        for ino in named {
+            if live.insert(ino) {
+                stack.push(ino);
+            }
+        }
+        while let Some(ino) = stack.pop() {
+            let Some(Node::Dir(dir)) = self.nodes.get(&ino) else {
+                continue;
+            };
+            for &child in dir.visible.values().chain(dir.durable.values()) {
+                if live.insert(child) {
+                    stack.push(child);
+                }
+            }
+        }
+        live
     }
 
     pub fn dir(&self, ino: Ino) -> Option<&DirNode> {

@@ -5,7 +5,7 @@
 
 use crashproof_fault::KillSchedule;
 
-use super::case::{Case, Next};
+use super::case::{Case, History, Next};
 use super::clean::CleanRun;
 use super::converge::Watch;
 use super::start::Engine;
@@ -52,10 +52,12 @@ impl Engine<'_> {
     }
 
     /// The clean run of an exploration pass: no trace, converged points
-    /// recorded; with the case after it (its history journals the progress
-    /// record by step).
-    pub(crate) fn pass_clean_run(&self) -> Result<(CleanRun, Case), HarnessError> {
+    /// recorded; with the history after it (it journals the progress record
+    /// by step). Its disk is dropped: the pass's crash states come from a
+    /// twin run (`stream.rs`).
+    pub(crate) fn pass_clean_run(&self) -> Result<(CleanRun, History), HarnessError> {
         self.run_clean(false, Some(Watch::recording()))
+            .map(|(clean, case)| (clean, case.history))
     }
 
     /// Runs the clean run, then `schedule` (what `crashproof replay` does).

@@ -23,7 +23,7 @@ pub(crate) fn explore(
     observer: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, HarnessError> {
     let pass = Pass::Exhaustive(model);
-    let (clean, clean_case) = engine.pass_clean_run()?;
+    let (clean, clean_history) = engine.pass_clean_run()?;
     // A crash before every step, and one after the last.
     let range = engine.options().shard.range(point_count(&clean));
     let mut tally = engine.tally(&clean, pass.clone());
@@ -32,7 +32,7 @@ pub(crate) fn explore(
         (!range.is_empty()).then_some(range.start as u64),
     );
     let checker = Checker::new(engine, &clean);
-    let run = CrashedRun::new(&clean_case.history);
+    let run = CrashedRun::new(&clean_history);
     let total = range.len() as u64;
     let range = range.start as u64..range.end as u64;
     let prefetch = engine.options().threads() > 1;

@@ -31,7 +31,7 @@ pub(crate) fn explore(
     let pass = Pass::TwoCrashes(model);
     // First crash images keep their own seed: the recovery run's own
     // crash images (garbage bytes, picks) derive from it.
-    let (clean, clean_case) = engine.pass_clean_run()?;
+    let (clean, clean_history) = engine.pass_clean_run()?;
     let range = engine.options().shard.range(point_count(&clean));
     let mut tally = engine.tally(&clean, pass.clone());
     tally.shard(
@@ -56,7 +56,7 @@ pub(crate) fn explore(
             |first| {
                 let step = first.step;
                 let mut records = vec![Record::Point(first.summary())];
-                let history = clean_case.history.at_step(step);
+                let history = clean_history.at_step(step);
                 for (selector, image) in first.into_states() {
                     let crash1 = point(step, model, selector);
                     second_level(
