@@ -10,6 +10,7 @@ use crashproof_sim::explore::{Event, ExploreOptions, Explorer, Mode, Plan, Rando
 
 use crate::exit::{Exit, harness_error, usage_error};
 use crate::explore_bar::ExploreBar;
+use crate::peak_memory::peak_memory_bytes;
 use crate::report_json::{Execution, Invocation, ReportJson};
 use crate::workload_arg::{Sizes, load, sizes_replay_line};
 
@@ -309,6 +310,7 @@ pub fn run(args: &ExploreArgs) -> Exit {
         pass.elapsed = Some(elapsed);
     }
     report.elapsed = Some(started.elapsed());
+    report.peak_memory_bytes = peak_memory_bytes();
     let exit = if report.is_clean() {
         Exit::Clean
     } else {
@@ -343,9 +345,9 @@ pub fn run(args: &ExploreArgs) -> Exit {
         dedup: options.dedup,
         converge: options.converge,
     };
-    match ReportJson::new(invocation, options.shard, execution, report).to_json() {
-        Ok(json) => println!("{json}"),
-        Err(e) => return harness_error(format!("could not write the JSON report: {e}")),
+    let document = ReportJson::new(invocation, options.shard, execution, report);
+    if let Err(e) = document.write_json(std::io::stdout().lock()) {
+        return harness_error(format!("could not write the JSON report: {e}"));
     }
     exit
 }

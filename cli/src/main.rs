@@ -10,6 +10,7 @@ mod interrupt;
 mod kill_cmd;
 mod merge_cmd;
 mod mutants_cmd;
+mod peak_memory;
 mod replay_cmd;
 mod report_json;
 mod scenarios_cmd;

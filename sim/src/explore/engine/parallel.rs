@@ -3,7 +3,7 @@
 //! that does not grow with the run or the threads.
 //!
 //! Each unit's work is a pure function of the clean run and the unit, and
-//! returns the [`Record`]s the tally needs, in the unit's own order. The
+//! returns the records the tally needs ([`Records`]), in the unit's own order. The
 //! calling thread takes units from their source as threads need them,
 //! hands them out in batches of about [`BATCH_WEIGHT`] states, in unit
 //! order, at most [`IN_FLIGHT_PER_THREAD`] batches per thread at a time,
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use super::start::Engine;
-use crate::explore::report::tally::Record;
+use crate::explore::report::tally::Records;
 use crate::explore::vocabulary::error::HarnessError;
 
 /// About how many states of work a batch holds: enough that handing it
@@ -34,7 +34,7 @@ pub(crate) const IN_FLIGHT_PER_THREAD: usize = 2;
 
 /// What a batch sends back: each unit's records, in order, or the first
 /// error (the units after it are not checked).
-type Done = Result<Vec<Vec<Record>>, HarnessError>;
+type Done = Result<Vec<Records>, HarnessError>;
 
 impl Engine<'_> {
     /// Runs `work` on every unit of `units` on
@@ -53,8 +53,8 @@ impl Engine<'_> {
     ) -> Result<(), HarnessError>
     where
         U: Send,
-        W: Fn(U) -> Result<Vec<Record>, HarnessError> + Sync,
-        D: FnMut(Vec<Record>) -> Result<(), HarnessError>,
+        W: Fn(U) -> Result<Records, HarnessError> + Sync,
+        D: FnMut(Records) -> Result<(), HarnessError>,
     {
         let Some(pool) = self.pool()? else {
             for unit in units {

@@ -10,7 +10,7 @@ use crate::explore::engine::points::PointStates;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
 use crate::explore::report::summary::Report;
-use crate::explore::report::tally::Record;
+use crate::explore::report::tally::{Record, Records};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 
@@ -46,7 +46,7 @@ pub(crate) fn explore(
             PointStates::len,
             |point| {
                 let step = point.step;
-                let mut records = vec![Record::Point(point.summary())];
+                let mut records = Records::starting(Record::Point(point.summary()));
                 for (selector, image) in point.into_states() {
                     let checked = checker.check(&run, step, image)?;
                     records.push(Record::Case {

@@ -15,7 +15,7 @@ use crate::explore::engine::parallel::BATCH_WEIGHT;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
 use crate::explore::report::summary::{Report, Work};
-use crate::explore::report::tally::{Digests, Record};
+use crate::explore::report::tally::{Digests, Record, Records};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 
@@ -48,7 +48,7 @@ pub(crate) fn explore(
         // A whole faulted run with a crash at every later step.
         |_| BATCH_WEIGHT,
         |eio| {
-            let mut records = Vec::new();
+            let mut records = Records::default();
             let fault = Fault::SyncEio(eio);
             let faults = FaultConfig {
                 sync_eio_at_steps: BTreeSet::from([eio]),

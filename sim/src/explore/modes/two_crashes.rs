@@ -16,7 +16,7 @@ use crate::explore::engine::points::PointStates;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
 use crate::explore::report::summary::{Report, Work};
-use crate::explore::report::tally::{Digests, Record};
+use crate::explore::report::tally::{Digests, Record, Records};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 
@@ -55,7 +55,7 @@ pub(crate) fn explore(
             |first: &PointStates| first.len() * BATCH_WEIGHT,
             |first| {
                 let step = first.step;
-                let mut records = vec![Record::Point(first.summary())];
+                let mut records = Records::starting(Record::Point(first.summary()));
                 let history = clean_history.at_step(step);
                 for (selector, image) in first.into_states() {
                     let crash1 = point(step, model, selector);
@@ -81,7 +81,7 @@ fn second_level(
     engine: &Engine<'_>,
     clean: &CleanRun,
     checker: &Checker<'_, '_>,
-    records: &mut Vec<Record>,
+    records: &mut Records,
     history: History,
     (step1, crash1): (u64, CrashPoint),
     image: SimFs,

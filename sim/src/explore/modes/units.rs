@@ -10,7 +10,7 @@ use crate::explore::engine::clean::CleanRun;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
 use crate::explore::report::summary::Report;
-use crate::explore::report::tally::{Record, Tally};
+use crate::explore::report::tally::{Records, Tally};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 
@@ -31,7 +31,7 @@ pub(crate) fn check_units<U, W>(
 ) -> Result<Report, HarnessError>
 where
     U: Send,
-    W: Fn(U) -> Result<Vec<Record>, HarnessError> + Sync,
+    W: Fn(U) -> Result<Records, HarnessError> + Sync,
 {
     observer(Event::Checking {
         pass,

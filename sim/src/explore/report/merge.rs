@@ -105,6 +105,7 @@ impl Report {
         self.groups = merged;
         self.notes.extend(next.notes);
         self.elapsed = elapsed_sum(self.elapsed, next.elapsed);
+        self.peak_memory_bytes = self.peak_memory_bytes.max(next.peak_memory_bytes);
         Ok(())
     }
 }
