@@ -13,7 +13,7 @@ use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 use super::clean::CleanRun;
 use super::converge::Watch;
 use super::digest::state_digest;
-use super::images::pick;
+use super::images::{Picked, as_taken, pick};
 use super::lock::lock;
 use super::oracle::{LastCrash, Recovery, check_redo, check_result, check_state};
 use super::points::{PointStates, Sharing, states_at};
@@ -48,6 +48,10 @@ pub(crate) struct History {
     pub(crate) state_digests: Vec<u64>,
     /// The first crash point a run of this case did not reach.
     pub(crate) unreached: Option<UnreachedPoint>,
+    /// The crash points the runs of this case were given, in order, each
+    /// as the state it selected names it (`idx=` modulo the count) with
+    /// the count of states an `idx=` chose from.
+    pub(crate) taken: Vec<(CrashPoint, Option<usize>)>,
 }
 
 impl History {
@@ -63,6 +67,7 @@ impl History {
             steps_before_first_crash: None,
             state_digests: Vec::new(),
             unreached: None,
+            taken: Vec::new(),
         }
     }
 
@@ -81,6 +86,7 @@ impl History {
             steps_before_first_crash: self.steps_before_first_crash,
             state_digests: Vec::new(),
             unreached: None,
+            taken: Vec::new(),
         }
     }
 
@@ -253,7 +259,7 @@ impl Case {
         self.history.runs += 1;
         let clock = StepClock::new();
         self.history.progress.record_steps(clock.clone());
-        type Slot = Arc<Mutex<Option<Result<(u64, SimFs, String), HarnessError>>>>;
+        type Slot = Arc<Mutex<Option<Result<(u64, Picked), HarnessError>>>>;
         let slot: Slot = Arc::new(Mutex::new(None));
         let hook_slot = Arc::clone(&slot);
         let hook_point = point.cloned();
@@ -275,7 +281,7 @@ impl Case {
             if !here {
                 return StepAction::Continue;
             }
-            let picked = pick(src, point, states_max).map(|(fs, choice)| (info.index, fs, choice));
+            let picked = pick(src, point, states_max).map(|picked| (info.index, picked));
             *lock(&hook_slot) = Some(picked);
             StepAction::Crash
         }));
@@ -286,24 +292,19 @@ impl Case {
         let captured = lock(&slot).take();
         self.append_run_trace();
         if let Some(captured) = captured {
-            let (before_step, image, choice) = captured?;
-            return Ok(RunEnd::Crashed {
-                before_step,
-                image: Box::new(image),
-                choice,
-            });
+            let (before_step, picked) = captured?;
+            return Ok(self.crashed_at(point, before_step, picked));
         }
         let steps = self.fs.steps();
         if let (Some(p), Ok(Ok(_))) = (point, &ran)
             && p.at == CrashAt::Step(steps)
         {
             // `step:N` with N the run's length: a crash after the last step.
-            let (image, choice) = pick(&self.fs, p, states_max)?;
-            return Ok(RunEnd::Crashed {
-                before_step: steps,
-                image: Box::new(image),
-                choice,
-            });
+            let picked = pick(&self.fs, p, states_max)?;
+            return Ok(self.crashed_at(point, steps, picked));
+        }
+        if let Some(p) = point {
+            self.history.taken.push((p.clone(), None));
         }
         if let Some(p) = point
             && self.history.unreached.is_none()
@@ -312,6 +313,26 @@ impl Case {
             self.history.unreached = Some(unreached);
         }
         Ok(RunEnd::of(ran))
+    }
+
+    /// The end of a run that crashed at `point` before `before_step`,
+    /// leaving the state `picked`; the point is recorded as taken.
+    fn crashed_at(
+        &mut self,
+        point: Option<&CrashPoint>,
+        before_step: u64,
+        picked: Picked,
+    ) -> RunEnd {
+        if let Some(p) = point {
+            self.history
+                .taken
+                .push((as_taken(p, picked.states), picked.states));
+        }
+        RunEnd::Crashed {
+            before_step,
+            image: Box::new(picked.fs),
+            choice: picked.choice,
+        }
     }
 
     /// Runs the workload once without crashing, with a hook that collects
