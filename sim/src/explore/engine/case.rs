@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
+use super::bypass::says_denied;
 use super::clean::CleanRun;
 use super::converge::Watch;
 use super::digest::state_digest;
@@ -231,18 +232,14 @@ impl Case {
                 );
                 Case::from_crash(ex, clean, self.history, steps, image.fs, &choice)
             }
-            RunEnd::Failed(e) => Next::Done(
-                self,
-                Some(Finding::new(
-                    Oracle::Result,
-                    format!("did not complete: {e}"),
-                )),
-            ),
+            RunEnd::Failed(e) => {
+                let message = format!("did not complete: {e}");
+                let finding = Finding::new(Oracle::Result, with_bypass_hint(message));
+                Next::Done(self, Some(finding))
+            }
             RunEnd::Panicked(message) => {
-                let finding = Finding::new(
-                    Oracle::Panic,
-                    format!("run {} panicked: {message}", self.history.runs),
-                );
+                let message = format!("run {} panicked: {message}", self.history.runs);
+                let finding = Finding::new(Oracle::Panic, with_bypass_hint(message));
                 Next::Done(self, Some(finding))
             }
         }
@@ -455,4 +452,18 @@ fn initial_disk_heading(fs: &SimFs) -> Option<String> {
 /// Whether the run hit an injected fault (the trace records it).
 fn ran_into_fault(fs: &SimFs) -> bool {
     fs.trace().entries.iter().any(|e| !e.faults.is_empty())
+}
+
+/// `message` of a run that failed, saying so when the failure was a real
+/// file the confined run was denied (`bypass.rs`): the run went to the real
+/// disk behind the simulator's back.
+fn with_bypass_hint(message: String) -> String {
+    if says_denied(&message) {
+        format!(
+            "{message} (a real file was denied to the run: this call bypassed the simulator; \
+             write through the `Fs` the run is given)"
+        )
+    } else {
+        message
+    }
 }
