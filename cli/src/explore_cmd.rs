@@ -1,15 +1,20 @@
 //! `crashproof explore`: one library call (`Explorer::explore_observed`) over
 //! the modes and models asked for, timed per pass, with a report (text, or
-//! JSON with `--json`) and a progress bar.
+//! JSON with `--json`) and a progress bar. Ctrl-C or SIGTERM stops it
+//! between units of work (`ExploreOptions::cancel`): the report so far is
+//! printed marked INTERRUPTED and the exit code is 130.
 
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use crashproof_fault::CrashModel;
-use crashproof_sim::explore::{Event, ExploreOptions, Explorer, Mode, Plan, RandomConfig, Shard};
+use crashproof_sim::explore::{
+    Cancel, Event, ExploreOptions, Explorer, HarnessError, Mode, Plan, RandomConfig, Shard,
+};
 
-use crate::exit::{Exit, harness_error, usage_error};
+use crate::exit::{Exit, harness_error, interrupted, usage_error};
 use crate::explore_bar::ExploreBar;
+use crate::interrupt::Interrupt;
 use crate::report_json::{Execution, Invocation, ReportJson};
 use crate::workload_arg::{Sizes, load, sizes_replay_line};
 
@@ -269,7 +274,12 @@ pub fn run(args: &ExploreArgs) -> Exit {
         }
         None => 0,
     };
+    let interrupt = match Interrupt::install() {
+        Ok(interrupt) => interrupt,
+        Err(e) => return harness_error(format!("cannot handle Ctrl-C and SIGTERM: {e}")),
+    };
     let options = ExploreOptions {
+        cancel: Cancel::when(interrupt.flag().clone()),
         seed,
         states_per_point_max: args.cap,
         picks_per_capped_point: args.picks,
@@ -303,13 +313,16 @@ pub fn run(args: &ExploreArgs) -> Exit {
     bar.finish();
     let mut report = match report {
         Ok(r) => r,
+        Err(e @ HarnessError::Interrupted) => return interrupted(e),
         Err(e) => return harness_error(e),
     };
     for (pass, elapsed) in report.passes.iter_mut().zip(pass_elapsed) {
         pass.elapsed = Some(elapsed);
     }
     report.elapsed = Some(started.elapsed());
-    let exit = if report.is_clean() {
+    let exit = if report.interrupted {
+        Exit::Interrupted
+    } else if report.is_clean() {
         Exit::Clean
     } else {
         Exit::Violation
@@ -322,9 +335,16 @@ pub fn run(args: &ExploreArgs) -> Exit {
             options.shard.count
         );
     }
+    let stopped = report.interrupted.then(|| {
+        format!(
+            "stopped by Ctrl-C or SIGTERM after {} post-crash states; the report covers only \
+             what was done before it and concludes nothing",
+            report.states_checked()
+        )
+    });
     if !args.json {
         print!("{report}");
-        return exit;
+        return stopped.map_or(exit, interrupted);
     }
     eprint!("{report}");
     let invocation = Invocation {
@@ -347,7 +367,7 @@ pub fn run(args: &ExploreArgs) -> Exit {
         Ok(json) => println!("{json}"),
         Err(e) => return harness_error(format!("could not write the JSON report: {e}")),
     }
-    exit
+    stopped.map_or(exit, interrupted)
 }
 
 /// A seed from the OS's randomness (std's hash keys are seeded from it).

@@ -173,6 +173,25 @@ fn replay_of_a_step_past_the_run_exits_2_and_says_the_run_length() {
 }
 
 #[test]
+fn replay_of_a_state_index_past_the_count_exits_2_and_gives_the_count() {
+    // Before the first step of core-runner, the disk is empty: the model
+    // allows one post-crash state there.
+    check(
+        &["replay", "--workload", "core-runner", "step:0@prefix#idx=4"],
+        2,
+        &[
+            "crash point `step:0@prefix#idx=4` selects state 4, but the prefix model allows only 1 \
+             post-crash states there (idx=0 to idx=0): name an index below 1",
+        ],
+    );
+    check(
+        &["replay", "--workload", "core-runner", "step:0@prefix#idx=0"],
+        0,
+        &["verdict: OK (1 crashes"],
+    );
+}
+
+#[test]
 fn replay_of_a_failpoint_never_hit_or_hit_too_few_times_exits_2_with_the_hits() {
     let o = check(
         &[

@@ -50,7 +50,7 @@ fn env() -> TestEnv {
 fn landlock_available() -> bool {
     #[cfg(target_os = "linux")]
     {
-        use landlock::{ABI, AccessFs, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus};
+        use landlock::{ABI, AccessFs, Ruleset, RulesetAttr, RulesetStatus};
         std::thread::spawn(|| {
             Ruleset::default()
                 .handle_access(AccessFs::from_write(ABI::V1))

@@ -49,11 +49,14 @@ pub(crate) struct History {
     pub(crate) state_digests: Vec<u64>,
     /// The first crash point a run of this case did not reach.
     pub(crate) unreached: Option<UnreachedPoint>,
-    /// The crash points the runs of this case were given, in order, each
-    /// as the state it selected names it (`idx=` modulo the count) with
-    /// the count of states an `idx=` chose from.
-    pub(crate) taken: Vec<(CrashPoint, Option<usize>)>,
+    /// The crash points the runs of this case were given, in order.
+    pub(crate) taken: Vec<Taken>,
 }
+
+/// A crash point a run was given, as the state it selected names it (an
+/// `idx=` modulo the count), with the count of states an `idx=` chose from
+/// (`None`: a seed, or a point the run did not reach).
+pub(crate) type Taken = (CrashPoint, Option<usize>);
 
 impl History {
     /// The history of a case at its start state.

@@ -3,9 +3,9 @@
 //! a finding becomes (with its replay line), the confirmation replay of a
 //! case found without its trace, and the tally that asks for it.
 
-use crashproof_fault::{CrashModel, CrashPoint, KillSchedule, StateSelector};
+use crashproof_fault::{CrashModel, KillSchedule, StateSelector};
 
-use super::case::{Case, Next};
+use super::case::{Case, Next, Taken};
 use super::clean::CleanRun;
 use super::converge::Watch;
 use super::points::PointStates;
@@ -135,7 +135,7 @@ impl Engine<'_> {
         &self,
         clean: &CleanRun,
         schedule: &KillSchedule,
-    ) -> Result<(CaseOutcome, Vec<(CrashPoint, Option<usize>)>), HarnessError> {
+    ) -> Result<(CaseOutcome, Vec<Taken>), HarnessError> {
         let faults = FaultConfig {
             sync_eio_at_steps: schedule.sync_eio_steps().collect(),
             ..FaultConfig::default()
