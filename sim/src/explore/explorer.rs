@@ -163,7 +163,9 @@ impl<'w> Explorer<'w> {
     }
 
     /// Runs `work` confined, telling `observer` on this thread what it
-    /// tells (events cross as owned copies), and explains its error.
+    /// tells (events cross as owned copies), and explains its error. The
+    /// work waits until the observer has handled each event, so events
+    /// stay in step with the work as if the observer ran in it.
     fn observed<W>(
         &self,
         observer: &mut dyn FnMut(Event<'_>),
@@ -173,17 +175,21 @@ impl<'w> Explorer<'w> {
         W: FnOnce(&Engine<'w>, &mut dyn FnMut(Event<'_>)) -> Result<Report, HarnessError> + Send,
     {
         let (sender, told) = mpsc::channel::<Told>();
+        let (handled, wait) = mpsc::channel::<()>();
         let result = self.engine.confined(
             move |engine| {
                 // The receiver lives until this returns.
                 let mut tell = |event: Event<'_>| {
-                    let _ = sender.send(Told::of(event));
+                    if sender.send(Told::of(event)).is_ok() {
+                        let _ = wait.recv();
+                    }
                 };
                 work(engine, &mut tell)
             },
             || {
                 for told in told {
                     observer(told.event());
+                    let _ = handled.send(());
                 }
             },
         );
