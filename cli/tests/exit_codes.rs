@@ -452,3 +452,39 @@ fn several_modes_run_in_one_exploration() {
         ],
     );
 }
+
+#[test]
+fn a_violations_replay_line_runs_this_binary_and_reproduces_it() {
+    let o = check(
+        &[
+            "explore",
+            "--workload",
+            "no-dir-fsync",
+            "--model",
+            "drop-unsynced",
+            "--cap",
+            "64",
+        ],
+        1,
+        &[],
+    );
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("replay:   "))
+        .unwrap_or_else(|| panic!("no replay line in\n{out}"));
+    // Not a bare `crashproof` (rarely on PATH) nor `cargo run` of another
+    // profile: the path of the binary that explored.
+    let words = shlex::split(line).unwrap();
+    assert_eq!(words[0], env!("CARGO_BIN_EXE_crashproof"), "{line}");
+    assert_eq!(
+        words[1..4],
+        ["replay", "--workload", "no-dir-fsync"],
+        "{line}"
+    );
+    assert!(line.ends_with("--cap 64"), "{line}");
+    // Pasted as it is, it replays the violation.
+    let replayed = Command::new(&words[0]).args(&words[1..]).output().unwrap();
+    assert_eq!(replayed.status.code(), Some(1), "{line}");
+    assert!(stdout(&replayed).contains("verdict: VIOLATION"), "{line}");
+}

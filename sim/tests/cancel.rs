@@ -13,9 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use counter::Bug;
 use crashproof_sim::CrashModel;
-use crashproof_sim::explore::{
-    Cancel, Event, ExploreOptions, Explorer, HarnessError, Mode, Plan,
-};
+use crashproof_sim::explore::{Cancel, Event, ExploreOptions, Explorer, HarnessError, Mode, Plan};
 
 fn plan() -> Plan {
     Plan {
