@@ -11,10 +11,10 @@
 //! **Imports:** any layer below (modes, engine, report, vocabulary);
 //! nothing imports it back but the crate's re-exports.
 
+use std::sync::mpsc;
+
 use crashproof_fault::strategy::ScheduleStrategy;
 use crashproof_fault::{CrashModel, KillSchedule};
-
-use std::sync::mpsc;
 
 use super::engine::clean::CleanRun;
 use super::engine::schedule::CaseOutcome;
