@@ -6,8 +6,8 @@
 mod exit;
 mod explore_bar;
 mod explore_cmd;
-mod interrupt;
 mod explore_program_cmd;
+mod interrupt;
 mod kill_cmd;
 mod materialize_cmd;
 mod merge_cmd;
@@ -34,8 +34,9 @@ use clap::{Parser, Subcommand};
 /// error (bad arguments, a flag with no effect in the chosen mode, unknown
 /// workload, a workload that fails its clean run, an exploration that
 /// checked zero post-crash states, a replayed crash point the run never
-/// reaches): nothing trustworthy was checked; 130 = interrupted by Ctrl-C
-/// or SIGTERM (`kill`, `tune-k`): the summary so far is marked INTERRUPTED
+/// reaches, a run that wrote nothing through the simulator or bypassed it):
+/// nothing trustworthy was checked; 130 = interrupted by Ctrl-C or SIGTERM
+/// (`explore`, `kill`, `tune-k`): the summary so far is marked INTERRUPTED
 /// and nothing is concluded.
 #[derive(Debug, Parser)]
 #[command(name = "crashproof", version, about, long_about)]

@@ -64,7 +64,8 @@ pub struct Summary {
     pub states_per_second: Option<f64>,
     /// Resumed runs started, and how many converged (this process's work).
     pub work: Work,
-    /// `clean`, `violations`.
+    /// `clean`, `violations`, or `interrupted` (Ctrl-C or SIGTERM: the
+    /// counts cover what was done before it; never clean).
     pub verdict: String,
 }
 
@@ -80,7 +81,9 @@ impl Summary {
             wall_time_seconds: seconds,
             states_per_second: seconds.map(|s| report.states_checked() as f64 / s.max(1e-9)),
             work: report.work(),
-            verdict: if report.is_clean() {
+            verdict: if report.interrupted {
+                "interrupted"
+            } else if report.is_clean() {
                 "clean"
             } else {
                 "violations"

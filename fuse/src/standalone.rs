@@ -186,6 +186,7 @@ fn converse(stream: UnixStream, events: &Sender<Event>) {
             );
             return;
         }
+        let (written, written_rx) = mpsc::sync_channel(1);
         let answer = match std::str::from_utf8(&line) {
             Err(_) => "error the line is not UTF-8".to_string(),
             Ok(text) => {
@@ -193,6 +194,7 @@ fn converse(stream: UnixStream, events: &Sender<Event>) {
                 let sent = events.send(Event::Control {
                     line: text.trim_end_matches(['\n', '\r']).to_string(),
                     reply,
+                    written: written_rx,
                 });
                 match sent {
                     Err(_) => "error the mount is shutting down".to_string(),
@@ -205,6 +207,7 @@ fn converse(stream: UnixStream, events: &Sender<Event>) {
         if writeln!(writer, "{answer}").is_err() {
             return;
         }
+        let _ = written.try_send(());
     }
 }
 
@@ -254,7 +257,11 @@ fn serve_on(
                 Event::Request { op, .. } => server.serve(op),
                 Event::ProgramEnded => {}
                 Event::Stop => return Ok(Served { crashes }),
-                Event::Control { line, reply } => match parse(&line) {
+                Event::Control {
+                    line,
+                    reply,
+                    written,
+                } => match parse(&line) {
                     Err(e) => {
                         let _ = reply.send(format!("error {e}"));
                     }
@@ -272,6 +279,9 @@ fn serve_on(
                     }
                     Ok(Command::Quit) => {
                         let _ = reply.send("ok quitting".to_string());
+                        // Unmounting and exiting before the answer is
+                        // written would leave the client without it.
+                        let _ = written.recv_timeout(ANSWER_TIMEOUT);
                         return Ok(Served { crashes });
                     }
                     Ok(Command::Crash(seed)) => break (seed, reply),

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use crashproof_core::fs::FsOp;
+use crashproof_core::fs::{FsOp, OpenMode};
 
 use super::converge::ConvergedPoints;
 use super::run_end::RunEnd;
 use super::start::Engine;
 use crate::explore::vocabulary::error::HarnessError;
-use crate::{SimFs, SimView, Trace};
+use crate::{SimFs, SimView, Trace, TraceEntry};
 
 /// The clean run: the workload from its start state to completion, no
 /// crash, no fault. Every resumed run is compared with it.
@@ -64,6 +64,16 @@ impl Engine<'_> {
         };
         // Read the run's length and trace before `leftovers` adds its own steps.
         let (steps, trace) = (fs.steps(), fs.trace());
+        // Every step of the trace is the workload's own: the initial disk's
+        // were dropped with the start state (`Engine::start`), and
+        // `leftovers` runs after this.
+        if !trace.entries.iter().any(writes) {
+            return Err(HarnessError::NoFilesystemStep {
+                workload: self.workload().name(),
+                steps,
+                note: None,
+            });
+        }
         match self.workload().leftovers(fs) {
             Ok(left) if left.is_empty() => {}
             Ok(left) => return Err(failed(format!("left files behind: {}", left.join(", ")))),
@@ -84,5 +94,40 @@ impl Engine<'_> {
             failpoints,
             converged: Arc::default(),
         })
+    }
+}
+
+/// Whether a step of a run changed the simulated disk (or would have, had
+/// it succeeded): a write, a truncation, a create, a link, a rename, a
+/// remove, a directory made or removed. Opening for reading, reads,
+/// metadata, syncs, closes, locks and failpoints change nothing a crash
+/// could lose. An open that creates or truncates is a write; one of an
+/// existing file (`OpenMode::Existing`, `OpenMode::Read`) is not.
+fn writes(entry: &TraceEntry) -> bool {
+    match entry.step.op {
+        FsOp::CreateDirAll
+        | FsOp::CreateDir
+        | FsOp::RemoveDir
+        | FsOp::HardLink
+        | FsOp::SetLen
+        | FsOp::WriteAllAt
+        | FsOp::Append
+        | FsOp::Rename
+        | FsOp::RemoveFile => true,
+        // `SimFs::open` labels the step with the mode it was given (`{mode:?}`).
+        FsOp::Open => [OpenMode::CreateNew, OpenMode::Truncate, OpenMode::Create]
+            .iter()
+            .any(|mode| format!("{mode:?}") == entry.detail),
+        FsOp::ReadAt
+        | FsOp::FileMetadata
+        | FsOp::SyncData
+        | FsOp::Sync
+        | FsOp::Close
+        | FsOp::SyncDir
+        | FsOp::Read
+        | FsOp::ReadDir
+        | FsOp::Metadata
+        | FsOp::TryLock
+        | FsOp::Failpoint => false,
     }
 }

@@ -105,6 +105,10 @@ impl Report {
         self.groups = merged;
         self.notes.extend(next.notes);
         self.elapsed = elapsed_sum(self.elapsed, next.elapsed);
+        // The whole vouches for no more than its weakest shard.
+        self.interrupted |= next.interrupted;
+        let ours = std::mem::take(&mut self.bypass_detection);
+        self.bypass_detection = ours.weaker(next.bypass_detection);
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::violation::{Oracle, Violation};
 use crate::explore::vocabulary::plan::Pass;
+use crate::explore::vocabulary::sandbox::BypassDetection;
 
 /// What a process did to reach a pass's verdict, besides the states it counts:
 /// not part of the verdict (it differs with
@@ -227,6 +228,16 @@ pub struct Report {
     /// (`Checks::describe`): a check needing a fact the workload does not
     /// report is skipped, and this says so by leaving it out.
     pub oracles: Vec<String>,
+    /// Whether the runs could have written the real disk unnoticed
+    /// (`crate::explore::Sandbox`): on, with the Landlock ABI, or off and
+    /// why. Printed once.
+    #[serde(default)]
+    pub bypass_detection: BypassDetection,
+    /// The exploration was stopped before its end
+    /// ([`crate::explore::ExploreOptions::cancel`]): the counts cover what
+    /// was done so far and nothing is concluded; never clean.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -283,9 +294,10 @@ impl Report {
         work
     }
 
-    /// Whether no oracle failed.
+    /// Whether no oracle failed and the exploration ran to its end (an
+    /// [`Report::interrupted`] one is never clean, even without a violation).
     pub fn is_clean(&self) -> bool {
-        self.violation_count() == 0
+        self.violation_count() == 0 && !self.interrupted
     }
 
     /// The modes that ran, in order, each once.
@@ -324,6 +336,9 @@ impl Report {
         self.groups.extend(other.groups);
         self.keep_in_full(in_full_max);
         self.notes.extend(other.notes);
+        self.interrupted |= other.interrupted;
+        let ours = std::mem::take(&mut self.bypass_detection);
+        self.bypass_detection = ours.weaker(other.bypass_detection);
     }
 
     /// Drops the full violation of every group past the first
@@ -364,6 +379,7 @@ impl fmt::Display for Report {
             self.workload, self.seed
         )?;
         writeln!(f, "clean run: {} filesystem steps", self.clean_steps)?;
+        writeln!(f, "bypass detection: {}", self.bypass_detection)?;
         let models: Vec<&str> = self.models().iter().map(|m| m.name()).collect();
         writeln!(
             f,
@@ -395,8 +411,22 @@ impl fmt::Display for Report {
         for note in self.notes_all() {
             writeln!(f, "NOTE: {note}")?;
         }
+        if self.interrupted && self.violation_count() == 0 {
+            return writeln!(
+                f,
+                "result: INTERRUPTED (Ctrl-C, SIGTERM or the caller's cancel flag): the counts \
+                 above cover only what was done before it; nothing is concluded"
+            );
+        }
         if self.is_clean() {
             return writeln!(f, "result: OK, zero violations");
+        }
+        if self.interrupted {
+            writeln!(
+                f,
+                "INTERRUPTED (Ctrl-C, SIGTERM or the caller's cancel flag): the violations below \
+                 were found before it; the rest was not explored"
+            )?;
         }
         let per_oracle: Vec<String> = self
             .violations_per_oracle()
