@@ -180,8 +180,9 @@ fn garbage_bytes_of_torn_writes_are_escaped_in_every_report_line() {
         .collect();
     assert!(raw.is_empty(), "raw bytes {raw:?} in\n{text}");
     assert!(
-        text.contains("unreadable progress `count=")
-            && (text.contains("\\x") || text.contains("\\u{fffd}")),
+        text.contains("unreadable progress `")
+            && text.contains("\\x00")
+            && text.contains("\\u{fffd}"),
         "no escaped garbage in\n{text}"
     );
     for group in &report.groups {

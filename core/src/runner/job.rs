@@ -46,7 +46,7 @@ use serde::de::DeserializeOwned;
 ///     type Output = (u64, usize);
 ///     fn name(&self) -> &str { "word-count" }
 ///     // Another input is another job: its checkpoints must not be resumed.
-///     fn fingerprint(&self) -> u64 { stable_digest(&self.lines) }
+///     fn fingerprint(&self) -> u64 { stable_digest(self.lines.join("\n").as_bytes()) }
 ///     fn item_count(&self) -> u64 { self.lines.len() as u64 }
 ///     fn initial_state(&self) -> Counted { Counted::default() }
 ///     fn process(&mut self, i: u64, state: &mut Counted) -> Result<(), JobError> {
