@@ -192,6 +192,7 @@ fn the_report_does_not_depend_on_the_number_of_threads() {
 /// shards than some passes have units included), on workloads whose
 /// violation groups span shard boundaries.
 #[test]
+#[ignore = "heavy: tens of seconds at the test profile's opt-level; .ci/run runs it in release (cargo test --release -p crashproof-catalog --test scale -- --ignored)"]
 fn merged_shards_equal_the_whole_run() {
     let plan = Plan {
         models: vec![CrashModel::DropUnsynced, CrashModel::Prefix],
@@ -354,4 +355,42 @@ fn shared_path_equals_naive_path_on_a_sample() {
     }
     assert_equivalent(named("recovery-rewrite-in-place"), &two);
     assert_equivalent(&small_core_runner(), &two);
+}
+
+/// The default tier's sample of `merged_shards_equal_the_whole_run`: two
+/// workloads whose violation groups span shard boundaries, two crashes
+/// under drop-unsynced only, 2 shards and more shards than units.
+#[test]
+fn merged_shards_equal_the_whole_run_on_a_sample() {
+    let plan = Plan {
+        models: vec![CrashModel::DropUnsynced],
+        modes: vec![Mode::Exhaustive, Mode::SyncEio, Mode::TwoCrashes],
+    };
+    let all = catalogue();
+    for name in ["no-dir-fsync", "trust-newest"] {
+        let workload = all
+            .iter()
+            .find(|w| w.name() == name)
+            .unwrap_or_else(|| panic!("no workload {name}"))
+            .as_ref();
+        let whole = Explorer::new(workload, options(true, 2))
+            .explore(&plan)
+            .unwrap();
+        for count in [2, 64] {
+            let shards: Vec<Report> = (0..count)
+                .map(|index| {
+                    let mut o = options(true, 2);
+                    o.shard = Shard { index, count };
+                    Explorer::new(workload, o).explore(&plan).unwrap()
+                })
+                .collect();
+            let merged = Report::merge_shards(shards, 3).unwrap();
+            assert_eq!(verdict(&merged), verdict(&whole), "{name}, {count} shards");
+            assert_eq!(
+                merged.to_string(),
+                whole.to_string(),
+                "{name}, {count} shards"
+            );
+        }
+    }
 }
