@@ -39,7 +39,13 @@ use clap::{Parser, Subcommand};
 /// (`explore`, `kill`, `tune-k`): the summary so far is marked INTERRUPTED
 /// and nothing is concluded.
 #[derive(Debug, Parser)]
-#[command(name = "crashproof", version, about, long_about)]
+#[command(
+    name = "crashproof",
+    version,
+    about,
+    long_about,
+    arg_required_else_help = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -69,12 +69,11 @@ fn merge(paths: &[PathBuf]) -> Result<ReportJson, String> {
     for (doc, path) in docs.iter().zip(paths) {
         if doc.invocation != invocation {
             return Err(format!(
-                "{} is a report of another exploration ({:?}) than {} ({:?}): merge the shards \
-                 of one command",
+                "{} is a report of another exploration than {} ({}): merge the shards of one \
+                 command",
                 path.display(),
-                doc.invocation,
                 paths[0].display(),
-                invocation
+                invocation.differences(&doc.invocation).join("; ")
             ));
         }
         if doc.shard.count != count {

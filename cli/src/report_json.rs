@@ -36,6 +36,34 @@ pub struct Invocation {
     pub check_determinism: bool,
 }
 
+impl Invocation {
+    /// The fields in which `other` differs from this invocation, one
+    /// `name: this vs other` phrase each (values as in the JSON report).
+    pub fn differences(&self, other: &Invocation) -> Vec<String> {
+        let fields = |i: &Invocation| match serde_json::to_value(i) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let (mine, theirs) = (fields(self), fields(other));
+        let mut differences: Vec<String> = mine
+            .iter()
+            .filter(|(name, value)| theirs.get(*name) != Some(value))
+            .map(|(name, value)| {
+                let other = theirs
+                    .get(name)
+                    .map_or("nothing".to_string(), |v| v.to_string());
+                format!("{name}: {value} vs {other}")
+            })
+            .collect();
+        if differences.is_empty() && self != other {
+            // Unreachable while every field serializes; never report "the
+            // same" for invocations that differ.
+            differences.push(format!("{self:?} vs {other:?}"));
+        }
+        differences
+    }
+}
+
 /// How this process did the work (not part of the verdict).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execution {

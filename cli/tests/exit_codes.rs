@@ -488,3 +488,42 @@ fn a_violations_replay_line_runs_this_binary_and_reproduces_it() {
     assert_eq!(replayed.status.code(), Some(1), "{line}");
     assert!(stdout(&replayed).contains("verdict: VIOLATION"), "{line}");
 }
+
+/// `crashproof` alone prints the help with every subcommand (the ones
+/// `--help` lists, so a new subcommand is covered without editing this
+/// test) and exits 2: it ran nothing.
+#[test]
+fn bare_crashproof_lists_every_subcommand_and_exits_2() {
+    let help = stdout(&crashproof(&["--help"]));
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+    for known in [
+        "explore",
+        "replay",
+        "merge",
+        "mutants",
+        "scenarios",
+        "kill",
+        "tune-k",
+    ] {
+        assert!(
+            commands.contains(&known),
+            "{known} missing from --help:\n{help}"
+        );
+    }
+    let bare = crashproof(&[]);
+    assert_eq!(bare.status.code(), Some(2));
+    let shown = format!("{}{}", stdout(&bare), String::from_utf8_lossy(&bare.stderr));
+    for name in &commands {
+        assert!(
+            shown.lines().any(|l| l.trim_start().starts_with(name)),
+            "bare `crashproof` does not list `{name}`:\n{shown}"
+        );
+    }
+}

@@ -159,11 +159,16 @@ fn merged_shards_give_the_whole_runs_verdict_and_exit_code() {
     let other = write(dir.path(), "other.json", &other);
     let o = crashproof(&["merge", other.to_str().unwrap(), p(1), p(0)]);
     assert_eq!(o.status.code(), Some(2));
+    // The message names the field that differs, with both values, not a
+    // dump of the whole invocation.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("another exploration"), "{stderr}");
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("another exploration"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        stderr.contains(r#"workload: "two-files" vs "no-dir-fsync""#),
+        "{stderr}"
     );
+    assert!(!stderr.contains("Invocation"), "{stderr}");
+    assert!(!stderr.contains("seed"), "only differing fields: {stderr}");
     let not_json = dir.path().join("not.json");
     std::fs::write(&not_json, "{}").unwrap();
     let o = crashproof(&["merge", not_json.to_str().unwrap()]);

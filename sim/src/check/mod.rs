@@ -39,6 +39,46 @@ pub use failure::{Checked, CrashTestFailure};
 /// in which environment. Build it, then [`CrashTest::run`] it (panics on a
 /// finding, for `#[test]` functions) or [`CrashTest::check`] it (returns
 /// the finding).
+///
+/// # Example
+///
+/// A program that writes its result to a temp file and renames it over
+/// `/out` without an fsync in between: after a crash the name can be
+/// durable while the data is not, and the test catches it.
+///
+/// ```
+/// use std::io;
+/// use std::path::Path;
+/// use crashproof_core::fs::Fs;
+/// use crashproof_sim::{CrashModel, CrashTest, Found, ProgramWorkload};
+///
+/// fn save(fs: &dyn Fs) -> io::Result<String> {
+///     let tmp = fs.open_truncate(Path::new("/out.tmp"))?;
+///     fs.write_all_at(&tmp, 0, b"result")?;
+///     fs.close(tmp)?; // BUG: no fs.sync(&tmp) before the rename
+///     fs.rename(Path::new("/out.tmp"), Path::new("/out"))?;
+///     fs.sync_dir(Path::new("/"))?;
+///     Ok("result".to_string())
+/// }
+///
+/// /// What the program finds at start-up: its published result, if any.
+/// fn start(fs: &dyn Fs) -> io::Result<Found> {
+///     match fs.read(Path::new("/out")) {
+///         Ok(bytes) => Ok(Found::Done(String::from_utf8_lossy(&bytes).into_owned())),
+///         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Found::Nothing),
+///         Err(e) => Err(e),
+///     }
+/// }
+///
+/// let workload = ProgramWorkload::new("save", |fs, _| save(fs)).recover(start);
+/// let failure = CrashTest::new(&workload)
+///     .models(&[CrashModel::DropUnsynced])
+///     .check()
+///     .expect_err("the missing fsync is caught");
+/// let report = failure.to_string();
+/// assert!(report.contains("VIOLATION (state oracle)"), "{report}");
+/// assert!(report.contains("==> CRASH before step"), "{report}");
+/// ```
 pub struct CrashTest<'w> {
     workload: &'w dyn Workload,
     models: Vec<CrashModel>,

@@ -78,7 +78,7 @@ pub use engine::schedule::CaseOutcome;
 pub use explorer::Explorer;
 pub use report::event::Event;
 pub use report::merge::MergeError;
-pub use report::summary::{PassReport, Report, ViolationGroup, Work};
+pub use report::summary::{ModelVerdict, PassReport, Report, ViolationGroup, Work};
 pub use report::violation::{Oracle, Violation};
 pub use vocabulary::checks::Checks;
 pub use vocabulary::error::HarnessError;

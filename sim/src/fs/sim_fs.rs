@@ -349,6 +349,23 @@ impl Fs for SimFs {
         )
     }
 
+    /// One `open` step: a directory is "ok: directory" in the trace (Linux
+    /// opens it read-only, to fsync it), not an `IsADirectory` error.
+    fn open_read_or_dir(&self, path: &Path) -> io::Result<Option<FileHandle>> {
+        let mut label = Label::path(FsOp::Open, path);
+        label.detail = format!("{:?}", OpenMode::Read);
+        self.step(
+            |_| label,
+            |st, _| {
+                if st.metadata(path)?.is_dir {
+                    return Ok((None, "directory (to sync it: sync_dir)".to_string()));
+                }
+                let id = st.open(path, OpenMode::Read)?;
+                Ok((Some(FileHandle::from_raw(id)), format!("handle {id}")))
+            },
+        )
+    }
+
     fn write_all_at(&self, file: &FileHandle, offset: u64, bytes: &[u8]) -> io::Result<()> {
         let len_bytes = bytes.len() as u64;
         self.step(
@@ -371,6 +388,19 @@ impl Fs for SimFs {
             |st, _| {
                 st.write(file.raw(), None, bytes)
                     .map(|at| ((), format!("at offset {at}")))
+            },
+        )
+    }
+
+    /// One `append` step (as [`Fs::append`]) that also answers the new
+    /// length.
+    fn append_at_end(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<u64> {
+        let len_bytes = bytes.len() as u64;
+        self.step(
+            |st| Self::handle_label(st, FsOp::Append, file, Some(len_bytes)),
+            |st, _| {
+                st.write(file.raw(), None, bytes)
+                    .map(|at| (at + len_bytes, format!("at offset {at}")))
             },
         )
     }

@@ -203,6 +203,25 @@ impl ViolationGroup {
     }
 }
 
+/// What an exploration concluded about one crash model
+/// ([`Report::verdict_under`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelVerdict {
+    /// No pass ran under this model alone: the report says nothing about it.
+    NotRun,
+    /// Passes ran under it, checked this many post-crash states and found
+    /// no violation.
+    Clean {
+        /// Post-crash states checked under the model.
+        states_checked: u64,
+    },
+    /// Passes under it found this many violations.
+    Caught {
+        /// Violations found under the model.
+        violations: u64,
+    },
+}
+
 /// The result of an exploration: one or more passes over one workload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
@@ -322,6 +341,47 @@ impl Report {
             }
         }
         models
+    }
+
+    /// What the passes run under `model` alone concluded: the exhaustive,
+    /// two-crash and sync-EIO passes of that model, and random passes that
+    /// draw from it alone. A random pass drawing from several models is
+    /// left out: its violations belong to no one model. A model no such
+    /// pass ran under is [`ModelVerdict::NotRun`], never "clean".
+    /// Tests assert a verdict per model with it (and [`Report::caught_under`],
+    /// [`Report::clean_under`]) instead of walking [`Report::passes`].
+    pub fn verdict_under(&self, model: CrashModel) -> ModelVerdict {
+        let passes: Vec<&PassReport> = self
+            .passes
+            .iter()
+            .filter(|p| p.pass.models() == [model])
+            .collect();
+        if passes.is_empty() {
+            return ModelVerdict::NotRun;
+        }
+        let violations: u64 = passes.iter().map(|p| p.violations).sum();
+        if violations > 0 {
+            return ModelVerdict::Caught { violations };
+        }
+        ModelVerdict::Clean {
+            states_checked: passes.iter().map(|p| p.states_checked).sum(),
+        }
+    }
+
+    /// Whether some pass under `model` alone found a violation
+    /// ([`Report::verdict_under`]).
+    pub fn caught_under(&self, model: CrashModel) -> bool {
+        matches!(self.verdict_under(model), ModelVerdict::Caught { .. })
+    }
+
+    /// Whether passes ran under `model` alone, checked at least one
+    /// post-crash state, and found no violation ([`Report::verdict_under`]):
+    /// false for a model that did not run.
+    pub fn clean_under(&self, model: CrashModel) -> bool {
+        matches!(
+            self.verdict_under(model),
+            ModelVerdict::Clean { states_checked } if states_checked > 0
+        )
     }
 
     /// Adds `other`'s passes, groups and notes (same workload, seed and
