@@ -38,6 +38,34 @@ pub struct Invocation {
     pub check_determinism: bool,
 }
 
+impl Invocation {
+    /// The fields in which `other` differs from this invocation, one
+    /// `name: this vs other` phrase each (values as in the JSON report).
+    pub fn differences(&self, other: &Invocation) -> Vec<String> {
+        let fields = |i: &Invocation| match serde_json::to_value(i) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let (mine, theirs) = (fields(self), fields(other));
+        let mut differences: Vec<String> = mine
+            .iter()
+            .filter(|(name, value)| theirs.get(*name) != Some(value))
+            .map(|(name, value)| {
+                let other = theirs
+                    .get(name)
+                    .map_or("nothing".to_string(), |v| v.to_string());
+                format!("{name}: {value} vs {other}")
+            })
+            .collect();
+        if differences.is_empty() && self != other {
+            // Unreachable while every field serializes; never report "the
+            // same" for invocations that differ.
+            differences.push(format!("{self:?} vs {other:?}"));
+        }
+        differences
+    }
+}
+
 /// How this process did the work (not part of the verdict).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execution {
@@ -70,7 +98,8 @@ pub struct Summary {
     pub peak_memory_bytes: Option<u64>,
     /// Resumed runs started, and how many converged (this process's work).
     pub work: Work,
-    /// `clean`, `violations`.
+    /// `clean`, `violations`, or `interrupted` (Ctrl-C or SIGTERM: the
+    /// counts cover what was done before it; never clean).
     pub verdict: String,
 }
 
@@ -87,7 +116,9 @@ impl Summary {
             states_per_second: seconds.map(|s| report.states_checked() as f64 / s.max(1e-9)),
             peak_memory_bytes: report.peak_memory_bytes,
             work: report.work(),
-            verdict: if report.is_clean() {
+            verdict: if report.interrupted {
+                "interrupted"
+            } else if report.is_clean() {
                 "clean"
             } else {
                 "violations"
@@ -112,6 +143,36 @@ pub struct ReportJson {
     pub summary: Summary,
     /// The simulator's report.
     pub report: Report,
+    /// `explore-cmd` only: the program, its check, and what the model
+    /// refused or did not keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramJson>,
+}
+
+/// What `crashproof explore-cmd` adds to its report: the program explored
+/// through the mount and the operations the model has no rule for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramJson {
+    /// The command line, `{dir}` as given.
+    pub argv: Vec<String>,
+    /// `--check`.
+    pub check: Option<String>,
+    /// Whether stdout was compared (not `--ignore-stdout`).
+    pub compares_stdout: bool,
+    /// Requests refused (with their errno) or accepted but not kept, by
+    /// operation, over every run.
+    pub unmodelled: crashproof_fuse::Unmodelled,
+    /// Program runs (clean and resumed) and check command runs.
+    pub program_runs: u64,
+    /// Check command runs (verdicts shared by equal post-crash trees are
+    /// counted once).
+    pub check_runs: u64,
+    /// FUSE requests served over every run.
+    pub requests: u64,
+    /// Wall time of program runs, summed over threads.
+    pub program_seconds: f64,
+    /// Wall time of check runs, summed over threads.
+    pub check_seconds: f64,
 }
 
 impl ReportJson {
@@ -124,6 +185,7 @@ impl ReportJson {
             execution,
             summary: Summary::of(&report),
             report,
+            program: None,
         }
     }
 

@@ -23,6 +23,7 @@ mod snapshot;
 mod snapshot_tests;
 mod state;
 mod trace;
+mod unsynced;
 mod view;
 
 pub use config::{FaultConfig, SimConfig};
@@ -34,4 +35,5 @@ pub use invariants::InvariantViolation;
 pub use sim_fs::{CrashImage, CrashSource, SimFs, StepAction, StepHook};
 pub(crate) use snapshot::Snapshot;
 pub use trace::{StepInfo, StepOutcome, Trace, TraceEntry};
+pub use unsynced::{Unsynced, UnsyncedOp};
 pub use view::SimView;

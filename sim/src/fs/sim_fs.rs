@@ -142,6 +142,8 @@ enum Said {
     AtOffset(u64),
     /// `N entries`.
     Entries(usize),
+    /// A directory opened to sync it.
+    DirToSync,
 }
 
 impl std::fmt::Display for Said {
@@ -154,6 +156,7 @@ impl std::fmt::Display for Said {
             Said::Handle(h) => write!(f, "handle {h}"),
             Said::AtOffset(at) => write!(f, "at offset {at}"),
             Said::Entries(n) => write!(f, "{n} entries"),
+            Said::DirToSync => f.write_str("directory (to sync it: sync_dir)"),
         }
     }
 }
@@ -235,6 +238,14 @@ impl SimFs {
         self.lock().faulted_steps
     }
 
+    /// How many steps so far changed the disk or tried to (a write, a
+    /// truncation, a create, a link, a rename, a remove, a directory made
+    /// or removed, an open that creates or truncates), whether or not the
+    /// trace records them. A run with none wrote nothing a crash could lose.
+    pub(crate) fn writing_steps(&self) -> u64 {
+        self.lock().writing_steps
+    }
+
     /// What this filesystem's crash states are built from, now, as a value
     /// of its own (see [`Snapshot`]).
     pub(crate) fn snapshot(&self) -> Snapshot {
@@ -313,6 +324,7 @@ impl SimFs {
         if st.config.faults.bit_flip_at_steps.contains(&info.index) {
             st.flip_bit();
         }
+        st.writing_steps += u64::from(writes(op, &detail));
         let result = body(&mut st, info.index);
         let faults = std::mem::take(&mut st.step_faults);
         st.faulted_steps += u64::from(!faults.is_empty());
@@ -374,6 +386,40 @@ fn leaves_disk_alone(op: FsOp) -> bool {
             | FsOp::Failpoint
             | FsOp::Close
     )
+}
+
+/// Whether a step of `op` (with its label's `detail`) changes the disk, or
+/// would have had it succeeded: see [`SimFs::writing_steps`]. Opening for
+/// reading, reads, metadata, syncs, closes, locks and failpoints change
+/// nothing a crash could lose; an open changes the disk only in a mode that
+/// creates or truncates.
+fn writes(op: FsOp, detail: &Detail) -> bool {
+    match op {
+        FsOp::CreateDirAll
+        | FsOp::CreateDir
+        | FsOp::RemoveDir
+        | FsOp::HardLink
+        | FsOp::SetLen
+        | FsOp::WriteAllAt
+        | FsOp::Append
+        | FsOp::Rename
+        | FsOp::RemoveFile => true,
+        FsOp::Open => matches!(
+            detail,
+            Detail::Mode(OpenMode::CreateNew | OpenMode::Truncate | OpenMode::Create)
+        ),
+        FsOp::ReadAt
+        | FsOp::FileMetadata
+        | FsOp::SyncData
+        | FsOp::Sync
+        | FsOp::Close
+        | FsOp::SyncDir
+        | FsOp::Read
+        | FsOp::ReadDir
+        | FsOp::Metadata
+        | FsOp::TryLock
+        | FsOp::Failpoint => false,
+    }
 }
 
 impl Fs for SimFs {
@@ -465,6 +511,23 @@ impl Fs for SimFs {
         )
     }
 
+    /// One `open` step: a directory is "ok: directory" in the trace (Linux
+    /// opens it read-only, to fsync it), not an `IsADirectory` error.
+    fn open_read_or_dir(&self, path: &Path) -> io::Result<Option<FileHandle>> {
+        let mut label = Label::path(FsOp::Open, path);
+        label.detail = Detail::Mode(OpenMode::Read);
+        self.step(
+            |_| label,
+            |st, _| {
+                if st.metadata(path)?.is_dir {
+                    return Ok((None, Said::DirToSync));
+                }
+                let id = st.open(path, OpenMode::Read)?;
+                Ok((Some(FileHandle::from_raw(id)), Said::Handle(id)))
+            },
+        )
+    }
+
     fn write_all_at(&self, file: &FileHandle, offset: u64, bytes: &[u8]) -> io::Result<()> {
         let len_bytes = bytes.len() as u64;
         self.step(
@@ -487,6 +550,19 @@ impl Fs for SimFs {
             |st, _| {
                 st.write(file.raw(), None, bytes)
                     .map(|at| ((), Said::AtOffset(at)))
+            },
+        )
+    }
+
+    /// One `append` step (as [`Fs::append`]) that also answers the new
+    /// length.
+    fn append_at_end(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<u64> {
+        let len_bytes = bytes.len() as u64;
+        self.step(
+            |st| Self::handle_label(st, FsOp::Append, file, Some(len_bytes)),
+            |st, _| {
+                st.write(file.raw(), None, bytes)
+                    .map(|at| (at + len_bytes, Said::AtOffset(at)))
             },
         )
     }

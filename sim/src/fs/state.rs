@@ -248,6 +248,8 @@ pub(crate) struct State {
     pub tracing: bool,
     /// Steps that had a fault injected, traced or not.
     pub faulted_steps: u64,
+    /// Steps that changed the disk or tried to (`SimFs::writing_steps`).
+    pub writing_steps: u64,
     /// Moves on at every step that may have changed the inodes or the
     /// unsynced log (see `leaves_disk_alone`), so a snapshot can tell it
     /// still holds.
@@ -283,6 +285,7 @@ impl State {
             trace: Trace::new(),
             tracing: true,
             faulted_steps: 0,
+            writing_steps: 0,
             disk_version: 0,
             fault_rng,
             hook: HookSlot::default(),

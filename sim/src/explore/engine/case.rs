@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
+use super::bypass::says_denied;
 use super::clean::CleanRun;
 use super::digest::state_digest;
-use super::images::pick;
+use super::images::{Picked, as_taken, pick};
 use super::lock::lock;
 use super::oracle::{LastCrash, Recovery, check_redo, check_result, check_state};
 use super::points::{PointStates, states_at};
@@ -47,7 +48,14 @@ pub(crate) struct History {
     pub(crate) state_digests: Vec<u64>,
     /// The first crash point a run of this case did not reach.
     pub(crate) unreached: Option<UnreachedPoint>,
+    /// The crash points the runs of this case were given, in order.
+    pub(crate) taken: Vec<Taken>,
 }
+
+/// A crash point a run was given, as the state it selected names it (an
+/// `idx=` modulo the count), with the count of states an `idx=` chose from
+/// (`None`: a seed, or a point the run did not reach).
+pub(crate) type Taken = (CrashPoint, Option<usize>);
 
 impl History {
     /// The history of a case at its start state.
@@ -62,6 +70,7 @@ impl History {
             steps_before_first_crash: None,
             state_digests: Vec::new(),
             unreached: None,
+            taken: Vec::new(),
         }
     }
 
@@ -80,6 +89,7 @@ impl History {
             steps_before_first_crash: self.steps_before_first_crash,
             state_digests: Vec::new(),
             unreached: None,
+            taken: Vec::new(),
         }
     }
 
@@ -224,18 +234,14 @@ impl Case {
                 );
                 Case::from_crash(ex, clean, self.history, steps, image.fs, &choice)
             }
-            RunEnd::Failed(e) => Next::Done(
-                self,
-                Some(Finding::new(
-                    Oracle::Result,
-                    format!("did not complete: {e}"),
-                )),
-            ),
+            RunEnd::Failed(e) => {
+                let message = format!("did not complete: {e}");
+                let finding = Finding::new(Oracle::Result, with_bypass_hint(message));
+                Next::Done(self, Some(finding))
+            }
             RunEnd::Panicked(message) => {
-                let finding = Finding::new(
-                    Oracle::Panic,
-                    format!("run {} panicked: {message}", self.history.runs),
-                );
+                let message = format!("run {} panicked: {message}", self.history.runs);
+                let finding = Finding::new(Oracle::Panic, with_bypass_hint(message));
                 Next::Done(self, Some(finding))
             }
         }
@@ -256,7 +262,7 @@ impl Case {
             .record_trace(self.history.trace.is_some() || point.is_some());
         let clock = StepClock::new();
         self.history.progress.record_steps(clock.clone());
-        type Slot = Arc<Mutex<Option<Result<(u64, SimFs, String), HarnessError>>>>;
+        type Slot = Arc<Mutex<Option<Result<(u64, Picked), HarnessError>>>>;
         let slot: Slot = Arc::new(Mutex::new(None));
         let hook_slot = Arc::clone(&slot);
         let hook_point = point.cloned();
@@ -278,7 +284,7 @@ impl Case {
             if !here {
                 return StepAction::Continue;
             }
-            let picked = pick(src, point, states_max).map(|(fs, choice)| (info.index, fs, choice));
+            let picked = pick(src, point, states_max).map(|picked| (info.index, picked));
             *lock(&hook_slot) = Some(picked);
             StepAction::Crash
         }));
@@ -289,24 +295,19 @@ impl Case {
         let captured = lock(&slot).take();
         self.append_run_trace();
         if let Some(captured) = captured {
-            let (before_step, image, choice) = captured?;
-            return Ok(RunEnd::Crashed {
-                before_step,
-                image: Box::new(image),
-                choice,
-            });
+            let (before_step, picked) = captured?;
+            return Ok(self.crashed_at(point, before_step, picked));
         }
         let steps = self.fs.steps();
         if let (Some(p), Ok(Ok(_))) = (point, &ran)
             && p.at == CrashAt::Step(steps)
         {
             // `step:N` with N the run's length: a crash after the last step.
-            let (image, choice) = pick(&self.fs, p, states_max)?;
-            return Ok(RunEnd::Crashed {
-                before_step: steps,
-                image: Box::new(image),
-                choice,
-            });
+            let picked = pick(&self.fs, p, states_max)?;
+            return Ok(self.crashed_at(point, steps, picked));
+        }
+        if let Some(p) = point {
+            self.history.taken.push((p.clone(), None));
         }
         if let Some(p) = point
             && self.history.unreached.is_none()
@@ -315,6 +316,26 @@ impl Case {
             self.history.unreached = Some(unreached);
         }
         Ok(RunEnd::of(ran))
+    }
+
+    /// The end of a run that crashed at `point` before `before_step`,
+    /// leaving the state `picked`; the point is recorded as taken.
+    fn crashed_at(
+        &mut self,
+        point: Option<&CrashPoint>,
+        before_step: u64,
+        picked: Picked,
+    ) -> RunEnd {
+        if let Some(p) = point {
+            self.history
+                .taken
+                .push((as_taken(p, picked.states), picked.states));
+        }
+        RunEnd::Crashed {
+            before_step,
+            image: Box::new(picked.fs),
+            choice: picked.choice,
+        }
     }
 
     /// Runs the workload once without a crash point, calling `observe`
@@ -438,4 +459,18 @@ fn initial_disk_heading(fs: &SimFs) -> Option<String> {
 /// Whether the run hit an injected fault.
 fn ran_into_fault(fs: &SimFs) -> bool {
     fs.faulted_steps() > 0
+}
+
+/// `message` of a run that failed, saying so when the failure was a real
+/// file the confined run was denied (`bypass.rs`): the run went to the real
+/// disk behind the simulator's back.
+fn with_bypass_hint(message: String) -> String {
+    if says_denied(&message) {
+        format!(
+            "{message} (a real file was denied to the run: this call bypassed the simulator; \
+             write through the `Fs` the run is given)"
+        )
+    } else {
+        message
+    }
 }

@@ -121,6 +121,16 @@ impl Engine<'_> {
         // Read the run's length and trace before `leftovers` adds its own steps.
         let steps = fs.steps();
         let trace = if traced { fs.trace() } else { Trace::new() };
+        // Every step counted is the workload's own: the initial disk's were
+        // dropped with the start state (`Engine::start`), and `leftovers`
+        // runs after this.
+        if fs.writing_steps() == 0 {
+            return Err(HarnessError::NoFilesystemStep {
+                workload: self.workload().name(),
+                steps,
+                note: None,
+            });
+        }
         match self.workload().leftovers(fs) {
             Ok(left) if left.is_empty() => {}
             Ok(left) => return Err(failed(format!("left files behind: {}", left.join(", ")))),

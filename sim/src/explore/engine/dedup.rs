@@ -99,6 +99,9 @@ enum Resumed {
     Ended(Finding),
 }
 
+/// One of the dedup cache's maps: disk-only work by key.
+type CacheShard = Mutex<BTreeMap<Key, Arc<Entry>>>;
+
 /// Checks crash states, the naive way or the shared way as the options
 /// say; shared by the threads of one pass.
 pub(crate) struct Checker<'a, 'w> {
@@ -107,7 +110,7 @@ pub(crate) struct Checker<'a, 'w> {
     /// Disk-only work by key, in [`CACHE_SHARDS`] maps by the key's
     /// digest (so threads rarely wait for one another's lookups); `None`
     /// without dedup (each state on its own).
-    cache: Option<Vec<Mutex<BTreeMap<Key, Arc<Entry>>>>>,
+    cache: Option<Vec<CacheShard>>,
     /// The checks the workload's reports allow (asked once).
     checks: Checks,
 }

@@ -3,9 +3,9 @@
 //! a finding becomes (with its replay line), the confirmation replay of a
 //! case found without its trace, and the tally that asks for it.
 
-use crashproof_fault::KillSchedule;
+use crashproof_fault::{KillSchedule, StateSelector};
 
-use super::case::{Case, History, Next};
+use super::case::{Case, History, Next, Taken};
 use super::clean::CleanRun;
 use super::converge::Watch;
 use super::start::Engine;
@@ -70,7 +70,20 @@ impl Engine<'_> {
         schedule: &KillSchedule,
     ) -> Result<(CleanRun, CaseOutcome), HarnessError> {
         let clean = self.clean_run()?;
-        let outcome = self.run_case(&clean, schedule)?;
+        let (outcome, taken) = self.run_case_taken(&clean, schedule)?;
+        // An index past a point's states was taken modulo their count: the
+        // case checked another state than the one named.
+        for (given, (_, states)) in schedule.points.iter().zip(&taken) {
+            if let (StateSelector::Index(index), Some(count)) = (given.state, *states)
+                && index >= count
+            {
+                return Err(HarnessError::StateIndexOutOfRange {
+                    point: given.clone(),
+                    index,
+                    count,
+                });
+            }
+        }
         if outcome.violation.is_none()
             && let Some(unreached) = &outcome.unreached
         {
@@ -95,6 +108,20 @@ impl Engine<'_> {
         clean: &CleanRun,
         schedule: &KillSchedule,
     ) -> Result<CaseOutcome, HarnessError> {
+        self.run_case_taken(clean, schedule)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`Engine::run_case`], with the crash points its runs were given as
+    /// the states they selected name them, and the count of states each
+    /// `idx=` chose from. A violation's schedule names the states taken (a
+    /// random schedule's `idx=` past a point's count, as the state it
+    /// selected), so its replay line replays exactly that case.
+    fn run_case_taken(
+        &self,
+        clean: &CleanRun,
+        schedule: &KillSchedule,
+    ) -> Result<(CaseOutcome, Vec<Taken>), HarnessError> {
         let faults = FaultConfig {
             sync_eio_at_steps: schedule.sync_eio_steps().collect(),
             ..FaultConfig::default()
@@ -104,9 +131,13 @@ impl Engine<'_> {
         let (case, finding) = Next::Run(case).finish(self, clean, &schedule.points)?;
         let history = case.history;
         let trace = history.trace.unwrap_or_default();
+        let mut named = schedule.clone();
+        for (point, (taken, _)) in named.points.iter_mut().zip(&history.taken) {
+            *point = taken.clone();
+        }
         let violation = finding
-            .map(|f| self.violation(f, schedule, trace.clone(), history.steps_before_first_crash));
-        Ok(CaseOutcome {
+            .map(|f| self.violation(f, &named, trace.clone(), history.steps_before_first_crash));
+        let outcome = CaseOutcome {
             trace,
             output: case.output,
             violation,
@@ -115,7 +146,8 @@ impl Engine<'_> {
             state_digests: history.state_digests,
             steps_before_first_crash: history.steps_before_first_crash,
             unreached: history.unreached,
-        })
+        };
+        Ok((outcome, history.taken))
     }
 
     /// Turns a finding into a full [`Violation`], with the replay line the
@@ -153,6 +185,7 @@ impl Engine<'_> {
             clean_steps: clean.steps,
             clean_syncs: !clean.sync_steps().is_empty(),
             confirm: Box::new(move |schedule, seen| self.confirm(clean, schedule, seen)),
+            bypass_detection: self.bypass_detection(),
         };
         Tally::new(counted, pass)
     }

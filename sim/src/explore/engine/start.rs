@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use crashproof_fault::CrashModel;
 
 use super::run_end::panic_message;
+use super::sandbox::Detection;
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::options::ExploreOptions;
 use crate::explore::vocabulary::workload::{Progress, Workload};
@@ -18,8 +19,11 @@ use crate::{FaultConfig, SimConfig, SimFs, SimView};
 pub(crate) struct Engine<'w> {
     workload: &'w dyn Workload,
     options: ExploreOptions,
-    /// The threads that check crash points, built on first use.
+    /// The threads that check crash points, built on first use (from a
+    /// confined thread, so they are confined too: `sandbox.rs`).
     pool: OnceLock<Result<rayon::ThreadPool, String>>,
+    /// Whether runs are confined, once the first confined thread knows.
+    detection: Detection,
 }
 
 impl<'w> Engine<'w> {
@@ -29,11 +33,13 @@ impl<'w> Engine<'w> {
             workload,
             options,
             pool: OnceLock::new(),
+            detection: Detection::new(),
         }
     }
 
     /// The thread pool of [`ExploreOptions::jobs`] threads (`None` for one
-    /// thread: the work runs on the calling thread).
+    /// thread: the work runs on the calling thread). Called from a confined
+    /// thread (`sandbox.rs`), whose restriction the pool's threads inherit.
     pub(crate) fn pool(&self) -> Result<Option<&rayon::ThreadPool>, HarnessError> {
         let threads = self.options.threads();
         if threads <= 1 {
@@ -53,6 +59,11 @@ impl<'w> Engine<'w> {
                 reason: e.clone(),
             }),
         }
+    }
+
+    /// Whether runs are confined (`sandbox.rs` sets it).
+    pub(crate) fn detection(&self) -> &Detection {
+        &self.detection
     }
 
     /// Starts `body` on a thread of its own in `scope` (the twin clean run

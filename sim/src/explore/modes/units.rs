@@ -40,7 +40,7 @@ where
         states: 0,
     });
     let mut done = 0;
-    engine.for_each_unit(units, weight, work, |records| {
+    let checked = engine.for_each_unit(units, weight, work, |records| {
         for record in records {
             tally.record(record)?;
         }
@@ -51,8 +51,16 @@ where
             total,
             states: tally.report.states_checked,
         });
+        // The caller's cancel flag, between units: stop, report so far.
+        if engine.options().cancel.is_set() {
+            return Err(HarnessError::Interrupted);
+        }
         Ok(())
-    })?;
+    });
+    match checked {
+        Err(HarnessError::Interrupted) => return Ok(tally.finish_interrupted()),
+        other => other?,
+    }
     if engine.options().shard.is_last() {
         determinism::check_pass(engine, clean, model, &mut tally)?;
     }

@@ -14,6 +14,7 @@ use super::violation::{Finding, Oracle, Violation};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::options::ExploreOptions;
 use crate::explore::vocabulary::plan::Pass;
+use crate::explore::vocabulary::sandbox::BypassDetection;
 use crate::explore::vocabulary::workload::Workload;
 
 /// What a unit tells the tally, in order.
@@ -130,6 +131,8 @@ pub(crate) struct Counted<'a> {
     pub(crate) clean_syncs: bool,
     /// Replays the first case of each group in full.
     pub(crate) confirm: Confirm<'a>,
+    /// Whether the runs were confined (the report says it once).
+    pub(crate) bypass_detection: BypassDetection,
 }
 
 /// What makes two violations "the same way for the same reason": the
@@ -410,22 +413,33 @@ impl<'a> Tally<'a> {
     /// no violation vouches for nothing: [`HarnessError::NothingChecked`],
     /// with what to change.
     pub(crate) fn finish(self) -> Result<Report, HarnessError> {
-        let options = self.of.options;
-        let workload = self.of.workload.name();
         if self.report.states_checked == 0 && self.report.violations == 0 && !self.empty_shard {
             return Err(HarnessError::NothingChecked {
-                workload,
+                workload: self.of.workload.name(),
                 pass: self.report.pass.to_string(),
                 hint: self.nothing_checked_hint(),
             });
         }
+        Ok(self.into_report(false))
+    }
+
+    /// The report of a pass stopped before its end by the caller's cancel
+    /// flag: what was counted so far, marked interrupted (never clean, and
+    /// not refused for checking nothing: it was not allowed to finish).
+    pub(crate) fn finish_interrupted(self) -> Report {
+        self.into_report(true)
+    }
+
+    fn into_report(self, interrupted: bool) -> Report {
+        let options = self.of.options;
+        let workload = self.of.workload.name();
         debug_assert_eq!(
             self.report.violations,
             self.groups.iter().map(|g| g.count).sum::<u64>(),
             "every violation is in exactly one group"
         );
         let checked = self.of.workload;
-        Ok(Report {
+        Report {
             workload,
             seed: options.seed,
             clean_steps: self.of.clean_steps,
@@ -435,7 +449,9 @@ impl<'a> Tally<'a> {
             elapsed: None,
             peak_memory_bytes: None,
             oracles: checked.checks().describe(checked),
-        })
+            bypass_detection: self.of.bypass_detection,
+            interrupted,
+        }
     }
 
     fn nothing_checked_hint(&self) -> String {

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crashproof_fault::CrashModel;
+use crashproof_fault::{CrashModel, KillSchedule};
 use serde::{Deserialize, Serialize};
 
 /// How an exploration chooses its cases.
@@ -124,16 +124,41 @@ pub enum Pass {
         /// What to draw.
         config: RandomConfig,
     },
+    /// One schedule replayed (`CRASHPROOF_REPLAY`, `crashproof replay`):
+    /// a pass of one case. No [`Mode`] makes it; see [`Pass::replay`].
+    Replay {
+        /// The schedule.
+        #[serde(with = "super::json::schedule_text")]
+        schedule: KillSchedule,
+        /// The crash models its points use, each once, in order.
+        #[serde(with = "super::json::model_names")]
+        models: Vec<CrashModel>,
+    },
 }
 
 impl Pass {
-    /// The mode's name ([`Mode::name`]).
+    /// The pass that replays `schedule`.
+    pub fn replay(schedule: &KillSchedule) -> Pass {
+        let mut models = Vec::new();
+        for point in &schedule.points {
+            if !models.contains(&point.model) {
+                models.push(point.model);
+            }
+        }
+        Pass::Replay {
+            schedule: schedule.clone(),
+            models,
+        }
+    }
+
+    /// The mode's name ([`Mode::name`]; `replay` for [`Pass::Replay`]).
     pub fn mode_name(&self) -> &'static str {
         match self {
             Pass::Exhaustive(_) => "exhaustive",
             Pass::TwoCrashes(_) => "two-crashes",
             Pass::SyncEio(_) => "sync-eio",
             Pass::Random { .. } => "random",
+            Pass::Replay { .. } => "replay",
         }
     }
 
@@ -141,7 +166,7 @@ impl Pass {
     pub fn models(&self) -> &[CrashModel] {
         match self {
             Pass::Exhaustive(m) | Pass::TwoCrashes(m) | Pass::SyncEio(m) => std::slice::from_ref(m),
-            Pass::Random { models, .. } => models,
+            Pass::Random { models, .. } | Pass::Replay { models, .. } => models,
         }
     }
 }
@@ -159,6 +184,7 @@ impl fmt::Display for Pass {
             Pass::Exhaustive(m) | Pass::TwoCrashes(m) | Pass::SyncEio(m) => {
                 write!(f, "{} {m}", self.mode_name())
             }
+            Pass::Replay { schedule, .. } => write!(f, "replay `{schedule}`"),
         }
     }
 }

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crashproof_core::fs::Fs;
 
 use super::checks::Checks;
+use super::sandbox::Sandbox;
 
 /// A program under exploration.
 ///
@@ -96,6 +97,19 @@ pub trait Workload: Send + Sync {
     fn state_predicate(&self, fs: &dyn Fs, progress: &Progress) -> Result<(), String> {
         let _ = (fs, progress);
         Ok(())
+    }
+
+    /// What this workload's runs may do on the real disk. Default:
+    /// [`Sandbox::NoRealWrites`]: every run (clean, crashed, resumed,
+    /// inspection) runs on a thread that cannot create, write, truncate,
+    /// rename or remove a real file, so a call that bypasses the `Fs` it is
+    /// given fails with `EACCES` and the explorer reports it (with its path)
+    /// instead of trusting a run that never went through the simulator.
+    /// Declare [`Sandbox::WritableBeneath`] for a mount whose writes reach
+    /// the simulator, [`Sandbox::Unrestricted`] only for what cannot be
+    /// confined (the report then says bypass detection is off, and why).
+    fn sandbox(&self) -> Sandbox {
+        Sandbox::default()
     }
 }
 
