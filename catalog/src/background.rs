@@ -277,6 +277,7 @@ impl Workload for HandoffAckRunner {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+    use crashproof_fault::CrashModel;
     use crashproof_sim::explore::{ExploreOptions, Explorer, Oracle, Plan, Report};
 
     use super::*;
@@ -304,6 +305,9 @@ mod tests {
     fn the_mutant_is_caught_under_every_model() {
         let report = explore(&HandoffAckRunner::mutant());
         assert_eq!(report.models().len(), 4);
+        for model in CrashModel::ALL {
+            assert!(report.caught_under(model), "{model}: {report}");
+        }
         for pass in &report.passes {
             assert!(
                 pass.violations_per_oracle.get(&Oracle::State) > Some(&0),

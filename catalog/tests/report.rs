@@ -229,3 +229,44 @@ fn the_sync_eio_mode_catches_fsyncgate_and_passes_the_controls() {
         }
     }
 }
+
+/// The per-model verdict: the missing directory fsync is caught under the
+/// strict models and missed under the kinder eager-dirs model (which makes
+/// every directory operation durable at once); a model that did not run is
+/// `NotRun`, never clean; the answer is the passes' own counts.
+#[test]
+fn the_verdict_per_model_says_caught_clean_or_not_run() {
+    use crashproof_sim::explore::ModelVerdict;
+    let w = workload_by_name("no-dir-fsync").unwrap();
+    let plan = Plan {
+        models: vec![CrashModel::DropUnsynced, CrashModel::EagerDirs],
+        modes: vec![Mode::Exhaustive],
+    };
+    let report = Explorer::new(w.as_ref(), ExploreOptions::default())
+        .explore(&plan)
+        .unwrap();
+    let drop_unsynced = &report.passes[0];
+    assert_eq!(
+        report.verdict_under(CrashModel::DropUnsynced),
+        ModelVerdict::Caught {
+            violations: drop_unsynced.violations
+        }
+    );
+    assert!(report.caught_under(CrashModel::DropUnsynced));
+    assert!(!report.clean_under(CrashModel::DropUnsynced));
+    assert_eq!(
+        report.verdict_under(CrashModel::EagerDirs),
+        ModelVerdict::Clean {
+            states_checked: report.passes[1].states_checked
+        }
+    );
+    assert!(report.clean_under(CrashModel::EagerDirs));
+    assert!(!report.caught_under(CrashModel::EagerDirs));
+    // Prefix did not run: neither caught nor clean.
+    assert_eq!(
+        report.verdict_under(CrashModel::Prefix),
+        ModelVerdict::NotRun
+    );
+    assert!(!report.caught_under(CrashModel::Prefix));
+    assert!(!report.clean_under(CrashModel::Prefix));
+}

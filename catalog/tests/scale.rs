@@ -83,6 +83,7 @@ fn small_core_runner() -> CoreRunnerWorkload {
 /// crashes and the sync-EIO sweep: same violations (schedules, oracles,
 /// messages, first violations in full with their traces), same counts.
 #[test]
+#[ignore = "heavy: minutes at the test profile's opt-level; .ci/run runs it in release (cargo test --release -p crashproof-catalog --test scale -- --ignored)"]
 fn shared_path_equals_naive_path_for_every_catalogue_workload() {
     let plan = Plan {
         models: CrashModel::ALL.to_vec(),
@@ -102,6 +103,7 @@ fn shared_path_equals_naive_path_for_every_catalogue_workload() {
 /// zoo's control and the mutant only two crashes catch (subset, the
 /// costliest, runs on the small core runner only).
 #[test]
+#[ignore = "heavy: minutes at the test profile's opt-level; .ci/run runs it in release (cargo test --release -p crashproof-catalog --test scale -- --ignored)"]
 fn shared_path_equals_naive_path_with_two_crashes() {
     let plan = |models: &[CrashModel]| Plan {
         models: models.to_vec(),
@@ -186,10 +188,47 @@ fn the_report_does_not_depend_on_the_number_of_threads() {
     }
 }
 
+/// The core runner at its default size (N=1000: 231 crash points per pass,
+/// streamed from the twin run in several batches, handed to the threads in
+/// many): the same report, text and data, for 1 thread and for 3 (an odd
+/// count, so batches finish out of order), under every model, single
+/// crashes and two crashes under drop-unsynced; and the naive path (no
+/// dedup, no convergence) gives the same verdict through the same stream.
+#[test]
+fn streamed_batches_give_the_same_report_for_any_thread_count() {
+    let workload = CoreRunnerWorkload::default();
+    let plans = [
+        Plan {
+            models: CrashModel::ALL.to_vec(),
+            modes: vec![Mode::Exhaustive],
+        },
+        Plan {
+            models: vec![CrashModel::DropUnsynced],
+            modes: vec![Mode::TwoCrashes],
+        },
+    ];
+    for plan in &plans {
+        let one = Explorer::new(&workload, options(true, 1))
+            .explore(plan)
+            .unwrap();
+        let three = Explorer::new(&workload, options(true, 3))
+            .explore(plan)
+            .unwrap();
+        assert!(one.states_checked() > 0);
+        assert_eq!(one.to_string(), three.to_string(), "{plan:?}");
+        assert_eq!(verdict(&one), verdict(&three), "{plan:?}");
+    }
+    let single = &plans[0];
+    let naive = explore(&workload, single, options(false, 3));
+    let shared = explore(&workload, single, options(true, 1));
+    assert!(naive == shared, "the naive path differs");
+}
+
 /// Shards `1/n ... n/n` merged equal the whole run, for several `n` (more
 /// shards than some passes have units included), on workloads whose
 /// violation groups span shard boundaries.
 #[test]
+#[ignore = "heavy: tens of seconds at the test profile's opt-level; .ci/run runs it in release (cargo test --release -p crashproof-catalog --test scale -- --ignored)"]
 fn merged_shards_equal_the_whole_run() {
     let plan = Plan {
         models: vec![CrashModel::DropUnsynced, CrashModel::Prefix],
@@ -318,4 +357,76 @@ fn a_converged_point_that_lies_is_caught_by_comparing_with_the_naive_path() {
     dedup_only.converge = false;
     let deduped = Explorer::new(&workload, dedup_only).explore(&plan).unwrap();
     assert_eq!(verdict(&naive), verdict(&deduped));
+}
+
+/// The default tier's sample of the two sweeps above (which run in the
+/// heavy tier): a mutant caught by single crashes, one caught only by two,
+/// a mutant of a scenario, the zoo's control and the small core runner,
+/// under a model with one state per point and one with many, single
+/// crashes, the sync-EIO sweep and two crashes.
+#[test]
+fn shared_path_equals_naive_path_on_a_sample() {
+    let all = catalogue();
+    let named = |name: &str| {
+        all.iter()
+            .find(|w| w.name() == name)
+            .unwrap_or_else(|| panic!("no workload {name}"))
+            .as_ref()
+    };
+    let single = Plan {
+        models: vec![CrashModel::DropUnsynced, CrashModel::Prefix],
+        modes: vec![Mode::Exhaustive, Mode::SyncEio],
+    };
+    let two = Plan {
+        models: vec![CrashModel::DropUnsynced],
+        modes: vec![Mode::TwoCrashes],
+    };
+    for name in [
+        "no-dir-fsync",
+        "recovery-rewrite-in-place",
+        "rooch-snapshot-resume/backup-name-mismatch",
+        "zoo-control",
+    ] {
+        assert_equivalent(named(name), &single);
+    }
+    assert_equivalent(named("recovery-rewrite-in-place"), &two);
+    assert_equivalent(&small_core_runner(), &two);
+}
+
+/// The default tier's sample of `merged_shards_equal_the_whole_run`: two
+/// workloads whose violation groups span shard boundaries, two crashes
+/// under drop-unsynced only, 2 shards and more shards than units.
+#[test]
+fn merged_shards_equal_the_whole_run_on_a_sample() {
+    let plan = Plan {
+        models: vec![CrashModel::DropUnsynced],
+        modes: vec![Mode::Exhaustive, Mode::SyncEio, Mode::TwoCrashes],
+    };
+    let all = catalogue();
+    for name in ["no-dir-fsync", "trust-newest"] {
+        let workload = all
+            .iter()
+            .find(|w| w.name() == name)
+            .unwrap_or_else(|| panic!("no workload {name}"))
+            .as_ref();
+        let whole = Explorer::new(workload, options(true, 2))
+            .explore(&plan)
+            .unwrap();
+        for count in [2, 64] {
+            let shards: Vec<Report> = (0..count)
+                .map(|index| {
+                    let mut o = options(true, 2);
+                    o.shard = Shard { index, count };
+                    Explorer::new(workload, o).explore(&plan).unwrap()
+                })
+                .collect();
+            let merged = Report::merge_shards(shards, 3).unwrap();
+            assert_eq!(verdict(&merged), verdict(&whole), "{name}, {count} shards");
+            assert_eq!(
+                merged.to_string(),
+                whole.to_string(),
+                "{name}, {count} shards"
+            );
+        }
+    }
 }

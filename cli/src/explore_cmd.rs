@@ -1,18 +1,22 @@
 //! `crashproof explore`: one library call (`Explorer::explore_observed`) over
 //! the modes and models asked for, timed per pass, with a report (text, or
-//! JSON with `--json`) and a progress bar.
+//! JSON with `--json`) and a progress bar. Ctrl-C or SIGTERM stops it
+//! between units of work (`ExploreOptions::cancel`): the report so far is
+//! printed marked INTERRUPTED and the exit code is 130.
 
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use crashproof_fault::{CrashModel, FaultRule};
 use crashproof_sim::explore::{
-    Event, ExploreOptions, Explorer, HarnessError, Mode, Plan, RandomConfig, ReplayLine, Report,
-    Shard,
+    Cancel, Event, ExploreOptions, Explorer, HarnessError, Mode, Plan, RandomConfig, ReplayLine,
+    Report, Shard,
 };
 
-use crate::exit::{Exit, harness_error, usage_error};
+use crate::exit::{Exit, harness_error, interrupted, usage_error};
 use crate::explore_bar::ExploreBar;
+use crate::interrupt::Interrupt;
+use crate::peak_memory::peak_memory_bytes;
 use crate::report_json::{Execution, Invocation, ProgramJson, ReportJson};
 use crate::workload_arg::{Sizes, load, sizes_replay_line};
 
@@ -303,10 +307,18 @@ pub fn run(args: &ExploreArgs) -> Exit {
         Err(e) => return usage_error(e),
     };
     let seed = ex.seed();
-    let options = ex.options(seed, sizes_replay_line(args.items, args.every));
+    let interrupt = match Interrupt::install() {
+        Ok(interrupt) => interrupt,
+        Err(e) => return harness_error(format!("cannot handle Ctrl-C and SIGTERM: {e}")),
+    };
+    let options = ExploreOptions {
+        cancel: Cancel::when(interrupt.flag().clone()),
+        ..ex.options(seed, sizes_replay_line(args.items, args.every))
+    };
     let explorer = Explorer::new(workload.as_ref(), options.clone());
     let report = match explore_timed(&explorer, &plan, &args.workload) {
         Ok(r) => r,
+        Err(e @ HarnessError::Interrupted) => return interrupted(e),
         Err(e) => return harness_error(e),
     };
     let invocation = Invocation {
@@ -405,6 +417,7 @@ pub fn explore_timed(
         pass.elapsed = Some(elapsed);
     }
     report.elapsed = Some(started.elapsed());
+    report.peak_memory_bytes = peak_memory_bytes();
     Ok(report)
 }
 
@@ -417,7 +430,9 @@ pub fn print_report(
     invocation: Invocation,
     program: Option<ProgramJson>,
 ) -> Exit {
-    let exit = if report.is_clean() {
+    let exit = if report.interrupted {
+        Exit::Interrupted
+    } else if report.is_clean() {
         Exit::Clean
     } else {
         Exit::Violation
@@ -430,9 +445,16 @@ pub fn print_report(
             options.shard.count
         );
     }
+    let stopped = report.interrupted.then(|| {
+        format!(
+            "stopped by Ctrl-C or SIGTERM after {} post-crash states; the report covers only \
+             what was done before it and concludes nothing",
+            report.states_checked()
+        )
+    });
     if !ex.json {
         print!("{report}");
-        return exit;
+        return stopped.map_or(exit, interrupted);
     }
     eprint!("{report}");
     let execution = Execution {
@@ -440,13 +462,12 @@ pub fn print_report(
         dedup: options.dedup,
         converge: options.converge,
     };
-    let mut doc = ReportJson::new(invocation, options.shard, execution, report);
-    doc.program = program;
-    match doc.to_json() {
-        Ok(json) => println!("{json}"),
-        Err(e) => return harness_error(format!("could not write the JSON report: {e}")),
+    let mut document = ReportJson::new(invocation, options.shard, execution, report);
+    document.program = program;
+    if let Err(e) = document.write_json(std::io::stdout().lock()) {
+        return harness_error(format!("could not write the JSON report: {e}"));
     }
-    exit
+    stopped.map_or(exit, interrupted)
 }
 
 /// A seed from the OS's randomness (std's hash keys are seeded from it).

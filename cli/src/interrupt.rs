@@ -1,5 +1,6 @@
-//! Ctrl-C (SIGINT) and SIGTERM for the long commands: `kill` and `tune-k`
-//! now, and made for `explore` and `explore-cmd` too.
+//! Ctrl-C (SIGINT) and SIGTERM for the long commands: `kill`, `tune-k` and
+//! `explore` (whose flag the explorer checks between units of work,
+//! `ExploreOptions::cancel`); made for `explore-cmd` too.
 //!
 //! A command calls [`Interrupt::install`] before its long work, then checks
 //! [`Interrupt::is_set`] between units of work, or hands

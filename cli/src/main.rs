@@ -13,6 +13,7 @@ mod materialize_cmd;
 mod merge_cmd;
 mod mount_cmd;
 mod mutants_cmd;
+mod peak_memory;
 mod program_arg;
 mod replay_cmd;
 mod report_json;
@@ -34,11 +35,18 @@ use clap::{Parser, Subcommand};
 /// error (bad arguments, a flag with no effect in the chosen mode, unknown
 /// workload, a workload that fails its clean run, an exploration that
 /// checked zero post-crash states, a replayed crash point the run never
-/// reaches): nothing trustworthy was checked; 130 = interrupted by Ctrl-C
-/// or SIGTERM (`kill`, `tune-k`): the summary so far is marked INTERRUPTED
+/// reaches, a run that wrote nothing through the simulator or bypassed it):
+/// nothing trustworthy was checked; 130 = interrupted by Ctrl-C or SIGTERM
+/// (`explore`, `kill`, `tune-k`): the summary so far is marked INTERRUPTED
 /// and nothing is concluded.
 #[derive(Debug, Parser)]
-#[command(name = "crashproof", version, about, long_about)]
+#[command(
+    name = "crashproof",
+    version,
+    about,
+    long_about,
+    arg_required_else_help = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

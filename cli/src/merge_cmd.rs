@@ -55,6 +55,13 @@ fn merge(paths: &[PathBuf]) -> Result<ReportJson, String> {
                 doc.format
             ));
         }
+        if doc.report.interrupted {
+            return Err(format!(
+                "{} is the report of a run that was interrupted (Ctrl-C or SIGTERM) before its \
+                 end: it covers only part of its shard; rerun that shard",
+                path.display()
+            ));
+        }
         docs.push(doc);
     }
     let first = docs.first().ok_or("no shard report given")?;
@@ -62,12 +69,11 @@ fn merge(paths: &[PathBuf]) -> Result<ReportJson, String> {
     for (doc, path) in docs.iter().zip(paths) {
         if doc.invocation != invocation {
             return Err(format!(
-                "{} is a report of another exploration ({:?}) than {} ({:?}): merge the shards \
-                 of one command",
+                "{} is a report of another exploration than {} ({}): merge the shards of one \
+                 command",
                 path.display(),
-                doc.invocation,
                 paths[0].display(),
-                invocation
+                invocation.differences(&doc.invocation).join("; ")
             ));
         }
         if doc.shard.count != count {
@@ -146,9 +152,8 @@ fn print(merged: &ReportJson, json: bool) -> Exit {
         return exit;
     }
     eprint!("{}", merged.report);
-    match merged.to_json() {
-        Ok(text) => println!("{text}"),
-        Err(e) => return harness_error(format!("could not write the JSON report: {e}")),
+    if let Err(e) = merged.write_json(std::io::stdout().lock()) {
+        return harness_error(format!("could not write the JSON report: {e}"));
     }
     exit
 }

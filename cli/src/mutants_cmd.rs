@@ -14,7 +14,7 @@ use clap::Args;
 use crashproof_catalog::zoo::hunt::{Exploration, Hunt, hunt};
 use crashproof_catalog::zoo::{self, Needs};
 use crashproof_fault::CrashModel;
-use crashproof_sim::explore::{ExploreOptions, ReplayLine};
+use crashproof_sim::explore::{ExploreOptions, ReplayLine, Violation};
 
 use crate::exit::{Exit, harness_error};
 
@@ -28,7 +28,8 @@ pub struct MutantsArgs {
     /// picks are checked instead.
     #[arg(long, default_value_t = ExploreOptions::default().states_per_point_max)]
     cap: usize,
-    /// Also print the first counterexample of every mutant in full.
+    /// Print every mutant's smallest counterexample in full, with its
+    /// marked trace (by default: its one-line summary and replay command).
     #[arg(long)]
     verbose: bool,
 }
@@ -108,7 +109,10 @@ pub fn run(args: &MutantsArgs) -> Exit {
     let options = ExploreOptions {
         seed: args.seed,
         states_per_point_max: args.cap,
-        replay: ReplayLine::Cli,
+        replay: ReplayLine::Command {
+            command: crate::self_invocation::self_command(),
+            workload_args: Vec::new(),
+        },
         ..ExploreOptions::default()
     };
     let started = Instant::now();
@@ -257,14 +261,72 @@ pub fn run(args: &MutantsArgs) -> Exit {
             );
         }
     }
-    if args.verbose {
-        for (number, name, v) in details {
-            println!();
-            println!("=== mutant {number} {name}: first counterexample ===");
-            print!("{v}");
-        }
-    }
+    println!();
+    print!("{}", counterexamples(&details, args.verbose));
     println!();
     println!("total wall time: {:.2} s", started.elapsed().as_secs_f64());
     if ok { Exit::Clean } else { Exit::Violation }
+}
+
+/// The counterexample section: each caught mutant's smallest counterexample
+/// as its summary and the command that replays it, or, `verbose`, in full
+/// with its marked trace.
+fn counterexamples(details: &[(u8, &str, Violation)], verbose: bool) -> String {
+    let mut out = String::new();
+    if details.is_empty() {
+        return out;
+    }
+    out.push_str(if verbose {
+        "counterexamples (the smallest of each mutant, in full):\n"
+    } else {
+        "counterexamples (the smallest of each mutant; --verbose prints each with its trace):\n"
+    });
+    for (number, name, v) in details {
+        if verbose {
+            out.push_str(&format!("\n=== mutant {number} {name} ===\n{v}"));
+        } else {
+            out.push_str(&format!(
+                "{number:>2}  {name}: {}\n    replay: {}\n",
+                v.summary(),
+                v.replay
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crashproof_catalog::workload;
+    use crashproof_sim::CrashModel;
+    use crashproof_sim::explore::{ExploreOptions, Explorer, ReplayLine};
+
+    use super::*;
+
+    /// A caught mutant's counterexample is printed by default (its summary
+    /// and a replay command that names it), and in full with `--verbose`.
+    #[test]
+    fn the_default_output_has_each_counterexample_and_verbose_its_trace() {
+        let mutant = workload("no-dir-fsync").unwrap_or_else(|e| panic!("{e}"));
+        let options = ExploreOptions {
+            replay: ReplayLine::Cli,
+            ..ExploreOptions::default()
+        };
+        let report = Explorer::new(mutant.as_ref(), options)
+            .explore_exhaustive(CrashModel::DropUnsynced)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let v = report.violations().next().cloned();
+        let details = vec![(1, "no-dir-fsync", v.unwrap_or_else(|| panic!("not caught")))];
+        let short = counterexamples(&details, false);
+        assert!(short.contains(" 1  no-dir-fsync: state oracle"), "{short}");
+        assert!(
+            short.contains(" replay --workload no-dir-fsync 'step:"),
+            "{short}"
+        );
+        assert!(!short.contains("==> CRASH"), "{short}");
+        let full = counterexamples(&details, true);
+        assert!(full.contains("=== mutant 1 no-dir-fsync ==="), "{full}");
+        assert!(full.contains("==> CRASH before step"), "{full}");
+        assert_eq!(counterexamples(&[], false), "");
+    }
 }

@@ -29,6 +29,13 @@ pub struct ProgramArgs {
     /// Do not compare each completed run's stdout with the clean run's.
     #[arg(long)]
     pub ignore_stdout: bool,
+    /// A real directory the program (and the check) may also write, for
+    /// scratch space it needs outside its data directory (repeatable). Its
+    /// writes there are neither crashed nor checked; any other write
+    /// outside the mount is refused (EACCES) and reported as a bypass of
+    /// the simulator.
+    #[arg(long, value_name = "DIR")]
+    pub writable: Vec<std::path::PathBuf>,
     #[command(flatten)]
     pub command: CommandArgs,
 }
@@ -59,6 +66,9 @@ impl ProgramArgs {
         if self.ignore_stdout {
             workload = workload.ignoring_stdout();
         }
+        if !self.writable.is_empty() {
+            workload = workload.writable_beneath(self.writable.clone());
+        }
         Ok(workload)
     }
 
@@ -70,6 +80,12 @@ impl ProgramArgs {
         }
         if self.ignore_stdout {
             judged.push_str(" --ignore-stdout");
+        }
+        for dir in &self.writable {
+            judged.push_str(&format!(
+                " --writable {}",
+                quote(&dir.display().to_string())
+            ));
         }
         format!(
             "cargo run --release -p crashproof -- explore-cmd --replay '{schedule}'{}{judged}{}",

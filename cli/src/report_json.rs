@@ -4,6 +4,8 @@
 //! shard, a summary (crash points, states, distinct states, wall time,
 //! states per second, verdict), and the simulator's [`Report`] itself.
 
+use std::io::Write;
+
 use serde::{Deserialize, Serialize};
 
 use crashproof_sim::explore::{Report, Shard, Work};
@@ -36,6 +38,34 @@ pub struct Invocation {
     pub check_determinism: bool,
 }
 
+impl Invocation {
+    /// The fields in which `other` differs from this invocation, one
+    /// `name: this vs other` phrase each (values as in the JSON report).
+    pub fn differences(&self, other: &Invocation) -> Vec<String> {
+        let fields = |i: &Invocation| match serde_json::to_value(i) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let (mine, theirs) = (fields(self), fields(other));
+        let mut differences: Vec<String> = mine
+            .iter()
+            .filter(|(name, value)| theirs.get(*name) != Some(value))
+            .map(|(name, value)| {
+                let other = theirs
+                    .get(name)
+                    .map_or("nothing".to_string(), |v| v.to_string());
+                format!("{name}: {value} vs {other}")
+            })
+            .collect();
+        if differences.is_empty() && self != other {
+            // Unreachable while every field serializes; never report "the
+            // same" for invocations that differ.
+            differences.push(format!("{self:?} vs {other:?}"));
+        }
+        differences
+    }
+}
+
 /// How this process did the work (not part of the verdict).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execution {
@@ -62,9 +92,14 @@ pub struct Summary {
     pub wall_time_seconds: Option<f64>,
     /// `states_checked` per second of wall time.
     pub states_per_second: Option<f64>,
+    /// The process's peak resident memory in bytes, as the OS reports it
+    /// (a merged report: the largest shard's).
+    #[serde(default)]
+    pub peak_memory_bytes: Option<u64>,
     /// Resumed runs started, and how many converged (this process's work).
     pub work: Work,
-    /// `clean`, `violations`.
+    /// `clean`, `violations`, or `interrupted` (Ctrl-C or SIGTERM: the
+    /// counts cover what was done before it; never clean).
     pub verdict: String,
 }
 
@@ -79,8 +114,11 @@ impl Summary {
             violations: report.violation_count(),
             wall_time_seconds: seconds,
             states_per_second: seconds.map(|s| report.states_checked() as f64 / s.max(1e-9)),
+            peak_memory_bytes: report.peak_memory_bytes,
             work: report.work(),
-            verdict: if report.is_clean() {
+            verdict: if report.interrupted {
+                "interrupted"
+            } else if report.is_clean() {
                 "clean"
             } else {
                 "violations"
@@ -170,8 +208,13 @@ impl ReportJson {
         }
     }
 
-    /// The document as pretty JSON, one line per field.
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string_pretty(self)
+    /// Writes the document, pretty-printed and newline-terminated, to `out`
+    /// as it is serialised (a report of a long run lists every crash
+    /// point's states: it is never held whole as text).
+    pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
     }
 }

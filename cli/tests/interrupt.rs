@@ -227,3 +227,93 @@ fn ctrl_c_stops_tune_k_between_measuring_runs_and_removes_its_scratch_directory(
     assert!(entries(dir.path()).is_empty(), "{out}");
     assert!(!plot.exists(), "no plot of an interrupted measurement");
 }
+
+/// Starts `crashproof explore ARGS` with its stderr read line by line, and
+/// returns it once it has said it started its first pass (so a signal
+/// lands in the middle of the exploration), with the lines read so far
+/// and the channel that brings the rest.
+fn explore_under_way(args: &[&str]) -> (Child, Vec<String>, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crashproof"))
+        .arg("explore")
+        .args(args)
+        .env_remove("CRASHPROOF_SEED")
+        .env("CI", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    loop {
+        match lines.recv_timeout(PATIENCE) {
+            Ok(line) => {
+                let started = line.starts_with("exploring exhaustive");
+                seen.push(line);
+                if started {
+                    return (child, seen, lines);
+                }
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("explore did not start its first pass ({e}): {seen:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_and_sigterm_stop_explore_between_units_with_the_report_so_far_marked_interrupted() {
+    // Big enough that no machine finishes it before the signal lands.
+    let args = [
+        "--workload",
+        "core-runner",
+        "--items",
+        "20000",
+        "--model",
+        "prefix",
+        "--jobs",
+        "1",
+    ];
+    for (signal, json) in [(Signal::SIGINT, false), (Signal::SIGTERM, true)] {
+        let mut all = args.to_vec();
+        if json {
+            all.push("--json");
+        }
+        let (child, mut stderr, rest) = explore_under_way(&all);
+        let o = signal_and_collect(child, signal);
+        stderr.extend(rest.try_iter());
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        let text = format!("stdout:\n{stdout}\nstderr:\n{}", stderr.join("\n"));
+        assert_eq!(o.status.code(), Some(130), "{signal}: {text}");
+        assert!(
+            text.contains("result: INTERRUPTED (Ctrl-C, SIGTERM or the caller's cancel flag)"),
+            "{signal}: {text}"
+        );
+        assert!(
+            text.contains("crashproof: INTERRUPTED: stopped by Ctrl-C or SIGTERM after"),
+            "{signal}: {text}"
+        );
+        assert!(!text.contains("result: OK"), "{signal}: {text}");
+        // What was done so far: part of the pass, not all of it.
+        let done = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("exhaustive prefix"))
+            .unwrap_or_else(|| panic!("{signal}: no pass line in {text}"));
+        assert!(done.contains("crash points"), "{signal}: {text}");
+        if json {
+            let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(doc["summary"]["verdict"], "interrupted", "{stdout}");
+            assert_eq!(doc["report"]["interrupted"], true, "{stdout}");
+        }
+    }
+}

@@ -159,15 +159,33 @@ fn merged_shards_give_the_whole_runs_verdict_and_exit_code() {
     let other = write(dir.path(), "other.json", &other);
     let o = crashproof(&["merge", other.to_str().unwrap(), p(1), p(0)]);
     assert_eq!(o.status.code(), Some(2));
+    // The message names the field that differs, with both values, not a
+    // dump of the whole invocation.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("another exploration"), "{stderr}");
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("another exploration"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        stderr.contains(r#"workload: "two-files" vs "no-dir-fsync""#),
+        "{stderr}"
     );
+    assert!(!stderr.contains("Invocation"), "{stderr}");
+    assert!(!stderr.contains("seed"), "only differing fields: {stderr}");
     let not_json = dir.path().join("not.json");
     std::fs::write(&not_json, "{}").unwrap();
     let o = crashproof(&["merge", not_json.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
+
+    // A shard whose run was interrupted covers only part of its shard.
+    let mut cut: Value = serde_json::from_str(&std::fs::read_to_string(p(1)).unwrap()).unwrap();
+    cut["report"]["interrupted"] = Value::Bool(true);
+    let cut_path = dir.path().join("interrupted.json");
+    std::fs::write(&cut_path, cut.to_string()).unwrap();
+    let o = crashproof(&["merge", p(0), cut_path.to_str().unwrap(), p(2)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("was interrupted (Ctrl-C or SIGTERM)"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]

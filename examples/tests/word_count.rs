@@ -4,8 +4,7 @@
 use crashproof_core::RunnerConfig;
 use crashproof_examples::planted::LeakyWordCount;
 use crashproof_examples::word_count::WordCount;
-use crashproof_sim::check::CrashTest;
-use crashproof_sim::explore::JobWorkload;
+use crashproof_sim::{CrashTest, JobWorkload};
 
 #[test]
 fn word_count_survives_every_crash() {

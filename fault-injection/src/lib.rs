@@ -13,6 +13,22 @@
 //! - [`strategy`]: proptest strategies over schedules (shrinking toward fewer,
 //!   earlier crash points); [`arbitrary::Arbitrary`] impls for fuzzing.
 //!
+//! ```
+//! use crashproof_fault::{CrashModel, KillSchedule, StateSelector};
+//!
+//! // Crash before step 7 under drop-unsynced, keep its first post-crash
+//! // state; the text form is what a failing report prints to replay it.
+//! let schedule = KillSchedule::at_step(7, CrashModel::DropUnsynced, StateSelector::Index(0));
+//! assert_eq!(schedule.to_string(), "step:7@drop-unsynced#idx=0");
+//! let parsed: KillSchedule = "step:7@drop-unsynced#idx=0".parse()?;
+//! assert_eq!(parsed, schedule);
+//! // Two crashes (one per run) and a failed fsync at step 12.
+//! let two: KillSchedule =
+//!     "step:37@subset#seed=9;fp:replace.after_sync_before_rename*2@prefix#idx=3;eio:12".parse()?;
+//! assert_eq!(two.points.len(), 2);
+//! # Ok::<(), crashproof_fault::ParseScheduleError>(())
+//! ```
+//!
 //! # The crash model enum lives here
 //!
 //! [`CrashModel`] is the project's one crash-model type: schedules name it

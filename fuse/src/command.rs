@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -30,7 +31,8 @@ use std::time::Duration;
 use crashproof_core::fs::Fs;
 use crashproof_kill::program::{DIR_PLACEHOLDER, EmptyProgram, Program};
 use crashproof_sim::explore::{
-    CheckpointId, Checks, Completion, Progress, Recovered, UnmodelledOp, Workload, WorkloadError,
+    CheckpointId, Checks, Completion, Progress, Recovered, Sandbox, UnmodelledOp, Workload,
+    WorkloadError,
 };
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -75,6 +77,8 @@ pub struct CommandWorkload {
     check: Option<String>,
     compare_stdout: bool,
     pool: MountPool,
+    /// Real directories the program may write besides its mounts.
+    writable: Vec<PathBuf>,
     run_timeout_ms: AtomicU64,
     unmodelled: Mutex<Unmodelled>,
     /// Progress lines by the digest their acknowledgement carries.
@@ -112,6 +116,7 @@ impl CommandWorkload {
             check: None,
             compare_stdout: true,
             pool,
+            writable: Vec::new(),
             run_timeout_ms: AtomicU64::new(RUN_TIMEOUT_DEFAULT.as_millis() as u64),
             unmodelled: Mutex::new(Unmodelled::default()),
             acked_lines: Mutex::new(BTreeMap::new()),
@@ -126,6 +131,16 @@ impl CommandWorkload {
     /// state; it must exit 0.
     pub fn with_check(mut self, command: impl Into<String>) -> Self {
         self.check = Some(command.into());
+        self
+    }
+
+    /// Lets the program (and the check) write beneath these real
+    /// directories too — scratch space it needs, never its data, whose
+    /// writes are then neither crashed nor checked. Every other real write
+    /// outside its mounts is refused (`EACCES`) and reported as a bypass of
+    /// the simulator.
+    pub fn writable_beneath(mut self, dirs: Vec<PathBuf>) -> Self {
+        self.writable = dirs;
         self
     }
 
@@ -344,6 +359,15 @@ impl Workload for CommandWorkload {
     fn name(&self) -> String {
         shlex::try_join(self.program.argv().iter().map(String::as_str))
             .unwrap_or_else(|_| self.program.argv().join(" "))
+    }
+
+    /// The program writes its state through the mounts, which reach the
+    /// simulator (and beneath [`CommandWorkload::writable_beneath`]); any
+    /// other real write of a run is refused and reported.
+    fn sandbox(&self) -> Sandbox {
+        let mut beneath = vec![self.pool.base().to_path_buf()];
+        beneath.extend(self.writable.iter().cloned());
+        Sandbox::WritableBeneath(beneath)
     }
 
     fn run(&self, fs: &dyn Fs, progress: &mut Progress) -> Result<Completion, WorkloadError> {

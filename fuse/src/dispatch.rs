@@ -9,7 +9,7 @@
 
 use std::ffi::OsStr;
 use std::path::Path;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Receiver, Sender};
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
@@ -43,6 +43,10 @@ pub enum Event {
         line: String,
         /// Where the answer (lines, the last `ok ...` or `error ...`) goes.
         reply: Sender<String>,
+        /// Told once the answer is written to the connection: a `quit`
+        /// waits for it, so the answer reaches the client before the
+        /// process exits.
+        written: Receiver<()>,
     },
     /// Stop serving (a standalone mount's owner is done).
     Stop,

@@ -2,8 +2,10 @@
 //! time, so a case costs a process start, not a mount.
 
 use std::ops::Deref;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -14,9 +16,16 @@ use crate::mount::{Mount, MountError};
 /// it. A run takes a mount ([`MountPool::take`]) and gives it back when the
 /// guard drops; a new one is mounted when none is idle. Dropping the pool
 /// unmounts them all.
+///
+/// New mounts are made by the pool's own thread, started with the pool:
+/// the explorer runs a workload on threads the kernel (Landlock) forbids to
+/// write the real disk or call `mount(2)`, so a run that finds no idle
+/// mount asks that thread, which was not started by the explorer and is
+/// free to mount.
 pub struct MountPool {
     idle: Mutex<Vec<Mount>>,
     made: Mutex<usize>,
+    mounter: Mutex<Sender<MountRequest>>,
     cleanup: Cleanup,
     // Declared last: dropped after the mounts in it are unmounted.
     base: TempDir,
@@ -39,9 +48,15 @@ impl MountPool {
             .prefix("crashproof-mounts-")
             .tempdir()
             .map_err(MountError::Dir)?;
+        let (mounter, requests) = channel();
+        std::thread::Builder::new()
+            .name("crashproof-mounter".to_string())
+            .spawn(move || serve_mount_requests(&requests))
+            .map_err(MountError::Dir)?;
         Ok(Self {
             idle: Mutex::new(Vec::new()),
             made: Mutex::new(0),
+            mounter: Mutex::new(mounter),
             cleanup,
             base,
         })
@@ -75,13 +90,43 @@ impl MountPool {
             *made
         };
         let dir = self.base.path().join(format!("mount-{n}"));
-        std::fs::create_dir(&dir).map_err(MountError::Dir)?;
-        let mount = Mount::new(&dir, false)?;
+        let mount = self.mount_on_pool_thread(dir)?;
         self.cleanup.mounted(mount.dir());
         Ok(Pooled {
             pool: self,
             mount: Some(mount),
         })
+    }
+
+    /// Creates `dir` and mounts on it, on the pool's own thread (see the
+    /// type's docs), waiting at most [`MOUNT_TIMEOUT`].
+    fn mount_on_pool_thread(&self, dir: PathBuf) -> Result<Mount, MountError> {
+        let (reply, answer) = sync_channel(1);
+        let gone = |dir: &Path| MountError::Mount {
+            dir: dir.to_path_buf(),
+            source: std::io::Error::other("the pool's mounting thread is gone"),
+        };
+        let sent = self
+            .mounter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(MountRequest {
+                dir: dir.clone(),
+                reply,
+            });
+        if sent.is_err() {
+            return Err(gone(&dir));
+        }
+        match answer.recv_timeout(MOUNT_TIMEOUT) {
+            Ok(mounted) => mounted,
+            Err(_) => Err(MountError::Mount {
+                source: std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no mount after {} s", MOUNT_TIMEOUT.as_secs()),
+                ),
+                dir,
+            }),
+        }
     }
 
     /// Makes sure `n` mounts exist (idle), so runs on `n` threads at once
@@ -145,5 +190,26 @@ impl Drop for Pooled<'_> {
         if let Some(mount) = self.mount.take() {
             self.pool.idle().push(mount);
         }
+    }
+}
+
+/// How long a run waits for the pool's thread to mount.
+pub const MOUNT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A run's request to the pool's mounting thread.
+struct MountRequest {
+    dir: PathBuf,
+    reply: SyncSender<Result<Mount, MountError>>,
+}
+
+/// The pool's mounting thread: makes each requested mount point and mounts
+/// on it, until the pool (the only sender) is dropped.
+fn serve_mount_requests(requests: &Receiver<MountRequest>) {
+    for MountRequest { dir, reply } in requests {
+        let mounted = std::fs::create_dir(&dir)
+            .map_err(MountError::Dir)
+            .and_then(|()| Mount::new(&dir, false));
+        // A requester that timed out is gone; its mount drops (unmounts) here.
+        let _ = reply.send(mounted);
     }
 }

@@ -25,10 +25,10 @@ pub enum PreflightError {
     /// The clean run failed (exit status, check, timeout, ...).
     #[error(transparent)]
     Harness(#[from] HarnessError),
-    /// No step was made on the mount.
+    /// Nothing was written on the mount (no step, or only reads).
     #[error(
-        "the program made no filesystem call on the mount: it keeps its data somewhere else, so \
-         there is no crash point and nothing would be checked. Pass the data directory as \
+        "the program wrote nothing on the mount: it keeps its data somewhere else, so no crash \
+         can lose anything and nothing would be checked. Pass the data directory as \
          `{{dir}}` in its arguments or read CRASHPROOF_DIR, and keep every file whose \
          durability matters there"
     )]
@@ -80,7 +80,12 @@ pub fn preflight(
     workload: &CommandWorkload,
 ) -> Result<Preflight, PreflightError> {
     let started = Instant::now();
-    let first = explorer.clean_run()?;
+    // The explorer refuses a clean run that wrote nothing through the
+    // simulator; for a program that means nothing written on the mount.
+    let first = explorer.clean_run().map_err(|e| match e {
+        HarnessError::NoFilesystemStep { .. } => PreflightError::NoSteps,
+        e => PreflightError::Harness(e),
+    })?;
     let first_time = started.elapsed();
     if first.steps == 0 {
         return Err(PreflightError::NoSteps);

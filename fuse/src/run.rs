@@ -136,10 +136,12 @@ pub fn run_on_mount(
     }])
     .map_err(|e| io::Error::other(e.to_string()))?;
     let started = Instant::now();
-    let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
-        program: program.clone(),
-        source,
-    })?;
+    let mut child = cleanup
+        .spawn_group(|| cmd.spawn())
+        .map_err(|source| RunError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
     // Our copy of the pipe's write end lives in `cmd`: drop it.
     drop(cmd);
     let stdout = drain(child.stdout.take());

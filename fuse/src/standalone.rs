@@ -189,6 +189,7 @@ fn converse(stream: UnixStream, events: &Sender<Event>) {
             );
             return;
         }
+        let (written, written_rx) = mpsc::sync_channel(1);
         let answer = match std::str::from_utf8(&line) {
             Err(_) => "error the line is not UTF-8".to_string(),
             Ok(text) => {
@@ -196,6 +197,7 @@ fn converse(stream: UnixStream, events: &Sender<Event>) {
                 let sent = events.send(Event::Control {
                     line: text.trim_end_matches(['\n', '\r']).to_string(),
                     reply,
+                    written: written_rx,
                 });
                 match sent {
                     Err(_) => "error the mount is shutting down".to_string(),
@@ -208,6 +210,7 @@ fn converse(stream: UnixStream, events: &Sender<Event>) {
         if writeln!(writer, "{answer}").is_err() {
             return;
         }
+        let _ = written.try_send(());
     }
 }
 
@@ -266,7 +269,11 @@ fn serve_on(
                 Event::Request { op, .. } => server.serve(op),
                 Event::ProgramEnded => {}
                 Event::Stop => return Ok(served(&fs, crashes)),
-                Event::Control { line, reply } => match parse(&line) {
+                Event::Control {
+                    line,
+                    reply,
+                    written,
+                } => match parse(&line) {
                     Err(e) => {
                         let _ = reply.send(format!("error {e}"));
                     }
@@ -284,6 +291,9 @@ fn serve_on(
                     }
                     Ok(Command::Quit) => {
                         let _ = reply.send("ok quitting".to_string());
+                        // Unmounting and exiting before the answer is
+                        // written would leave the client without it.
+                        let _ = written.recv_timeout(ANSWER_TIMEOUT);
                         return Ok(served(&fs, crashes));
                     }
                     Ok(Command::Fault(rule)) => {

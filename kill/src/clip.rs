@@ -7,16 +7,36 @@
 /// error is usually last).
 pub const CLIP_BYTES: usize = 2000;
 
-/// The last [`CLIP_BYTES`] of `bytes` as text, marked when clipped.
+/// The last [`CLIP_BYTES`] of `bytes` as text, marked when clipped, made
+/// readable: see [`printable`].
 pub fn clip(bytes: &[u8]) -> String {
     if bytes.len() <= CLIP_BYTES {
-        return String::from_utf8_lossy(bytes).into_owned();
+        return printable(bytes);
     }
     let cut = bytes.len() - CLIP_BYTES;
-    format!(
-        "[... {cut} bytes clipped] {}",
-        String::from_utf8_lossy(&bytes[cut..])
-    )
+    format!("[... {cut} bytes clipped] {}", printable(&bytes[cut..]))
+}
+
+/// `bytes` as text a terminal shows as is: UTF-8 kept, line breaks kept,
+/// every byte that is not valid UTF-8 and every other control character
+/// written `\xNN` (a program killed mid-write may print garbage).
+pub fn printable(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() && c != '\n' {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -30,5 +50,13 @@ mod tests {
         let c = clip(&long);
         assert!(c.starts_with("[... 10 bytes clipped] "), "{c}");
         assert!(c.ends_with('x'));
+    }
+
+    #[test]
+    fn garbage_bytes_are_escaped_and_text_kept() {
+        assert_eq!(printable(b"ok\nnext"), "ok\nnext");
+        assert_eq!(printable("é".as_bytes()), "é");
+        assert_eq!(printable(b"a\xff\x00b\x1b"), "a\\xff\\x00b\\x1b");
+        assert_eq!(clip(b"\x01"), "\\x01");
     }
 }

@@ -9,6 +9,42 @@
 //! - [`check`]: `CrashTest`, one call that puts a workload under the
 //!   explorer in a test and panics with a readable, replayable report.
 //!
+//! # A crash test in a few lines
+//!
+//! A core [`crashproof_core::Job`] goes in as it is, through
+//! [`JobWorkload`]; [`CrashTest`] runs it to a crash before every
+//! filesystem step, under every crash model, builds every disk the crash
+//! may leave, resumes from each and checks the result (and panics with the
+//! report and a replay line if a check fails):
+//!
+//! ```
+//! use crashproof_core::{Job, JobError, RunnerConfig};
+//! use crashproof_sim::{CrashTest, JobWorkload};
+//!
+//! struct Sum;
+//! impl Job for Sum {
+//!     type State = u64;
+//!     type Output = u64;
+//!     fn name(&self) -> &str { "sum" }
+//!     fn fingerprint(&self) -> u64 { 1 }
+//!     fn item_count(&self) -> u64 { 40 }
+//!     fn initial_state(&self) -> u64 { 0 }
+//!     fn process(&mut self, i: u64, sum: &mut u64) -> Result<(), JobError> {
+//!         *sum += i;
+//!         Ok(())
+//!     }
+//!     fn finalize(&mut self, sum: &u64) -> Result<u64, JobError> { Ok(*sum) }
+//! }
+//!
+//! let workload = JobWorkload::new(|| Sum, RunnerConfig::every(10));
+//! let checked = CrashTest::new(&workload).run();
+//! assert!(checked.report().is_some_and(|r| r.states_checked() > 100));
+//! ```
+//!
+//! Programs without progress hooks go in through [`ProgramWorkload`] (on
+//! the [`crashproof_core::Fs`] trait, or written with `std::fs` and moved to
+//! the `crashproof_core::stdfs` facade by their `use` lines).
+//!
 //! # Durability model (read this first)
 //!
 //! State is kept **per inode**, never per path. A file inode has the bytes
@@ -179,7 +215,13 @@
 pub mod check;
 pub mod explore;
 pub mod fs;
+pub mod text;
 
+pub use check::{CrashTest, CrashTestFailure};
+pub use explore::{
+    ExploreOptions, Explorer, Found, JobWorkload, ModelVerdict, Plan, ProgramWorkload, Report,
+    Workload,
+};
 pub use fs::{
     ContentDigest, CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig,
     InvariantViolation, RuleCount, SimConfig, SimFs, SimView, StepAction, StepHook, StepInfo,

@@ -128,3 +128,68 @@ fn a_done_claim_without_the_clean_output_is_a_state_violation() {
         "{message}"
     );
 }
+
+/// A program whose recovery quotes what it read from a torn write: the
+/// garbage bytes reach the report escaped (`\xNN`, or `\u{fffd}` for a
+/// byte a lossy decoding replaced), never raw, in every line (group
+/// messages, the violation's `what:` line, its trace).
+#[test]
+fn garbage_bytes_of_torn_writes_are_escaped_in_every_report_line() {
+    use crashproof_core::fs::{Fs, OpenMode};
+    use crashproof_sim::explore::{Found, ProgramWorkload};
+    use std::path::Path;
+
+    let file = Path::new("/progress");
+    let workload = ProgramWorkload::new("torn-progress", move |fs: &dyn Fs, _| {
+        if !fs.exists(file)? {
+            let f = fs.create_new(file)?;
+            fs.write_all_at(&f, 0, b"count=00000001")?;
+            fs.sync(&f)?;
+            fs.close(f)?;
+            fs.sync_dir(Path::new("/"))?;
+        }
+        // Overwritten in place: a crash before the sync may tear it.
+        let f = fs.open(file, OpenMode::Existing)?;
+        fs.write_all_at(&f, 0, b"count=99999999")?;
+        fs.sync(&f)?;
+        fs.close(f)?;
+        Ok::<_, std::io::Error>("done".to_string())
+    })
+    .recover(move |fs| {
+        let bytes = fs.read(file).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        match text.strip_prefix("count=").map(str::parse::<u64>) {
+            Some(Ok(n)) => Ok(Found::Progress(n)),
+            // The bug under test: the message quotes the bytes as they are.
+            _ if bytes.is_empty() => Ok(Found::Nothing),
+            _ => Err(format!("unreadable progress `{text}`")),
+        }
+    });
+    let options = ExploreOptions {
+        sector_size_bytes: 4,
+        ..ExploreOptions::default()
+    };
+    let report = Explorer::new(&workload, options)
+        .explore_exhaustive(CrashModel::Subset)
+        .unwrap();
+    assert!(report.caught_under(CrashModel::Subset), "{report}");
+    let text = report.to_string();
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| (c.is_control() && *c != '\n') || *c == char::REPLACEMENT_CHARACTER)
+        .collect();
+    assert!(raw.is_empty(), "raw bytes {raw:?} in\n{text}");
+    assert!(
+        text.contains("unreadable progress `")
+            && text.contains("\\x00")
+            && text.contains("\\u{fffd}"),
+        "no escaped garbage in\n{text}"
+    );
+    for group in &report.groups {
+        assert!(
+            !group.message.chars().any(char::is_control),
+            "{}",
+            group.message
+        );
+    }
+}

@@ -408,3 +408,181 @@ proptest! {
         prop_assert_eq!(check_kill_schedule(&data), Ok(()));
     }
 }
+
+/// One `[[package]]` entry of a `Cargo.lock`: name, version, whether it is
+/// a path package (no `source`), and its dependency names (the version
+/// suffix cargo adds when two versions are locked is dropped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Locked {
+    name: String,
+    version: String,
+    path: bool,
+    deps: Vec<String>,
+}
+
+fn locked(text: &str) -> Vec<Locked> {
+    let field = |block: &str, key: &str| {
+        block
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} = \"")))
+            .map(|v| v.trim_end_matches('"').to_string())
+    };
+    text.split("[[package]]")
+        .skip(1)
+        .map(|block| Locked {
+            name: field(block, "name").unwrap_or_default(),
+            version: field(block, "version").unwrap_or_default(),
+            path: field(block, "source").is_none(),
+            deps: block
+                .split_once("dependencies = [")
+                .map(|(_, rest)| rest.split(']').next().unwrap_or(""))
+                .unwrap_or("")
+                .lines()
+                .filter_map(|l| l.trim().trim_end_matches(',').strip_prefix('"'))
+                .map(|d| {
+                    d.trim_end_matches('"')
+                        .split(' ')
+                        .next()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The non-optional `[dependencies]` of each workspace member, by package
+/// name, read from its `Cargo.toml`.
+fn normal_dependencies(root: &Path) -> Vec<(String, Vec<String>)> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let members = manifest
+        .split_once("members = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list)
+        .unwrap_or("");
+    members
+        .split(',')
+        .map(|m| m.trim().trim_matches('"'))
+        .filter(|m| !m.is_empty())
+        .map(|member| {
+            let text = std::fs::read_to_string(root.join(member).join("Cargo.toml")).unwrap();
+            let name = text
+                .lines()
+                .find_map(|l| l.strip_prefix("name = \""))
+                .map(|n| n.trim_end_matches('"').to_string())
+                .unwrap_or_default();
+            let deps = text
+                .split_once("\n[dependencies]\n")
+                .map(|(_, rest)| rest.split("\n[").next().unwrap_or(""))
+                .unwrap_or("")
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                .filter(|l| !l.contains("optional = true"))
+                .filter_map(|l| l.split(['.', ' ', '=']).next())
+                .map(str::to_string)
+                .collect();
+            (name, deps)
+        })
+        .collect()
+}
+
+/// Where `fuzz/Cargo.lock` disagrees with the workspace: a workspace crate
+/// locked without one of its dependencies or with one the workspace does
+/// not lock (the workspace changed and the fuzz lock was not regenerated:
+/// `cargo fuzz` would rewrite it and leave git dirty), or a crate locked
+/// at a version the workspace does not use. (A path crate's
+/// dev-dependencies are in the workspace lock only: `fuzz/` does not build
+/// those crates' tests.)
+fn fuzz_lock_drift(workspace: &str, normal: &[(String, Vec<String>)], fuzz: &str) -> Vec<String> {
+    let workspace = locked(workspace);
+    let mut drift = Vec::new();
+    for package in locked(fuzz) {
+        let same_name: Vec<&Locked> = workspace
+            .iter()
+            .filter(|w| w.name == package.name)
+            .collect();
+        if package.path {
+            if package.name == "crashproof-fuzz" {
+                continue;
+            }
+            let Some(w) = same_name.first() else {
+                drift.push(format!("{}: not a workspace crate", package.name));
+                continue;
+            };
+            for dep in &package.deps {
+                if !w.deps.contains(dep) {
+                    drift.push(format!(
+                        "{}: depends on {dep} only in fuzz/Cargo.lock",
+                        package.name
+                    ));
+                }
+            }
+            let needed = normal
+                .iter()
+                .find(|(n, _)| *n == package.name)
+                .map(|(_, d)| d);
+            for dep in needed.into_iter().flatten() {
+                if !package.deps.contains(dep) {
+                    drift.push(format!(
+                        "{}: its dependency {dep} is missing from fuzz/Cargo.lock",
+                        package.name
+                    ));
+                }
+            }
+        } else if !same_name.is_empty() && !same_name.iter().any(|w| w.version == package.version) {
+            drift.push(format!(
+                "{} {}: the workspace locks {}",
+                package.name,
+                package.version,
+                same_name
+                    .iter()
+                    .map(|w| w.version.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    drift
+}
+
+/// `fuzz/` is its own workspace with its own lock; it must lock what the
+/// workspace locks, or running `cargo +nightly fuzz run ...` rewrites
+/// `fuzz/Cargo.lock`. To fix: `cp Cargo.lock fuzz/ && cargo metadata
+/// --manifest-path fuzz/Cargo.toml --format-version 1 >/dev/null` (keeps
+/// the workspace's versions, adds libFuzzer's crates), then commit it.
+#[test]
+fn the_fuzz_lock_locks_what_the_workspace_locks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
+    let fuzz = std::fs::read_to_string(root.join("fuzz/Cargo.lock")).unwrap();
+    assert!(locked(&fuzz).iter().any(|p| p.name == "crashproof-tests"));
+    let normal = normal_dependencies(&root);
+    assert!(
+        normal
+            .iter()
+            .any(|(n, d)| n == "crashproof-tests" && d.iter().any(|d| d == "crashproof-sim")),
+        "{normal:?}"
+    );
+    let drift = fuzz_lock_drift(&workspace, &normal, &fuzz);
+    assert!(
+        drift.is_empty(),
+        "fuzz/Cargo.lock is out of date (regenerate it: see this test's doc comment):\n{}",
+        drift.join("\n")
+    );
+    // The check can fail: a workspace crate that gained a dependency, and
+    // a crate locked at another version.
+    let mut grown = normal.clone();
+    for (name, deps) in &mut grown {
+        if name == "crashproof-tests" {
+            deps.push("new-dep".to_string());
+        }
+    }
+    assert!(!fuzz_lock_drift(&workspace, &grown, &fuzz).is_empty());
+    let other_version = fuzz.replacen(
+        "name = \"arbitrary\"\nversion = \"",
+        "name = \"arbitrary\"\nversion = \"0.",
+        1,
+    );
+    assert_ne!(other_version, fuzz, "the arbitrary entry was not found");
+    assert!(!fuzz_lock_drift(&workspace, &normal, &other_version).is_empty());
+}

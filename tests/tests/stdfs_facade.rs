@@ -579,6 +579,75 @@ fn std_idiom_file_open_dir_sync_all_syncs_the_directory() {
     assert!(!survives(|d| stdfs::File::open(d).map(drop)));
 }
 
+/// The trace of `File::open(dir)?.sync_all()` through the facade shows the
+/// two calls the program made, an open of a directory and a directory
+/// sync, and no error: the idiom is not an `IsADirectory` failure.
+#[test]
+fn the_directory_sync_idiom_is_traced_as_an_open_and_a_sync_dir_without_error() {
+    let sim = SimFs::default();
+    sim.create_dir_all(Path::new("/d")).unwrap();
+    let before = sim.trace().entries.len();
+    stdfs::with_fs(&sim, || stdfs::File::open("/d")?.sync_all()).unwrap();
+    let trace = sim.trace();
+    let steps: Vec<String> = trace.entries[before..]
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(steps.len(), 2, "{steps:#?}");
+    assert!(
+        steps[0].contains("open") && steps[0].contains("ok: directory"),
+        "{steps:#?}"
+    );
+    assert!(
+        steps[1].contains("sync_dir") && steps[1].contains("/d"),
+        "{steps:#?}"
+    );
+    assert!(!trace.to_string().contains("ERROR"), "{trace}");
+    // A missing path is still an error, and a file still opens for reading.
+    stdfs::with_fs(&sim, || {
+        let missing = stdfs::File::open("/nothing").unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        stdfs::write("/d/f", b"x").unwrap();
+        let mut text = String::new();
+        stdfs::File::open("/d/f")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "x");
+    });
+}
+
+/// An `O_APPEND` write through the facade is one `append` step, as the
+/// program's one `write(2)` is: no `file_metadata` step the program never
+/// made. The cursor is the end of the file as the append left it.
+#[test]
+fn an_append_is_one_step_and_leaves_the_cursor_at_the_end() {
+    let sim = SimFs::default();
+    let (appends, ops) = stdfs::with_fs(&sim, || {
+        let mut log = stdfs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open("/journal")
+            .unwrap();
+        let before = sim.trace().entries.len();
+        for record in ["one\n", "two\n", "three\n"] {
+            log.write_all(record.as_bytes()).unwrap();
+        }
+        let ops: Vec<String> = sim.trace().entries[before..]
+            .iter()
+            .map(|e| e.step.op.name().to_string())
+            .collect();
+        assert_eq!(log.stream_position().unwrap(), 14);
+        (3, ops)
+    });
+    assert_eq!(ops, vec!["append"; appends], "steps of three appends");
+    assert_eq!(
+        sim.read(Path::new("/journal")).unwrap(),
+        b"one\ntwo\nthree\n"
+    );
+}
+
 /// `read`, `read_to_string` and `File::read_to_end` loop over short reads
 /// (which `pread(2)` may return) until a read returns nothing: a reader
 /// that stops early, or whose next buffer is empty, returns a truncated

@@ -161,6 +161,21 @@ pub trait Fs {
     /// of the file.
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle>;
 
+    /// `open(path, O_RDONLY)` as Linux answers it: a regular file gives a
+    /// read-only handle (as [`OpenMode::Read`]); a directory gives
+    /// `Ok(None)`, where Linux gives a descriptor whose one use here is to
+    /// be fsynced, which [`Fs::sync_dir`] does by path. One step, which a
+    /// simulator shows as a successful open of a directory, not as an
+    /// error: the `std::fs` facade's `File::open(dir)?.sync_all()` goes
+    /// through here and then `sync_dir`. Changes nothing.
+    fn open_read_or_dir(&self, path: &Path) -> io::Result<Option<FileHandle>> {
+        match self.open(path, OpenMode::Read) {
+            Ok(handle) => Ok(Some(handle)),
+            Err(e) if e.kind() == io::ErrorKind::IsADirectory => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `open(path, OpenMode::CreateNew)`: exclusive create, `AlreadyExists`
     /// if the name exists (including a temp file left by a crash).
     fn create_new(&self, path: &Path) -> io::Result<FileHandle> {
@@ -180,6 +195,16 @@ pub trait Fs {
     /// Writes all of `bytes` at the current end of the file.
     /// Visible at once; durable after [`Fs::sync`].
     fn append(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<()>;
+
+    /// [`Fs::append`], returning the file's length right after the write:
+    /// where an `O_APPEND` write leaves the cursor. One step on a
+    /// simulator; by default an `append` and a `file_metadata`. The
+    /// `std::fs` facade's append-mode `File` writes through here, so its
+    /// trace shows the one write the program made.
+    fn append_at_end(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<u64> {
+        self.append(file, bytes)?;
+        Ok(self.file_metadata(file)?.len)
+    }
 
     /// `ftruncate`: sets the file's length to `len_bytes`, cutting bytes
     /// past it or extending it with zeros. Visible at once; the new length
@@ -292,11 +317,17 @@ macro_rules! forward_fs {
             fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
                 (**self).open(path, mode)
             }
+            fn open_read_or_dir(&self, path: &Path) -> io::Result<Option<FileHandle>> {
+                (**self).open_read_or_dir(path)
+            }
             fn write_all_at(&self, file: &FileHandle, offset: u64, bytes: &[u8]) -> io::Result<()> {
                 (**self).write_all_at(file, offset, bytes)
             }
             fn append(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<()> {
                 (**self).append(file, bytes)
+            }
+            fn append_at_end(&self, file: &FileHandle, bytes: &[u8]) -> io::Result<u64> {
+                (**self).append_at_end(file, bytes)
             }
             fn sync(&self, file: &FileHandle) -> io::Result<()> {
                 (**self).sync(file)

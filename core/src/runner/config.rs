@@ -62,6 +62,31 @@ pub enum CommitMode {
 }
 
 /// A runner's configuration. Validated by [`crate::Runner::open`].
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use crashproof_core::{ResumeMode, RunnerConfig};
+///
+/// // Commit every 50 items (the default K).
+/// let by_count = RunnerConfig::every(50);
+/// assert_eq!(by_count, RunnerConfig::default());
+///
+/// // Commit every 1000 items or every 30 seconds, whichever comes first,
+/// // keep 3 generations, and start over instead of resuming.
+/// let config = RunnerConfig {
+///     checkpoint_interval: Some(Duration::from_secs(30)),
+///     keep: 3,
+///     resume: ResumeMode::ForceRestart,
+///     ..RunnerConfig::every(1000)
+/// };
+/// assert_eq!(config.checkpoint_every, 1000);
+/// assert!(config.validate("my-job").is_ok());
+///
+/// // K = 0 would never make progress: refused before anything runs.
+/// assert!(RunnerConfig::every(0).validate("my-job").is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunnerConfig {
     /// K: commit after at most this many items. Must be at least 1 (0 would

@@ -22,6 +22,56 @@ use serde::de::DeserializeOwned;
 ///   fingerprint.
 /// - Side effects of `process` outside the state may be redone after a
 ///   crash (at most K items, see [`crate::Outcome`]); make them idempotent.
+///
+/// # Example
+///
+/// Counting words of a list of lines; the state is any serde type.
+///
+/// ```
+/// use crashproof_core::{Job, JobError, stable_digest};
+/// use serde::{Deserialize, Serialize};
+///
+/// struct WordCount {
+///     lines: Vec<String>,
+/// }
+///
+/// #[derive(Serialize, Deserialize, Default)]
+/// struct Counted {
+///     words: u64,
+///     longest: usize,
+/// }
+///
+/// impl Job for WordCount {
+///     type State = Counted;
+///     type Output = (u64, usize);
+///     fn name(&self) -> &str { "word-count" }
+///     // Another input is another job: its checkpoints must not be resumed.
+///     fn fingerprint(&self) -> u64 { stable_digest(self.lines.join("\n").as_bytes()) }
+///     fn item_count(&self) -> u64 { self.lines.len() as u64 }
+///     fn initial_state(&self) -> Counted { Counted::default() }
+///     fn process(&mut self, i: u64, state: &mut Counted) -> Result<(), JobError> {
+///         let line = self.lines.get(i as usize).ok_or_else(|| JobError::new("no such line"))?;
+///         for word in line.split_whitespace() {
+///             state.words += 1;
+///             state.longest = state.longest.max(word.len());
+///         }
+///         Ok(())
+///     }
+///     fn finalize(&mut self, state: &Counted) -> Result<(u64, usize), JobError> {
+///         Ok((state.words, state.longest))
+///     }
+/// }
+///
+/// let mut job = WordCount { lines: vec!["a crash test".into(), "for every step".into()] };
+/// let mut state = job.initial_state();
+/// for i in 0..job.item_count() {
+///     job.process(i, &mut state)?;
+/// }
+/// assert_eq!(job.finalize(&state)?, (6, 5));
+/// # Ok::<(), JobError>(())
+/// ```
+///
+/// Run it with a [`crate::Runner`] to make it resumable.
 pub trait Job {
     /// The progress carried from item to item and checkpointed.
     type State: Serialize + DeserializeOwned;

@@ -97,6 +97,54 @@ impl<S> Start<S> {
 /// With [`CommitMode::Background`] in the configuration, choose the
 /// committer with [`Runner::with_committer_thread`] or
 /// [`Runner::with_commit_interleaving`] (see [`background`]).
+///
+/// # Example
+///
+/// A run that yields (another process wants the machine) and a second run
+/// that resumes where the first one's last durable checkpoint is:
+///
+/// ```
+/// use crashproof_core::{Job, JobError, Outcome, Runner, RunnerConfig, StdFs, YieldSignal};
+///
+/// struct Sum;
+/// impl Job for Sum {
+///     type State = u64;
+///     type Output = u64;
+///     fn name(&self) -> &str { "sum" }
+///     fn fingerprint(&self) -> u64 { 1 }
+///     fn item_count(&self) -> u64 { 100 }
+///     fn initial_state(&self) -> u64 { 0 }
+///     fn process(&mut self, i: u64, sum: &mut u64) -> Result<(), JobError> {
+///         *sum += i;
+///         Ok(())
+///     }
+///     fn finalize(&mut self, sum: &u64) -> Result<u64, JobError> { Ok(*sum) }
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let fs = StdFs::new();
+/// let mut job = Sum;
+///
+/// // Asked to yield before it starts: it stops after its first commit.
+/// let signal = YieldSignal::new();
+/// signal.request();
+/// let first = Runner::open(&fs, dir.path(), &mut job, RunnerConfig::every(10))?
+///     .with_yield_signal(signal)
+///     .run()?;
+/// assert!(matches!(first, Outcome::Yielded { cursor: 10, .. }));
+///
+/// // The next run resumes at item 10 and finishes.
+/// let second = Runner::open(&fs, dir.path(), &mut job, RunnerConfig::every(10))?.run()?;
+/// let Outcome::Completed { output, resumed_from, items_processed, .. } = second else {
+///     return Err("yielded again".into());
+/// };
+/// assert_eq!(output, 4950);
+/// assert_eq!(resumed_from.map(|r| r.cursor), Some(10));
+/// assert_eq!(items_processed, 90);
+/// # Ok(())
+/// # }
+/// ```
 pub struct Runner<'a, J: Job, F: Fs + ?Sized, O: RunObserver = NoObserver> {
     fs: &'a F,
     job: &'a mut J,

@@ -46,7 +46,9 @@ struct Scoped {
     read: bool,
     write: bool,
     append: bool,
-    /// The cursor (after an append: the end of the file).
+    /// The cursor (after an append: the end of the file as the append left
+    /// it, which [`Fs::append_at_end`] answers in the same step: no
+    /// `file_metadata` step the program never made).
     pos: u64,
 }
 
@@ -158,12 +160,12 @@ impl OpenOptions {
         } else {
             OpenMode::Read
         };
-        let handle = match fs.open(path, mode) {
-            Ok(handle) => Some(handle),
+        let handle = if mode == OpenMode::Read {
             // Linux opens a directory read-only (to fsync it); the `Fs`
-            // trait syncs it by path instead.
-            Err(e) if e.kind() == io::ErrorKind::IsADirectory && mode == OpenMode::Read => None,
-            Err(e) => return Err(e),
+            // trait syncs it by path instead, so a directory has no handle.
+            fs.open_read_or_dir(path)?
+        } else {
+            Some(fs.open(path, mode)?)
         };
         let scoped = Scoped {
             handle,
@@ -330,9 +332,9 @@ impl Scoped {
                 return Ok(0);
             }
             if self.append {
-                fs.append(handle, buf)?;
-                // O_APPEND leaves the cursor at the end of what it wrote.
-                self.pos = fs.file_metadata(handle)?.len;
+                // O_APPEND leaves the cursor at the end of what it wrote;
+                // one step, as the program's one write(2).
+                self.pos = fs.append_at_end(handle, buf)?;
             } else {
                 fs.write_all_at(handle, self.pos, buf)?;
                 self.pos += buf.len() as u64;

@@ -21,6 +21,35 @@
 //! [`exists`], plus [`sync_dir`] (std's idiom `File::open(dir)?.sync_all()`
 //! works too). Errors are `io::Error`s of the kinds `std` gives.
 //!
+//! ```
+//! use std::io::Write;
+//! use std::path::Path;
+//! use crashproof_core::StdFs;
+//! use crashproof_core::stdfs::{self as fs, File};
+//!
+//! /// Written as with `std::fs`: replace `out` durably.
+//! fn save(dir: &Path, text: &str) -> std::io::Result<()> {
+//!     let tmp = dir.join("out.tmp");
+//!     let mut file = File::create(&tmp)?;
+//!     file.write_all(text.as_bytes())?;
+//!     file.sync_all()?;
+//!     fs::rename(&tmp, dir.join("out"))?;
+//!     File::open(dir)?.sync_all() // the new name durable: fsync the directory
+//! }
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let dir = tempfile::tempdir()?;
+//! // Outside a scope: `std::fs` itself, the real disk.
+//! save(dir.path(), "first")?;
+//! assert_eq!(std::fs::read_to_string(dir.path().join("out"))?, "first");
+//! // Inside a scope: the filesystem given. In a crash test that is the
+//! // simulator (`crashproof_sim::ProgramWorkload::std_fs` opens the scope).
+//! fs::with_fs(&StdFs::new(), || save(dir.path(), "second"))?;
+//! assert_eq!(fs::read_to_string(dir.path().join("out"))?, "second");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Inside a scope, know that:
 //! - `Path::exists`, `Path::is_file` and friends are `std`'s and look at
 //!   the real disk: use [`exists`] and [`metadata`];

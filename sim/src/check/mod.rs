@@ -12,9 +12,10 @@
 //! On a violation the test panics with the readable report: the oracles
 //! that ran, the violations grouped by bug, the first ones with their
 //! marked trace and a replay line for this very test,
-//! `CRASHPROOF_REPLAY='<schedule>' CRASHPROOF_SEED=<seed> cargo test -p
-//! <package> -- --exact <test> --nocapture`, which makes the same test
-//! replay just that case and print its trace. A run that checks nothing
+//! `CRASHPROOF_REPLAY='<schedule>' CRASHPROOF_SEED=<seed> cargo test
+//! [--release] -p <package> --test <target> -- --exact <test> --nocapture`
+//! (the profile, package and target the test ran in), which makes the same
+//! test replay just that case and print its trace. A run that checks nothing
 //! panics too, with what to change.
 //!
 //! Environment ([`TestEnv`]): `CRASHPROOF_SEED` (the seed),
@@ -38,6 +39,46 @@ pub use failure::{Checked, CrashTestFailure};
 /// in which environment. Build it, then [`CrashTest::run`] it (panics on a
 /// finding, for `#[test]` functions) or [`CrashTest::check`] it (returns
 /// the finding).
+///
+/// # Example
+///
+/// A program that writes its result to a temp file and renames it over
+/// `/out` without an fsync in between: after a crash the name can be
+/// durable while the data is not, and the test catches it.
+///
+/// ```
+/// use std::io;
+/// use std::path::Path;
+/// use crashproof_core::fs::Fs;
+/// use crashproof_sim::{CrashModel, CrashTest, Found, ProgramWorkload};
+///
+/// fn save(fs: &dyn Fs) -> io::Result<String> {
+///     let tmp = fs.open_truncate(Path::new("/out.tmp"))?;
+///     fs.write_all_at(&tmp, 0, b"result")?;
+///     fs.close(tmp)?; // BUG: no fs.sync(&tmp) before the rename
+///     fs.rename(Path::new("/out.tmp"), Path::new("/out"))?;
+///     fs.sync_dir(Path::new("/"))?;
+///     Ok("result".to_string())
+/// }
+///
+/// /// What the program finds at start-up: its published result, if any.
+/// fn start(fs: &dyn Fs) -> io::Result<Found> {
+///     match fs.read(Path::new("/out")) {
+///         Ok(bytes) => Ok(Found::Done(String::from_utf8_lossy(&bytes).into_owned())),
+///         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Found::Nothing),
+///         Err(e) => Err(e),
+///     }
+/// }
+///
+/// let workload = ProgramWorkload::new("save", |fs, _| save(fs)).recover(start);
+/// let failure = CrashTest::new(&workload)
+///     .models(&[CrashModel::DropUnsynced])
+///     .check()
+///     .expect_err("the missing fsync is caught");
+/// let report = failure.to_string();
+/// assert!(report.contains("VIOLATION (state oracle)"), "{report}");
+/// assert!(report.contains("==> CRASH before step"), "{report}");
+/// ```
 pub struct CrashTest<'w> {
     workload: &'w dyn Workload,
     models: Vec<CrashModel>,
@@ -115,6 +156,10 @@ impl<'w> CrashTest<'w> {
 
     /// Explores with `options` (their seed gives way to `CRASHPROOF_SEED`
     /// when that is set; their replay line to this test's).
+    ///
+    /// Every run happens on a thread that cannot write the real disk (see
+    /// [`crate::explore::Sandbox`]): a test whose code writes a real file
+    /// instead of going through the simulator fails with the path.
     pub fn options(mut self, options: ExploreOptions) -> Self {
         self.options = options;
         self
@@ -156,6 +201,8 @@ impl<'w> CrashTest<'w> {
         options.replay = match &self.env.test {
             Some(test) => ReplayLine::Env {
                 package: self.env.package.clone(),
+                target: self.env.target.clone(),
+                release: self.env.release,
                 test: test.clone(),
             },
             // Without the test's name no command replays it: say how in
@@ -222,9 +269,13 @@ impl<'w> CrashTest<'w> {
             value: text.to_string(),
             reason: format!("is not a kill schedule ({e})"),
         })?;
-        let (_, outcome) = explorer.replay(&schedule)?;
-        if let Some(violation) = outcome.violation {
-            return Err(failure::Failure::Replayed(Box::new(violation)));
+        let (clean, outcome) = explorer.replay(&schedule)?;
+        if let Some(violation) = &outcome.violation {
+            let report = explorer.replay_report(&clean, &schedule, &outcome)?;
+            return Err(failure::Failure::Replayed {
+                violation: Box::new(violation.clone()),
+                report: Box::new(report),
+            });
         }
         Ok(Checked::Replayed {
             workload: self.workload.name(),

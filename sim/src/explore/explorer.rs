@@ -3,8 +3,15 @@
 //! its models, merged into one report), one pass, one mode, the clean run,
 //! one case or its replay, a determinism check.
 //!
+//! Every method that runs the workload runs it on a confined thread
+//! (`engine/sandbox.rs`: it cannot write the real disk) and explains a
+//! clean run that bypassed the simulator (`engine/bypass.rs`); an observer
+//! is called on the caller's thread.
+//!
 //! **Imports:** any layer below (modes, engine, report, vocabulary);
 //! nothing imports it back but the crate's re-exports.
+
+use std::sync::mpsc;
 
 use crashproof_fault::strategy::ScheduleStrategy;
 use crashproof_fault::{CrashModel, KillSchedule};
@@ -12,8 +19,8 @@ use crashproof_fault::{CrashModel, KillSchedule};
 use super::engine::clean::CleanRun;
 use super::engine::schedule::CaseOutcome;
 use super::engine::start::Engine;
-use super::modes::{determinism, exhaustive, fault_rules, random, sync_eio, two_crashes};
-use super::report::event::Event;
+use super::modes::{determinism, exhaustive, fault_rules, random, replay, sync_eio, two_crashes};
+use super::report::event::{Event, Told};
 use super::report::summary::Report;
 use super::report::violation::Violation;
 use super::vocabulary::error::HarnessError;
@@ -50,17 +57,33 @@ impl<'w> Explorer<'w> {
     /// cannot be trusted ([`HarnessError::CleanRunFailed`];
     /// [`HarnessError::InitialDiskFailed`] if the initial disk fails).
     pub fn clean_run(&self) -> Result<CleanRun, HarnessError> {
-        self.engine.clean_run()
+        self.engine.sandboxed(Engine::clean_run)
     }
 
     /// Runs the clean run, then `schedule` (what `crashproof replay` does).
     /// A case that found no violation must have crashed at every point of
     /// the schedule: a point its run never reaches is
     /// [`HarnessError::CrashPointNotReached`], which says how long the run
+    /// was and which failpoints it hit; a state index the crash point does
+    /// not have is [`HarnessError::StateIndexOutOfRange`], which gives the
+    /// count.
     pub fn replay(&self, schedule: &KillSchedule) -> Result<(CleanRun, CaseOutcome), HarnessError> {
-        self.engine.replay(schedule)
+        self.engine.sandboxed(|engine| engine.replay(schedule))
     }
 
+    /// The one-case report of a replayed `schedule` ([`Explorer::replay`]'s
+    /// result): one [`Pass::Replay`] with its crash points, states and
+    /// violation, as [`Explorer::explore`] would report it.
+    pub fn replay_report(
+        &self,
+        clean: &CleanRun,
+        schedule: &KillSchedule,
+        outcome: &CaseOutcome,
+    ) -> Result<Report, HarnessError> {
+        replay::report(&self.engine, clean, schedule, outcome)
+    }
+
+    /// Runs one case from the start state: the `i`-th crash point applies
     /// to the `i`-th run; after the last one the workload runs to completion.
     /// A point a run never reaches (a step past its end, a failpoint hit it
     /// does not make) lets that run end as it ends, and is reported in
@@ -74,7 +97,8 @@ impl<'w> Explorer<'w> {
         clean: &CleanRun,
         schedule: &KillSchedule,
     ) -> Result<CaseOutcome, HarnessError> {
-        self.engine.run_case(clean, schedule)
+        self.engine
+            .sandboxed(|engine| engine.run_case(clean, schedule))
     }
 
     /// Runs `schedule` twice (madsim's `MADSIM_TEST_CHECK_DETERMINISM`) and
@@ -86,7 +110,8 @@ impl<'w> Explorer<'w> {
         clean: &CleanRun,
         schedule: &KillSchedule,
     ) -> Result<Option<Violation>, HarnessError> {
-        determinism::check_case(&self.engine, clean, schedule)
+        self.engine
+            .sandboxed(|engine| determinism::check_case(engine, clean, schedule))
     }
 
     /// Explores under every pass of `plan` and merges the reports, keeping
@@ -99,7 +124,10 @@ impl<'w> Explorer<'w> {
     }
 
     /// [`Explorer::explore`], telling `observer` when each pass starts and
-    /// ends.
+    /// ends (on the caller's thread). With
+    /// [`ExploreOptions::cancel`] set, stops between units of work and
+    /// returns the report so far, marked [`Report::interrupted`]
+    /// ([`HarnessError::Interrupted`] if no pass had begun).
     pub fn explore_observed(
         &self,
         plan: &Plan,
@@ -116,24 +144,7 @@ impl<'w> Explorer<'w> {
                 missing,
             });
         }
-        let mut total: Option<Report> = None;
-        for pass in plan.passes() {
-            observer(Event::PassStarted(&pass));
-            let report = self.explore_pass_observed(&pass, observer)?;
-            for p in &report.passes {
-                observer(Event::PassFinished(p));
-            }
-            match &mut total {
-                None => total = Some(report),
-                Some(t) => t.merge(report, self.options().violations_in_full_max),
-            }
-        }
-        let mut total = total.ok_or_else(|| HarnessError::EmptyPlan {
-            workload: self.workload().name(),
-            missing: "pass",
-        })?;
-        total.unmodelled = self.workload().unmodelled();
-        Ok(total)
+        self.observed(observer, |engine, tell| explore_plan(engine, plan, tell))
     }
 
     /// Explores one pass.
@@ -142,21 +153,47 @@ impl<'w> Explorer<'w> {
     }
 
     /// Explores one pass, telling `observer` how far it got
-    /// ([`Event::Checking`]).
+    /// ([`Event::Checking`]; on the caller's thread).
     pub fn explore_pass_observed(
         &self,
         pass: &Pass,
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<Report, HarnessError> {
-        match pass {
-            Pass::Exhaustive(model) => exhaustive::explore(&self.engine, *model, observer),
-            Pass::TwoCrashes(model) => two_crashes::explore(&self.engine, *model, observer),
-            Pass::SyncEio(model) => sync_eio::explore(&self.engine, *model, observer),
-            Pass::Random { models, config } => random::explore(&self.engine, models, config),
-            Pass::FaultRules { model, rules } => {
-                fault_rules::explore(&self.engine, *model, rules, observer)
-            }
-        }
+        self.observed(observer, |engine, tell| explore_one(engine, pass, tell))
+    }
+
+    /// Runs `work` confined, telling `observer` on this thread what it
+    /// tells (events cross as owned copies), and explains its error. The
+    /// work waits until the observer has handled each event, so events
+    /// stay in step with the work as if the observer ran in it.
+    fn observed<W>(
+        &self,
+        observer: &mut dyn FnMut(Event<'_>),
+        work: W,
+    ) -> Result<Report, HarnessError>
+    where
+        W: FnOnce(&Engine<'w>, &mut dyn FnMut(Event<'_>)) -> Result<Report, HarnessError> + Send,
+    {
+        let (sender, told) = mpsc::channel::<Told>();
+        let (handled, wait) = mpsc::channel::<()>();
+        let result = self.engine.confined(
+            move |engine| {
+                // The receiver lives until this returns.
+                let mut tell = |event: Event<'_>| {
+                    if sender.send(Told::of(event)).is_ok() {
+                        let _ = wait.recv();
+                    }
+                };
+                work(engine, &mut tell)
+            },
+            || {
+                for told in told {
+                    observer(told.event());
+                    let _ = handled.send(());
+                }
+            },
+        );
+        result.map_err(|e| self.engine.explain(e))
     }
 
     /// Explores every single crash of one clean run under `model`: the crash
@@ -169,7 +206,8 @@ impl<'w> Explorer<'w> {
     /// is replayed from scratch with [`Explorer::run_case`] for its full
     /// trace (and to confirm it).
     pub fn explore_exhaustive(&self, model: CrashModel) -> Result<Report, HarnessError> {
-        exhaustive::explore(&self.engine, model, &mut |_| {})
+        self.engine
+            .sandboxed(|engine| exhaustive::explore(engine, model, &mut |_| {}))
     }
 
     /// Explores every crash point of the clean run under `model` and, from
@@ -182,7 +220,8 @@ impl<'w> Explorer<'w> {
     /// Cost: (states of the first crash) x (steps of recovery) x (states
     /// of the second crash) runs; use the cheaper models on big workloads.
     pub fn explore_two_crashes(&self, model: CrashModel) -> Result<Report, HarnessError> {
-        two_crashes::explore(&self.engine, model, &mut |_| {})
+        self.engine
+            .sandboxed(|engine| two_crashes::explore(engine, model, &mut |_| {}))
     }
 
     /// For every sync step `E` of the clean run: one run with `eio:E`
@@ -198,7 +237,8 @@ impl<'w> Explorer<'w> {
     /// recovery per state after it; a program that stops at the error has
     /// few such states.
     pub fn explore_sync_eio(&self, model: CrashModel) -> Result<Report, HarnessError> {
-        sync_eio::explore(&self.engine, model, &mut |_| {})
+        self.engine
+            .sandboxed(|engine| sync_eio::explore(engine, model, &mut |_| {}))
     }
 
     /// One run with `rules` in force (every call they match fails; see
@@ -241,6 +281,61 @@ impl<'w> Explorer<'w> {
         models: &[CrashModel],
         config: &RandomConfig,
     ) -> Result<Report, HarnessError> {
-        random::explore(&self.engine, models, config)
+        self.engine
+            .sandboxed(|engine| random::explore(engine, models, config))
+    }
+}
+
+/// Every pass of `plan`, merged; stops after a pass that was interrupted
+/// or before one when the caller's cancel flag is set.
+fn explore_plan(
+    engine: &Engine<'_>,
+    plan: &Plan,
+    observer: &mut dyn FnMut(Event<'_>),
+) -> Result<Report, HarnessError> {
+    let mut total: Option<Report> = None;
+    for pass in plan.passes() {
+        if engine.options().cancel.is_set() {
+            let Some(total) = &mut total else {
+                return Err(HarnessError::Interrupted);
+            };
+            total.interrupted = true;
+            break;
+        }
+        observer(Event::PassStarted(&pass));
+        let report = explore_one(engine, &pass, observer)?;
+        for p in &report.passes {
+            observer(Event::PassFinished(p));
+        }
+        let interrupted = report.interrupted;
+        match &mut total {
+            None => total = Some(report),
+            Some(t) => t.merge(report, engine.options().violations_in_full_max),
+        }
+        if interrupted {
+            break;
+        }
+    }
+    let mut total = total.ok_or_else(|| HarnessError::EmptyPlan {
+        workload: engine.workload().name(),
+        missing: "pass",
+    })?;
+    total.unmodelled = engine.workload().unmodelled();
+    Ok(total)
+}
+
+/// One pass.
+fn explore_one(
+    engine: &Engine<'_>,
+    pass: &Pass,
+    observer: &mut dyn FnMut(Event<'_>),
+) -> Result<Report, HarnessError> {
+    match pass {
+        Pass::Exhaustive(model) => exhaustive::explore(engine, *model, observer),
+        Pass::TwoCrashes(model) => two_crashes::explore(engine, *model, observer),
+        Pass::SyncEio(model) => sync_eio::explore(engine, *model, observer),
+        Pass::Random { models, config } => random::explore(engine, models, config),
+        Pass::Replay { schedule, .. } => replay::explore(engine, schedule),
+        Pass::FaultRules { model, rules } => fault_rules::explore(engine, *model, rules, observer),
     }
 }

@@ -78,18 +78,19 @@ pub use engine::schedule::CaseOutcome;
 pub use explorer::Explorer;
 pub use report::event::Event;
 pub use report::merge::MergeError;
-pub use report::summary::{PassReport, Report, ViolationGroup, Work};
+pub use report::summary::{ModelVerdict, PassReport, Report, ViolationGroup, Work};
 pub use report::violation::{Oracle, Violation};
 pub use vocabulary::checks::Checks;
 pub use vocabulary::error::HarnessError;
 pub use vocabulary::job_workload::{JOB_DIR_DEFAULT, JobWorkload};
 pub use vocabulary::observer::ProgressObserver;
 pub use vocabulary::options::{
-    ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
+    Cancel, ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
 };
 pub use vocabulary::plan::{Mode, Pass, Plan, RandomConfig};
 pub use vocabulary::program::{Found, ProgramWorkload, Reporter};
-pub use vocabulary::replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR};
+pub use vocabulary::replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR, TestTarget};
+pub use vocabulary::sandbox::{BypassDetection, RealDiskCall, Sandbox};
 pub use vocabulary::shard::{ParseShardError, Shard};
 pub use vocabulary::unmodelled::UnmodelledOp;
 pub use vocabulary::unreached::UnreachedPoint;

@@ -19,6 +19,9 @@ mod ops;
 mod rules;
 mod seeds;
 mod sim_fs;
+mod snapshot;
+#[cfg(test)]
+mod snapshot_tests;
 mod state;
 mod trace;
 mod unsynced;
@@ -32,6 +35,7 @@ pub use error::{Crashed, InjectedFault, TooManyStates, is_crashed};
 pub use invariants::InvariantViolation;
 pub use rules::RuleCount;
 pub use sim_fs::{CrashImage, CrashSource, SimFs, StepAction, StepHook};
+pub(crate) use snapshot::Snapshot;
 pub use trace::{StepInfo, StepOutcome, Trace, TraceEntry};
 pub use unsynced::{Unsynced, UnsyncedOp};
 pub use view::SimView;

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use crashproof_core::fs::FsOp;
 
+use crate::text::escape_line;
+
 /// One step about to run: every `Fs` call (failpoints included) is one step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepInfo {
@@ -29,10 +31,10 @@ impl fmt::Display for StepInfo {
         write!(f, "{:<14} ", self.op.name())?;
         match self.failpoint {
             Some(name) => f.write_str(name)?,
-            None => write!(f, "{}", self.path.display())?,
+            None => f.write_str(&escape_line(&self.path.to_string_lossy()))?,
         }
         if let Some(to) = &self.to {
-            write!(f, " -> {}", to.display())?;
+            write!(f, " -> {}", escape_line(&to.to_string_lossy()))?;
         }
         if let Some(len_bytes) = self.len_bytes {
             write!(f, " ({len_bytes} bytes)")?;
@@ -71,16 +73,20 @@ pub struct TraceEntry {
 impl fmt::Display for TraceEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:>5}  {}", self.step.index, self.step)?;
+        // Every part may quote what a program wrote (paths, error
+        // messages), so each is escaped: one printable line per step.
         if !self.detail.is_empty() {
-            write!(f, " [{}]", self.detail)?;
+            write!(f, " [{}]", escape_line(&self.detail))?;
         }
         match &self.outcome {
             StepOutcome::Ok(text) if text.is_empty() => f.write_str("  => ok")?,
-            StepOutcome::Ok(text) => write!(f, "  => ok: {text}")?,
-            StepOutcome::Err { kind, message } => write!(f, "  => ERROR {kind:?}: {message}")?,
+            StepOutcome::Ok(text) => write!(f, "  => ok: {}", escape_line(text))?,
+            StepOutcome::Err { kind, message } => {
+                write!(f, "  => ERROR {kind:?}: {}", escape_line(message))?
+            }
         }
         for fault in &self.faults {
-            write!(f, "  !! fault: {fault}")?;
+            write!(f, "  !! fault: {}", escape_line(fault))?;
         }
         Ok(())
     }
@@ -159,12 +165,12 @@ impl fmt::Display for Trace {
         let mut markers = self.markers.iter().peekable();
         for (i, entry) in self.entries.iter().enumerate() {
             while let Some(m) = markers.next_if(|m| m.at <= i) {
-                writeln!(f, "{}", m.text)?;
+                writeln!(f, "{}", escape_line(&m.text))?;
             }
             writeln!(f, "{entry}")?;
         }
         for m in markers {
-            writeln!(f, "{}", m.text)?;
+            writeln!(f, "{}", escape_line(&m.text))?;
         }
         Ok(())
     }

@@ -9,20 +9,20 @@ use std::sync::{Arc, Mutex};
 
 use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
+use super::bypass::says_denied;
 use super::clean::CleanRun;
-use super::converge::Watch;
 use super::digest::state_digest;
-use super::images::pick;
+use super::images::{Picked, as_taken, pick};
 use super::lock::lock;
 use super::oracle::{LastCrash, Recovery, check_redo, check_result, check_state};
-use super::points::{PointStates, Sharing, states_at};
+use super::points::{PointStates, states_at};
 use super::run_end::RunEnd;
 use super::start::Engine;
 use crate::explore::report::violation::{Finding, Oracle};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::unreached::UnreachedPoint;
 use crate::explore::vocabulary::workload::{Progress, StepClock};
-use crate::{FaultConfig, RuleCount, SimFs, SimView, StepAction, Trace};
+use crate::{CrashSource, FaultConfig, RuleCount, SimFs, SimView, StepAction, StepInfo, Trace};
 
 /// How many times a case restarts a run that failed on an injected fault
 /// before calling it "did not complete".
@@ -49,7 +49,14 @@ pub(crate) struct History {
     pub(crate) unreached: Option<UnreachedPoint>,
     /// What each fault rule of the case's first run matched there.
     pub(crate) first_run_rules: Vec<RuleCount>,
+    /// The crash points the runs of this case were given, in order.
+    pub(crate) taken: Vec<Taken>,
 }
+
+/// A crash point a run was given, as the state it selected names it (an
+/// `idx=` modulo the count), with the count of states an `idx=` chose from
+/// (`None`: a seed, or a point the run did not reach).
+pub(crate) type Taken = (CrashPoint, Option<usize>);
 
 impl History {
     /// The history of a case at its start state.
@@ -65,6 +72,7 @@ impl History {
             state_digests: Vec::new(),
             unreached: None,
             first_run_rules: Vec::new(),
+            taken: Vec::new(),
         }
     }
 
@@ -84,6 +92,7 @@ impl History {
             state_digests: Vec::new(),
             unreached: None,
             first_run_rules: self.first_run_rules.clone(),
+            taken: Vec::new(),
         }
     }
 
@@ -228,18 +237,14 @@ impl Case {
                 );
                 Case::from_crash(ex, clean, self.history, steps, image.fs, &choice)
             }
-            RunEnd::Failed(e) => Next::Done(
-                self,
-                Some(Finding::new(
-                    Oracle::Result,
-                    format!("did not complete: {e}"),
-                )),
-            ),
+            RunEnd::Failed(e) => {
+                let message = format!("did not complete: {e}");
+                let finding = Finding::new(Oracle::Result, with_bypass_hint(message));
+                Next::Done(self, Some(finding))
+            }
             RunEnd::Panicked(message) => {
-                let finding = Finding::new(
-                    Oracle::Panic,
-                    format!("run {} panicked: {message}", self.history.runs),
-                );
+                let message = format!("run {} panicked: {message}", self.history.runs);
+                let finding = Finding::new(Oracle::Panic, with_bypass_hint(message));
                 Next::Done(self, Some(finding))
             }
         }
@@ -254,9 +259,13 @@ impl Case {
         point: Option<&CrashPoint>,
     ) -> Result<RunEnd, HarnessError> {
         self.history.runs += 1;
+        // An unreached point's message lists the run's failpoints, read
+        // from its trace.
+        self.fs
+            .record_trace(self.history.trace.is_some() || point.is_some());
         let clock = StepClock::new();
         self.history.progress.record_steps(clock.clone());
-        type Slot = Arc<Mutex<Option<Result<(u64, SimFs, String), HarnessError>>>>;
+        type Slot = Arc<Mutex<Option<Result<(u64, Picked), HarnessError>>>>;
         let slot: Slot = Arc::new(Mutex::new(None));
         let hook_slot = Arc::clone(&slot);
         let hook_point = point.cloned();
@@ -278,7 +287,7 @@ impl Case {
             if !here {
                 return StepAction::Continue;
             }
-            let picked = pick(src, point, states_max).map(|(fs, choice)| (info.index, fs, choice));
+            let picked = pick(src, point, states_max).map(|picked| (info.index, picked));
             *lock(&hook_slot) = Some(picked);
             StepAction::Crash
         }));
@@ -288,24 +297,19 @@ impl Case {
         let captured = lock(&slot).take();
         self.append_run_trace();
         if let Some(captured) = captured {
-            let (before_step, image, choice) = captured?;
-            return Ok(RunEnd::Crashed {
-                before_step,
-                image: Box::new(image),
-                choice,
-            });
+            let (before_step, picked) = captured?;
+            return Ok(self.crashed_at(point, before_step, picked));
         }
         let steps = self.fs.steps();
         if let (Some(p), Ok(Ok(_))) = (point, &ran)
             && p.at == CrashAt::Step(steps)
         {
             // `step:N` with N the run's length: a crash after the last step.
-            let (image, choice) = pick(&self.fs, p, states_max)?;
-            return Ok(RunEnd::Crashed {
-                before_step: steps,
-                image: Box::new(image),
-                choice,
-            });
+            let picked = pick(&self.fs, p, states_max)?;
+            return Ok(self.crashed_at(point, steps, picked));
+        }
+        if let Some(p) = point {
+            self.history.taken.push((p.clone(), None));
         }
         if let Some(p) = point
             && self.history.unreached.is_none()
@@ -316,61 +320,82 @@ impl Case {
         Ok(RunEnd::of(ran))
     }
 
-    /// Runs the workload once without crashing, with a hook that collects
-    /// the post-crash states of `model` before every step from `from_step`
-    /// on, plus those after the last step if the run completed (taken
-    /// before anyone calls `leftovers`). The hook only reads, so the run is
-    /// the one a case without a crash point makes, and every state
-    /// collected at step `n` is the one `step:n` selects. With `watch`
-    /// (the clean run), the run's converged points are recorded in it.
-    /// With `share`, states of equal content share one image.
-    pub(crate) fn run_collecting(
+    /// The end of a run that crashed at `point` before `before_step`,
+    /// leaving the state `picked`; the point is recorded as taken.
+    fn crashed_at(
+        &mut self,
+        point: Option<&CrashPoint>,
+        before_step: u64,
+        picked: Picked,
+    ) -> RunEnd {
+        if let Some(p) = point {
+            self.history
+                .taken
+                .push((as_taken(p, picked.states), picked.states));
+        }
+        RunEnd::Crashed {
+            before_step,
+            image: Box::new(picked.fs),
+            choice: picked.choice,
+        }
+    }
+
+    /// Runs the workload once without a crash point, calling `observe`
+    /// before every step (after the step clock moved to it) with the step
+    /// and the state before it. The trace is recorded as the filesystem is
+    /// set to ([`SimFs::record_trace`]).
+    pub(crate) fn run_observed(
         &mut self,
         ex: &Engine<'_>,
-        model: CrashModel,
-        from_step: u64,
-        watch: Option<Watch>,
-        share: bool,
-    ) -> (RunEnd, Vec<PointStates>) {
+        mut observe: impl FnMut(&StepInfo, &CrashSource<'_>) + Send + 'static,
+    ) -> RunEnd {
         self.history.runs += 1;
         let clock = StepClock::new();
         self.history.progress.record_steps(clock.clone());
-        if let Some(watch) = &watch {
-            self.history.progress.watch(watch.listener());
-        }
-        let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&collected);
-        let options = ex.options().clone();
-        let sharing = Arc::new(Mutex::new(share.then(Sharing::default)));
-        let hook_sharing = Arc::clone(&sharing);
         self.fs.set_step_hook(Box::new(move |info, src| {
             clock.set(info.index + 1);
-            if let Some(watch) = &watch {
-                watch.before_step(info.index, src);
-            }
-            if info.index >= from_step {
-                let mut states = states_at(src, model, &options, info.index);
-                if let Some(sharing) = lock(&hook_sharing).as_mut() {
-                    sharing.share(&mut states);
-                }
-                lock(&sink).push(states);
-            }
+            observe(info, src);
             StepAction::Continue
         }));
         let ran = ex.run_workload(&self.fs, &mut self.history.progress);
         self.fs.clear_step_hook();
         self.note_first_run_rules();
         self.append_run_trace();
+        RunEnd::of(ran)
+    }
+
+    /// Runs the workload once without crashing, with a hook that collects
+    /// the post-crash states of `model` before every step from `from_step`
+    /// on, plus those after the last step if the run completed (taken
+    /// before anyone calls `leftovers`). The hook only reads (a snapshot of
+    /// each moment, no image), so the run is the one a case without a crash
+    /// point makes, and every state collected at step `n` is the one
+    /// `step:n` selects.
+    pub(crate) fn run_collecting(
+        &mut self,
+        ex: &Engine<'_>,
+        model: CrashModel,
+        from_step: u64,
+    ) -> (RunEnd, Vec<PointStates>) {
+        self.fs.record_trace(self.history.trace.is_some());
+        let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&collected);
+        let options = ex.options().clone();
+        let mut last = None;
+        let end = self.run_observed(ex, move |info, src| {
+            if info.index >= from_step {
+                let snapshot = src.snapshot(last.as_ref());
+                last = Some(snapshot.clone());
+                let states = states_at(snapshot, model, &options, info.index);
+                lock(&sink).push(states);
+            }
+        });
         let mut points = std::mem::take(&mut *lock(&collected));
         let steps = self.fs.steps();
-        if matches!(ran, Ok(Ok(_))) && steps >= from_step {
-            let mut states = states_at(&self.fs, model, ex.options(), steps);
-            if let Some(sharing) = lock(&sharing).as_mut() {
-                sharing.share(&mut states);
-            }
-            points.push(states);
+        if matches!(end, RunEnd::Completed(_)) && steps >= from_step {
+            points.push(states_at(self.fs.snapshot(), model, ex.options(), steps));
         }
-        (RunEnd::of(ran), points)
+        (end, points)
     }
 
     /// After the case's first run: what its fault rules matched.
@@ -439,7 +464,21 @@ fn initial_disk_heading(fs: &SimFs) -> Option<String> {
     ))
 }
 
-/// Whether the run hit an injected fault (the trace records it).
+/// Whether the run hit an injected fault.
 fn ran_into_fault(fs: &SimFs) -> bool {
-    fs.trace().entries.iter().any(|e| !e.faults.is_empty())
+    fs.faulted_steps() > 0
+}
+
+/// `message` of a run that failed, saying so when the failure was a real
+/// file the confined run was denied (`bypass.rs`): the run went to the real
+/// disk behind the simulator's back.
+fn with_bypass_hint(message: String) -> String {
+    if says_denied(&message) {
+        format!(
+            "{message} (a real file was denied to the run: this call bypassed the simulator; \
+             write through the `Fs` the run is given)"
+        )
+    } else {
+        message
+    }
 }

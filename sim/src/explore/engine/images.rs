@@ -6,6 +6,18 @@ use crashproof_fault::{CrashPoint, StateSelector};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::{SimFs, SimView};
 
+/// The post-crash state a crash point selected.
+pub(crate) struct Picked {
+    /// The post-crash disk.
+    pub(crate) fs: SimFs,
+    /// One line that says which state it is.
+    pub(crate) choice: String,
+    /// For an `idx=` selector: how many states there were (an index at or
+    /// past it was taken modulo the count: `Engine::replay` refuses it,
+    /// random schedules draw indexes blind).
+    pub(crate) states: Option<usize>,
+}
+
 /// The post-crash filesystem `point` selects and a one-line description.
 /// An `idx=` selector indexes the enumeration of at most `cap` states
 /// (`ExploreOptions::states_enumerated_max`, the limit the exhaustive modes
@@ -14,15 +26,16 @@ pub(crate) fn pick(
     src: &impl SimView,
     point: &CrashPoint,
     cap: usize,
-) -> Result<(SimFs, String), HarnessError> {
+) -> Result<Picked, HarnessError> {
     let model = point.model;
     match point.state {
         StateSelector::Seed(seed) => {
             let image = src.crash_image(model, seed);
-            Ok((
-                image.fs,
-                format!("{} (seed {seed}): {}", point.model, image.choice),
-            ))
+            Ok(Picked {
+                fs: image.fs,
+                choice: format!("{} (seed {seed}): {}", point.model, image.choice),
+                states: None,
+            })
         }
         StateSelector::Index(idx) => {
             let mut images =
@@ -39,15 +52,28 @@ pub(crate) fn pick(
                 });
             }
             let image = images.swap_remove(idx % count);
-            Ok((
-                image.fs,
-                format!(
+            Ok(Picked {
+                fs: image.fs,
+                choice: format!(
                     "{} state {} of {count}: {}",
                     point.model,
                     idx % count,
                     image.choice
                 ),
-            ))
+                states: Some(count),
+            })
         }
     }
+}
+
+/// `point` as the state it selected names it: an `idx=` past the count
+/// taken modulo the count (what [`pick`] did).
+pub(crate) fn as_taken(point: &CrashPoint, states: Option<usize>) -> CrashPoint {
+    let mut taken = point.clone();
+    if let (StateSelector::Index(idx), Some(count)) = (point.state, states)
+        && count > 0
+    {
+        taken.state = StateSelector::Index(idx % count);
+    }
+    taken
 }

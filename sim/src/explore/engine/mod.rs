@@ -13,7 +13,10 @@
 //!   state checked once (`dedup.rs`), the progress record at every step
 //!   (`timeline.rs`), resumed runs stopped once they equal the clean run
 //!   (`converge.rs`), units checked on every core in unit order
-//!   (`parallel.rs`), and the poison-proof lock they share (`lock.rs`).
+//!   (`parallel.rs`), and the poison-proof lock they share (`lock.rs`);
+//! - every entry point's work on a thread that cannot write the real disk
+//!   (`sandbox.rs`), and what a run that tried did (`bypass.rs`, with the
+//!   diagnostic trace of `strace.rs`).
 //!
 //! **Imports:** this folder, the report (`super::report`) and the
 //! vocabulary (`super::vocabulary`); never the modes or the `Explorer`
@@ -21,6 +24,7 @@
 //! (`Engine::tally`) and listens to a run's progress through the
 //! vocabulary's `Listener`, so nothing below calls back up.
 
+pub(crate) mod bypass;
 pub(crate) mod case;
 pub(crate) mod clean;
 pub(crate) mod converge;
@@ -32,6 +36,9 @@ pub mod oracle;
 pub(crate) mod parallel;
 pub(crate) mod points;
 pub(crate) mod run_end;
+pub(crate) mod sandbox;
 pub(crate) mod schedule;
 pub(crate) mod start;
+pub(crate) mod strace;
+pub(crate) mod stream;
 pub(crate) mod timeline;

@@ -3,12 +3,11 @@
 //! a finding becomes (with its replay line), the confirmation replay of a
 //! case found without its trace, and the tally that asks for it.
 
-use crashproof_fault::{CrashModel, KillSchedule};
+use crashproof_fault::{KillSchedule, StateSelector};
 
-use super::case::{Case, Next};
+use super::case::{Case, History, Next, Taken};
 use super::clean::CleanRun;
 use super::converge::Watch;
-use super::points::PointStates;
 use super::start::Engine;
 use crate::explore::report::tally::{Counted, Tally};
 use crate::explore::report::violation::{Finding, Oracle, Violation};
@@ -46,35 +45,22 @@ pub struct CaseOutcome {
 
 impl Engine<'_> {
     /// Runs the workload once from its start state (a fresh filesystem plus its
-    /// [`crate::explore::Workload::initial_disk`], if any) without crashes. It
-    /// must complete, without panicking and without leftovers, or the
-    /// exploration cannot be trusted ([`HarnessError::CleanRunFailed`];
-    /// [`HarnessError::InitialDiskFailed`] if the initial disk fails).
+    /// [`crate::explore::Workload::initial_disk`], if any) without crashes,
+    /// keeping every step in [`CleanRun::trace`]. It must complete, without
+    /// panicking and without leftovers, or the exploration cannot be trusted
+    /// ([`HarnessError::CleanRunFailed`]; [`HarnessError::InitialDiskFailed`]
+    /// if the initial disk fails).
     pub(crate) fn clean_run(&self) -> Result<CleanRun, HarnessError> {
-        let (fs, progress) = self.start(FaultConfig::default())?;
-        let mut case = Case::start(fs, progress, false);
-        let end = case.run(self, None)?;
-        self.finish_clean_run(&case.fs, end)
+        self.run_clean(true, None).map(|(clean, _)| clean)
     }
 
-    /// The clean run under a hook that collects the crash states of `model`
-    /// before every step from `from_step` on and after the last one, and
-    /// records where it converged; the case after it (its history journals
-    /// the progress by step); the states (with `share`, one image per
-    /// distinct content).
-    pub(crate) fn collect(
-        &self,
-        model: CrashModel,
-        from_step: u64,
-        share: bool,
-    ) -> Result<(CleanRun, Case, Vec<PointStates>), HarnessError> {
-        let (fs, progress) = self.start(FaultConfig::default())?;
-        let mut case = Case::start(fs, progress, false);
-        let watch = Watch::recording();
-        let (end, points) = case.run_collecting(self, model, from_step, Some(watch.clone()), share);
-        let mut clean = self.finish_clean_run(&case.fs, end)?;
-        clean.converged = std::sync::Arc::new(watch.recorded());
-        Ok((clean, case, points))
+    /// The clean run of an exploration pass: no trace, converged points
+    /// recorded; with the history after it (it journals the progress record
+    /// by step). Its disk is dropped: the pass's crash states come from a
+    /// twin run (`stream.rs`).
+    pub(crate) fn pass_clean_run(&self) -> Result<(CleanRun, History), HarnessError> {
+        self.run_clean(false, Some(Watch::recording()))
+            .map(|(clean, case)| (clean, case.history))
     }
 
     /// Runs the clean run, then `schedule` (what `crashproof replay` does).
@@ -87,7 +73,20 @@ impl Engine<'_> {
         schedule: &KillSchedule,
     ) -> Result<(CleanRun, CaseOutcome), HarnessError> {
         let clean = self.clean_run()?;
-        let outcome = self.run_case(&clean, schedule)?;
+        let (outcome, taken) = self.run_case_taken(&clean, schedule)?;
+        // An index past a point's states was taken modulo their count: the
+        // case checked another state than the one named.
+        for (given, (_, states)) in schedule.points.iter().zip(&taken) {
+            if let (StateSelector::Index(index), Some(count)) = (given.state, *states)
+                && index >= count
+            {
+                return Err(HarnessError::StateIndexOutOfRange {
+                    point: given.clone(),
+                    index,
+                    count,
+                });
+            }
+        }
         if outcome.violation.is_none()
             && let Some(unreached) = &outcome.unreached
         {
@@ -124,6 +123,20 @@ impl Engine<'_> {
         clean: &CleanRun,
         schedule: &KillSchedule,
     ) -> Result<CaseOutcome, HarnessError> {
+        self.run_case_taken(clean, schedule)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`Engine::run_case`], with the crash points its runs were given as
+    /// the states they selected name them, and the count of states each
+    /// `idx=` chose from. A violation's schedule names the states taken (a
+    /// random schedule's `idx=` past a point's count, as the state it
+    /// selected), so its replay line replays exactly that case.
+    fn run_case_taken(
+        &self,
+        clean: &CleanRun,
+        schedule: &KillSchedule,
+    ) -> Result<(CaseOutcome, Vec<Taken>), HarnessError> {
         let faults = FaultConfig {
             sync_eio_at_steps: schedule.sync_eio_steps().collect(),
             rules: schedule.rules().cloned().collect(),
@@ -135,9 +148,13 @@ impl Engine<'_> {
         self.check_harness()?;
         let history = case.history;
         let trace = history.trace.unwrap_or_default();
+        let mut named = schedule.clone();
+        for (point, (taken, _)) in named.points.iter_mut().zip(&history.taken) {
+            *point = taken.clone();
+        }
         let violation = finding
-            .map(|f| self.violation(f, schedule, trace.clone(), history.steps_before_first_crash));
-        Ok(CaseOutcome {
+            .map(|f| self.violation(f, &named, trace.clone(), history.steps_before_first_crash));
+        let outcome = CaseOutcome {
             trace,
             output: case.output,
             violation,
@@ -147,7 +164,8 @@ impl Engine<'_> {
             steps_before_first_crash: history.steps_before_first_crash,
             unreached: history.unreached,
             rule_counts: history.first_run_rules,
-        })
+        };
+        Ok((outcome, history.taken))
     }
 
     /// Turns a finding into a full [`Violation`], with the replay line the
@@ -185,6 +203,7 @@ impl Engine<'_> {
             clean_steps: clean.steps,
             clean_syncs: !clean.sync_steps().is_empty(),
             confirm: Box::new(move |schedule, seen| self.confirm(clean, schedule, seen)),
+            bypass_detection: self.bypass_detection(),
         };
         Tally::new(counted, pass)
     }

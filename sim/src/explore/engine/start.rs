@@ -9,6 +9,7 @@ use crashproof_fault::CrashModel;
 
 use super::lock::lock;
 use super::run_end::{Ran, panic_message};
+use super::sandbox::Detection;
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::options::ExploreOptions;
 use crate::explore::vocabulary::workload::{Progress, Workload, WorkloadError};
@@ -19,11 +20,14 @@ use crate::{FaultConfig, SimConfig, SimFs, SimView};
 pub(crate) struct Engine<'w> {
     workload: &'w dyn Workload,
     options: ExploreOptions,
-    /// The threads that check crash points, built on first use.
+    /// The threads that check crash points, built on first use (from a
+    /// confined thread, so they are confined too: `sandbox.rs`).
     pool: OnceLock<Result<rayon::ThreadPool, String>>,
     /// The first [`WorkloadError::Harness`] any run returned: it stops the
     /// exploration at the next unit boundary.
     harness_failure: Mutex<Option<String>>,
+    /// Whether runs are confined, once the first confined thread knows.
+    detection: Detection,
 }
 
 impl<'w> Engine<'w> {
@@ -34,6 +38,7 @@ impl<'w> Engine<'w> {
             options,
             pool: OnceLock::new(),
             harness_failure: Mutex::new(None),
+            detection: Detection::new(),
         }
     }
 
@@ -60,7 +65,8 @@ impl<'w> Engine<'w> {
     }
 
     /// The thread pool of [`ExploreOptions::jobs`] threads (`None` for one
-    /// thread: the work runs on the calling thread).
+    /// thread: the work runs on the calling thread). Called from a confined
+    /// thread (`sandbox.rs`), whose restriction the pool's threads inherit.
     pub(crate) fn pool(&self) -> Result<Option<&rayon::ThreadPool>, HarnessError> {
         let threads = self.options.threads();
         if threads <= 1 {
@@ -80,6 +86,28 @@ impl<'w> Engine<'w> {
                 reason: e.clone(),
             }),
         }
+    }
+
+    /// Whether runs are confined (`sandbox.rs` sets it).
+    pub(crate) fn detection(&self) -> &Detection {
+        &self.detection
+    }
+
+    /// Starts `body` on a thread of its own in `scope` (the twin clean run
+    /// that streams a pass's crash points, `stream.rs`): with the pool's
+    /// workers, the only threads the engine starts.
+    pub(crate) fn spawn_scoped<'scope, T: Send + 'scope>(
+        &self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        body: impl FnOnce() -> T + Send + 'scope,
+    ) -> Result<std::thread::ScopedJoinHandle<'scope, T>, HarnessError> {
+        std::thread::Builder::new()
+            .name("crashproof-explore-twin".to_string())
+            .spawn_scoped(scope, body)
+            .map_err(|e| HarnessError::ThreadPool {
+                threads: 1,
+                reason: e.to_string(),
+            })
     }
 
     /// The workload under exploration.

@@ -13,16 +13,16 @@ use crate::explore::engine::points::PointStates;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
 use crate::explore::report::summary::{Report, Work};
-use crate::explore::report::tally::Record;
+use crate::explore::report::tally::{Digests, Record, Records};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
-use crate::{FaultConfig, RuleCount, SimFs, SimView};
+use crate::{FaultConfig, RuleCount, SimView};
 
 /// One unit of the pass: a crash point of the faulted run, or (last) the
 /// faulted run's own end, concluded before the units run.
 enum Unit {
     Point(PointStates),
-    End(Vec<Record>),
+    End(Records),
 }
 
 /// The run under `rules`, crashed at every step under `model`, and its end
@@ -47,18 +47,17 @@ pub(crate) fn explore(
     };
     // The reference: the fault-free clean run, recording where it
     // converges; no states collected from it.
-    let (clean, _, _) = engine.collect(model, u64::MAX, false)?;
+    let (clean, _) = engine.pass_clean_run()?;
     let faults = FaultConfig {
         rules: rules.to_vec(),
         ..FaultConfig::default()
     };
-    let (fs, progress) = engine.start(faults)?;
+    let (fs, progress) = engine.start(faults.clone())?;
     let mut faulted = Case::start(fs, progress, false);
-    let share = engine.options().dedup;
-    let (end, mut points) = faulted.run_collecting(engine, model, 0, None, share);
+    let (end, points) = faulted.run_collecting(engine, model, 0);
     let counts = faulted.fs.fault_rule_counts();
     let faulted_steps = faulted.fs.steps();
-    refuse_unused(engine, &counts, &faulted.fs)?;
+    refuse_unused(engine, &counts, faulted_steps, faults)?;
     let schedule_faults: Vec<Fault> = rules.iter().cloned().map(Fault::Rule).collect();
     // The run's own end is concluded here, once, and tallied last.
     let history = faulted.history.clone();
@@ -66,14 +65,12 @@ pub(crate) fn explore(
     let (ended, finding) = faulted
         .conclude(engine, &clean, end)
         .finish(engine, &clean, &[])?;
-    let mut end_records: Vec<Record> = ended
-        .history
-        .state_digests
-        .iter()
-        .map(|_| Record::SingleStatePoint)
-        .collect();
+    let mut end_records = Records::default();
+    for _ in &ended.history.state_digests {
+        end_records.push(Record::SingleStatePoint);
+    }
     end_records.push(Record::Case {
-        digests: ended.history.state_digests,
+        digests: Digests::Many(ended.history.state_digests),
         work: Work {
             recoveries: ended.history.runs - runs_before,
             recoveries_converged: 0,
@@ -88,7 +85,12 @@ pub(crate) fn explore(
     });
 
     let range = engine.options().shard.range(points.len());
-    let mut units: Vec<Unit> = points.drain(range).map(Unit::Point).collect();
+    let mut units: Vec<Unit> = points
+        .into_iter()
+        .skip(range.start)
+        .take(range.len())
+        .map(Unit::Point)
+        .collect();
     let first_step = units.first().and_then(|u| match u {
         Unit::Point(p) => Some(p.step),
         Unit::End(_) => None,
@@ -106,25 +108,31 @@ pub(crate) fn explore(
     ));
     let checker = Checker::new(engine, &clean);
     let run = CrashedRun::new(&history);
+    let total = units.len() as u64;
     check_units(
         engine,
         (&pass, model, &clean),
         tally,
-        units,
+        (&mut units.into_iter(), total),
         observer,
+        |unit| match unit {
+            Unit::Point(point) => point.len(),
+            Unit::End(_) => 1,
+        },
         |unit| {
             let point = match unit {
                 Unit::End(records) => return Ok(records),
                 Unit::Point(point) => point,
             };
-            let mut records = vec![Record::Point(point.summary())];
-            for (selector, image) in point.states {
-                let checked = checker.check(&run, point.step, image)?;
+            let step = point.step;
+            let mut records = Records::starting(Record::Point(point.summary()));
+            for (selector, image) in point.into_states() {
+                let checked = checker.check(&run, step, image)?;
                 records.push(Record::Case {
                     digests: checked.digests,
                     work: checked.work,
                     found: checked.finding.map(|f| {
-                        let mut schedule = KillSchedule::at_step(point.step, model, selector);
+                        let mut schedule = KillSchedule::at_step(step, model, selector);
                         schedule.faults.clone_from(&schedule_faults);
                         (f, schedule)
                     }),
@@ -137,14 +145,21 @@ pub(crate) fn explore(
 
 /// [`HarnessError::FaultRuleNeverInjected`] for the first rule that failed
 /// no call of the run on `fs`.
+/// The run's calls, for the hint, come from a traced re-run under the same
+/// `faults` (the faulted run keeps no trace: it would grow with the run).
 fn refuse_unused(
     engine: &Engine<'_>,
     counts: &[RuleCount],
-    fs: &SimFs,
+    steps: u64,
+    faults: FaultConfig,
 ) -> Result<(), HarnessError> {
     let Some(unused) = counts.iter().find(|c| c.injected == 0) else {
         return Ok(());
     };
+    let (fs, mut progress) = engine.start(faults)?;
+    fs.record_trace(true);
+    // Only its calls are read: how it ended was seen in the faulted run.
+    let _ = engine.run_workload(&fs, &mut progress);
     let trace = fs.trace();
     let mut paths: Vec<String> = trace
         .entries
@@ -170,7 +185,7 @@ fn refuse_unused(
         workload: engine.workload().name(),
         rule: unused.rule.to_string(),
         matched: unused.matched,
-        steps: fs.steps(),
+        steps,
         hint,
     })
 }

@@ -55,6 +55,11 @@ pub(crate) fn explore(
         Ok(())
     } else {
         runner.run(&strategy, |schedule| {
+            if engine.options().cancel.is_set() {
+                // Every later case is rejected at once; the pass reports
+                // what it ran, marked interrupted (below).
+                return Err(TestCaseError::reject("interrupted"));
+            }
             let fail = |e: HarnessError| TestCaseError::fail(format!("harness error: {e}"));
             let outcome = engine.run_case(&clean, &schedule).map_err(fail)?;
             {
@@ -97,16 +102,24 @@ pub(crate) fn explore(
             ""
         }
     ));
+    let interrupted = engine.options().cancel.is_set();
     match outcome {
+        Ok(()) | Err(TestError::Abort(_)) if interrupted => return Ok(tally.finish_interrupted()),
         Ok(()) => {}
         Err(TestError::Abort(reason)) => return Err(HarnessError::Aborted(reason.to_string())),
         Err(TestError::Fail(_, minimal)) => {
+            // The violation names the states its crash points took (an
+            // `idx=` drawn past a point's count, as the state it selected).
+            let violation = minimal_violation(engine, &clean, &minimal)?;
             tally.note(format!(
-                "{pass}: shrunk to the minimal schedule `{minimal}` (cases include shrinking \
-                 steps)"
+                "{pass}: shrunk to the minimal schedule `{}` (cases include shrinking steps)",
+                violation.schedule
             ));
-            tally.violation(minimal_violation(engine, &clean, &minimal)?);
+            tally.violation(violation);
         }
+    }
+    if interrupted {
+        return Ok(tally.finish_interrupted());
     }
     tally.finish()
 }

@@ -29,3 +29,59 @@ pub enum Event<'a> {
         states: u64,
     },
 }
+
+/// An [`Event`] that owns what it tells, so it can cross from the confined
+/// thread the exploration runs on to the caller's thread, where the
+/// observer runs (the observer may do what a confined thread may not, such
+/// as write a log file).
+#[derive(Debug, Clone)]
+pub(crate) enum Told {
+    PassStarted(Pass),
+    PassFinished(Box<PassReport>),
+    Checking {
+        pass: Pass,
+        done: u64,
+        total: u64,
+        states: u64,
+    },
+}
+
+impl Told {
+    /// The owned form of `event`.
+    pub(crate) fn of(event: Event<'_>) -> Told {
+        match event {
+            Event::PassStarted(pass) => Told::PassStarted(pass.clone()),
+            Event::PassFinished(report) => Told::PassFinished(Box::new(report.clone())),
+            Event::Checking {
+                pass,
+                done,
+                total,
+                states,
+            } => Told::Checking {
+                pass: pass.clone(),
+                done,
+                total,
+                states,
+            },
+        }
+    }
+
+    /// The event, borrowing from this.
+    pub(crate) fn event(&self) -> Event<'_> {
+        match self {
+            Told::PassStarted(pass) => Event::PassStarted(pass),
+            Told::PassFinished(report) => Event::PassFinished(report),
+            Told::Checking {
+                pass,
+                done,
+                total,
+                states,
+            } => Event::Checking {
+                pass,
+                done: *done,
+                total: *total,
+                states: *states,
+            },
+        }
+    }
+}

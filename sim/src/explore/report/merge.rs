@@ -106,6 +106,11 @@ impl Report {
         self.notes.extend(next.notes);
         crate::explore::vocabulary::unmodelled::add(&mut self.unmodelled, next.unmodelled);
         self.elapsed = elapsed_sum(self.elapsed, next.elapsed);
+        self.peak_memory_bytes = self.peak_memory_bytes.max(next.peak_memory_bytes);
+        // The whole vouches for no more than its weakest shard.
+        self.interrupted |= next.interrupted;
+        let ours = std::mem::take(&mut self.bypass_detection);
+        self.bypass_detection = ours.weaker(next.bypass_detection);
         Ok(())
     }
 }

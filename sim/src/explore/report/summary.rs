@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::violation::{Oracle, Violation};
 use crate::explore::vocabulary::plan::Pass;
 use crate::explore::vocabulary::unmodelled::UnmodelledOp;
+use crate::explore::vocabulary::sandbox::BypassDetection;
 
 /// What a process did to reach a pass's verdict, besides the states it counts:
 /// not part of the verdict (it differs with
@@ -203,6 +204,25 @@ impl ViolationGroup {
     }
 }
 
+/// What an exploration concluded about one crash model
+/// ([`Report::verdict_under`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelVerdict {
+    /// No pass ran under this model alone: the report says nothing about it.
+    NotRun,
+    /// Passes ran under it, checked this many post-crash states and found
+    /// no violation.
+    Clean {
+        /// Post-crash states checked under the model.
+        states_checked: u64,
+    },
+    /// Passes under it found this many violations.
+    Caught {
+        /// Violations found under the model.
+        violations: u64,
+    },
+}
+
 /// The result of an exploration: one or more passes over one workload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
@@ -224,6 +244,11 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Total wall time, set by the caller that measured it.
     pub elapsed: Option<Duration>,
+    /// The process's peak resident memory in bytes, set by the caller that
+    /// read it from the OS (the simulator never does; a merged report: the
+    /// largest shard's).
+    #[serde(default)]
+    pub peak_memory_bytes: Option<u64>,
     /// The checks the oracles made on this workload, one phrase each
     /// (`Checks::describe`): a check needing a fact the workload does not
     /// report is skipped, and this says so by leaving it out.
@@ -233,6 +258,16 @@ pub struct Report {
     /// run: refused ones failed in the program, none was treated as durable.
     #[serde(default)]
     pub unmodelled: Vec<UnmodelledOp>,
+    /// Whether the runs could have written the real disk unnoticed
+    /// (`crate::explore::Sandbox`): on, with the Landlock ABI, or off and
+    /// why. Printed once.
+    #[serde(default)]
+    pub bypass_detection: BypassDetection,
+    /// The exploration was stopped before its end
+    /// ([`crate::explore::ExploreOptions::cancel`]): the counts cover what
+    /// was done so far and nothing is concluded; never clean.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -289,9 +324,10 @@ impl Report {
         work
     }
 
-    /// Whether no oracle failed.
+    /// Whether no oracle failed and the exploration ran to its end (an
+    /// [`Report::interrupted`] one is never clean, even without a violation).
     pub fn is_clean(&self) -> bool {
-        self.violation_count() == 0
+        self.violation_count() == 0 && !self.interrupted
     }
 
     /// The modes that ran, in order, each once.
@@ -318,6 +354,47 @@ impl Report {
         models
     }
 
+    /// What the passes run under `model` alone concluded: the exhaustive,
+    /// two-crash and sync-EIO passes of that model, and random passes that
+    /// draw from it alone. A random pass drawing from several models is
+    /// left out: its violations belong to no one model. A model no such
+    /// pass ran under is [`ModelVerdict::NotRun`], never "clean".
+    /// Tests assert a verdict per model with it (and [`Report::caught_under`],
+    /// [`Report::clean_under`]) instead of walking [`Report::passes`].
+    pub fn verdict_under(&self, model: CrashModel) -> ModelVerdict {
+        let passes: Vec<&PassReport> = self
+            .passes
+            .iter()
+            .filter(|p| p.pass.models() == [model])
+            .collect();
+        if passes.is_empty() {
+            return ModelVerdict::NotRun;
+        }
+        let violations: u64 = passes.iter().map(|p| p.violations).sum();
+        if violations > 0 {
+            return ModelVerdict::Caught { violations };
+        }
+        ModelVerdict::Clean {
+            states_checked: passes.iter().map(|p| p.states_checked).sum(),
+        }
+    }
+
+    /// Whether some pass under `model` alone found a violation
+    /// ([`Report::verdict_under`]).
+    pub fn caught_under(&self, model: CrashModel) -> bool {
+        matches!(self.verdict_under(model), ModelVerdict::Caught { .. })
+    }
+
+    /// Whether passes ran under `model` alone, checked at least one
+    /// post-crash state, and found no violation ([`Report::verdict_under`]):
+    /// false for a model that did not run.
+    pub fn clean_under(&self, model: CrashModel) -> bool {
+        matches!(
+            self.verdict_under(model),
+            ModelVerdict::Clean { states_checked } if states_checked > 0
+        )
+    }
+
     /// Adds `other`'s passes, groups and notes (same workload, seed and
     /// clean run), keeping at most `in_full_max` groups in full overall.
     pub fn merge(&mut self, other: Report, in_full_max: usize) {
@@ -331,6 +408,9 @@ impl Report {
         self.keep_in_full(in_full_max);
         self.notes.extend(other.notes);
         crate::explore::vocabulary::unmodelled::add(&mut self.unmodelled, other.unmodelled);
+        self.interrupted |= other.interrupted;
+        let ours = std::mem::take(&mut self.bypass_detection);
+        self.bypass_detection = ours.weaker(other.bypass_detection);
     }
 
     /// Drops the full violation of every group past the first
@@ -371,6 +451,7 @@ impl fmt::Display for Report {
             self.workload, self.seed
         )?;
         writeln!(f, "clean run: {} filesystem steps", self.clean_steps)?;
+        writeln!(f, "bypass detection: {}", self.bypass_detection)?;
         let models: Vec<&str> = self.models().iter().map(|m| m.name()).collect();
         writeln!(
             f,
@@ -398,6 +479,9 @@ impl fmt::Display for Report {
                 self.states_checked() as f64 / e.as_secs_f64().max(1e-9)
             )?;
         }
+        if let Some(bytes) = self.peak_memory_bytes {
+            write!(f, ", peak memory {:.1} MB", bytes as f64 / 1e6)?;
+        }
         writeln!(f)?;
         for note in self.notes_all() {
             writeln!(f, "NOTE: {note}")?;
@@ -411,8 +495,22 @@ impl fmt::Display for Report {
                 ops.join(", ")
             )?;
         }
+        if self.interrupted && self.violation_count() == 0 {
+            return writeln!(
+                f,
+                "result: INTERRUPTED (Ctrl-C, SIGTERM or the caller's cancel flag): the counts \
+                 above cover only what was done before it; nothing is concluded"
+            );
+        }
         if self.is_clean() {
             return writeln!(f, "result: OK, zero violations");
+        }
+        if self.interrupted {
+            writeln!(
+                f,
+                "INTERRUPTED (Ctrl-C, SIGTERM or the caller's cancel flag): the violations below \
+                 were found before it; the rest was not explored"
+            )?;
         }
         let per_oracle: Vec<String> = self
             .violations_per_oracle()

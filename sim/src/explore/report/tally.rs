@@ -14,6 +14,7 @@ use super::violation::{Finding, Oracle, Violation};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::options::ExploreOptions;
 use crate::explore::vocabulary::plan::Pass;
+use crate::explore::vocabulary::sandbox::BypassDetection;
 use crate::explore::vocabulary::workload::Workload;
 
 /// What a unit tells the tally, in order.
@@ -24,13 +25,80 @@ pub(crate) enum Record {
     /// A crash point with its one state (a power loss after a run failed on
     /// an injected fault).
     SingleStatePoint,
+    /// Cases that each checked one state and found nothing, in order: their
+    /// digests and the runs they started.
+    States { digests: Vec<u64>, work: Work },
     /// A case checked: its states' digests, the runs it started, and its
     /// finding with the schedule that names the case, if it failed.
     Case {
-        digests: Vec<u64>,
+        digests: Digests,
         work: Work,
         found: Option<(Finding, KillSchedule)>,
     },
+}
+
+/// A unit's records, in order, kept small: consecutive cases that checked
+/// one state each and found nothing are one [`Record::States`] (a digest
+/// each), so what a unit hands back costs 8 bytes per state, not a record.
+#[derive(Debug, Default)]
+pub(crate) struct Records(Vec<Record>);
+
+impl Records {
+    /// Records starting with `first`.
+    pub(crate) fn starting(first: Record) -> Self {
+        Records(vec![first])
+    }
+
+    /// Adds `record` after the others.
+    pub(crate) fn push(&mut self, record: Record) {
+        if let Record::Case {
+            digests: Digests::One(digest),
+            work,
+            found: None,
+        } = &record
+        {
+            if let Some(Record::States { digests, work: all }) = self.0.last_mut() {
+                digests.push(*digest);
+                all.add(work);
+                return;
+            }
+            self.0.push(Record::States {
+                digests: vec![*digest],
+                work: *work,
+            });
+            return;
+        }
+        self.0.push(record);
+    }
+}
+
+impl IntoIterator for Records {
+    type Item = Record;
+    type IntoIter = std::vec::IntoIter<Record>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// The digests of the post-crash states one case checked: almost always
+/// one (a record per state checked costs no allocation then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Digests {
+    /// The one state of a single crash.
+    One(u64),
+    /// Every state of a case that crashed more than once, or none.
+    Many(Vec<u64>),
+}
+
+impl Digests {
+    /// The digests, in the order checked.
+    pub(crate) fn as_slice(&self) -> &[u64] {
+        match self {
+            Digests::One(d) => std::slice::from_ref(d),
+            Digests::Many(ds) => ds,
+        }
+    }
 }
 
 /// How many states a crash point has, for the tally (without the images).
@@ -63,6 +131,8 @@ pub(crate) struct Counted<'a> {
     pub(crate) clean_syncs: bool,
     /// Replays the first case of each group in full.
     pub(crate) confirm: Confirm<'a>,
+    /// Whether the runs were confined (the report says it once).
+    pub(crate) bypass_detection: BypassDetection,
 }
 
 /// What makes two violations "the same way for the same reason": the
@@ -206,13 +276,17 @@ impl<'a> Tally<'a> {
         match record {
             Record::Point(point) => self.point(&point),
             Record::SingleStatePoint => self.single_state_point(),
+            Record::States { digests, work } => {
+                self.report.work.add(&work);
+                self.states(&digests);
+            }
             Record::Case {
                 digests,
                 work,
                 found,
             } => {
                 self.report.work.add(&work);
-                self.case(&digests, found)?;
+                self.case(digests.as_slice(), found)?;
             }
         }
         Ok(())
@@ -339,22 +413,33 @@ impl<'a> Tally<'a> {
     /// no violation vouches for nothing: [`HarnessError::NothingChecked`],
     /// with what to change.
     pub(crate) fn finish(self) -> Result<Report, HarnessError> {
-        let options = self.of.options;
-        let workload = self.of.workload.name();
         if self.report.states_checked == 0 && self.report.violations == 0 && !self.empty_shard {
             return Err(HarnessError::NothingChecked {
-                workload,
+                workload: self.of.workload.name(),
                 pass: self.report.pass.to_string(),
                 hint: self.nothing_checked_hint(),
             });
         }
+        Ok(self.into_report(false))
+    }
+
+    /// The report of a pass stopped before its end by the caller's cancel
+    /// flag: what was counted so far, marked interrupted (never clean, and
+    /// not refused for checking nothing: it was not allowed to finish).
+    pub(crate) fn finish_interrupted(self) -> Report {
+        self.into_report(true)
+    }
+
+    fn into_report(self, interrupted: bool) -> Report {
+        let options = self.of.options;
+        let workload = self.of.workload.name();
         debug_assert_eq!(
             self.report.violations,
             self.groups.iter().map(|g| g.count).sum::<u64>(),
             "every violation is in exactly one group"
         );
         let checked = self.of.workload;
-        Ok(Report {
+        Report {
             workload,
             seed: options.seed,
             clean_steps: self.of.clean_steps,
@@ -362,9 +447,12 @@ impl<'a> Tally<'a> {
             groups: self.groups,
             notes: self.notes,
             elapsed: None,
+            peak_memory_bytes: None,
             oracles: checked.checks().describe(checked),
             unmodelled: Vec::new(),
-        })
+            bypass_detection: self.of.bypass_detection,
+            interrupted,
+        }
     }
 
     fn nothing_checked_hint(&self) -> String {

@@ -43,11 +43,15 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding of `oracle` saying `message`.
+    /// A finding of `oracle` saying `message`, made printable on one line
+    /// (control characters and bytes lost to a lossy decoding escaped, see
+    /// `crate::text::escape_line`): a message may quote what a program read
+    /// from a torn write.
     pub fn new(oracle: Oracle, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self {
             oracle,
-            message: message.into(),
+            message: crate::text::escape_line(&message).into_owned(),
         }
     }
 }

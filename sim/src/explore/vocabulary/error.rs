@@ -3,7 +3,16 @@
 use crashproof_fault::CrashPoint;
 
 use super::options::InvalidOptions;
+use super::sandbox::RealDiskCall;
 use super::unreached::UnreachedPoint;
+
+/// What to change when the code under test does not persist through the
+/// `Fs` its run is given: the two usual causes.
+const NOT_THROUGH_FS: &str = "the code under test does not persist through the `Fs` its run is \
+     given. If it is written with `std::fs`, its `use` lines still import `std::fs`: change them \
+     to `crashproof_core::stdfs` (`use crashproof_core::stdfs as fs;`, `use \
+     crashproof_core::stdfs::{File, OpenOptions};`) and run it as `ProgramWorkload::std_fs`; if \
+     it takes an `Fs`, pass it the one the run gets, not `StdFs`";
 
 /// The explorer could not do its job. Distinct from a
 /// [`crate::explore::Violation`]: a harness error means the exploration is not
@@ -128,4 +137,103 @@ pub enum HarnessError {
     /// the case found no violation: it replayed a crash that never happened.
     #[error("{0}")]
     CrashPointNotReached(Box<UnreachedPoint>),
+    /// A replayed schedule selects a post-crash state by an index the crash
+    /// point does not have (`#idx=4` where the model allows 3 states): it
+    /// would verify another state than the one named.
+    #[error(
+        "crash point `{point}` selects state {index}, but the {} model allows only {count} \
+         post-crash states there (idx=0 to idx={}): name an index below {count}, as `explore` \
+         printed it",
+        point.model,
+        count.saturating_sub(1)
+    )]
+    StateIndexOutOfRange {
+        /// The crash point as given.
+        point: CrashPoint,
+        /// The index it names.
+        index: usize,
+        /// How many states the model allows there.
+        count: usize,
+    },
+    /// The clean run made no filesystem step through the simulator, or none
+    /// that writes: no crash can lose anything, so the exploration would
+    /// check nothing. The code under test persists elsewhere (usually
+    /// `std::fs` still imported) or not at all.
+    #[error(
+        "workload `{workload}`: its clean run made {}, so no crash can lose anything and nothing \
+         would be checked: {NOT_THROUGH_FS}{}",
+        steps_phrase(*steps),
+        note.as_deref().map_or(String::new(), |n| format!(". {n}"))
+    )]
+    NoFilesystemStep {
+        /// The workload's name.
+        workload: String,
+        /// Steps the clean run made through the simulator (none of them a
+        /// write).
+        steps: u64,
+        /// What a trace of the run for calls to the real disk showed, or
+        /// why there was none.
+        note: Option<String>,
+    },
+    /// A run called the real disk behind the simulator's back (a write,
+    /// create, rename or remove the explorer's restricted threads refused
+    /// with `EACCES`): what it writes is never crashed or checked.
+    #[error(
+        "workload `{workload}`: its clean run called the real disk behind the simulator's back: \
+         {}; this call bypassed the simulator, so what it writes is never crashed or checked \
+         (and the run was denied it): {NOT_THROUGH_FS}; a crate that writes files itself cannot \
+         be crash-tested this way",
+        calls_phrase(calls, unnamed.as_deref())
+    )]
+    BypassedSimulator {
+        /// The workload's name.
+        workload: String,
+        /// The denied calls, each with its real path (empty if none could
+        /// be named).
+        calls: Vec<RealDiskCall>,
+        /// Why no path could be named, when `calls` is empty.
+        unnamed: Option<String>,
+    },
+    /// A path of the workload's [`crate::explore::Sandbox::WritableBeneath`]
+    /// cannot be opened, so the runs cannot be allowed to write there.
+    #[error(
+        "workload `{workload}` declares {} writable in its sandbox, but it cannot be opened \
+         ({reason}): create it before the exploration, or drop it",
+        path.display()
+    )]
+    SandboxPath {
+        /// The workload's name.
+        workload: String,
+        /// The path.
+        path: std::path::PathBuf,
+        /// What the system said.
+        reason: String,
+    },
+    /// The caller's [`crate::explore::ExploreOptions::cancel`] was set
+    /// before any pass finished: nothing was checked. (A pass under way
+    /// returns its report so far, marked interrupted, instead.)
+    #[error(
+        "interrupted (Ctrl-C, SIGTERM or the caller's cancel flag) before any pass finished: \
+         nothing was checked"
+    )]
+    Interrupted,
+}
+
+fn steps_phrase(steps: u64) -> String {
+    match steps {
+        0 => "no filesystem step through the simulator".to_string(),
+        1 => "1 filesystem step through the simulator and it writes nothing".to_string(),
+        n => format!("{n} filesystem steps through the simulator and none of them writes"),
+    }
+}
+
+fn calls_phrase(calls: &[RealDiskCall], unnamed: Option<&str>) -> String {
+    if calls.is_empty() {
+        return format!(
+            "a real file was denied to it (EACCES), but its path could not be named: {}",
+            unnamed.unwrap_or("no trace of the run named it")
+        );
+    }
+    let named: Vec<String> = calls.iter().map(ToString::to_string).collect();
+    format!("{} was denied (EACCES)", named.join(", "))
 }

@@ -57,6 +57,44 @@ type Format<O> = Arc<dyn Fn(&O) -> String + Send + Sync>;
 /// [`RunnerConfig::remove_checkpoints_on_success`], a crash after the
 /// checkpoints are removed restarts the job from item 0, and the state
 /// oracle says so: the runner alone cannot tell that the job was done.
+///
+/// # Example
+///
+/// A job that counts the items it saw in a field of its own instead of in
+/// its checkpointed state: a run resumed after a crash counts fewer, and
+/// the result oracle catches it.
+///
+/// ```
+/// use crashproof_core::{Job, JobError, RunnerConfig};
+/// use crashproof_sim::{CrashModel, ExploreOptions, Explorer, JobWorkload};
+///
+/// struct Leaky {
+///     seen: u64, // BUG: lost with the process, not in the checkpoint
+/// }
+/// impl Job for Leaky {
+///     type State = u64;
+///     type Output = (u64, u64);
+///     fn name(&self) -> &str { "leaky" }
+///     fn fingerprint(&self) -> u64 { 1 }
+///     fn item_count(&self) -> u64 { 30 }
+///     fn initial_state(&self) -> u64 { 0 }
+///     fn process(&mut self, i: u64, sum: &mut u64) -> Result<(), JobError> {
+///         self.seen += 1;
+///         *sum += i;
+///         Ok(())
+///     }
+///     fn finalize(&mut self, sum: &u64) -> Result<(u64, u64), JobError> {
+///         Ok((*sum, self.seen))
+///     }
+/// }
+///
+/// let workload = JobWorkload::new(|| Leaky { seen: 0 }, RunnerConfig::every(10));
+/// let report = Explorer::new(&workload, ExploreOptions::default())
+///     .explore_exhaustive(CrashModel::DropUnsynced)?;
+/// assert!(report.caught_under(CrashModel::DropUnsynced));
+/// assert!(report.to_string().contains("output differs from the clean run"));
+/// # Ok::<(), crashproof_sim::explore::HarnessError>(())
+/// ```
 pub struct JobWorkload<J: Job> {
     factory: Factory<J>,
     format: Format<J::Output>,

@@ -6,7 +6,9 @@
 //! two ready-made workloads ([`job_workload::JobWorkload`],
 //! [`program::ProgramWorkload`]) and the core observer they use), how
 //! ([`options::ExploreOptions`] with its [`replay_line::ReplayLine`] and
-//! [`shard::Shard`], and the [`plan::Plan`] of modes and models), and what
+//! [`shard::Shard`], and the [`plan::Plan`] of modes and models), where its
+//! runs may write the real disk ([`sandbox::Sandbox`]) and whether that was
+//! enforced ([`sandbox::BypassDetection`]), and what
 //! can go wrong in the harness itself ([`error::HarnessError`],
 //! [`unreached::UnreachedPoint`]). Plus the serde forms of the fault
 //! crate's values the JSON report uses (`json.rs`).
@@ -25,6 +27,7 @@ pub(crate) mod options;
 pub(crate) mod plan;
 pub(crate) mod program;
 pub(crate) mod replay_line;
+pub(crate) mod sandbox;
 pub(crate) mod shard;
 pub(crate) mod unmodelled;
 pub(crate) mod unreached;

@@ -1,5 +1,9 @@
 //! The explorer's knobs, in one documented struct, and their checks.
 
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::replay_line::ReplayLine;
 use super::shard::Shard;
 
@@ -56,6 +60,51 @@ pub struct ExploreOptions {
     /// whole). Shards' reports merge into the whole run's
     /// ([`crate::explore::Report::merge_shards`]).
     pub shard: Shard,
+    /// A flag the caller may set (from a Ctrl-C handler, say) to stop the
+    /// exploration between units of work: the report then covers what was
+    /// done so far and is marked interrupted ([`crate::explore::Report::interrupted`]),
+    /// never clean. Default: none.
+    pub cancel: Cancel,
+}
+
+/// A caller's "stop now" flag ([`ExploreOptions::cancel`]), checked
+/// between units of work (crash points, first crashes, failed syncs,
+/// random cases, passes). Two are equal when both are absent or they share
+/// one flag.
+#[derive(Clone, Default)]
+pub struct Cancel(Option<Arc<AtomicBool>>);
+
+impl Cancel {
+    /// A cancel that is set when `flag` is (`Arc<AtomicBool>`, as a signal
+    /// handler such as `signal_hook::flag::register` sets it).
+    pub fn when(flag: Arc<AtomicBool>) -> Self {
+        Self(Some(flag))
+    }
+
+    /// Whether the caller asked to stop.
+    pub fn is_set(&self) -> bool {
+        self.0.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+}
+
+impl PartialEq for Cancel {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("Cancel(none)"),
+            Some(_) if self.is_set() => f.write_str("Cancel(set)"),
+            Some(_) => f.write_str("Cancel(not set)"),
+        }
+    }
 }
 
 impl Default for ExploreOptions {
@@ -72,6 +121,7 @@ impl Default for ExploreOptions {
             converge: true,
             jobs: 0,
             shard: Shard::WHOLE,
+            cancel: Cancel::default(),
         }
     }
 }

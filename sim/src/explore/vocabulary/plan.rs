@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crashproof_fault::{CrashModel, FaultRule};
+use crashproof_fault::{CrashModel, FaultRule, KillSchedule};
 use serde::{Deserialize, Serialize};
 
 /// How an exploration chooses its cases.
@@ -149,10 +149,34 @@ pub enum Pass {
         /// What to draw.
         config: RandomConfig,
     },
+    /// One schedule replayed (`CRASHPROOF_REPLAY`, `crashproof replay`):
+    /// a pass of one case. No [`Mode`] makes it; see [`Pass::replay`].
+    Replay {
+        /// The schedule.
+        #[serde(with = "super::json::schedule_text")]
+        schedule: KillSchedule,
+        /// The crash models its points use, each once, in order.
+        #[serde(with = "super::json::model_names")]
+        models: Vec<CrashModel>,
+    },
 }
 
 impl Pass {
-    /// The mode's name ([`Mode::name`]).
+    /// The pass that replays `schedule`.
+    pub fn replay(schedule: &KillSchedule) -> Pass {
+        let mut models = Vec::new();
+        for point in &schedule.points {
+            if !models.contains(&point.model) {
+                models.push(point.model);
+            }
+        }
+        Pass::Replay {
+            schedule: schedule.clone(),
+            models,
+        }
+    }
+
+    /// The mode's name ([`Mode::name`]; `replay` for [`Pass::Replay`]).
     pub fn mode_name(&self) -> &'static str {
         match self {
             Pass::Exhaustive(_) => "exhaustive",
@@ -160,6 +184,7 @@ impl Pass {
             Pass::SyncEio(_) => "sync-eio",
             Pass::Random { .. } => "random",
             Pass::FaultRules { .. } => "fault-rules",
+            Pass::Replay { .. } => "replay",
         }
     }
 
@@ -168,7 +193,7 @@ impl Pass {
         match self {
             Pass::Exhaustive(m) | Pass::TwoCrashes(m) | Pass::SyncEio(m) => std::slice::from_ref(m),
             Pass::FaultRules { model, .. } => std::slice::from_ref(model),
-            Pass::Random { models, .. } => models,
+            Pass::Random { models, .. } | Pass::Replay { models, .. } => models,
         }
     }
 }
@@ -190,6 +215,7 @@ impl fmt::Display for Pass {
                 let rules: Vec<String> = rules.iter().map(ToString::to_string).collect();
                 write!(f, "fault-rules {model} ({})", rules.join(", "))
             }
+            Pass::Replay { schedule, .. } => write!(f, "replay `{schedule}`"),
         }
     }
 }

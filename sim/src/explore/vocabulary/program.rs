@@ -78,6 +78,55 @@ type LeftoversFn = dyn Fn(&dyn Fs) -> Result<Vec<String>, WorkloadError> + Send 
 /// - with [`ProgramWorkload::leftovers`]: nothing left behind at the end.
 ///
 /// The report lists the checks that ran ([`Checks::describe`]).
+///
+/// # Example
+///
+/// A program that publishes its result with a durable replace, and its
+/// crash test. The closures pass on the program's own functions, so their
+/// error type is the program's (`io::Error` here); a closure that builds
+/// its own `Ok(..)` around a `?` names it once, as in
+/// `Ok::<_, io::Error>(..)`: Rust does not guess an error type from `?`.
+///
+/// ```
+/// use std::io;
+/// use std::path::Path;
+/// use crashproof_core::fs::Fs;
+/// use crashproof_sim::{CrashTest, Found, ProgramWorkload};
+///
+/// fn save(fs: &dyn Fs) -> io::Result<String> {
+///     if let Found::Done(result) = start(fs)? {
+///         return Ok(result); // published before a crash: done
+///     }
+///     let tmp = fs.open_truncate(Path::new("/out.tmp"))?;
+///     fs.write_all_at(&tmp, 0, b"result")?;
+///     fs.sync(&tmp)?;
+///     fs.close(tmp)?;
+///     fs.rename(Path::new("/out.tmp"), Path::new("/out"))?;
+///     fs.sync_dir(Path::new("/"))?;
+///     Ok("result".to_string())
+/// }
+///
+/// /// What the program finds at start-up.
+/// fn start(fs: &dyn Fs) -> io::Result<Found> {
+///     match fs.read(Path::new("/out")) {
+///         Ok(bytes) => Ok(Found::Done(String::from_utf8_lossy(&bytes).into_owned())),
+///         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Found::Nothing),
+///         Err(e) => Err(e),
+///     }
+/// }
+///
+/// /// A finished run leaves only its result (a crash may leave the temp
+/// /// file, which the next run truncates and renames).
+/// fn leftovers(fs: &dyn Fs) -> io::Result<Vec<String>> {
+///     let names = fs.read_dir(Path::new("/"))?.into_iter().map(|e| e.name);
+///     Ok(names.filter(|name| name != "out").collect())
+/// }
+///
+/// let workload = ProgramWorkload::new("save", |fs, _| save(fs))
+///     .recover(start)
+///     .leftovers(|fs| leftovers(fs));
+/// CrashTest::new(&workload).run(); // every crash model, every step
+/// ```
 #[derive(Clone)]
 pub struct ProgramWorkload {
     name: String,

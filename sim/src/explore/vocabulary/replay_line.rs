@@ -40,18 +40,60 @@ pub enum ReplayLine {
     /// command would replay a different run.
     CliWithWorkloadArgs(Vec<String>),
     /// The environment variables that make the same test replay just this
-    /// case: `CRASHPROOF_REPLAY='SCHEDULE' CRASHPROOF_SEED=S cargo test -p
-    /// PACKAGE -- --exact TEST --nocapture`. For a test that runs
-    /// `crashproof_sim::check::CrashTest`, which reads them; the test sets
-    /// every other option itself, so only the seed is repeated.
+    /// case: `CRASHPROOF_REPLAY='SCHEDULE' CRASHPROOF_SEED=S cargo test
+    /// [--release] -p PACKAGE --test TARGET -- --exact TEST --nocapture`.
+    /// For a test that runs `crashproof_sim::check::CrashTest`, which reads
+    /// them; the test sets every other option itself, so only the seed is
+    /// repeated.
     Env {
         /// The package whose tests hold the test (`-p`); `None` leaves it
         /// out, and `cargo test` looks in every package of the workspace.
         package: Option<String>,
+        /// The test target that holds the test (`--lib`, `--test NAME`);
+        /// `None` leaves it out, and `cargo test` builds every target.
+        target: Option<TestTarget>,
+        /// Whether the test ran in the release profile (`--release`): the
+        /// same code, the same speed, no rebuild in another profile.
+        release: bool,
         /// The test's full name as the test harness lists it
         /// (`module::test_fn`).
         test: String,
     },
+    /// [`ReplayLine::Cli`] started by `command` instead of `cargo run
+    /// --release -p crashproof --`: the words that run the very binary that
+    /// explored (its path), so the line works as it is pasted, without
+    /// `crashproof` on `PATH` and in the same build; `workload_args`
+    /// (`--items 16000`) follow `--workload NAME`.
+    Command {
+        /// The words that start the binary (its path, or `cargo run ... --`).
+        command: Vec<String>,
+        /// Arguments that size the workload, repeated after its name.
+        workload_args: Vec<String>,
+    },
+}
+
+/// The cargo target a crash test is in ([`ReplayLine::Env`]), so its replay
+/// line builds and runs only that one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TestTarget {
+    /// The package's library unit tests (`--lib`).
+    Lib,
+    /// A binary's unit tests (`--bin NAME`).
+    Bin(String),
+    /// An integration test file (`--test NAME`, `tests/NAME.rs`).
+    Test(String),
+}
+
+impl TestTarget {
+    /// The `cargo test` arguments that select it.
+    pub fn cargo_args(&self) -> Vec<String> {
+        match self {
+            TestTarget::Lib => vec!["--lib".to_string()],
+            TestTarget::Bin(name) => vec!["--bin".to_string(), name.clone()],
+            TestTarget::Test(name) => vec!["--test".to_string(), name.clone()],
+        }
+    }
 }
 
 /// One option that changes what a schedule replays to, when it differs
@@ -119,18 +161,90 @@ impl ReplayLine {
             ReplayLine::CliWithWorkloadArgs(args) => {
                 cli_line(workload, args, schedule, options.seed, &changed)
             }
-            ReplayLine::Env { package, test } => {
-                let package = package
-                    .as_ref()
-                    .map_or(String::new(), |p| format!(" -p {p}"));
+            ReplayLine::Env {
+                package,
+                target,
+                release,
+                test,
+            } => {
+                let mut cargo = vec!["cargo".to_string(), "test".to_string()];
+                if *release {
+                    cargo.push("--release".to_string());
+                }
+                if let Some(package) = package {
+                    cargo.extend(["-p".to_string(), package.clone()]);
+                }
+                if let Some(target) = target {
+                    cargo.extend(target.cargo_args());
+                }
                 format!(
-                    "{REPLAY_VAR}='{schedule}' {SEED_VAR}={} cargo test{package} -- --exact {test} \
-                     --nocapture",
-                    options.seed
+                    "{REPLAY_VAR}='{schedule}' {SEED_VAR}={} {} -- --exact {} --nocapture",
+                    options.seed,
+                    shell_words(&cargo),
+                    shell_word(test)
                 )
             }
+            ReplayLine::Command {
+                command,
+                workload_args,
+            } => command_line(
+                command,
+                workload,
+                workload_args,
+                schedule,
+                options.seed,
+                &changed,
+            ),
         }
     }
+}
+
+/// `words` quoted for a POSIX shell and joined by spaces.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `word` as a shell reads it back: as is when it holds only characters no
+/// shell treats specially, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// `COMMAND replay --workload NAME ARGS 'SCHEDULE' --seed S` plus every
+/// changed option.
+fn command_line(
+    command: &[String],
+    workload: &str,
+    workload_args: &[String],
+    schedule: &KillSchedule,
+    seed: u64,
+    changed: &[Changed],
+) -> String {
+    let mut words: Vec<String> = command.to_vec();
+    words.extend([
+        "replay".to_string(),
+        "--workload".to_string(),
+        workload.to_string(),
+    ]);
+    words.extend(workload_args.iter().cloned());
+    words.push(schedule.to_string());
+    words.extend(["--seed".to_string(), seed.to_string()]);
+    for c in changed {
+        words.extend([c.flag.to_string(), c.value.to_string()]);
+    }
+    shell_words(&words)
 }
 
 /// `crashproof replay` of `schedule` on `workload` (sized by
@@ -190,20 +304,53 @@ mod tests {
         check(
             ReplayLine::Env {
                 package: Some("my-app".into()),
+                target: Some(TestTarget::Test("crash_tests".into())),
+                release: false,
                 test: "tests::survives_crashes".into(),
             },
             options.clone(),
             "CRASHPROOF_REPLAY='step:7@drop-unsynced#idx=0' CRASHPROOF_SEED=9 cargo test -p my-app \
-             -- --exact tests::survives_crashes --nocapture",
+             --test crash_tests -- --exact tests::survives_crashes --nocapture",
+        );
+        check(
+            ReplayLine::Env {
+                package: Some("my-app".into()),
+                target: Some(TestTarget::Lib),
+                release: true,
+                test: "tests::survives_crashes".into(),
+            },
+            options.clone(),
+            "CRASHPROOF_REPLAY='step:7@drop-unsynced#idx=0' CRASHPROOF_SEED=9 cargo test --release \
+             -p my-app --lib -- --exact tests::survives_crashes --nocapture",
         );
         check(
             ReplayLine::Env {
                 package: None,
+                target: None,
+                release: false,
                 test: "survives_crashes".into(),
             },
             options,
             "CRASHPROOF_REPLAY='step:7@drop-unsynced#idx=0' CRASHPROOF_SEED=9 cargo test -- --exact \
              survives_crashes --nocapture",
+        );
+    }
+
+    #[test]
+    fn a_command_line_runs_the_binary_that_explored() {
+        let options = ExploreOptions {
+            seed: 3,
+            states_per_point_max: 4,
+            ..ExploreOptions::default()
+        };
+        check(
+            ReplayLine::Command {
+                command: vec!["/opt/my builds/crashproof".into()],
+                workload_args: vec!["--items".into(), "60".into()],
+            },
+            options,
+            "'/opt/my builds/crashproof' replay --workload no-dir-fsync --items 60 \
+             'step:7@drop-unsynced#idx=0' --seed 3 --cap 4",
         );
     }
 

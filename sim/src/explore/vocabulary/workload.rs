@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crashproof_core::fs::Fs;
 
 use super::checks::Checks;
+use super::sandbox::Sandbox;
 
 /// A program under exploration.
 ///
@@ -113,6 +114,19 @@ pub trait Workload: Send + Sync {
     /// Default: nothing.
     fn unmodelled(&self) -> Vec<super::unmodelled::UnmodelledOp> {
         Vec::new()
+    }
+
+    /// What this workload's runs may do on the real disk. Default:
+    /// [`Sandbox::NoRealWrites`]: every run (clean, crashed, resumed,
+    /// inspection) runs on a thread that cannot create, write, truncate,
+    /// rename or remove a real file, so a call that bypasses the `Fs` it is
+    /// given fails with `EACCES` and the explorer reports it (with its path)
+    /// instead of trusting a run that never went through the simulator.
+    /// Declare [`Sandbox::WritableBeneath`] for a mount whose writes reach
+    /// the simulator, [`Sandbox::Unrestricted`] only for what cannot be
+    /// confined (the report then says bypass detection is off, and why).
+    fn sandbox(&self) -> Sandbox {
+        Sandbox::default()
     }
 }
 
@@ -381,9 +395,21 @@ impl Progress {
     }
 
     fn log(&mut self, event: Event) {
-        if let Some(journal) = &mut self.journal {
-            journal.events.push((journal.clock.get(), event));
+        let Some(journal) = &mut self.journal else {
+            return;
+        };
+        let stamp = journal.clock.get();
+        // Items processed between two steps share a stamp, so `as_of`
+        // replays all of them or none: only the highest counts. Keeping
+        // just that one keeps the journal to the run's steps, not items.
+        if let (Event::Processed(index), Some((last_stamp, Event::Processed(last)))) =
+            (event, journal.events.last_mut())
+            && *last_stamp == stamp
+        {
+            *last = (*last).max(index);
+            return;
         }
+        journal.events.push((stamp, event));
     }
 }
 
