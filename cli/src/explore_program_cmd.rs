@@ -9,10 +9,11 @@
 use clap::Args;
 use crashproof_fault::KillSchedule;
 use crashproof_fuse::{CommandWorkload, preflight};
-use crashproof_sim::explore::{ExploreOptions, Explorer, ReplayLine, Report};
+use crashproof_sim::explore::{Cancel, ExploreOptions, Explorer, HarnessError, ReplayLine, Report};
 
-use crate::exit::{Exit, harness_error, usage_error};
+use crate::exit::{Exit, harness_error, interrupted, usage_error};
 use crate::explore_cmd::{ExplorationArgs, ModelArg, explore_timed, print_report};
+use crate::interrupt::Interrupt;
 use crate::program_arg::ProgramArgs;
 use crate::report_json::ProgramJson;
 
@@ -40,16 +41,36 @@ pub fn run(args: &ExploreCmdArgs) -> Exit {
         Ok(plan) => plan,
         Err(e) => return usage_error(e),
     };
-    let workload = match args.program.workload() {
+    // Ctrl-C and SIGTERM set the flag the explorer checks between units
+    // and kill the running programs; what they ran is discarded, the
+    // report so far printed as INTERRUPTED, the mounts removed on the way
+    // out (`signals.rs`).
+    let interrupt = match Interrupt::install() {
+        Ok(interrupt) => interrupt,
+        Err(e) => return harness_error(format!("cannot handle Ctrl-C and SIGTERM: {e}")),
+    };
+    let workload = match args.program.interruptible_workload() {
         Ok(w) => w,
         Err(e) => return harness_error(e),
     };
+    // Before the exploration, a failure after the signal is the signal's.
+    let stopped = |what: &str| {
+        interrupted(format!(
+            "explore-cmd: stopped {what}; nothing was explored; its programs were killed and \
+             its mounts removed"
+        ))
+    };
     let seed = ex.seed();
-    let options = ex.options(seed, ReplayLine::Library);
+    let options = ExploreOptions {
+        cancel: Cancel::when(interrupt.flag().clone()),
+        ..ex.options(seed, ReplayLine::Library)
+    };
     let explorer = Explorer::new(&workload, options.clone());
     let label = workload_label(&workload);
     let pre = match preflight(&explorer, &workload) {
+        Ok(_) if interrupt.is_set() => return stopped("during its clean runs"),
         Ok(p) => p,
+        Err(_) if interrupt.is_set() => return stopped("during its clean runs"),
         Err(e) => return harness_error(e),
     };
     // One mount per thread up front: a mount failing mid-exploration would
@@ -67,9 +88,13 @@ pub fn run(args: &ExploreCmdArgs) -> Exit {
     );
     let mut report = match explore_timed(&explorer, &plan, &label) {
         Ok(r) => r,
+        Err(e @ HarnessError::Interrupted) => return interrupted(e),
+        Err(_) if interrupt.is_set() => return stopped("before its first crash point"),
         Err(e) => return harness_error(e),
     };
-    if let Some(failure) = workload.harness_failure() {
+    if !report.interrupted
+        && let Some(failure) = workload.harness_failure()
+    {
         return harness_error(format!(
             "the harness failed in the middle of the exploration (a mount, or starting the \
              program or the check), so no verdict holds: {failure}"

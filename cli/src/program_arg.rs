@@ -9,7 +9,7 @@ use crashproof_fault::KillSchedule;
 use crashproof_fuse::{Cleanup, CommandWorkload, MountPool};
 use crashproof_sim::explore::{ExploreOptions, Explorer};
 
-use crate::signals::clean_up_on_termination;
+use crate::signals::{clean_up_on_termination, kill_programs_on_interrupt};
 
 /// A run is killed past this many times the faster clean run...
 const RUN_TIMEOUT_FACTOR: u32 = 20;
@@ -59,7 +59,18 @@ impl ProgramArgs {
     /// The program as a workload on a new pool of mounts, judged by these
     /// flags, with Ctrl-C and SIGTERM removing the mounts.
     pub fn workload(&self) -> Result<CommandWorkload, String> {
-        let mut workload = self.command.workload()?;
+        self.judged(self.command.workload()?)
+    }
+
+    /// [`ProgramArgs::workload`] for `explore-cmd`, which stops on Ctrl-C
+    /// and SIGTERM with its report so far: the signal kills the running
+    /// programs (and the command's `Interrupt` flag stops the explorer);
+    /// the mounts are removed when the workload is dropped.
+    pub fn interruptible_workload(&self) -> Result<CommandWorkload, String> {
+        self.judged(self.command.interruptible_workload()?)
+    }
+
+    fn judged(&self, mut workload: CommandWorkload) -> Result<CommandWorkload, String> {
         if let Some(check) = &self.check {
             workload = workload.with_check(check.clone());
         }
@@ -102,6 +113,21 @@ impl CommandArgs {
         let cleanup = Cleanup::new();
         clean_up_on_termination(cleanup.clone())
             .map_err(|e| format!("cannot install the signal handler: {e}"))?;
+        self.workload_with(cleanup)
+    }
+
+    /// [`ProgramArgs::workload`] for a command that stops on Ctrl-C and
+    /// SIGTERM instead of ending: the signal sets `interrupt`'s flag and
+    /// kills the running programs; the mounts are removed when the
+    /// workload is dropped.
+    pub fn interruptible_workload(&self) -> Result<CommandWorkload, String> {
+        let cleanup = Cleanup::new();
+        kill_programs_on_interrupt(cleanup.clone())
+            .map_err(|e| format!("cannot install the signal handler: {e}"))?;
+        self.workload_with(cleanup)
+    }
+
+    fn workload_with(&self, cleanup: Cleanup) -> Result<CommandWorkload, String> {
         let pool = MountPool::new(cleanup).map_err(|e| e.to_string())?;
         let workload = CommandWorkload::new(self.argv.clone(), pool).map_err(|e| e.to_string())?;
         if let Some(ms) = self.run_timeout_ms {

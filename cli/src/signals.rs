@@ -1,6 +1,13 @@
-//! Ctrl-C, SIGTERM and SIGHUP while mounts exist: kill the programs the
-//! command runs and remove its mounts before exiting, since no drop guard
-//! runs when a signal ends the process.
+//! Ctrl-C, SIGTERM and SIGHUP while mounts exist.
+//!
+//! Two ways: a command that ends on the signal (`mount`, `materialize`,
+//! `explore-cmd --replay`) kills the programs it runs and removes its
+//! mounts before exiting, since no drop guard runs when a signal ends the
+//! process ([`clean_up_on_termination`]); `explore-cmd` stops its
+//! exploration instead, with the report so far marked INTERRUPTED: the
+//! signal sets the interrupt flag the explorer checks (`interrupt.rs`) and
+//! kills the running programs at once, so none waits out its timeout; the
+//! mounts go with their drop guards ([`kill_programs_on_interrupt`]).
 
 use std::sync::{Mutex, PoisonError};
 
@@ -35,6 +42,22 @@ pub fn clean_up_on_termination(cleanup: Cleanup) -> std::io::Result<()> {
                      mounts removed"
                 );
                 std::process::exit(128 + signal);
+            }
+        })?;
+    Ok(())
+}
+
+/// Starts a thread that, on every SIGINT or SIGTERM, kills the programs
+/// `cleanup` knows and lets no other start; the process goes on (the
+/// command's [`crate::interrupt::Interrupt`] flag is set by the same
+/// signal, and the command stops its work and cleans up itself).
+pub fn kill_programs_on_interrupt(cleanup: Cleanup) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("crashproof-interrupt-programs".to_string())
+        .spawn(move || {
+            for _ in signals.forever() {
+                cleanup.kill_programs();
             }
         })?;
     Ok(())

@@ -325,7 +325,7 @@ fn explore_cmd_refuses_vacuous_programs_with_exit_2() {
 }
 
 #[test]
-fn sigterm_kills_the_program_and_removes_the_mounts() {
+fn sigterm_in_the_clean_run_kills_the_program_and_removes_the_mounts() {
     require_fuse();
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("started");
@@ -362,7 +362,20 @@ fn sigterm_kills_the_program_and_removes_the_mounts() {
         .unwrap();
     assert!(killed.success());
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(143));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    // Stopped, not ended by the signal: the program killed, the mounts
+    // removed by their guards, the interruption said.
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("INTERRUPTED: explore-cmd: stopped during its clean runs"),
+        "{stderr}"
+    );
     let pid: i32 = std::fs::read_to_string(&pid_file)
         .unwrap()
         .trim()
@@ -603,5 +616,67 @@ fn merged_shards_of_explore_cmd_keep_the_program_section() {
     );
     assert_eq!(program["check"], check);
     assert_eq!(program["program_runs"].as_u64(), Some(runs_a + runs_b));
+    assert_no_mounts_under(tmp.path());
+}
+
+/// Ctrl-C in the middle of an exploration: the report so far, marked
+/// INTERRUPTED, exit 130, no mount left; nothing the killed runs said is
+/// taken for a violation (the correct job stays without one).
+#[test]
+fn ctrl_c_mid_exploration_prints_the_report_so_far_marked_interrupted() {
+    use std::io::{BufRead, BufReader};
+    require_fuse();
+    let tmp = tempfile::tempdir().unwrap();
+    let py = python3();
+    let check = check_arg();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crashproof"))
+        .args(["explore-cmd", "--jobs", "2", "--check", &check, "--", &py])
+        .args(["examples/programs/progress.py", "{dir}", "--items", "40"])
+        .current_dir(root())
+        .env("TMPDIR", tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Under way once its first pass has started.
+    let mut seen = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("the exploration never started:\n{}", seen.join("\n")));
+        let started = line.starts_with("exploring ");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let status = child.wait().unwrap();
+    // To the end of the pipe: the last lines may still be on their way.
+    seen.extend(rx.iter());
+    let text = format!("stdout:\n{stdout}\nstderr:\n{}", seen.join("\n"));
+    assert_eq!(status.code(), Some(130), "{text}");
+    assert!(stdout.contains("result: INTERRUPTED"), "{text}");
+    assert!(!stdout.contains("VIOLATION"), "{text}");
     assert_no_mounts_under(tmp.path());
 }

@@ -77,6 +77,27 @@ impl Cleanup {
         self.alive().groups.remove(&group);
     }
 
+    /// Kills every registered process group and refuses to start another,
+    /// leaving the mounts to their owners: for a command that stops its
+    /// work on a signal and then exits through its drop guards (the
+    /// explorer discards what the killed runs said). The groups stay
+    /// registered until reaped.
+    pub fn kill_programs(&self) {
+        let groups: Vec<i32> = {
+            let mut alive = self.alive();
+            alive.stopping = true;
+            alive.groups.iter().copied().collect()
+        };
+        for group in groups {
+            let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        }
+    }
+
+    /// Whether [`Cleanup::now`] or [`Cleanup::kill_programs`] ran.
+    pub fn is_stopping(&self) -> bool {
+        self.alive().stopping
+    }
+
     /// Kills every registered process group and lazily unmounts every
     /// registered mount: for a process about to exit on a signal, whose
     /// drop guards will not run.

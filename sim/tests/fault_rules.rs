@@ -279,7 +279,10 @@ fn a_crash_test_takes_fault_rules() {
         .fault_rules(rules(&["eio:fsync*2:*.wal"]))
         .check()
         .unwrap_err();
-    assert!(failure.to_string().contains("EIO by fault rule"), "{failure}");
+    assert!(
+        failure.to_string().contains("EIO by fault rule"),
+        "{failure}"
+    );
     let correct = log_job(false);
     CrashTest::new(&correct)
         .models(&[CrashModel::DropUnsynced])

@@ -62,6 +62,11 @@ pub(crate) fn explore(
             }
             let fail = |e: HarnessError| TestCaseError::fail(format!("harness error: {e}"));
             let outcome = engine.run_case(&clean, &schedule).map_err(fail)?;
+            if engine.options().cancel.is_set() {
+                // A case the interruption overtook (a program on a mount
+                // is killed by it) says nothing: not counted.
+                return Err(TestCaseError::reject("interrupted"));
+            }
             {
                 let mut seen = seen.borrow_mut();
                 seen.cases += 1;

@@ -41,6 +41,13 @@ where
     });
     let mut done = 0;
     let checked = engine.for_each_unit(units, weight, work, |records| {
+        // The caller's cancel flag, between units: stop, report so far.
+        // Checked before folding: a unit that finished after the flag was
+        // set may have been overtaken by the interruption (a program on a
+        // mount is killed by it), so what it found is not counted.
+        if engine.options().cancel.is_set() {
+            return Err(HarnessError::Interrupted);
+        }
         engine.check_harness()?;
         for record in records {
             tally.record(record)?;
@@ -52,10 +59,6 @@ where
             total,
             states: tally.report.states_checked,
         });
-        // The caller's cancel flag, between units: stop, report so far.
-        if engine.options().cancel.is_set() {
-            return Err(HarnessError::Interrupted);
-        }
         Ok(())
     });
     match checked {

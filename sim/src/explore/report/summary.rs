@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::violation::{Oracle, Violation};
 use crate::explore::vocabulary::plan::Pass;
-use crate::explore::vocabulary::unmodelled::UnmodelledOp;
 use crate::explore::vocabulary::sandbox::BypassDetection;
+use crate::explore::vocabulary::unmodelled::UnmodelledOp;
 
 /// What a process did to reach a pass's verdict, besides the states it counts:
 /// not part of the verdict (it differs with
