@@ -291,7 +291,9 @@ fn ctrl_c_and_sigterm_stop_explore_between_units_with_the_report_so_far_marked_i
         }
         let (child, mut stderr, rest) = explore_under_way(&all);
         let o = signal_and_collect(child, signal);
-        stderr.extend(rest.try_iter());
+        // Until the reader sees the end of the pipe: the report's text
+        // may still be on its way when the child has exited.
+        stderr.extend(rest.iter());
         let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
         let text = format!("stdout:\n{stdout}\nstderr:\n{}", stderr.join("\n"));
         assert_eq!(o.status.code(), Some(130), "{signal}: {text}");
