@@ -37,22 +37,27 @@ use crashproof_sim::explore::{
 use crate::core_runner::HashJob;
 
 /// N: items in the job.
-pub const ITEMS: u64 = 300;
+pub const ITEMS: u64 = 160;
+/// N with background commits: its K stays smaller (at most `MAX_REDO / 2`,
+/// and the simulated commits that run between items count as work), so it
+/// commits more often; fewer items keep its exploration as quick.
+pub const ITEMS_BACKGROUND: u64 = 80;
 /// The redo bound the runner is given and the explorer checks.
-pub const MAX_REDO: u64 = 24;
+pub const MAX_REDO: u64 = 16;
 /// The overhead budget: commit time at most a quarter of the work time.
 pub const MAX_OVERHEAD: f64 = 0.25;
 /// Simulated time per item.
 pub const ITEM_COST: Duration = Duration::from_millis(1);
 
 /// The simulated cost of writing generation `generation`: 1 ms for the
-/// first six, 20 ms for the next four (K climbs to the cap: 20 ms /
-/// (1 ms · 25 %) = 80 > `MAX_REDO`), then 2 ms (K falls back toward 8).
+/// first four (K = 1 ms / (1 ms · 25 %) = 4), 20 ms for the next three (K
+/// climbs to the cap: 20 ms / (1 ms · 25 %) = 80 > `MAX_REDO`), then
+/// 0.5 ms (K falls back toward 2 as the mean forgets the slow commits).
 pub fn commit_cost(generation: u64) -> Duration {
     match generation {
-        0..=6 => Duration::from_millis(1),
-        7..=10 => Duration::from_millis(20),
-        _ => Duration::from_millis(2),
+        0..=4 => Duration::from_millis(1),
+        5..=7 => Duration::from_millis(20),
+        _ => Duration::from_micros(500),
     }
 }
 
@@ -61,6 +66,7 @@ pub fn commit_cost(generation: u64) -> Duration {
 #[derive(Debug, Clone)]
 pub struct AdaptiveRunner {
     name: &'static str,
+    items: u64,
     /// What the runner is configured with (uncapped in the planted variant).
     runner_config: RunnerConfig,
     /// The same job under the promised configuration: recovery, leftovers
@@ -110,10 +116,15 @@ impl AdaptiveRunner {
         } else {
             promised.clone()
         };
+        let items = match commit_mode {
+            CommitMode::Synchronous => ITEMS,
+            CommitMode::Background => ITEMS_BACKGROUND,
+        };
         let reference =
-            JobWorkload::with_output(|| HashJob { items: ITEMS }, promised, String::clone);
+            JobWorkload::with_output(move || HashJob { items }, promised, String::clone);
         Self {
             name,
+            items,
             runner_config,
             reference,
             interleaving: CommitInterleaving::default(),
@@ -133,7 +144,7 @@ impl AdaptiveRunner {
         fs: &dyn Fs,
         progress: &mut Progress,
     ) -> Result<(Completion, Vec<u64>), WorkloadError> {
-        let mut job = HashJob { items: ITEMS };
+        let mut job = HashJob { items: self.items };
         let clock = ManualClock::new();
         let mut runner = Runner::open(
             fs,
