@@ -1,20 +1,29 @@
 //! `crashproof tune-k`: which K (or T) should a job use on this disk?
 //!
 //! It measures the cost of one steady-state commit of the core's `Runner`
-//! on `StdFs` in a fresh subdirectory of `--dir` (several runs; median and
-//! spread), takes the item cost from `--item-cost` or times the user's
-//! command over a sample, prints per K the overhead, the work a kill
-//! redoes and the commits per hour, recommends the smallest K (and its T)
-//! under `--max-overhead`, and writes an SVG plot. See `docs/tuning.md`.
+//! on `StdFs` in a fresh subdirectory of `--dir`, with the job's kind of
+//! work between commits, in rounds (mean commit per round; p50, p90 and
+//! spread over the rounds), takes the item cost from `--item-cost` or times
+//! the user's command over a sample, prints per K the predicted overhead,
+//! the work a kill redoes and the commits per hour, recommends the smallest
+//! K (and its T) whose overhead at the p90 round is under `--max-overhead`,
+//! and writes an SVG plot. See `docs/tuning.md`.
+//!
+//! Interruption: [`run_until`] checks a flag between the probe's batches
+//! and rounds and, once it is set, removes the scratch directory and
+//! returns [`TuneError::Interrupted`]; whoever handles SIGINT/SIGTERM sets
+//! it.
 
 mod measure;
 mod model;
 mod parse;
 mod plot;
 mod report;
+mod spin;
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::{ArgGroup, Args};
@@ -26,9 +35,12 @@ use measure::{CommitCost, MeasurePlan};
 use model::Row;
 use report::{CommitSummary, Tuning};
 
-/// A commit cost whose p90 is more than this many times its p10 comes from
-/// a noisy disk: the median may not be what the job will see.
-pub const NOISY_SPREAD: f64 = 2.0;
+/// Rounds whose mean commits spread more than this (p90 over p10 of the
+/// rounds) saw the disk change regime while tune-k measured.
+pub const REGIME_SPREAD: f64 = 1.5;
+
+/// The file name of the plot under `--dir` when `--plot` is not given.
+pub const PLOT_FILE_NAME: &str = "crashproof-tune-k.svg";
 
 /// Arguments of `crashproof tune-k`.
 #[derive(Debug, Args)]
@@ -56,15 +68,20 @@ pub struct TuneKArgs {
     /// time, more than 0% and less than 100%.
     #[arg(long, default_value = "1%", value_parser = parse::overhead_fraction)]
     max_overhead: f64,
-    /// Measuring runs, each with a fresh runner in a fresh job directory.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
-    runs: u64,
-    /// Commits timed per run (after two warm-up commits).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    commits_per_run: u64,
-    /// Where to write the SVG plot.
-    #[arg(long, default_value = "crashproof-tune-k.svg")]
-    plot: PathBuf,
+    /// Measuring rounds, one after the other: each spins the job's items
+    /// without commits, then runs a fresh runner in a fresh job directory.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    rounds: u64,
+    /// Commits timed per round (after two warm-up commits).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    commits_per_round: u64,
+    /// Work between two measured commits, spun in items of --item-cost (a
+    /// job never commits back to back), e.g. 20ms.
+    #[arg(long, default_value = "20ms", value_parser = parse::spacing)]
+    spacing: Duration,
+    /// Where to write the SVG plot (default: crashproof-tune-k.svg in --dir).
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Print the result as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -131,6 +148,9 @@ pub enum TuneError {
     /// No commit was timed, or one took no measurable time.
     #[error("no usable commit time was measured ({0} samples); nothing to recommend")]
     NothingMeasured(usize),
+    /// The cancellation flag was set (Ctrl-C): nothing is recommended.
+    #[error("interrupted before the measurement finished; nothing to recommend")]
+    Interrupted,
     /// The state does not fit in memory on this platform.
     #[error("--state-size {0} does not fit in memory here")]
     StateTooLarge(u64),
@@ -185,7 +205,13 @@ pub enum TuneError {
 
 /// Runs tune-k: exit 0 with a recommendation, 2 when there is none.
 pub fn run(args: &TuneKArgs) -> Exit {
-    match tune(args) {
+    run_until(args, &AtomicBool::new(false))
+}
+
+/// [`run`], stopping early (exit 2, scratch directory removed, nothing
+/// printed on stdout) once `cancel` is set.
+pub fn run_until(args: &TuneKArgs, cancel: &AtomicBool) -> Exit {
+    match tune(args, cancel) {
         Ok(()) => Exit::Clean,
         Err(e) => {
             eprintln!("crashproof tune-k: {e}");
@@ -194,7 +220,15 @@ pub fn run(args: &TuneKArgs) -> Exit {
     }
 }
 
-fn tune(args: &TuneKArgs) -> Result<(), TuneError> {
+/// Where the plot goes: `--plot`, or [`PLOT_FILE_NAME`] in `--dir` (never
+/// the working directory).
+fn plot_path(args: &TuneKArgs) -> PathBuf {
+    args.plot
+        .clone()
+        .unwrap_or_else(|| args.dir.join(PLOT_FILE_NAME))
+}
+
+fn tune(args: &TuneKArgs, cancel: &AtomicBool) -> Result<(), TuneError> {
     check_dir(&args.dir)?;
     let (item_cost, item_cost_source) = match (&args.item_cost, &args.item_cost_from) {
         (Some(cost), _) => (*cost, "given".to_string()),
@@ -208,33 +242,37 @@ fn tune(args: &TuneKArgs) -> Result<(), TuneError> {
         (None, None) => return Err(TuneError::NoItemCost),
     };
     let plan = MeasurePlan {
-        runs: args.runs,
-        commits_per_run: args.commits_per_run,
+        rounds: args.rounds,
+        commits_per_round: args.commits_per_round,
         state_size_bytes: args.state_size,
+        item_cost,
+        spacing: args.spacing,
     };
-    let cost = measure_in_scratch(&args.dir, plan)?;
+    let cost = measure_in_scratch(&args.dir, plan, cancel)?;
     let tuning = recommend(args, plan, &cost, item_cost, item_cost_source)?;
     if tuning.commit.noisy {
         eprintln!(
-            "warning: the disk is noisy: the slowest tenth of commits ({}) cost {:.1}x the \
-             fastest tenth ({}). The table uses the median; the p90 would need K = {}. Rerun when \
-             the disk is as busy as it will be in production, or take the larger K.",
-            report::format_seconds(tuning.commit.p90_seconds),
-            tuning.commit.spread,
-            report::format_seconds(tuning.commit.p10_seconds),
-            tuning.recommended_at_p90
+            "warning: the disk changed regime while tune-k measured: the rounds' mean commits \
+             spread {:.1}x (p90 round {}, p10 round {}). The recommendation meets the target at \
+             the p90 round; the median round would need only K = {}. Rerun when the disk is as \
+             busy as it will be in production, or let the runner choose K \
+             (RunnerConfig::adaptive).",
+            tuning.commit.round_spread,
+            report::format_seconds(tuning.commit.round_p90_seconds),
+            report::format_seconds(cost.round_quantile_seconds(0.1)),
+            tuning.recommended_at_p50
         );
     }
     plot::write_svg(
-        &args.plot,
+        &tuning.plot,
         &plot::PlotInput {
             rows: &tuning.rows,
             max_overhead_fraction: tuning.max_overhead_fraction,
             recommended: tuning.recommended.checkpoint_every,
             subtitle: format!(
-                "{}: commit median {}, item {}, state {} bytes",
+                "{}: mean commit {} (p50 round), item {}, state {} bytes",
                 tuning.dir.display(),
-                report::format_seconds(tuning.commit.median_seconds),
+                report::format_seconds(tuning.commit.round_p50_seconds),
                 report::format_seconds(tuning.item_cost_seconds),
                 tuning.commit.state_bytes_encoded
             ),
@@ -267,7 +305,11 @@ fn check_dir(dir: &Path) -> Result<(), TuneError> {
 /// Measures in a fresh subdirectory of `dir` and removes it, also when the
 /// measurement fails (then best effort: the measuring error is the one
 /// reported).
-fn measure_in_scratch(dir: &Path, plan: MeasurePlan) -> Result<CommitCost, TuneError> {
+fn measure_in_scratch(
+    dir: &Path,
+    plan: MeasurePlan,
+    cancel: &AtomicBool,
+) -> Result<CommitCost, TuneError> {
     let scratch = tempfile::Builder::new()
         .prefix(".crashproof-tune-k-")
         .tempdir_in(dir)
@@ -275,8 +317,9 @@ fn measure_in_scratch(dir: &Path, plan: MeasurePlan) -> Result<CommitCost, TuneE
             dir: dir.to_path_buf(),
             source,
         })?;
-    let progress = progress_bar(plan.runs * plan.items_per_run());
-    let measured = measure::commit_cost(scratch.path(), plan, &progress);
+    let boundaries = plan.batches_per_round().saturating_sub(1);
+    let progress = progress_bar(plan.rounds.saturating_mul(boundaries));
+    let measured = measure::commit_cost(scratch.path(), plan, &progress, cancel);
     progress.finish_and_clear();
     let path = scratch.path().to_path_buf();
     let cost = measured?;
@@ -294,7 +337,7 @@ fn progress_bar(items: u64) -> ProgressBar {
     }
     let bar = ProgressBar::new(items);
     if let Ok(style) =
-        ProgressStyle::with_template("measuring commits {bar:40} {pos}/{len} ({eta} left)")
+        ProgressStyle::with_template("measuring commits {bar:40} {pos}/{len} commits ({eta} left)")
     {
         bar.set_style(style);
     }
@@ -308,41 +351,55 @@ fn recommend(
     item_cost: Duration,
     item_cost_source: String,
 ) -> Result<Tuning, TuneError> {
-    let median = cost.median_seconds();
-    let p90 = cost.quantile_seconds(0.9);
+    let p50 = cost.round_quantile_seconds(0.5);
+    let p90 = cost.round_quantile_seconds(0.9);
     let item = item_cost.as_secs_f64();
     let target = args.max_overhead;
     let no_k = || TuneError::NoRecommendation {
-        commit_seconds: median,
+        commit_seconds: p90,
         item_seconds: item,
         max_overhead_fraction: target,
     };
-    let k = model::recommended_checkpoint_every(median, item, target).ok_or_else(no_k)?;
-    let k_at_p90 = model::recommended_checkpoint_every(p90, item, target).ok_or_else(no_k)?;
+    let k = model::recommended_checkpoint_every(p90, item, target).ok_or_else(no_k)?;
+    let k_at_p50 = model::recommended_checkpoint_every(p50, item, target).ok_or_else(no_k)?;
     let rows: Vec<Row> = model::table_ks(k)
         .into_iter()
-        .map(|k| Row::new(median, item, k))
+        .map(|k| Row::new(p50, p90, item, k))
         .collect();
-    let spread = cost.spread();
+    let spread = p90 / cost.round_quantile_seconds(0.1);
+    let samples = cost.samples_sorted();
     Ok(Tuning {
         dir: args.dir.clone(),
         state_size_bytes: args.state_size,
         commit: CommitSummary {
-            samples: cost.samples_seconds.len(),
-            runs: plan.runs,
-            median_seconds: median,
-            p10_seconds: cost.quantile_seconds(0.1),
-            p90_seconds: p90,
-            spread,
-            noisy: spread > NOISY_SPREAD,
+            samples: samples.len(),
+            rounds: plan.rounds,
+            commits_per_round: plan.commits_per_round,
+            round_means_seconds: cost
+                .rounds
+                .iter()
+                .map(|r| r.mean_commit_seconds())
+                .collect(),
+            round_p50_seconds: p50,
+            round_p90_seconds: p90,
+            round_spread: spread,
+            noisy: spread > REGIME_SPREAD,
+            mean_seconds: cost.mean_seconds(),
+            p10_seconds: measure::quantile(&samples, 0.1),
+            p50_seconds: measure::quantile(&samples, 0.5),
+            p90_seconds: measure::quantile(&samples, 0.9),
             state_bytes_encoded: cost.state_bytes_encoded,
+            spacing_seconds: plan.spacing.as_secs_f64(),
+            probe_checkpoint_every: cost.probe_checkpoint_every,
         },
         item_cost_seconds: item,
         item_cost_source,
+        probe_item_measured_seconds: cost.item_median_seconds(),
+        probe_item_seconds: cost.probe_item_seconds,
         max_overhead_fraction: target,
-        recommended: Row::new(median, item, k),
+        recommended: Row::new(p50, p90, item, k),
         rows,
-        recommended_at_p90: k_at_p90,
-        plot: args.plot.clone(),
+        recommended_at_p50: k_at_p50,
+        plot: plot_path(args),
     })
 }

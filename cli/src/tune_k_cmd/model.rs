@@ -6,6 +6,11 @@
 //! slower (the overhead); a kill redoes at most the K items since the last
 //! durable commit (`K·i` of work). A time period T is the same trade with
 //! `K = T / i`.
+//!
+//! The overhead is a ratio of totals, so `c` is a *mean* commit (a median
+//! would leave out the slow fsyncs every job pays for). tune-k measures it
+//! per round and predicts with the median round (`c50`) and recommends with
+//! the slow ones (`c90`, the 90th percentile of the rounds' means).
 
 use serde::Serialize;
 
@@ -51,8 +56,12 @@ pub struct Row {
     pub checkpoint_every: u64,
     /// The equivalent T (`RunnerConfig::checkpoint_interval`): K items' work.
     pub checkpoint_interval_seconds: f64,
-    /// See [`overhead_fraction`].
+    /// The predicted overhead: [`overhead_fraction`] with the median
+    /// round's mean commit.
     pub overhead_fraction: f64,
+    /// The same with the 90th-percentile round's mean commit: the overhead
+    /// of the slow stretches (what the recommendation must meet).
+    pub overhead_fraction_p90: f64,
     /// Items a kill redoes at most (K; K/2 on average for a kill at a
     /// uniformly random moment).
     pub items_at_risk_max: u64,
@@ -63,13 +72,14 @@ pub struct Row {
 }
 
 impl Row {
-    /// The row for `k`.
-    pub fn new(commit_seconds: f64, item_seconds: f64, k: u64) -> Self {
+    /// The row for `k`, given the median and the 90th-percentile commit.
+    pub fn new(commit_seconds: f64, commit_p90_seconds: f64, item_seconds: f64, k: u64) -> Self {
         let work_seconds = k as f64 * item_seconds;
         Self {
             checkpoint_every: k,
             checkpoint_interval_seconds: work_seconds,
             overhead_fraction: overhead_fraction(commit_seconds, item_seconds, k),
+            overhead_fraction_p90: overhead_fraction(commit_p90_seconds, item_seconds, k),
             items_at_risk_max: k,
             seconds_at_risk_max: work_seconds,
             commits_per_hour: 3600.0 / (work_seconds + commit_seconds),
@@ -144,11 +154,12 @@ mod tests {
 
     #[test]
     fn a_row_trades_overhead_for_loss() {
-        let row = Row::new(1e-3, 20e-6, 50);
+        let row = Row::new(1e-3, 3e-3, 20e-6, 50);
         assert_eq!(row.items_at_risk_max, 50);
         assert!((row.seconds_at_risk_max - 1e-3).abs() < 1e-12);
         assert!((row.checkpoint_interval_seconds - 1e-3).abs() < 1e-12);
         assert!((row.overhead_fraction - 1.0).abs() < 1e-9);
+        assert!((row.overhead_fraction_p90 - 3.0).abs() < 1e-9);
         assert!((row.commits_per_hour - 1.8e6).abs() < 1e-3);
     }
 
