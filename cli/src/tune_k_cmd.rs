@@ -14,6 +14,7 @@
 //! returns [`TuneError::Interrupted`]; whoever handles SIGINT/SIGTERM sets
 //! it.
 
+mod curve;
 mod measure;
 mod model;
 mod parse;
@@ -31,13 +32,21 @@ use crashproof_core::RunError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::exit::Exit;
+use curve::{Curve, Level, Point};
 use measure::{CommitCost, MeasurePlan};
 use model::Row;
-use report::{CommitSummary, Tuning};
+use report::{CommitSummary, SpacingSummary, Tuning};
 
 /// Rounds whose mean commits spread more than this (p90 over p10 of the
 /// rounds) saw the disk change regime while tune-k measured.
 pub const REGIME_SPREAD: f64 = 1.5;
+
+/// The smallest spacing measured (unless an item takes longer): commits
+/// closer than this are rare in a job that meets any sensible target.
+pub const SPACING_MIN: Duration = Duration::from_millis(1);
+
+/// The ratio between two measured spacings.
+pub const SPACING_STEP: u32 = 4;
 
 /// The file name of the plot under `--dir` when `--plot` is not given.
 pub const PLOT_FILE_NAME: &str = "crashproof-tune-k.svg";
@@ -69,16 +78,18 @@ pub struct TuneKArgs {
     #[arg(long, default_value = "1%", value_parser = parse::overhead_fraction)]
     max_overhead: f64,
     /// Measuring rounds, one after the other: each spins the job's items
-    /// without commits, then runs a fresh runner in a fresh job directory.
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    /// without commits, then, per spacing, runs a fresh runner in a fresh
+    /// job directory.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
     rounds: u64,
-    /// Commits timed per round (after two warm-up commits).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    /// Commits timed per round and spacing (after two warm-up commits).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     commits_per_round: u64,
-    /// Work between two measured commits, spun in items of --item-cost (a
-    /// job never commits back to back), e.g. 20ms.
-    #[arg(long, default_value = "20ms", value_parser = parse::spacing)]
-    spacing: Duration,
+    /// The most work between two measured commits: spacings climb by 4x
+    /// from 1 ms (or one item) to twice the interval the target needs, but
+    /// not past this; longer intervals cost what the longest measured did.
+    #[arg(long, default_value = "250ms", value_parser = parse::spacing)]
+    spacing_max: Duration,
     /// Where to write the SVG plot (default: crashproof-tune-k.svg in --dir).
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -241,26 +252,40 @@ fn tune(args: &TuneKArgs, cancel: &AtomicBool) -> Result<(), TuneError> {
         // clap's ArgGroup already requires one of the two.
         (None, None) => return Err(TuneError::NoItemCost),
     };
-    let plan = MeasurePlan {
-        rounds: args.rounds,
+    let spacing_min = item_cost.max(SPACING_MIN).min(args.spacing_max);
+    let pilot = MeasurePlan {
+        rounds: 1,
         commits_per_round: args.commits_per_round,
         state_size_bytes: args.state_size,
         item_cost,
-        spacing: args.spacing,
+        spacings: vec![spacing_min],
     };
-    let cost = measure_in_scratch(&args.dir, plan, cancel)?;
-    let tuning = recommend(args, plan, &cost, item_cost, item_cost_source)?;
+    let scratch = Scratch::new(&args.dir)?;
+    let pilot_cost = measure_with_bar(&scratch.path().join("pilot"), &pilot, cancel, "pilot")?;
+    let plan = MeasurePlan {
+        rounds: args.rounds,
+        spacings: spacings(
+            spacing_min,
+            pilot_cost
+                .spacings
+                .first()
+                .map_or(0.0, |s| measure::mean(&s.samples_sorted())),
+            args.max_overhead,
+            args.spacing_max,
+        ),
+        ..pilot
+    };
+    let cost = measure_with_bar(&scratch.path().join("rounds"), &plan, cancel, "measuring")?;
+    scratch.close()?;
+    let tuning = recommend(args, &plan, &cost, item_cost, item_cost_source)?;
     if tuning.commit.noisy {
         eprintln!(
             "warning: the disk changed regime while tune-k measured: the rounds' mean commits \
-             spread {:.1}x (p90 round {}, p10 round {}). The recommendation meets the target at \
-             the p90 round; the median round would need only K = {}. Rerun when the disk is as \
-             busy as it will be in production, or let the runner choose K \
+             spread up to {:.1}x (p90 over p10 of the rounds at one spacing). The recommendation \
+             meets the target at the p90 round; the median round would need only K = {}. Rerun \
+             when the disk is as busy as it will be in production, or let the runner choose K \
              (RunnerConfig::adaptive).",
-            tuning.commit.round_spread,
-            report::format_seconds(tuning.commit.round_p90_seconds),
-            report::format_seconds(cost.round_quantile_seconds(0.1)),
-            tuning.recommended_at_p50
+            tuning.commit.round_spread_max, tuning.recommended_at_p50
         );
     }
     plot::write_svg(
@@ -270,9 +295,9 @@ fn tune(args: &TuneKArgs, cancel: &AtomicBool) -> Result<(), TuneError> {
             max_overhead_fraction: tuning.max_overhead_fraction,
             recommended: tuning.recommended.checkpoint_every,
             subtitle: format!(
-                "{}: mean commit {} (p50 round), item {}, state {} bytes",
+                "{}: mean commit {} at the recommended K (p50 round), item {}, state {} bytes",
                 tuning.dir.display(),
-                report::format_seconds(tuning.commit.round_p50_seconds),
+                report::format_seconds(tuning.recommended.commit_seconds),
                 report::format_seconds(tuning.item_cost_seconds),
                 tuning.commit.state_bytes_encoded
             ),
@@ -302,43 +327,89 @@ fn check_dir(dir: &Path) -> Result<(), TuneError> {
     }
 }
 
-/// Measures in a fresh subdirectory of `dir` and removes it, also when the
-/// measurement fails (then best effort: the measuring error is the one
+/// The spacings to measure at: from `spacing_min` up by [`SPACING_STEP`]
+/// to twice the interval the target needs with the pilot's commit cost
+/// (`2 · c / f`), at most `spacing_max`, which is measured too when the
+/// climb stops short of it.
+fn spacings(
+    spacing_min: Duration,
+    pilot_commit_seconds: f64,
+    max_overhead: f64,
+    spacing_max: Duration,
+) -> Vec<Duration> {
+    let wanted = 2.0 * pilot_commit_seconds / max_overhead;
+    let top = if wanted.is_finite() && wanted > 0.0 {
+        Duration::try_from_secs_f64(wanted)
+            .unwrap_or(spacing_max)
+            .clamp(spacing_min, spacing_max.max(spacing_min))
+    } else {
+        spacing_min
+    };
+    let mut ladder = vec![spacing_min];
+    while let Some(&last) = ladder.last() {
+        let next = last.saturating_mul(SPACING_STEP);
+        if next >= top {
+            if top.as_secs_f64() > last.as_secs_f64() * 1.5 {
+                ladder.push(top);
+            }
+            break;
+        }
+        ladder.push(next);
+    }
+    ladder
+}
+
+/// A fresh hidden subdirectory of `--dir`, removed by [`Scratch::close`]
+/// (best effort on drop, when the measurement failed: its error is the one
 /// reported).
-fn measure_in_scratch(
+struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    fn new(dir: &Path) -> Result<Self, TuneError> {
+        tempfile::Builder::new()
+            .prefix(".crashproof-tune-k-")
+            .tempdir_in(dir)
+            .map(Self)
+            .map_err(|source| TuneError::Scratch {
+                dir: dir.to_path_buf(),
+                source,
+            })
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    fn close(self) -> Result<(), TuneError> {
+        let path = self.0.path().to_path_buf();
+        self.0
+            .close()
+            .map_err(|source| TuneError::ScratchRemove { path, source })
+    }
+}
+
+/// Measures `plan` under `dir` with a progress bar named `what`.
+fn measure_with_bar(
     dir: &Path,
-    plan: MeasurePlan,
+    plan: &MeasurePlan,
     cancel: &AtomicBool,
+    what: &str,
 ) -> Result<CommitCost, TuneError> {
-    let scratch = tempfile::Builder::new()
-        .prefix(".crashproof-tune-k-")
-        .tempdir_in(dir)
-        .map_err(|source| TuneError::Scratch {
-            dir: dir.to_path_buf(),
-            source,
-        })?;
-    let boundaries = plan.batches_per_round().saturating_sub(1);
-    let progress = progress_bar(plan.rounds.saturating_mul(boundaries));
-    let measured = measure::commit_cost(scratch.path(), plan, &progress, cancel);
+    let progress = progress_bar(plan.boundaries(), what);
+    let measured = measure::commit_cost(dir, plan, &progress, cancel);
     progress.finish_and_clear();
-    let path = scratch.path().to_path_buf();
-    let cost = measured?;
-    scratch
-        .close()
-        .map_err(|source| TuneError::ScratchRemove { path, source })?;
-    Ok(cost)
+    measured
 }
 
 /// A bar on stderr when stderr is a terminal; hidden otherwise, so logs
 /// and pipes get no control codes.
-fn progress_bar(items: u64) -> ProgressBar {
+fn progress_bar(commits: u64, what: &str) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(items);
-    if let Ok(style) =
-        ProgressStyle::with_template("measuring commits {bar:40} {pos}/{len} commits ({eta} left)")
-    {
+    let bar = ProgressBar::new(commits);
+    let template = format!("{what} {{bar:40}} {{pos}}/{{len}} commits ({{eta}} left)");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     bar
@@ -346,60 +417,102 @@ fn progress_bar(items: u64) -> ProgressBar {
 
 fn recommend(
     args: &TuneKArgs,
-    plan: MeasurePlan,
+    plan: &MeasurePlan,
     cost: &CommitCost,
     item_cost: Duration,
     item_cost_source: String,
 ) -> Result<Tuning, TuneError> {
-    let p50 = cost.round_quantile_seconds(0.5);
-    let p90 = cost.round_quantile_seconds(0.9);
     let item = item_cost.as_secs_f64();
     let target = args.max_overhead;
+    let spacings: Vec<SpacingSummary> = cost.spacings.iter().map(summarise).collect();
+    let points = spacings
+        .iter()
+        .map(|s| Point {
+            spacing_seconds: s.spacing_seconds,
+            p50_seconds: s.round_p50_seconds,
+            p90_seconds: s.round_p90_seconds,
+        })
+        .collect();
+    let curve = Curve::new(points).ok_or(TuneError::NothingMeasured(0))?;
     let no_k = || TuneError::NoRecommendation {
-        commit_seconds: p90,
+        commit_seconds: curve.max(Level::P90),
         item_seconds: item,
         max_overhead_fraction: target,
     };
-    let k = model::recommended_checkpoint_every(p90, item, target).ok_or_else(no_k)?;
-    let k_at_p50 = model::recommended_checkpoint_every(p50, item, target).ok_or_else(no_k)?;
+    let k = model::recommended_on_curve(&curve, Level::P90, item, target).ok_or_else(no_k)?;
+    let k_at_p50 =
+        model::recommended_on_curve(&curve, Level::P50, item, target).ok_or_else(no_k)?;
     let rows: Vec<Row> = model::table_ks(k)
         .into_iter()
-        .map(|k| Row::new(p50, p90, item, k))
+        .map(|k| Row::on_curve(&curve, item, k))
         .collect();
-    let spread = p90 / cost.round_quantile_seconds(0.1);
-    let samples = cost.samples_sorted();
+    let spread_max = spacings.iter().map(|s| s.round_spread).fold(1.0, f64::max);
     Ok(Tuning {
         dir: args.dir.clone(),
         state_size_bytes: args.state_size,
         commit: CommitSummary {
-            samples: samples.len(),
+            samples: cost.spacings.iter().map(|s| s.samples_sorted().len()).sum(),
             rounds: plan.rounds,
             commits_per_round: plan.commits_per_round,
-            round_means_seconds: cost
-                .rounds
-                .iter()
-                .map(|r| r.mean_commit_seconds())
-                .collect(),
-            round_p50_seconds: p50,
-            round_p90_seconds: p90,
-            round_spread: spread,
-            noisy: spread > REGIME_SPREAD,
-            mean_seconds: cost.mean_seconds(),
-            p10_seconds: measure::quantile(&samples, 0.1),
-            p50_seconds: measure::quantile(&samples, 0.5),
-            p90_seconds: measure::quantile(&samples, 0.9),
+            spacings,
+            curve: curve.points().to_vec(),
+            round_spread_max: spread_max,
+            noisy: spread_max > REGIME_SPREAD,
             state_bytes_encoded: cost.state_bytes_encoded,
-            spacing_seconds: plan.spacing.as_secs_f64(),
-            probe_checkpoint_every: cost.probe_checkpoint_every,
         },
         item_cost_seconds: item,
         item_cost_source,
         probe_item_measured_seconds: cost.item_median_seconds(),
         probe_item_seconds: cost.probe_item_seconds,
         max_overhead_fraction: target,
-        recommended: Row::new(p50, p90, item, k),
+        recommended: Row::on_curve(&curve, item, k),
         rows,
         recommended_at_p50: k_at_p50,
         plot: plot_path(args),
     })
+}
+
+/// One spacing's numbers for the report.
+fn summarise(cost: &measure::SpacingCost) -> SpacingSummary {
+    let samples = cost.samples_sorted();
+    SpacingSummary {
+        spacing_seconds: cost.spacing_seconds,
+        probe_checkpoint_every: cost.checkpoint_every,
+        round_means_seconds: cost.round_means(),
+        round_p50_seconds: cost.round_quantile_seconds(0.5),
+        round_p90_seconds: cost.round_quantile_seconds(0.9),
+        round_spread: cost.round_spread(),
+        mean_seconds: measure::mean(&samples),
+        p10_seconds: measure::quantile(&samples, 0.1),
+        p50_seconds: measure::quantile(&samples, 0.5),
+        p90_seconds: measure::quantile(&samples, 0.9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn spacings_climb_by_four_to_twice_the_needed_interval() {
+        // 0.5 ms commits at 1 %: the target needs 50 ms; climb to 100 ms.
+        assert_eq!(
+            spacings(MS, 0.5e-3, 0.01, 250 * MS),
+            [MS, 4 * MS, 16 * MS, 64 * MS, 100 * MS]
+        );
+        // Capped by --spacing-max.
+        assert_eq!(
+            spacings(MS, 10e-3, 0.01, 250 * MS),
+            [MS, 4 * MS, 16 * MS, 64 * MS, 250 * MS]
+        );
+        // A top close above a rung is not measured twice.
+        assert_eq!(spacings(MS, 0.07e-3, 0.1, 250 * MS), [MS]);
+        assert_eq!(spacings(MS, 0.25e-3, 0.1, 250 * MS), [MS, 4 * MS]);
+        assert_eq!(spacings(MS, 0.2e-3, 0.1, 250 * MS), [MS, 4 * MS]);
+        // Nothing usable measured: the smallest spacing only.
+        assert_eq!(spacings(MS, f64::NAN, 0.01, 250 * MS), [MS]);
+        assert_eq!(spacings(2 * MS, 1.0, 0.01, MS), [2 * MS]);
+    }
 }

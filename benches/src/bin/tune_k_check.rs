@@ -49,19 +49,22 @@ struct TuneK {
     item_cost_seconds: f64,
     max_overhead_fraction: f64,
     commit: Commit,
-    recommended: Recommended,
+    recommended: Row,
+    rows: Vec<Row>,
 }
 
 #[derive(Debug, Deserialize)]
 struct Commit {
-    round_p50_seconds: f64,
-    round_p90_seconds: f64,
-    round_spread: f64,
+    round_spread_max: f64,
 }
 
-#[derive(Debug, Deserialize)]
-struct Recommended {
+/// A row of tune-k's table: its prediction for one K.
+#[derive(Debug, Clone, Copy, Deserialize)]
+struct Row {
     checkpoint_every: u64,
+    commit_seconds: f64,
+    commit_p90_seconds: f64,
+    overhead_fraction: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,35 +249,49 @@ fn check() -> Result<(), Error> {
     let tune: TuneK = serde_json::from_slice(&std::fs::read(&args.tune_k)?)?;
     let item = tune.item_cost_seconds;
     let spin = Spin::calibrate(Duration::from_secs_f64(item));
-    let recommended = tune.recommended.checkpoint_every;
-    let mut ks = vec![recommended];
-    ks.extend(args.ks.iter().copied().filter(|&k| k != recommended));
+    let recommended = tune.recommended;
+    let mut rows = vec![recommended];
+    for &k in &args.ks {
+        if k == recommended.checkpoint_every {
+            continue;
+        }
+        let row = tune
+            .rows
+            .iter()
+            .find(|r| r.checkpoint_every == k)
+            .ok_or_else(|| {
+                format!("tune-k's table has no row for K = {k}; pick one of its rows")
+            })?;
+        rows.push(*row);
+    }
     println!(
-        "tune-k on {:?}: item {}, state {} bytes, mean commit {} (p50 round) / {} (p90 round), \
-         spread {:.2}x; recommended K = {recommended} for {}",
+        "tune-k on {:?}: item {}, state {} bytes; recommended K = {} for {} (its mean commit {} \
+         at the p50 round, {} at the p90 round; rounds spread up to {:.2}x)",
         tune.dir,
         millis(item),
         tune.state_size_bytes,
-        millis(tune.commit.round_p50_seconds),
-        millis(tune.commit.round_p90_seconds),
-        tune.commit.round_spread,
+        recommended.checkpoint_every,
         percent(tune.max_overhead_fraction),
+        millis(recommended.commit_seconds),
+        millis(recommended.commit_p90_seconds),
+        tune.commit.round_spread_max,
     );
     println!(
         "the runner at each K: {} rounds of {} batches against the same items without a runner, alternating",
         args.rounds, args.batches
     );
     println!(
-        "  c: mean commit; tune-k's (median round), timed inside these runs as tune-k times it, \
-         and effective ((runner - bare) / commits)"
+        "  c: mean commit; tune-k's (its curve at K·i, median round), timed inside these runs as \
+         tune-k times it, and effective ((runner - bare) / commits)"
     );
     println!(
         "{:>8} {:>10} {:>10} {:>9} {:>10} {:>11} {:>11}  measured per round",
         "K", "predicted", "measured", "meas/pred", "tune-k c", "in-run c", "effective c"
     );
     let mut worst: f64 = 0.0;
-    for k in ks {
-        let predicted = tune.commit.round_p50_seconds / (k as f64 * item);
+    for row in rows {
+        let k = row.checkpoint_every;
+        let predicted = row.overhead_fraction;
         let measured = measure(&tune, &args, spin, k)?;
         let ratio = measured.overhead() / predicted;
         worst = worst.max((predicted - measured.overhead()).abs() / measured.overhead());
@@ -285,7 +302,7 @@ fn check() -> Result<(), Error> {
             percent(predicted),
             percent(measured.overhead()),
             ratio,
-            millis(tune.commit.round_p50_seconds),
+            millis(row.commit_seconds),
             millis(measured.in_run_commit_seconds()),
             millis(measured.effective_commit_seconds()),
             rounds.join(" ")

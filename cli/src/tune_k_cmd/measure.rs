@@ -2,24 +2,26 @@
 //! itself, in the regime of a real job, and the item cost from the user's
 //! own command.
 //!
-//! A round is two segments, one after the other:
+//! A round is a no-commit segment and then one probe per spacing:
 //!
 //! 1. **no commits**: the probe's items alone, timed (what an item costs
 //!    on this CPU right now);
-//! 2. **commits**: the core's `Runner` on `StdFs` with the default
-//!    configuration (keep 2, yield sentinel) and K chosen so a batch is
-//!    about `--spacing` of the same items, in a fresh job directory. Each
-//!    commit is timed from the end of a batch's last item to the start of
-//!    the next batch's first: exactly what a steady-state runner commit
-//!    costs the job (encoding, the durable write with its two fsyncs, the
-//!    GC unlink, the yield sentinel look, the runner's own bookkeeping).
-//!    The first `keep` commits of a round have nothing to collect and are
-//!    not timed.
+//! 2. **commits, per spacing** (in an order that rotates from round to
+//!    round): the core's `Runner` on `StdFs` with the default configuration
+//!    (keep 2, yield sentinel) and K chosen so a batch is the spacing's work
+//!    in items of the job's cost, in a fresh job directory. Each commit is
+//!    timed from the end of a batch's last item to the start of the next
+//!    batch's first: exactly what a steady-state runner commit costs the job
+//!    (encoding, the durable write with its two fsyncs, the GC unlink, the
+//!    yield sentinel look, the runner's own bookkeeping). The first `keep`
+//!    commits of a probe have nothing to collect and are not timed.
 //!
 //! Rounds follow each other, so a disk that changes regime while tune-k
 //! runs shows up as rounds that disagree (the spread), not as one average
 //! that fits no regime. Work between commits matters: commits back to back
-//! meet a journal still finishing the previous one, which a job never does.
+//! meet a journal still finishing the previous one, which a job never does,
+//! and a commit after a long stretch of work costs more than one after a
+//! short one (see [`super::curve`]).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -35,43 +37,70 @@ use super::TuneError;
 use super::spin::Spin;
 
 /// How the commit cost is sampled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeasurePlan {
-    /// Rounds (each: a no-commit segment, then a fresh runner).
+    /// Rounds (each: a no-commit segment, then a fresh runner per spacing).
     pub rounds: u64,
-    /// Steady-state commits timed per round.
+    /// Steady-state commits timed per probe.
     pub commits_per_round: u64,
     /// Bytes of state the job checkpoints (before encoding).
     pub state_size_bytes: u64,
-    /// What one item of the job costs (the probe spins this long per item,
-    /// or `spacing` if that is shorter).
+    /// What one item of the job costs.
     pub item_cost: Duration,
-    /// About how much work separates two commits.
-    pub spacing: Duration,
+    /// The work between two commits to measure at, ascending, at least one.
+    pub spacings: Vec<Duration>,
 }
 
-/// Batches the no-commit segment spins, in probe batches.
-const NO_COMMIT_BATCHES: u64 = 2;
+/// Work the no-commit segment spins per round.
+const NO_COMMIT_WORK: Duration = Duration::from_millis(20);
 
-impl MeasurePlan {
-    /// The spin of one probe item: the item cost, but never more than the
+/// The probe for one spacing: its items and its K.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    /// The work between two commits.
+    pub spacing: Duration,
+    /// The spin of one item: the item cost, but never more than the
     /// spacing (an hour-long item need not be spun for an hour to put
     /// `spacing` of work between commits).
-    pub fn probe_item(&self) -> Duration {
-        self.item_cost.min(self.spacing)
+    pub item: Duration,
+    /// K: the items that make up the spacing, at least 1.
+    pub checkpoint_every: u64,
+}
+
+impl Probe {
+    /// The probe for `spacing` with items of `item_cost`.
+    pub fn new(item_cost: Duration, spacing: Duration) -> Self {
+        let item = item_cost.min(spacing);
+        let k = spacing.as_nanos().div_ceil(item.as_nanos().max(1)).max(1);
+        Self {
+            spacing,
+            item,
+            checkpoint_every: u64::try_from(k).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+impl MeasurePlan {
+    /// One probe per spacing.
+    pub fn probes(&self) -> Vec<Probe> {
+        self.spacings
+            .iter()
+            .map(|&s| Probe::new(self.item_cost, s))
+            .collect()
     }
 
-    /// K of the probe runner: the items that make up `spacing`, at least 1.
-    pub fn probe_checkpoint_every(&self) -> u64 {
-        let item = self.probe_item().as_nanos().max(1);
-        let k = self.spacing.as_nanos().div_ceil(item).max(1);
-        u64::try_from(k).unwrap_or(u64::MAX)
-    }
-
-    /// Batches per round: the `keep` untimed ones, the timed ones, and the
+    /// Batches per probe: the `keep` untimed ones, the timed ones, and the
     /// last, whose commit is the final one (no next batch ends its span).
     pub fn batches_per_round(&self) -> u64 {
         warm_up_commits() + self.commits_per_round + 1
+    }
+
+    /// Batch boundaries the whole plan crosses (the progress bar's length).
+    pub fn boundaries(&self) -> u64 {
+        let per_probe = self.batches_per_round().saturating_sub(1);
+        self.rounds
+            .saturating_mul(self.spacings.len() as u64)
+            .saturating_mul(per_probe)
     }
 }
 
@@ -79,75 +108,67 @@ fn warm_up_commits() -> u64 {
     RunnerConfig::default().keep as u64
 }
 
-/// One round's measurements.
+/// What was measured at one spacing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Round {
-    /// Every timed commit of the round, in seconds, in order.
-    pub commits_seconds: Vec<f64>,
-    /// The probe item's cost in the round's no-commit segment.
-    pub item_seconds: f64,
+pub struct SpacingCost {
+    /// The work between two commits, in seconds.
+    pub spacing_seconds: f64,
+    /// K of its probe.
+    pub checkpoint_every: u64,
+    /// Every timed commit, per round (in the order the rounds ran).
+    pub rounds_seconds: Vec<Vec<f64>>,
 }
 
-impl Round {
-    /// The round's mean commit: what its commits cost the job in total,
-    /// per commit.
-    pub fn mean_commit_seconds(&self) -> f64 {
-        mean(&self.commits_seconds)
+impl SpacingCost {
+    /// Each round's mean commit, in round order.
+    pub fn round_means(&self) -> Vec<f64> {
+        self.rounds_seconds.iter().map(|r| mean(r)).collect()
+    }
+
+    /// The `q` quantile of the rounds' mean commits.
+    pub fn round_quantile_seconds(&self, q: f64) -> f64 {
+        let mut means = self.round_means();
+        means.sort_by(f64::total_cmp);
+        quantile(&means, q)
+    }
+
+    /// How much the rounds disagree: p90 over p10 of their means.
+    pub fn round_spread(&self) -> f64 {
+        self.round_quantile_seconds(0.9) / self.round_quantile_seconds(0.1)
+    }
+
+    /// Every timed commit, sorted.
+    pub fn samples_sorted(&self) -> Vec<f64> {
+        let mut all: Vec<f64> = self.rounds_seconds.iter().flatten().copied().collect();
+        all.sort_by(f64::total_cmp);
+        all
     }
 }
 
 /// What the measurement found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CommitCost {
-    /// Every round, in the order it ran.
-    pub rounds: Vec<Round>,
+    /// Per spacing, ascending.
+    pub spacings: Vec<SpacingCost>,
+    /// The probe item's cost in each round's no-commit segment.
+    pub item_seconds: Vec<f64>,
+    /// The probe item's target at the smallest spacing.
+    pub probe_item_seconds: f64,
     /// Bytes of encoded state each commit wrote (the checkpoint payload).
     pub state_bytes_encoded: u64,
-    /// K of the probe runner.
-    pub probe_checkpoint_every: u64,
-    /// The spin of one probe item.
-    pub probe_item_seconds: f64,
 }
 
 impl CommitCost {
-    /// Every timed commit, sorted.
-    pub fn samples_sorted(&self) -> Vec<f64> {
-        let mut all: Vec<f64> = self
-            .rounds
-            .iter()
-            .flat_map(|r| r.commits_seconds.iter().copied())
-            .collect();
-        all.sort_by(f64::total_cmp);
-        all
-    }
-
-    /// The mean of every timed commit.
-    pub fn mean_seconds(&self) -> f64 {
-        mean(&self.samples_sorted())
-    }
-
-    /// The rounds' mean commits, sorted.
-    pub fn round_means_sorted(&self) -> Vec<f64> {
-        let mut means: Vec<f64> = self.rounds.iter().map(Round::mean_commit_seconds).collect();
-        means.sort_by(f64::total_cmp);
-        means
-    }
-
-    /// The `q` quantile of the rounds' mean commits.
-    pub fn round_quantile_seconds(&self, q: f64) -> f64 {
-        quantile(&self.round_means_sorted(), q)
-    }
-
-    /// The median of the probe item's cost over the rounds' no-commit
-    /// segments.
+    /// The median of the probe item's cost over the no-commit segments.
     pub fn item_median_seconds(&self) -> f64 {
-        let mut items: Vec<f64> = self.rounds.iter().map(|r| r.item_seconds).collect();
+        let mut items = self.item_seconds.clone();
         items.sort_by(f64::total_cmp);
         quantile(&items, 0.5)
     }
 }
 
-fn mean(values: &[f64]) -> f64 {
+/// The mean of `values` (NaN when empty).
+pub fn mean(values: &[f64]) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
@@ -253,72 +274,114 @@ impl RunObserver for StateSize {
 }
 
 /// Runs `plan.rounds` rounds under `scratch` (a fresh directory the caller
-/// removes) and returns every steady-state commit's time, per round.
-/// Checks `cancel` between items' batches and between segments: once it is
-/// set, returns [`TuneError::Interrupted`] (the caller removes the scratch
-/// directory as on any error). Fails unless every round timed a commit.
+/// removes) and returns every steady-state commit's time, per spacing and
+/// round. Checks `cancel` between the probes' batches and between
+/// segments: once it is set, returns [`TuneError::Interrupted`] (the caller
+/// removes the scratch directory as on any error). Fails unless every
+/// probe timed a commit.
 pub fn commit_cost(
     scratch: &Path,
-    plan: MeasurePlan,
+    plan: &MeasurePlan,
     progress: &ProgressBar,
     cancel: &AtomicBool,
 ) -> Result<CommitCost, TuneError> {
-    let fs = StdFs::new();
     let state_size_bytes = usize::try_from(plan.state_size_bytes)
         .map_err(|_| TuneError::StateTooLarge(plan.state_size_bytes))?;
-    let spin = Spin::calibrate(plan.probe_item());
-    let k = plan.probe_checkpoint_every();
-    let items = k.saturating_mul(plan.batches_per_round());
-    let mut rounds = Vec::new();
+    let probes = plan.probes();
+    let Some(first) = probes.first().copied() else {
+        return Err(TuneError::NothingMeasured(0));
+    };
+    let spins: Vec<Spin> = probes.iter().map(|p| Spin::calibrate(p.item)).collect();
+    let mut spacings: Vec<SpacingCost> = probes
+        .iter()
+        .map(|p| SpacingCost {
+            spacing_seconds: p.spacing.as_secs_f64(),
+            checkpoint_every: p.checkpoint_every,
+            rounds_seconds: Vec::new(),
+        })
+        .collect();
+    let mut item_seconds = Vec::new();
     let mut state_bytes_encoded = 0;
+    let no_commit_items =
+        u64::try_from(NO_COMMIT_WORK.as_nanos() / first.item.as_nanos().max(1)).unwrap_or(1);
     for round in 0..plan.rounds {
-        let item_seconds = no_commit_segment(spin, k.saturating_mul(NO_COMMIT_BATCHES), cancel)?;
-        let dir = scratch.join(format!("round-{round}"));
+        item_seconds.push(no_commit_segment(spins[0], no_commit_items.max(1), cancel)?);
+        // Rotate the order, so no spacing always runs first after the
+        // no-commit segment.
+        for step in 0..probes.len() {
+            let j = (step + round as usize) % probes.len();
+            let dir = scratch.join(format!("round-{round}-spacing-{j}"));
+            let probe = ProbeRun {
+                probe: probes[j],
+                spin: spins[j],
+                batches: plan.batches_per_round(),
+                state_size_bytes,
+            };
+            let (commits, bytes) = probe.run(&dir, progress, cancel)?;
+            state_bytes_encoded = bytes;
+            spacings[j].rounds_seconds.push(commits);
+        }
+    }
+    Ok(CommitCost {
+        spacings,
+        item_seconds,
+        probe_item_seconds: first.item.as_secs_f64(),
+        state_bytes_encoded,
+    })
+}
+
+/// One probe run: a fresh runner at the probe's K in `dir`.
+struct ProbeRun {
+    probe: Probe,
+    spin: Spin,
+    batches: u64,
+    state_size_bytes: usize,
+}
+
+impl ProbeRun {
+    /// Returns the timed commits (the first `keep` left out) and the
+    /// encoded state size.
+    fn run(
+        &self,
+        dir: &Path,
+        progress: &ProgressBar,
+        cancel: &AtomicBool,
+    ) -> Result<(Vec<f64>, u64), TuneError> {
+        let fs = StdFs::new();
+        let k = self.probe.checkpoint_every;
+        let items = k.saturating_mul(self.batches);
         let mut job = ProbeJob {
             items,
             checkpoint_every: k,
-            spin,
-            state_size_bytes,
+            spin: self.spin,
+            state_size_bytes: self.state_size_bytes,
             batch_ended_at: None,
             spans: Vec::new(),
             cancel,
             progress,
         };
         let mut size = StateSize::default();
-        let result = Runner::open(&fs, &dir, &mut job, RunnerConfig::every(k))
+        let result = Runner::open(&fs, dir, &mut job, RunnerConfig::every(k))
             .and_then(|runner| runner.with_observer(&mut size).run());
         if cancel.load(Ordering::Relaxed) {
             return Err(TuneError::Interrupted);
         }
         let outcome = result.map_err(|source| TuneError::Run {
-            dir: dir.clone(),
+            dir: dir.to_path_buf(),
             source: Box::new(source),
         })?;
-        check_completed(&outcome, items, &dir)?;
-        let commits_seconds: Vec<f64> = job
+        check_completed(&outcome, items, dir)?;
+        let commits: Vec<f64> = job
             .spans
             .iter()
             .skip(warm_up_commits() as usize)
             .map(Duration::as_secs_f64)
             .collect();
-        if commits_seconds.is_empty() || commits_seconds.iter().any(|&s| !(s > 0.0)) {
-            return Err(TuneError::NothingMeasured(commits_seconds.len()));
+        if commits.is_empty() || commits.iter().any(|&s| !(s > 0.0)) {
+            return Err(TuneError::NothingMeasured(commits.len()));
         }
-        state_bytes_encoded = size.0;
-        rounds.push(Round {
-            commits_seconds,
-            item_seconds,
-        });
+        Ok((commits, size.0))
     }
-    if rounds.is_empty() {
-        return Err(TuneError::NothingMeasured(0));
-    }
-    Ok(CommitCost {
-        rounds,
-        state_bytes_encoded,
-        probe_checkpoint_every: k,
-        probe_item_seconds: plan.probe_item().as_secs_f64(),
-    })
 }
 
 /// Spins `items` probe items without a runner; returns the time per item.
@@ -385,13 +448,13 @@ mod tests {
     const MS: Duration = Duration::from_millis(1);
     const US: Duration = Duration::from_micros(1);
 
-    fn plan(item_cost: Duration, spacing: Duration) -> MeasurePlan {
+    fn plan(item_cost: Duration, spacings: &[Duration]) -> MeasurePlan {
         MeasurePlan {
             rounds: 2,
             commits_per_round: 3,
             state_size_bytes: 1000,
             item_cost,
-            spacing,
+            spacings: spacings.to_vec(),
         }
     }
 
@@ -404,68 +467,65 @@ mod tests {
         assert!((quantile(&sorted, 0.9) - 4.6).abs() < 1e-12);
         assert_eq!(quantile(&[7.0], 0.1), 7.0);
         assert!(quantile(&[], 0.5).is_nan());
+        assert!(mean(&[]).is_nan());
     }
 
     #[test]
-    fn rounds_summarise_by_their_means() {
-        let cost = CommitCost {
-            rounds: vec![
-                Round {
-                    commits_seconds: vec![1.0, 3.0],
-                    item_seconds: 0.5,
-                },
-                Round {
-                    commits_seconds: vec![10.0, 10.0, 40.0],
-                    item_seconds: 0.7,
-                },
-                Round {
-                    commits_seconds: vec![4.0],
-                    item_seconds: 0.6,
-                },
-            ],
-            state_bytes_encoded: 0,
-            probe_checkpoint_every: 1,
-            probe_item_seconds: 0.5,
+    fn a_spacing_summarises_by_its_rounds_means() {
+        let cost = SpacingCost {
+            spacing_seconds: 1e-3,
+            checkpoint_every: 50,
+            rounds_seconds: vec![vec![1.0, 3.0], vec![10.0, 10.0, 40.0], vec![4.0]],
         };
-        assert_eq!(cost.round_means_sorted(), vec![2.0, 4.0, 20.0]);
+        assert_eq!(cost.round_means(), vec![2.0, 20.0, 4.0]);
         assert_eq!(cost.round_quantile_seconds(0.5), 4.0);
         assert_eq!(cost.round_quantile_seconds(1.0), 20.0);
+        // p90 = 4 + 0.8 · 16 = 16.8, p10 = 2 + 0.2 · 2 = 2.4.
+        assert!((cost.round_spread() - 7.0).abs() < 1e-12);
         assert_eq!(cost.samples_sorted(), vec![1.0, 3.0, 4.0, 10.0, 10.0, 40.0]);
-        assert_eq!(cost.mean_seconds(), 68.0 / 6.0);
-        assert_eq!(cost.item_median_seconds(), 0.6);
     }
 
     #[test]
-    fn the_probe_puts_a_spacing_of_items_between_commits() {
-        let p = plan(20 * US, 20 * MS);
-        assert_eq!(p.probe_item(), 20 * US);
-        assert_eq!(p.probe_checkpoint_every(), 1000);
-        assert_eq!(p.batches_per_round(), 2 + 3 + 1);
+    fn a_probe_puts_its_spacing_of_items_between_commits() {
+        let p = Probe::new(20 * US, 20 * MS);
+        assert_eq!((p.item, p.checkpoint_every), (20 * US, 1000));
         // Items longer than the spacing: one item per batch, spun for the
         // spacing only.
-        let slow = plan(Duration::from_secs(2), 20 * MS);
-        assert_eq!(slow.probe_item(), 20 * MS);
-        assert_eq!(slow.probe_checkpoint_every(), 1);
+        let slow = Probe::new(Duration::from_secs(2), 20 * MS);
+        assert_eq!((slow.item, slow.checkpoint_every), (20 * MS, 1));
         // Rounding up: 25 µs items in 1 ms of spacing is 40; in 1.01 ms, 41.
-        assert_eq!(plan(25 * US, MS).probe_checkpoint_every(), 40);
-        assert_eq!(plan(25 * US, 1010 * US).probe_checkpoint_every(), 41);
+        assert_eq!(Probe::new(25 * US, MS).checkpoint_every, 40);
+        assert_eq!(Probe::new(25 * US, 1010 * US).checkpoint_every, 41);
+        let plan = plan(20 * US, &[MS, 4 * MS]);
+        assert_eq!(plan.batches_per_round(), 2 + 3 + 1);
+        assert_eq!(plan.boundaries(), 2 * 2 * 5);
+        assert_eq!(
+            plan.probes()
+                .iter()
+                .map(|p| p.checkpoint_every)
+                .collect::<Vec<_>>(),
+            [50, 200]
+        );
     }
 
     #[test]
     fn a_measurement_on_a_real_directory_times_every_steady_commit() {
         let dir = tempfile::tempdir().unwrap();
-        let plan = plan(10 * US, 200 * US);
+        let plan = plan(10 * US, &[200 * US, 400 * US]);
         let progress = ProgressBar::hidden();
         let cancel = AtomicBool::new(false);
-        let cost = commit_cost(dir.path(), plan, &progress, &cancel).unwrap();
-        assert_eq!(cost.rounds.len(), 2);
-        assert!(cost.rounds.iter().all(|r| r.commits_seconds.len() == 3));
-        assert!(cost.rounds.iter().all(|r| r.item_seconds > 0.0));
-        assert_eq!(cost.probe_checkpoint_every, 20);
+        let cost = commit_cost(dir.path(), &plan, &progress, &cancel).unwrap();
+        assert_eq!(cost.spacings.len(), 2);
+        assert_eq!(cost.item_seconds.len(), 2);
+        for (spacing, k) in cost.spacings.iter().zip([20, 40]) {
+            assert_eq!(spacing.checkpoint_every, k);
+            assert_eq!(spacing.rounds_seconds.len(), 2);
+            assert!(spacing.rounds_seconds.iter().all(|r| r.len() == 3));
+        }
+        assert!(cost.item_seconds.iter().all(|&s| s > 0.0));
         // The filler plus its JSON framing, no more.
         assert!((1000..1100).contains(&cost.state_bytes_encoded));
-        // Every batch boundary after the first: (2 + 3 + 1) - 1 per round.
-        assert_eq!(progress.position(), 2 * 5);
+        assert_eq!(progress.position(), plan.boundaries());
     }
 
     #[test]
@@ -502,7 +562,7 @@ mod tests {
         let cancel = AtomicBool::new(true);
         let result = commit_cost(
             dir.path(),
-            plan(10 * US, 200 * US),
+            &plan(10 * US, &[200 * US]),
             &ProgressBar::hidden(),
             &cancel,
         );

@@ -6,7 +6,33 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::curve::Point;
 use super::model::Row;
+
+/// The commit cost at one spacing, summarized.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpacingSummary {
+    /// Work between two commits.
+    pub spacing_seconds: f64,
+    /// K of the probe (items per spacing).
+    pub probe_checkpoint_every: u64,
+    /// Each round's mean commit, in the order the rounds ran.
+    pub round_means_seconds: Vec<f64>,
+    /// The median round's mean commit.
+    pub round_p50_seconds: f64,
+    /// The 90th-percentile round's mean commit.
+    pub round_p90_seconds: f64,
+    /// How much the rounds disagree: p90 over p10 of their means.
+    pub round_spread: f64,
+    /// Per commit: mean, 10th percentile, median, 90th percentile.
+    pub mean_seconds: f64,
+    /// Per commit: 10th percentile.
+    pub p10_seconds: f64,
+    /// Per commit: median.
+    pub p50_seconds: f64,
+    /// Per commit: 90th percentile.
+    pub p90_seconds: f64,
+}
 
 /// The commit cost, summarized.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -15,35 +41,20 @@ pub struct CommitSummary {
     pub samples: usize,
     /// Rounds they came from.
     pub rounds: u64,
-    /// Timed commits per round.
+    /// Timed commits per round and spacing.
     pub commits_per_round: u64,
-    /// Each round's mean commit, in the order the rounds ran.
-    pub round_means_seconds: Vec<f64>,
-    /// The median round's mean commit: the cost the prediction uses.
-    pub round_p50_seconds: f64,
-    /// The 90th-percentile round's mean commit: the cost the
-    /// recommendation uses.
-    pub round_p90_seconds: f64,
-    /// How much the rounds disagree: the 90th over the 10th percentile of
-    /// the rounds' means (1.0: every round alike).
-    pub round_spread: f64,
-    /// Whether the spread is past [`super::REGIME_SPREAD`]: the disk
+    /// Per spacing, ascending.
+    pub spacings: Vec<SpacingSummary>,
+    /// The curve the table reads (the spacings' p50 and p90, made
+    /// conservative where the overhead would rise with K).
+    pub curve: Vec<Point>,
+    /// The largest spread of any spacing.
+    pub round_spread_max: f64,
+    /// Whether that spread is past [`super::REGIME_SPREAD`]: the disk
     /// changed regime while tune-k measured.
     pub noisy: bool,
-    /// The mean of every timed commit.
-    pub mean_seconds: f64,
-    /// Per commit: 10th percentile.
-    pub p10_seconds: f64,
-    /// Per commit: median.
-    pub p50_seconds: f64,
-    /// Per commit: 90th percentile.
-    pub p90_seconds: f64,
     /// Bytes of encoded state each commit wrote.
     pub state_bytes_encoded: u64,
-    /// Work between two timed commits (`--spacing`), in the probe's items.
-    pub spacing_seconds: f64,
-    /// K of the probe runner (items per spacing).
-    pub probe_checkpoint_every: u64,
 }
 
 /// The whole result.
@@ -62,7 +73,7 @@ pub struct Tuning {
     /// What the probe's items cost in the no-commit segments (median over
     /// the rounds): far from the probe's target, the CPU was busy.
     pub probe_item_measured_seconds: f64,
-    /// The probe item's target: the item cost, or the spacing if shorter.
+    /// The probe item's target at the smallest spacing.
     pub probe_item_seconds: f64,
     /// `--max-overhead`, as a fraction.
     pub max_overhead_fraction: f64,
@@ -89,34 +100,31 @@ impl fmt::Display for Tuning {
         )?;
         writeln!(
             f,
-            "commit cost: the core's Runner (default configuration, {}-byte state), {} rounds x {} commits, {} of work between commits (K = {})",
-            c.state_bytes_encoded,
-            c.rounds,
-            c.commits_per_round,
-            format_seconds(c.spacing_seconds),
-            c.probe_checkpoint_every,
-        )?;
-        let rounds: Vec<String> = c
-            .round_means_seconds
-            .iter()
-            .map(|s| format_seconds(*s))
-            .collect();
-        writeln!(
-            f,
-            "  mean commit per round: p50 {}, p90 {}, spread {:.2}x (p90/p10 of rounds; in order: {})",
-            format_seconds(c.round_p50_seconds),
-            format_seconds(c.round_p90_seconds),
-            c.round_spread,
-            rounds.join(", ")
+            "commit cost: the core's Runner (default configuration, {}-byte state), {} rounds x {} commits at each spacing (work between commits)",
+            c.state_bytes_encoded, c.rounds, c.commits_per_round,
         )?;
         writeln!(
             f,
-            "  per commit: mean {}; p10 {}, p50 {}, p90 {}",
-            format_seconds(c.mean_seconds),
-            format_seconds(c.p10_seconds),
-            format_seconds(c.p50_seconds),
-            format_seconds(c.p90_seconds),
+            "  {:>10} {:>7} {:>10} {:>10} {:>7}  {}",
+            "spacing", "K", "p50 round", "p90 round", "spread", "mean commit per round, in order"
         )?;
+        for sp in &c.spacings {
+            let rounds: Vec<String> = sp
+                .round_means_seconds
+                .iter()
+                .map(|s| format_seconds(*s))
+                .collect();
+            writeln!(
+                f,
+                "  {:>10} {:>7} {:>10} {:>10} {:>6.2}x  {}",
+                format_seconds(sp.spacing_seconds),
+                sp.probe_checkpoint_every,
+                format_seconds(sp.round_p50_seconds),
+                format_seconds(sp.round_p90_seconds),
+                sp.round_spread,
+                rounds.join(", ")
+            )?;
+        }
         writeln!(
             f,
             "item cost:   {} ({}); probe items of {} took {} without commits",
@@ -133,8 +141,14 @@ impl fmt::Display for Tuning {
         writeln!(f)?;
         writeln!(
             f,
-            "{:>12} {:>10} {:>13} {:>13} {:>29} {:>13}",
-            "K", "T", "overhead p50", "overhead p90", "lost on a kill, at most", "commits/hour"
+            "{:>12} {:>10} {:>10} {:>13} {:>13} {:>29} {:>13}",
+            "K",
+            "T",
+            "commit",
+            "overhead p50",
+            "overhead p90",
+            "lost on a kill, at most",
+            "commits/hour"
         )?;
         for row in &self.rows {
             let mark = if row.checkpoint_every == self.recommended.checkpoint_every {
@@ -144,9 +158,10 @@ impl fmt::Display for Tuning {
             };
             writeln!(
                 f,
-                "{:>12} {:>10} {:>13} {:>13} {:>12} items {:>10} {:>13.0}{mark}",
+                "{:>12} {:>10} {:>10} {:>13} {:>13} {:>12} items {:>10} {:>13.0}{mark}",
                 row.checkpoint_every,
                 format_seconds(row.checkpoint_interval_seconds),
+                format_seconds(row.commit_seconds),
                 format_percent_ceil(row.overhead_fraction),
                 format_percent_ceil(row.overhead_fraction_p90),
                 row.items_at_risk_max,
@@ -174,8 +189,7 @@ impl fmt::Display for Tuning {
         if self.recommended_at_p50 != r.checkpoint_every {
             writeln!(
                 f,
-                "  at the median round ({}) the target needs only K = {}",
-                format_seconds(c.round_p50_seconds),
+                "  at the median round the target needs only K = {}",
                 self.recommended_at_p50
             )?;
         }
