@@ -209,6 +209,7 @@ impl<J: Job, F: Fs + ?Sized, O: RunObserver> Batches for Background<'_, J, F, O>
             Some(adaptive) => adaptive.controller.checkpoint_every(),
             None => self.config.checkpoint_every,
         };
+        debug_assert!(checkpoint_every >= 1, "K = 0 makes no progress");
         let ends = cursor >= batch_end(start, checkpoint_every, self.item_count)
             || match (self.config.checkpoint_interval, self.last_commit_at) {
                 (Some(interval), Some(since)) => self.clock.now().saturating_sub(since) >= interval,

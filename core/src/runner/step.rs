@@ -137,6 +137,9 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             Some(controller) => controller.checkpoint_every(),
             None => self.config.checkpoint_every,
         };
+        // K = 0 would commit the same cursor forever (validation refuses
+        // it; the adaptive rule never yields it).
+        debug_assert!(checkpoint_every >= 1, "K = 0 makes no progress");
         let first = cursor;
         let end = batch_end(cursor, checkpoint_every, self.item_count);
         let started_at = self.adaptive.is_some().then(|| self.clock.now());
