@@ -104,7 +104,7 @@ impl Job for SpinFiller {
     }
     fn process(&mut self, index: u64, state: &mut FillerState) -> Result<(), JobError> {
         state.count = state.count.wrapping_add(self.spin.run(index) | 1);
-        if (index + 1) % self.checkpoint_every == 0 {
+        if (index + 1).is_multiple_of(self.checkpoint_every) {
             self.batch_ended_at.set(Some(Instant::now()));
         }
         Ok(())

@@ -82,7 +82,7 @@ impl Curve {
         let (Some(first), Some(last)) = (self.points.first(), self.points.last()) else {
             return f64::NAN;
         };
-        if !(spacing_seconds > first.spacing_seconds) {
+        if spacing_seconds.is_nan() || spacing_seconds <= first.spacing_seconds {
             return cost(first);
         }
         if spacing_seconds >= last.spacing_seconds {

@@ -242,7 +242,7 @@ impl Job for ProbeJob<'_> {
     }
 
     fn process(&mut self, index: u64, state: &mut FillerState) -> Result<(), JobError> {
-        if index % self.checkpoint_every == 0 {
+        if index.is_multiple_of(self.checkpoint_every) {
             if let Some(ended) = self.batch_ended_at.take() {
                 self.spans.push(ended.elapsed());
                 self.progress.inc(1);
@@ -252,7 +252,7 @@ impl Job for ProbeJob<'_> {
             }
         }
         state.count = state.count.wrapping_add(self.spin.run(index) | 1);
-        if (index + 1) % self.checkpoint_every == 0 {
+        if (index + 1).is_multiple_of(self.checkpoint_every) {
             self.batch_ended_at = Some(Instant::now());
         }
         Ok(())
@@ -377,7 +377,7 @@ impl ProbeRun {
             .skip(warm_up_commits() as usize)
             .map(Duration::as_secs_f64)
             .collect();
-        if commits.is_empty() || commits.iter().any(|&s| !(s > 0.0)) {
+        if commits.is_empty() || commits.iter().any(|&s| s.is_nan() || s <= 0.0) {
             return Err(TuneError::NothingMeasured(commits.len()));
         }
         Ok((commits, size.0))

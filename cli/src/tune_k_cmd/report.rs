@@ -105,8 +105,8 @@ impl fmt::Display for Tuning {
         )?;
         writeln!(
             f,
-            "  {:>10} {:>7} {:>10} {:>10} {:>7}  {}",
-            "spacing", "K", "p50 round", "p90 round", "spread", "mean commit per round, in order"
+            "  {:>10} {:>7} {:>10} {:>10} {:>7}  mean commit per round, in order",
+            "spacing", "K", "p50 round", "p90 round", "spread"
         )?;
         for sp in &c.spacings {
             let rounds: Vec<String> = sp
