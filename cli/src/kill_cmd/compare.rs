@@ -29,6 +29,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crashproof_catalog::core_runner::CoreRunnerConfig;
 use serde_json::{Value, json};
 
 use super::KillArgs;
@@ -265,10 +266,13 @@ fn compare(args: &KillArgs, seed: u64) -> Result<Exit, String> {
 }
 
 fn print_report(args: &KillArgs, totals: &Totals, explore_argv: &[String], seed: u64) {
+    // Both commands run the core-runner job at its defaults (the kill
+    // harness's job defaults to the explorer's N and K).
+    let job = CoreRunnerConfig::default();
     let kill_command = command_line(&kill_args(args, seed));
     if args.json {
         let report = json!({
-            "job": { "workload": "core-runner", "items": 1000, "checkpoint_every": 50 },
+            "job": { "workload": "core-runner", "items": job.items, "checkpoint_every": job.checkpoint_every },
             "timing": "each half a child process, timed from spawn to exit; rounds alternate their order",
             "explorer": {
                 "command": command_line(explore_argv),
@@ -297,9 +301,9 @@ fn print_report(args: &KillArgs, totals: &Totals, explore_argv: &[String], seed:
     }
     let per_run = totals.states / totals.explore_runs.max(1);
     println!(
-        "side by side on one job: the core's Runner on the hash job, N=1000, K=50; both halves \
+        "side by side on one job: the core's Runner on the hash job, N={}, K={}; both halves \
          as processes, timed from spawn to exit, {} rounds alternating their order",
-        totals.explore_runs
+        job.items, job.checkpoint_every, totals.explore_runs
     );
     println!(
         "  simulator:      {} runs of `{}`: {per_run} states each, {:.3} s in all = {:.0} states/s ({})",
