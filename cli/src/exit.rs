@@ -10,6 +10,10 @@ pub enum Exit {
     /// The harness could not do its job (usage, unknown workload, clean
     /// run failed); the same code clap uses for usage errors.
     Harness = 2,
+    /// Interrupted by Ctrl-C or SIGTERM before the end: what was done so
+    /// far is reported, nothing is concluded (128 + SIGINT, as a shell
+    /// reports a process that SIGINT ended).
+    Interrupted = 130,
 }
 
 /// Prints a harness error the same way everywhere and returns its code.
@@ -23,4 +27,11 @@ pub fn harness_error(e: impl std::fmt::Display) -> Exit {
 pub fn usage_error(e: impl std::fmt::Display) -> Exit {
     eprintln!("crashproof: usage error: {e}");
     Exit::Harness
+}
+
+/// Prints that the command was interrupted and what that leaves, and
+/// returns the interrupted code.
+pub fn interrupted(what: impl std::fmt::Display) -> Exit {
+    eprintln!("crashproof: INTERRUPTED: {what}");
+    Exit::Interrupted
 }

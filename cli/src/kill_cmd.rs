@@ -13,11 +13,12 @@ use std::time::Duration;
 use clap::Args;
 use crashproof_kill::core_runner_job::{Variant, VerifyCheck};
 use crashproof_kill::{
-    CampaignOptions, Check, KillPoint, Plan, Program, ShellCheck, StdoutEquals, Summary, Verdict,
-    run_campaign,
+    CampaignError, CampaignOptions, Check, KillPoint, Plan, Program, ShellCheck, StdoutEquals,
+    Summary, Verdict, run_campaign,
 };
 
-use crate::exit::{Exit, harness_error};
+use crate::exit::{Exit, harness_error, interrupted};
+use crate::interrupt::Interrupt;
 
 /// Arguments of `crashproof kill`.
 #[derive(Debug, Args)]
@@ -65,6 +66,13 @@ pub struct KillArgs {
     /// failing case prints them (`fp:NAME*HIT`, `progress:N`, `time:Nus`).
     #[arg(long)]
     pub plan: Option<String>,
+    /// With --plan: run the plan up to this many times, stopping at the
+    /// first failing try, and say which try it was. `time:` and
+    /// `progress:` kills land near, not exactly at, the recorded instants,
+    /// so one replay of them may not reproduce a failure; `fp:` kills are
+    /// exact.
+    #[arg(long, requires = "plan", value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: Option<u32>,
     /// Most time one run may take, in milliseconds (default: 20x the clean
     /// run, at least 10 s).
     #[arg(long)]
@@ -90,10 +98,10 @@ pub struct KillArgs {
     #[arg(long, value_enum)]
     pub variant: Option<Variant>,
     /// Core-runner job only: N, items in the job (default 1000).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub items: Option<u64>,
     /// Core-runner job only: K, commit every this many items (default 50).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub checkpoint_every: Option<u64>,
     /// Core-runner job only: also keep a per-item side file, `items.log`.
     #[arg(long)]
@@ -179,9 +187,10 @@ impl KillArgs {
         Program::new(argv).map_err(|e| e.to_string())
     }
 
-    fn options(&self, seed: u64) -> Result<CampaignOptions, String> {
+    fn options(&self, seed: u64, interrupt: &Interrupt) -> Result<CampaignOptions, String> {
+        let tries = self.repeat.map_or(1, |n| n as usize);
         let plans = match &self.plan {
-            Some(plan) => vec![plan.parse::<Plan>().map_err(|e| e.to_string())?],
+            Some(plan) => vec![plan.parse::<Plan>().map_err(|e| e.to_string())?; tries],
             None => Vec::new(),
         };
         let failpoints = if self.failpoints {
@@ -201,7 +210,13 @@ impl KillArgs {
             plans,
             root: self.dir.clone().unwrap_or_else(std::env::temp_dir),
             run_timeout: self.run_timeout_ms.map(Duration::from_millis),
-            failures_max: self.failures_max,
+            // --repeat runs until the failure reappears.
+            failures_max: if self.repeat.is_some() {
+                1
+            } else {
+                self.failures_max
+            },
+            interrupt: interrupt.flag().clone(),
             ..CampaignOptions::default()
         })
     }
@@ -262,21 +277,57 @@ pub fn run(args: &KillArgs) -> Exit {
             seed
         }
     };
+    let interrupt = match Interrupt::install() {
+        Ok(i) => i,
+        Err(e) => return harness_error(format!("cannot install the Ctrl-C handler: {e}")),
+    };
     if args.compare_explore {
-        return compare::run(args, seed);
+        return compare::run(args, seed, &interrupt);
     }
     let items = args.items.unwrap_or(1000);
     let checkpoint_every = args.checkpoint_every.unwrap_or(50);
-    let (program, options) = match (args.program(items, checkpoint_every), args.options(seed)) {
+    let (program, options) = match (
+        args.program(items, checkpoint_every),
+        args.options(seed, &interrupt),
+    ) {
         (Ok(p), Ok(o)) => (p, o),
         (Err(e), _) | (_, Err(e)) => return harness_error(e),
     };
     let checks = Checks::new(args);
-    let summary = match campaign(&program, &checks.list(), &options) {
+    let mut summary = match campaign(&program, &checks.list(), &options) {
         Ok(s) => s,
-        Err(e) => return harness_error(e),
+        Err(e) => return campaign_error(e),
     };
+    if let Some(tries) = args.repeat {
+        summary.notes.push(repeat_note(&summary, tries));
+    }
     report(args, &summary)
+}
+
+/// A campaign that did not run: interrupted (130) or refused (2).
+fn campaign_error(e: CampaignError) -> Exit {
+    match e {
+        CampaignError::Interrupted => interrupted(e),
+        e => harness_error(e),
+    }
+}
+
+/// What `--repeat` found: on which try the failure reappeared, or that it
+/// did not.
+fn repeat_note(summary: &Summary, tries: u32) -> String {
+    match summary.verdict() {
+        Verdict::Violation => format!(
+            "--repeat: the failure reappeared on try {} of {tries}",
+            summary.cases
+        ),
+        Verdict::Interrupted => format!(
+            "--repeat: interrupted after {} of {tries} tries, none failing",
+            summary.cases
+        ),
+        _ => format!(
+            "--repeat: no failure in {tries} tries of the plan; time and progress kills land near, not exactly at, the recorded instants: raise --repeat"
+        ),
+    }
 }
 
 /// Runs a campaign with a progress bar (when stderr is a terminal, not CI).
@@ -301,13 +352,21 @@ fn report(args: &KillArgs, summary: &Summary) -> Exit {
             summary.render(&|plan| replay_line::replay_command(args, plan))
         );
     }
-    exit_of(summary.verdict())
+    exit_of(summary)
 }
 
-fn exit_of(verdict: Verdict) -> Exit {
-    match verdict {
+/// The exit code of a campaign's verdict, with the message of every code
+/// but 0 and 1 on stderr.
+fn exit_of(summary: &Summary) -> Exit {
+    match summary.verdict() {
         Verdict::Clean => Exit::Clean,
         Verdict::Violation => Exit::Violation,
+        Verdict::Interrupted if summary.failures.is_empty() => interrupted(
+            "the summary covers the cases finished before the signal; the program's processes were killed and the campaign's directories removed",
+        ),
+        Verdict::Interrupted => interrupted(
+            "the summary covers the cases finished before the signal; the program's processes were killed and the campaign's directories removed, but for the failing cases' (noted above)",
+        ),
         Verdict::NothingKilled => harness_error(
             "no kill landed before the program finished, so nothing was tested; run more cases, a slower job, or kill at failpoints",
         ),

@@ -6,13 +6,20 @@
 mod exit;
 mod explore_bar;
 mod explore_cmd;
+mod explore_program_cmd;
+mod interrupt;
 mod kill_cmd;
+mod materialize_cmd;
 mod merge_cmd;
+mod mount_cmd;
 mod mutants_cmd;
+mod program_arg;
 mod replay_cmd;
 mod report_json;
 mod scenarios_cmd;
 mod sector_size_arg;
+mod self_invocation;
+mod signals;
 mod tune_k_cmd;
 mod workload_arg;
 
@@ -27,7 +34,10 @@ use clap::{Parser, Subcommand};
 /// error (bad arguments, a flag with no effect in the chosen mode, unknown
 /// workload, a workload that fails its clean run, an exploration that
 /// checked zero post-crash states, a replayed crash point the run never
-/// reaches): nothing trustworthy was checked.
+/// reaches, a run that wrote nothing through the simulator or bypassed it):
+/// nothing trustworthy was checked; 130 = interrupted by Ctrl-C or SIGTERM
+/// (`explore`, `kill`, `tune-k`): the summary so far is marked INTERRUPTED
+/// and nothing is concluded.
 #[derive(Debug, Parser)]
 #[command(name = "crashproof", version, about, long_about)]
 struct Cli {
@@ -40,6 +50,18 @@ enum Command {
     /// Crash a workload at every step (after every failed sync, or at
     /// random schedules) and check both oracles on every post-crash state.
     Explore(explore_cmd::ExploreArgs),
+    /// Explore any program (any language) on a FUSE mount of the simulated
+    /// disk: crash it at every filesystem step, serve every post-crash state
+    /// the model allows, run --check on it and the program again on it.
+    /// Needs root and /dev/fuse.
+    ExploreCmd(Box<explore_program_cmd::ExploreCmdArgs>),
+    /// Write the post-crash state a schedule of `explore-cmd` names to a
+    /// real directory, to look at with ordinary tools.
+    Materialize(Box<materialize_cmd::MaterializeArgs>),
+    /// Serve a fresh simulated disk as a real mount until told to stop;
+    /// crash it, list unsynced changes and count steps over a control
+    /// socket (for other test harnesses).
+    Mount(mount_cmd::MountArgs),
     /// Replay one case: print its trace with the crash points marked and
     /// the oracles' verdict.
     Replay(replay_cmd::ReplayArgs),
@@ -69,6 +91,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Explore(args) => explore_cmd::run(&args),
+        Command::ExploreCmd(args) => explore_program_cmd::run(&args),
+        Command::Materialize(args) => materialize_cmd::run(&args),
+        Command::Mount(args) => mount_cmd::run(&args),
         Command::Replay(args) => replay_cmd::run(&args),
         Command::Merge(args) => merge_cmd::run(&args),
         Command::Mutants(args) => mutants_cmd::run(&args),
@@ -77,5 +102,6 @@ fn main() -> ExitCode {
         Command::CoreRunnerJob(args) => return crashproof_kill::core_runner_job::main(&args),
         Command::TuneK(args) => tune_k_cmd::run(&args),
     };
+    signals::before_exit();
     ExitCode::from(code as u8)
 }

@@ -55,6 +55,13 @@ fn merge(paths: &[PathBuf]) -> Result<ReportJson, String> {
                 doc.format
             ));
         }
+        if doc.report.interrupted {
+            return Err(format!(
+                "{} is the report of a run that was interrupted (Ctrl-C or SIGTERM) before its \
+                 end: it covers only part of its shard; rerun that shard",
+                path.display()
+            ));
+        }
         docs.push(doc);
     }
     let first = docs.first().ok_or("no shard report given")?;

@@ -64,7 +64,8 @@ pub struct Summary {
     pub states_per_second: Option<f64>,
     /// Resumed runs started, and how many converged (this process's work).
     pub work: Work,
-    /// `clean`, `violations`.
+    /// `clean`, `violations`, or `interrupted` (Ctrl-C or SIGTERM: the
+    /// counts cover what was done before it; never clean).
     pub verdict: String,
 }
 
@@ -80,7 +81,9 @@ impl Summary {
             wall_time_seconds: seconds,
             states_per_second: seconds.map(|s| report.states_checked() as f64 / s.max(1e-9)),
             work: report.work(),
-            verdict: if report.is_clean() {
+            verdict: if report.interrupted {
+                "interrupted"
+            } else if report.is_clean() {
                 "clean"
             } else {
                 "violations"
@@ -105,6 +108,36 @@ pub struct ReportJson {
     pub summary: Summary,
     /// The simulator's report.
     pub report: Report,
+    /// `explore-cmd` only: the program, its check, and what the model
+    /// refused or did not keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramJson>,
+}
+
+/// What `crashproof explore-cmd` adds to its report: the program explored
+/// through the mount and the operations the model has no rule for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramJson {
+    /// The command line, `{dir}` as given.
+    pub argv: Vec<String>,
+    /// `--check`.
+    pub check: Option<String>,
+    /// Whether stdout was compared (not `--ignore-stdout`).
+    pub compares_stdout: bool,
+    /// Requests refused (with their errno) or accepted but not kept, by
+    /// operation, over every run.
+    pub unmodelled: crashproof_fuse::Unmodelled,
+    /// Program runs (clean and resumed) and check command runs.
+    pub program_runs: u64,
+    /// Check command runs (verdicts shared by equal post-crash trees are
+    /// counted once).
+    pub check_runs: u64,
+    /// FUSE requests served over every run.
+    pub requests: u64,
+    /// Wall time of program runs, summed over threads.
+    pub program_seconds: f64,
+    /// Wall time of check runs, summed over threads.
+    pub check_seconds: f64,
 }
 
 impl ReportJson {
@@ -117,6 +150,7 @@ impl ReportJson {
             execution,
             summary: Summary::of(&report),
             report,
+            program: None,
         }
     }
 

@@ -52,7 +52,10 @@ pub fn run(args: &ScenariosArgs) -> Exit {
     let options = ExploreOptions {
         seed: args.seed,
         states_per_point_max: args.cap,
-        replay: ReplayLine::Cli,
+        replay: ReplayLine::Command {
+            command: crate::self_invocation::self_command(),
+            workload_args: Vec::new(),
+        },
         ..ExploreOptions::default()
     };
     let started = Instant::now();

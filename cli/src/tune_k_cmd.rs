@@ -32,6 +32,7 @@ use crashproof_core::RunError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::exit::Exit;
+use crate::interrupt::Interrupt;
 use curve::{Curve, Level, Point};
 use measure::{CommitCost, MeasurePlan};
 use model::Row;
@@ -159,8 +160,11 @@ pub enum TuneError {
     /// No commit was timed, or one took no measurable time.
     #[error("no usable commit time was measured ({0} samples); nothing to recommend")]
     NothingMeasured(usize),
-    /// The cancellation flag was set (Ctrl-C): nothing is recommended.
-    #[error("interrupted before the measurement finished; nothing to recommend")]
+    /// The cancellation flag was set (Ctrl-C, SIGTERM): nothing is
+    /// recommended.
+    #[error(
+        "interrupted before the measurement finished; no recommendation; the scratch directory was removed"
+    )]
     Interrupted,
     /// The state does not fit in memory on this platform.
     #[error("--state-size {0} does not fit in memory here")]
@@ -212,18 +216,29 @@ pub enum TuneError {
     /// The JSON could not be produced.
     #[error("cannot encode the result as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The Ctrl-C handler could not be installed.
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Interrupt(io::Error),
 }
 
-/// Runs tune-k: exit 0 with a recommendation, 2 when there is none.
+/// Runs tune-k: exit 0 with a recommendation, 2 when there is none, 130
+/// on Ctrl-C or SIGTERM (scratch directory removed).
 pub fn run(args: &TuneKArgs) -> Exit {
-    run_until(args, &AtomicBool::new(false))
+    match Interrupt::install() {
+        Ok(interrupt) => run_until(args, interrupt.flag()),
+        Err(e) => {
+            eprintln!("crashproof tune-k: {}", TuneError::Interrupt(e));
+            Exit::Harness
+        }
+    }
 }
 
-/// [`run`], stopping early (exit 2, scratch directory removed, nothing
+/// [`run`], stopping early (exit 130, scratch directory removed, nothing
 /// printed on stdout) once `cancel` is set.
 pub fn run_until(args: &TuneKArgs, cancel: &AtomicBool) -> Exit {
     match tune(args, cancel) {
         Ok(()) => Exit::Clean,
+        Err(e @ TuneError::Interrupted) => crate::exit::interrupted(e),
         Err(e) => {
             eprintln!("crashproof tune-k: {e}");
             Exit::Harness

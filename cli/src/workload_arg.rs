@@ -6,6 +6,8 @@ use crashproof_catalog::core_runner::{CoreRunnerConfig, CoreRunnerWorkload};
 use crashproof_catalog::{workload, workload_names};
 use crashproof_sim::explore::{ReplayLine, Workload};
 
+use crate::self_invocation::self_command;
+
 /// A parser accepting exactly the registered workload names.
 pub fn workload_parser() -> PossibleValuesParser {
     // clap needs `'static` names; the registry builds them once per process
@@ -47,21 +49,22 @@ pub fn load(name: &str, sizes: Sizes) -> Result<Box<dyn Workload>, String> {
     workload(name).map_err(|e| e.to_string())
 }
 
-/// The replay line of a run of a catalogue workload: `crashproof replay`
-/// with the size flags (`--items`, `--every`) repeated, so a violation found
-/// in a sized run replays that same run.
+/// The replay line of a run of a catalogue workload: this binary's
+/// `replay` (its path, `self_invocation`, so the line works without
+/// `crashproof` on PATH and replays with the same build) with the size
+/// flags (`--items`, `--every`) repeated, so a violation found in a sized
+/// run replays that same run.
 pub fn sizes_replay_line(items: Option<u64>, every: Option<u64>) -> ReplayLine {
-    let mut args = Vec::new();
+    let mut workload_args = Vec::new();
     if let Some(n) = items {
-        args.extend(["--items".to_string(), n.to_string()]);
+        workload_args.extend(["--items".to_string(), n.to_string()]);
     }
     if let Some(k) = every {
-        args.extend(["--every".to_string(), k.to_string()]);
+        workload_args.extend(["--every".to_string(), k.to_string()]);
     }
-    if args.is_empty() {
-        ReplayLine::Cli
-    } else {
-        ReplayLine::CliWithWorkloadArgs(args)
+    ReplayLine::Command {
+        command: self_command(),
+        workload_args,
     }
 }
 
@@ -70,20 +73,22 @@ mod replay_line_tests {
     use super::*;
 
     #[test]
-    fn sizes_are_repeated_in_the_replay_line() {
-        assert_eq!(sizes_replay_line(None, None), ReplayLine::Cli);
+    #[allow(clippy::panic)] // a test fails by panicking
+    fn sizes_are_repeated_in_the_replay_line_after_this_binary() {
+        let line = |items, every| match sizes_replay_line(items, every) {
+            ReplayLine::Command {
+                command,
+                workload_args,
+            } => (command, workload_args),
+            other => panic!("{other:?}"),
+        };
+        let (command, args) = line(None, None);
+        assert_eq!(command, self_command());
+        assert!(args.is_empty());
         assert_eq!(
-            sizes_replay_line(Some(16000), Some(50)),
-            ReplayLine::CliWithWorkloadArgs(vec![
-                "--items".into(),
-                "16000".into(),
-                "--every".into(),
-                "50".into()
-            ])
+            line(Some(16000), Some(50)).1,
+            ["--items", "16000", "--every", "50"]
         );
-        assert_eq!(
-            sizes_replay_line(None, Some(7)),
-            ReplayLine::CliWithWorkloadArgs(vec!["--every".into(), "7".into()])
-        );
+        assert_eq!(line(None, Some(7)).1, ["--every", "7"]);
     }
 }

@@ -173,6 +173,25 @@ fn replay_of_a_step_past_the_run_exits_2_and_says_the_run_length() {
 }
 
 #[test]
+fn replay_of_a_state_index_past_the_count_exits_2_and_gives_the_count() {
+    // Before the first step of core-runner, the disk is empty: the model
+    // allows one post-crash state there.
+    check(
+        &["replay", "--workload", "core-runner", "step:0@prefix#idx=4"],
+        2,
+        &[
+            "crash point `step:0@prefix#idx=4` selects state 4, but the prefix model allows only 1 \
+             post-crash states there (idx=0 to idx=0): name an index below 1",
+        ],
+    );
+    check(
+        &["replay", "--workload", "core-runner", "step:0@prefix#idx=0"],
+        0,
+        &["verdict: OK (1 crashes"],
+    );
+}
+
+#[test]
 fn replay_of_a_failpoint_never_hit_or_hit_too_few_times_exits_2_with_the_hits() {
     let o = check(
         &[
@@ -432,4 +451,40 @@ fn several_modes_run_in_one_exploration() {
             "result: OK",
         ],
     );
+}
+
+#[test]
+fn a_violations_replay_line_runs_this_binary_and_reproduces_it() {
+    let o = check(
+        &[
+            "explore",
+            "--workload",
+            "no-dir-fsync",
+            "--model",
+            "drop-unsynced",
+            "--cap",
+            "64",
+        ],
+        1,
+        &[],
+    );
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("replay:   "))
+        .unwrap_or_else(|| panic!("no replay line in\n{out}"));
+    // Not a bare `crashproof` (rarely on PATH) nor `cargo run` of another
+    // profile: the path of the binary that explored.
+    let words = shlex::split(line).unwrap();
+    assert_eq!(words[0], env!("CARGO_BIN_EXE_crashproof"), "{line}");
+    assert_eq!(
+        words[1..4],
+        ["replay", "--workload", "no-dir-fsync"],
+        "{line}"
+    );
+    assert!(line.ends_with("--cap 64"), "{line}");
+    // Pasted as it is, it replays the violation.
+    let replayed = Command::new(&words[0]).args(&words[1..]).output().unwrap();
+    assert_eq!(replayed.status.code(), Some(1), "{line}");
+    assert!(stdout(&replayed).contains("verdict: VIOLATION"), "{line}");
 }

@@ -168,6 +168,19 @@ fn merged_shards_give_the_whole_runs_verdict_and_exit_code() {
     std::fs::write(&not_json, "{}").unwrap();
     let o = crashproof(&["merge", not_json.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
+
+    // A shard whose run was interrupted covers only part of its shard.
+    let mut cut: Value = serde_json::from_str(&std::fs::read_to_string(p(1)).unwrap()).unwrap();
+    cut["report"]["interrupted"] = Value::Bool(true);
+    let cut_path = dir.path().join("interrupted.json");
+    std::fs::write(&cut_path, cut.to_string()).unwrap();
+    let o = crashproof(&["merge", p(0), cut_path.to_str().unwrap(), p(2)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("was interrupted (Ctrl-C or SIGTERM)"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! `crashproof kill`: the core-runner job passes, a broken variant is caught
 //! and its replay command reproduces it, and a run that killed nothing,
-//! hit no failpoint or would check nothing is a harness error (exit 2).
+//! hit no failpoint, would check nothing, keeps no state in its directory,
+//! shares state between runs or has checks that pass on damaged state is a
+//! harness error (exit 2). Ctrl-C and SIGTERM: `tests/interrupt.rs`.
 
 // This file is a test crate: its helpers are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -34,6 +36,9 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// A program that keeps its state (one line) in its directory and prints it.
+const WRITES_STATE: &str = r#"echo hi > "$CRASHPROOF_DIR/state"; cat "$CRASHPROOF_DIR/state""#;
 
 /// A small core-runner job (N = 100, K = 25: 4 commits) in `dir`.
 fn small_job<'a>(dir: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -95,10 +100,25 @@ fn a_broken_variant_exits_1_and_its_replay_command_reproduces_it() {
         .find_map(|l| l.trim_start().strip_prefix("replay: "))
         .unwrap();
     let words = shlex::split(replay).unwrap();
-    assert_eq!(words[..2], ["crashproof", "kill"], "{replay}");
+    // The line runs this very binary by its path: no `crashproof` on PATH
+    // is needed, and the profile is the one that ran.
+    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_crashproof")).unwrap();
+    assert_eq!(
+        std::fs::canonicalize(&words[0]).unwrap(),
+        binary,
+        "{replay}"
+    );
+    assert_eq!(words[1], "kill", "{replay}");
     assert!(words.iter().any(|w| w == "--plan"), "{replay}");
-    let words: Vec<&str> = words[1..].iter().map(String::as_str).collect();
-    let again = crashproof(&words);
+    // A failpoint plan is exact: one try, no note.
+    assert!(!words.iter().any(|w| w == "--repeat"), "{replay}");
+    assert!(!out.contains("replay is approximate"), "{out}");
+    let again = Command::new(&words[0])
+        .args(&words[1..])
+        .env_remove("CRASHPROOF_SEED")
+        .env_remove("FAILPOINTS")
+        .output()
+        .unwrap();
     let again_out = text(&again);
     assert_eq!(again.status.code(), Some(1), "{again_out}");
     assert!(again_out.contains("FAILED replayed case 1"), "{again_out}");
@@ -148,7 +168,7 @@ fn a_run_that_killed_nothing_is_a_harness_error() {
         "--",
         "sh",
         "-c",
-        "echo hi",
+        WRITES_STATE,
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("no kill landed"), "{}", text(&o));
@@ -167,8 +187,9 @@ fn failpoints_that_are_never_hit_are_a_harness_error() {
         "--cases",
         "0",
         "--",
-        "echo",
-        "hi",
+        "sh",
+        "-c",
+        WRITES_STATE,
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
@@ -204,14 +225,39 @@ fn an_unarmed_run_never_inherits_the_callers_failpoints() {
 fn checks_that_cannot_judge_are_harness_errors() {
     let dir = scratch();
     let dir = dir.path().to_str().unwrap();
-    let silent = crashproof(&["kill", "--dir", dir, "--", "true"]);
+    let silent = crashproof(&[
+        "kill",
+        "--dir",
+        dir,
+        "--",
+        "sh",
+        "-c",
+        r#"touch "$CRASHPROOF_DIR/state""#,
+    ]);
     assert_eq!(silent.status.code(), Some(2), "{}", text(&silent));
     assert!(
         text(&silent).contains("nothing would be checked"),
         "{}",
         text(&silent)
     );
-    let failing = crashproof(&["kill", "--dir", dir, "--check", "false", "--", "echo", "x"]);
+    let exits_3 = crashproof(&["kill", "--dir", dir, "--", "sh", "-c", "exit 3"]);
+    assert_eq!(exits_3.status.code(), Some(2), "{}", text(&exits_3));
+    assert!(
+        text(&exits_3).contains("the clean (unkilled) run did not succeed: Exited(3)"),
+        "{}",
+        text(&exits_3)
+    );
+    let failing = crashproof(&[
+        "kill",
+        "--dir",
+        dir,
+        "--check",
+        "false",
+        "--",
+        "sh",
+        "-c",
+        WRITES_STATE,
+    ]);
     assert_eq!(failing.status.code(), Some(2), "{}", text(&failing));
     assert!(
         text(&failing).contains("fails on the clean (unkilled) run"),
@@ -231,6 +277,8 @@ fn usage_errors_exit_2() {
         &["kill", "--compare-explore", "--", "echo", "x"],
         &["kill", "--failpoint", "a=b"],
         &["kill", "--ignore-stdout", "--", "echo", "x"],
+        &["kill", "--repeat", "3", "--", "echo", "x"],
+        &["kill", "--plan", "progress:1", "--repeat", "0"],
         &["kill", "--dir", dir, "--", "/nonexistent/crashproof-job"],
         &[
             "kill",
@@ -303,8 +351,163 @@ fn compare_explore_times_both_commands_and_its_rates_follow_from_its_counts() {
     );
 }
 
+/// Runs `kill` on `sh -c <script> job {dir}` (the case directory is `$1`)
+/// with `extra` flags, in a new scratch directory, and returns the output
+/// and what the scratch directory holds afterwards.
+fn kill_sh(extra: &[&str], script: &str) -> (Output, Vec<String>) {
+    let dir = scratch();
+    let root = dir.path().to_str().unwrap();
+    let mut args = vec!["kill", "--dir", root, "--seed", "1"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", "sh", "-c", script, "job", "{dir}"]);
+    let o = crashproof(&args);
+    let left = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    (o, left)
+}
+
+/// Asserts exit 2 with every needle in the output, and that the refused
+/// campaign left nothing behind.
+fn assert_refused(extra: &[&str], script: &str, needles: &[&str]) {
+    let (o, left) = kill_sh(extra, script);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{script}\n{out}");
+    for needle in needles {
+        assert!(out.contains(needle), "{script}: no {needle:?} in\n{out}");
+    }
+    assert!(left.is_empty(), "{script}: left {left:?}");
+}
+
+#[test]
+fn a_program_that_keeps_no_state_in_its_dir_is_refused() {
+    let needles = [
+        "the program keeps no state in {dir}; a kill test needs its state there",
+        "Pass `{dir}` (or read CRASHPROOF_DIR) where the program keeps its state",
+    ];
+    // No state at all.
+    assert_refused(&[], "echo hi", &needles);
+    // The buggy program: it ignores {dir} and keeps its state at a fixed
+    // path, so every run after the first finds the finished state, and a
+    // kill at any point passes.
+    let fixed = tempfile::tempdir().unwrap();
+    let fixed = fixed.path().join("state");
+    let ignores_dir = format!(
+        r#"f={}; [ -f "$f" ] || {{ echo partial > "$f"; echo result > "$f"; }}; cat "$f""#,
+        fixed.display()
+    );
+    assert_refused(&[], &ignores_dir, &needles);
+    assert!(
+        fixed.exists(),
+        "the program did run and keep its state there"
+    );
+}
+
 #[test]
 fn compare_rounds_without_compare_explore_is_a_usage_error() {
     let o = crashproof(&["kill", "--compare-rounds", "2"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn runs_that_share_state_outside_their_own_dir_are_refused() {
+    // Beside its directory, in the campaign's: shared by every run.
+    assert_refused(
+        &[],
+        r#"echo s > "$1/state"; echo x >> "$1/../shared"; echo ok"#,
+        &[
+            "the runs are not isolated",
+            "during clean run 1, `shared` appeared in the campaign directory",
+        ],
+    );
+    // Into another run's directory.
+    assert_refused(
+        &[],
+        r#"echo s > "$1/state"; for d in "$1"/../clean-*; do [ "$d" = "$1" ] || echo x >> "$d/state"; done; echo ok"#,
+        &[
+            "the runs are not isolated",
+            "during clean run 2, `state` was written in",
+            "the directory of an earlier run",
+        ],
+    );
+}
+
+#[test]
+fn items_0_is_refused_as_in_explore() {
+    for flag in ["--items", "--checkpoint-every"] {
+        let o = crashproof(&["kill", flag, "0"]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", text(&o));
+        assert!(text(&o).contains("0 is not in 1.."), "{flag}: {}", text(&o));
+    }
+    let explore = crashproof(&["explore", "--items", "0"]);
+    assert_eq!(explore.status.code(), Some(2), "{}", text(&explore));
+    assert!(text(&explore).contains("0 is not in 1.."));
+}
+
+#[test]
+fn checks_that_pass_on_damaged_state_are_refused_when_stdout_is_ignored() {
+    // Buggy: a restart appends its line again, so a killed case ends with
+    // a result the clean run never had.
+    let appends = r#"echo line >> "$1/result"; echo ok"#;
+    for check in ["true", "test -f {dir}/result"] {
+        assert_refused(
+            &["--ignore-stdout", "--check", check],
+            appends,
+            &[
+                "the checks cannot tell damage from success",
+                &format!("check command `{check}` exits 0"),
+                "passes on a damaged copy of the clean run's directory",
+                "files cut to less than half their length: 1",
+            ],
+        );
+    }
+    // A check that reads the result is accepted: the campaign runs (and
+    // here kills nothing, as the program writes no progress line).
+    let (o, left) = kill_sh(
+        &[
+            "--ignore-stdout",
+            "--check",
+            "test \"$(cat {dir}/result)\" = line",
+            "--plan",
+            "progress:1",
+        ],
+        appends,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(!out.contains("cannot tell damage"), "{out}");
+    assert!(out.contains("no kill landed"), "{out}");
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn an_approximate_replay_says_so_and_repeat_runs_it_until_the_failure_reappears() {
+    // Buggy as above, and it lingers after its progress line, so a kill
+    // there lands (its restart appends a second line: stdout differs).
+    let script = r#"echo line >> "$1/result"; echo 1 >&3; sleep 0.2; cat "$1/result""#;
+    let (o, _) = kill_sh(&["--plan", "progress:1", "--repeat", "5"], script);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAILED replayed case"), "{out}");
+    let note = out
+        .lines()
+        .find_map(|l| l.strip_prefix("note: --repeat: the failure reappeared on try "))
+        .unwrap_or_else(|| panic!("no --repeat note in\n{out}"));
+    let (tries, of) = note.split_once(" of ").unwrap();
+    assert_eq!(of, "5", "{out}");
+    let tries: u32 = tries.parse().unwrap();
+    assert!((1..=5).contains(&tries), "{out}");
+    assert!(
+        out.contains(&format!("cases: {tries} ")),
+        "stopped at the failing try: {out}"
+    );
+    let replay = out
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("replay: "))
+        .unwrap();
+    let words = shlex::split(replay).unwrap();
+    let repeat = words.iter().position(|w| w == "--repeat").unwrap();
+    assert_eq!(words[repeat + 1], "20", "{replay}");
+    assert!(out.contains("replay is approximate"), "{out}");
 }

@@ -8,11 +8,17 @@
 //! `WNOWAIT`), so the harness never signals a reaped, possibly reused,
 //! process group; the exit status then says whether a kill landed: a kill
 //! sent after the program had already exited does not count.
+//!
+//! An interruption of the harness (its caller sets the `interrupt` flag, on
+//! Ctrl-C or SIGTERM) kills the program's whole group at once and ends the
+//! attempt as [`AttemptEnd::Interrupted`]; the flag is read at least every
+//! [`INTERRUPT_POLL`].
 
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -31,6 +37,10 @@ use crate::program::{DIR_ENV, PROGRESS_FD, PROGRESS_FD_ENV, Program};
 /// leaks into a run.
 pub const FAILPOINTS_ENV: &str = "FAILPOINTS";
 
+/// Most time between two reads of the interrupt flag while a program runs:
+/// an interrupted harness stops its program within about this long.
+pub const INTERRUPT_POLL: Duration = Duration::from_millis(20);
+
 /// How an attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptEnd {
@@ -45,6 +55,9 @@ pub enum AttemptEnd {
     Signaled(i32),
     /// It did not finish within the timeout; the harness killed it.
     TimedOut,
+    /// The harness was interrupted (its `interrupt` flag was set) and killed
+    /// the program's group, or never started it: nothing to judge.
+    Interrupted,
 }
 
 impl AttemptEnd {
@@ -92,14 +105,27 @@ enum Event {
     Ended,
 }
 
-/// Runs `program` once in `dir`, killing it at `point` (if any) and at
-/// `timeout` at the latest.
+/// Runs `program` once in `dir`, killing it at `point` (if any), at
+/// `timeout` at the latest, and as soon as `interrupt` is set (then the end
+/// is [`AttemptEnd::Interrupted`]; a flag already set starts nothing).
+/// When this returns, every process of the program's group has been sent
+/// SIGKILL or had exited, and the program itself is reaped.
 pub fn run_attempt(
     program: &Program,
     dir: &Path,
     point: Option<&KillPoint>,
     timeout: Duration,
+    interrupt: &AtomicBool,
 ) -> Result<Attempt, AttemptError> {
+    if interrupt.load(Ordering::SeqCst) {
+        return Ok(Attempt {
+            end: AttemptEnd::Interrupted,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            progress_lines: 0,
+            elapsed: Duration::ZERO,
+        });
+    }
     let argv = program.argv_for(dir);
     let (progress_reader, progress_writer) = io::pipe()?;
     let mut cmd = Command::new(&argv[0]);
@@ -145,13 +171,19 @@ pub fn run_attempt(
     let deadline = started + timeout;
     let mut kill_sent = false;
     let mut timed_out = false;
+    let mut interrupted = false;
     loop {
+        if !interrupted && interrupt.load(Ordering::SeqCst) {
+            kill_group(pid);
+            interrupted = true;
+        }
         let now = Instant::now();
         let wake = match kill_at {
             Some(at) if !kill_sent => at.min(deadline),
             _ => deadline,
         };
-        match rx.recv_timeout(wake.saturating_duration_since(now)) {
+        let wait = wake.saturating_duration_since(now).min(INTERRUPT_POLL);
+        match rx.recv_timeout(wait) {
             Ok(Event::Ended) | Err(RecvTimeoutError::Disconnected) => break,
             Ok(Event::Progress(lines)) => {
                 if let Some(KillPoint::Progress(target)) = point
@@ -185,7 +217,11 @@ pub fn run_attempt(
     let stderr = stderr.join().unwrap_or_default();
     let progress_lines = progress.join().unwrap_or_default();
     Ok(Attempt {
-        end: classify(status, kill_sent, timed_out, point),
+        end: if interrupted {
+            AttemptEnd::Interrupted
+        } else {
+            classify(status, kill_sent, timed_out, point)
+        },
         stdout,
         stderr,
         progress_lines,

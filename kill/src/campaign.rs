@@ -2,17 +2,21 @@
 //! cases (or exactly the given plans, to replay), then a [`Summary`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
-use crate::attempt::{AttemptEnd, AttemptError, run_attempt};
+use crate::attempt::AttemptError;
 use crate::case::{CaseSetup, run_case};
-use crate::check::{Check, CheckInput};
+use crate::check::Check;
+use crate::clean_run::{CleanRun, Isolation, clean_runs};
+use crate::error::CampaignError;
 use crate::plan::{KillPoint, Plan};
 use crate::program::Program;
-use crate::summary::{CleanRun, Summary, clip};
+use crate::summary::Summary;
 
 /// What a campaign runs.
 #[derive(Debug, Clone)]
@@ -41,6 +45,10 @@ pub struct CampaignOptions {
     pub run_timeout: Option<Duration>,
     /// Stop after this many failing cases (0: never stop early).
     pub failures_max: usize,
+    /// Set it (from a Ctrl-C or SIGTERM handler) to stop the campaign: the
+    /// running program's group is killed at once, no further case starts,
+    /// and the summary of the cases finished so far is marked interrupted.
+    pub interrupt: Arc<AtomicBool>,
 }
 
 impl Default for CampaignOptions {
@@ -56,35 +64,9 @@ impl Default for CampaignOptions {
             root: std::env::temp_dir(),
             run_timeout: None,
             failures_max: 0,
+            interrupt: Arc::new(AtomicBool::new(false)),
         }
     }
-}
-
-/// The harness could not run the campaign, or it would check nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum CampaignError {
-    /// Running a process failed.
-    #[error(transparent)]
-    Attempt(#[from] AttemptError),
-    /// The unkilled run did not exit 0.
-    #[error(
-        "the clean (unkilled) run did not succeed: {end:?}\n  stderr: {stderr}\nfix the program or its arguments first"
-    )]
-    CleanRunFailed {
-        /// How it ended.
-        end: AttemptEnd,
-        /// Its stderr, clipped.
-        stderr: String,
-    },
-    /// A check fails on the clean run, so it cannot tell a kill's damage
-    /// from the program's normal result.
-    #[error("the check fails on the clean (unkilled) run, so it cannot judge killed runs: {0}")]
-    CheckFailsOnCleanRun(String),
-    /// No check could fail.
-    #[error(
-        "nothing would be checked: the program prints nothing on stdout and no check command was given; print the result on stdout or pass --check"
-    )]
-    NothingToCheck,
 }
 
 /// What the caller sees while a campaign runs.
@@ -102,7 +84,15 @@ pub struct Tally {
 
 /// Runs a campaign of `program` under `options`, calling `on_case` after
 /// every case. The campaign's directory (`crashproof-kill-*` under
-/// `options.root`) is removed at the end unless a case failed.
+/// `options.root`) is removed at the end, also when the campaign is refused
+/// or interrupted; when a case failed, only the failing cases' directories
+/// are kept in it (the summary's notes name it).
+///
+/// Refused before any case (see `clean_run`): a clean run that fails, that
+/// leaves no file in its directory, that touches another run's directory,
+/// checks that cannot fail or that pass on damaged state. After every case
+/// the clean runs' directories and the campaign directory are checked
+/// untouched ([`CampaignError::NotIsolated`]).
 ///
 /// Order: the clean run; every hit of each `failpoints` name (one case per
 /// hit, until a run finishes before the hit); the hit count of each
@@ -121,7 +111,9 @@ pub fn run_campaign(
         .prefix("crashproof-kill-")
         .tempdir_in(&options.root)
         .map_err(AttemptError::from)?;
-    let clean = clean_run(program, checks, root.path(), options.run_timeout)?;
+    let interrupt = options.interrupt.as_ref();
+    let (clean, isolation) =
+        clean_runs(program, checks, root.path(), options.run_timeout, interrupt)?;
     let run_timeout = options
         .run_timeout
         .unwrap_or_else(|| (clean.elapsed * 20).max(Duration::from_secs(10)));
@@ -132,7 +124,9 @@ pub fn run_campaign(
             run_timeout,
             checks,
             clean_stdout: &clean.stdout,
+            interrupt,
         },
+        isolation: &isolation,
         summary: Summary::new(options.seed, program, checks, &clean),
         tally: Tally {
             random_cases: u64::from(options.cases),
@@ -141,7 +135,8 @@ pub fn run_campaign(
         on_case,
         failures_max: options.failures_max,
     };
-    // `Stop` ends the campaign early (enough failures); errors propagate.
+    // `Stop` ends the campaign early (enough failures, interrupted); errors
+    // propagate.
     let ran = if options.plans.is_empty() {
         all_cases(&mut cases, &clean, options)
     } else {
@@ -150,14 +145,19 @@ pub fn run_campaign(
             cases.enough()
         })
     };
+    let mut summary = cases.summary;
     match ran {
         Ok(()) | Err(Stop::Enough) => {}
+        Err(Stop::Interrupted) => summary.interrupted = true,
         Err(Stop::Error(e)) => return Err(e),
     }
-    let mut summary = cases.summary;
     summary.elapsed = started.elapsed();
     if !summary.failures.is_empty() {
-        // Keep every failing case's directory (they live under the root).
+        // Keep only the failing cases' directories (they live under the
+        // root); the clean runs' are of no use to the reader.
+        for dir in isolation.clean_dirs() {
+            std::fs::remove_dir_all(dir).map_err(AttemptError::from)?;
+        }
         let kept = root.keep();
         summary.notes.push(format!(
             "failing case directories are kept under {}",
@@ -174,6 +174,8 @@ const RANDOM_LABEL: &str = "random case";
 enum Stop {
     /// `failures_max` failing cases were found.
     Enough,
+    /// The caller's interrupt flag was set.
+    Interrupted,
     /// The harness failed.
     Error(CampaignError),
 }
@@ -187,6 +189,7 @@ impl From<AttemptError> for Stop {
 /// Runs cases and counts them in.
 struct Cases<'a, 'b> {
     setup: CaseSetup<'a>,
+    isolation: &'a Isolation,
     summary: Summary,
     tally: Tally,
     on_case: &'b mut dyn FnMut(&Tally),
@@ -196,8 +199,15 @@ struct Cases<'a, 'b> {
 impl Cases<'_, '_> {
     /// Runs one case; `Ok(true)` when a kill landed in it.
     fn run(&mut self, label: String, plan: &Plan) -> Result<bool, Stop> {
+        if self.setup.interrupt.load(Ordering::SeqCst) {
+            return Err(Stop::Interrupted);
+        }
         let random = label.starts_with(RANDOM_LABEL);
         let report = run_case(&self.setup, plan)?;
+        if report.interrupted {
+            return Err(Stop::Interrupted);
+        }
+        self.isolation.check(&label).map_err(Stop::Error)?;
         let landed = report.kills > 0;
         self.tally.cases += 1;
         self.tally.kills += report.kills;
@@ -312,57 +322,6 @@ fn count_hits(cases: &mut Cases<'_, '_>, name: &str, max: u64, hits: &mut u64) -
         cases.enough()?;
     }
     Ok(())
-}
-
-/// Runs the program unkilled twice, each in its own directory, and checks
-/// that every check passes on both (the second judged against the first's
-/// stdout, so a program whose result varies run to run is refused) and
-/// that at least one check could fail. The faster run's time is the clean
-/// duration: the first run may pay for a cold start.
-fn clean_run(
-    program: &Program,
-    checks: &[&dyn Check],
-    root: &std::path::Path,
-    run_timeout: Option<Duration>,
-) -> Result<CleanRun, CampaignError> {
-    let timeout = run_timeout.unwrap_or(Duration::from_secs(600));
-    let mut clean: Option<CleanRun> = None;
-    for run in 1..=2 {
-        let dir = root.join(format!("clean-{run}"));
-        std::fs::create_dir(&dir).map_err(AttemptError::from)?;
-        let attempt = run_attempt(program, &dir, None, timeout)?;
-        if attempt.end != AttemptEnd::Exited(0) {
-            return Err(CampaignError::CleanRunFailed {
-                end: attempt.end,
-                stderr: clip(&attempt.stderr),
-            });
-        }
-        if checks.iter().all(|c| c.is_vacuous(&attempt.stdout)) {
-            return Err(CampaignError::NothingToCheck);
-        }
-        let first = clean.as_ref().map_or(&attempt.stdout, |c| &c.stdout);
-        let input = CheckInput {
-            dir: &dir,
-            stdout: &attempt.stdout,
-            clean_stdout: first,
-        };
-        if let Some(e) = checks.iter().find_map(|c| c.check(&input).err()) {
-            return Err(CampaignError::CheckFailsOnCleanRun(e));
-        }
-        clean = Some(match clean {
-            None => CleanRun {
-                stdout: attempt.stdout,
-                elapsed: attempt.elapsed,
-                progress_lines: attempt.progress_lines,
-            },
-            Some(first) => CleanRun {
-                elapsed: first.elapsed.min(attempt.elapsed),
-                progress_lines: first.progress_lines.max(attempt.progress_lines),
-                ..first
-            },
-        });
-    }
-    clean.ok_or(CampaignError::NothingToCheck)
 }
 
 /// 1..=`kills_max` kill points, each of a kind drawn uniformly among those

@@ -2,10 +2,12 @@
 //! plan in turn, restarted until a run exits 0, then the checks.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::attempt::{AttemptEnd, AttemptError, run_attempt};
 use crate::check::{Check, CheckInput};
+use crate::dir_state::holds_a_file;
 use crate::plan::{KillPoint, Plan};
 use crate::program::Program;
 
@@ -21,7 +23,13 @@ pub struct CaseSetup<'a> {
     pub checks: &'a [&'a dyn Check],
     /// The clean run's stdout.
     pub clean_stdout: &'a [u8],
+    /// Set by the caller to stop (Ctrl-C, SIGTERM): the running program's
+    /// group is killed and the case ends unjudged.
+    pub interrupt: &'a AtomicBool,
 }
+
+/// The prefix of every case directory's name in the campaign directory.
+pub const CASE_DIR_PREFIX: &str = "case-";
 
 /// What one case did.
 #[derive(Debug, Clone)]
@@ -39,6 +47,9 @@ pub struct CaseReport {
     pub runs: u64,
     /// Why the case failed, if it did.
     pub failure: Option<CaseFailure>,
+    /// The caller's interrupt stopped the case before its end: it was not
+    /// judged (no failure), and its directory was removed.
+    pub interrupted: bool,
 }
 
 /// A failed case: the reason, the last run's output, and the kept directory.
@@ -54,11 +65,13 @@ pub struct CaseFailure {
     pub dir: PathBuf,
 }
 
-/// Runs one case with `plan` in a new directory under `setup.root`. The
-/// directory is removed when the case passes and kept when it fails.
+/// Runs one case with `plan` in a new, empty, uniquely named directory
+/// under `setup.root`. The directory is removed when the case passes or is
+/// interrupted, and kept when it fails. A last run that exits 0 must leave
+/// a file in the directory (its state) before the checks judge it.
 pub fn run_case(setup: &CaseSetup<'_>, plan: &Plan) -> Result<CaseReport, AttemptError> {
     let dir = tempfile::Builder::new()
-        .prefix("case-")
+        .prefix(CASE_DIR_PREFIX)
         .tempdir_in(setup.root)?;
     let mut report = CaseReport {
         tried: Plan::default(),
@@ -66,11 +79,18 @@ pub fn run_case(setup: &CaseSetup<'_>, plan: &Plan) -> Result<CaseReport, Attemp
         missed: false,
         runs: 0,
         failure: None,
+        interrupted: false,
     };
     let mut points = plan.0.iter();
     loop {
         let point: Option<&KillPoint> = points.next();
-        let attempt = run_attempt(setup.program, dir.path(), point, setup.run_timeout)?;
+        let attempt = run_attempt(
+            setup.program,
+            dir.path(),
+            point,
+            setup.run_timeout,
+            setup.interrupt,
+        )?;
         report.runs += 1;
         if let Some(point) = point {
             report.tried.0.push(point.clone());
@@ -94,11 +114,18 @@ pub fn run_case(setup: &CaseSetup<'_>, plan: &Plan) -> Result<CaseReport, Attemp
                     stdout: &attempt.stdout,
                     clean_stdout: setup.clean_stdout,
                 };
-                setup
-                    .checks
-                    .iter()
-                    .find_map(|c| c.check(&input).err())
-                    .map(failure)
+                if holds_a_file(dir.path())? {
+                    setup
+                        .checks
+                        .iter()
+                        .find_map(|c| c.check(&input).err())
+                        .map(failure)
+                } else {
+                    Some(failure(format!(
+                        "run {run} (after {} kills) exited 0 but left no file in its directory, where the clean runs kept their state: after a restart the program keeps its state elsewhere",
+                        report.kills
+                    )))
+                }
             }
             AttemptEnd::Exited(code) => Some(failure(format!(
                 "run {run} (after {} kills) exited with code {code}",
@@ -112,7 +139,18 @@ pub fn run_case(setup: &CaseSetup<'_>, plan: &Plan) -> Result<CaseReport, Attemp
                 "run {run} (after {} kills) did not finish within {:?}",
                 report.kills, setup.run_timeout
             ))),
+            AttemptEnd::Interrupted => {
+                report.interrupted = true;
+                return Ok(report);
+            }
         };
+        if setup.interrupt.load(Ordering::SeqCst) {
+            // The signal may have reached a check command too (a terminal's
+            // Ctrl-C goes to the harness's process group): a case that ended
+            // during an interrupt is not judged.
+            report.interrupted = true;
+            return Ok(report);
+        }
         if let Some(mut failure) = failed {
             failure.dir = dir.keep();
             report.failure = Some(failure);

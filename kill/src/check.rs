@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::clip::clip;
 use crate::program::{DIR_ENV, DIR_PLACEHOLDER};
-use crate::summary::clip;
 
 /// What one check sees.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +25,14 @@ pub trait Check {
 
     /// `Ok`, or what is wrong, in a sentence or a few lines.
     fn check(&self, input: &CheckInput<'_>) -> Result<(), String>;
+
+    /// Whether this check judges the last run's stdout (the program's own
+    /// account of its state after the kills). When no check does, the
+    /// checks must fail on a damaged copy of a clean run's directory, or the
+    /// campaign is refused.
+    fn judges_stdout(&self) -> bool {
+        false
+    }
 
     /// Whether, given the clean run's stdout, this check could never fail
     /// (so it must not count as checking anything).
@@ -53,6 +61,10 @@ impl Check for StdoutEquals {
             clip(input.clean_stdout).trim_end(),
             clip(input.stdout).trim_end()
         ))
+    }
+
+    fn judges_stdout(&self) -> bool {
+        true
     }
 
     fn is_vacuous(&self, clean_stdout: &[u8]) -> bool {

@@ -119,6 +119,17 @@ impl FromStr for KillPoint {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan(pub Vec<KillPoint>);
 
+impl Plan {
+    /// Whether a replay kills at exactly the same points: only failpoint
+    /// kills are exact; `time:` and `progress:` kills land near, not at,
+    /// the recorded instants, so a replay may need several tries.
+    pub fn is_exact(&self) -> bool {
+        self.0
+            .iter()
+            .all(|p| matches!(p, KillPoint::Failpoint { .. }))
+    }
+}
+
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, point) in self.0.iter().enumerate() {
@@ -167,6 +178,14 @@ mod tests {
             "fp:a",
             "hit 1 is the default spelling"
         );
+    }
+
+    #[test]
+    fn only_failpoint_plans_are_exact() {
+        let exact = |text: &str| text.parse::<Plan>().unwrap().is_exact();
+        assert!(exact("fp:a;fp:b*3"));
+        assert!(!exact("fp:a;progress:3"));
+        assert!(!exact("time:10us"));
     }
 
     #[test]

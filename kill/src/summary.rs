@@ -10,34 +10,9 @@ use serde::Serialize;
 
 use crate::case::CaseReport;
 use crate::check::Check;
+use crate::clean_run::CleanRun;
+use crate::clip::clip;
 use crate::program::Program;
-
-/// Most bytes of a program's output a report shows (the tail is kept: the
-/// error is usually last).
-pub const CLIP_BYTES: usize = 2000;
-
-/// The last [`CLIP_BYTES`] of `bytes` as text, marked when clipped.
-pub fn clip(bytes: &[u8]) -> String {
-    if bytes.len() <= CLIP_BYTES {
-        return String::from_utf8_lossy(bytes).into_owned();
-    }
-    let cut = bytes.len() - CLIP_BYTES;
-    format!(
-        "[... {cut} bytes clipped] {}",
-        String::from_utf8_lossy(&bytes[cut..])
-    )
-}
-
-/// What the clean (unkilled) run showed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CleanRun {
-    /// Its stdout: the result every killed case must reproduce.
-    pub stdout: Vec<u8>,
-    /// How long it took: random time kills are drawn in `[0, elapsed]`.
-    pub elapsed: Duration,
-    /// Progress lines it wrote: progress kills are drawn in `1..=lines`.
-    pub progress_lines: u64,
-}
 
 /// One failing case.
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +21,9 @@ pub struct Failure {
     pub label: String,
     /// The kill points it tried, as a `--plan` (replays the case).
     pub plan: String,
+    /// Whether replaying the plan kills at exactly the same points (only
+    /// failpoint kills are exact).
+    pub replay_exact: bool,
     /// Kills that landed before it failed.
     pub kills: u64,
     /// What went wrong.
@@ -72,6 +50,10 @@ pub enum Verdict {
     /// is not built with `crashproof-core/failpoints`, or does not call
     /// `fail::FailScenario::setup()`): the flag would be silently ignored.
     FailpointsNeverHit,
+    /// Interrupted (Ctrl-C, SIGTERM) before the campaign's end: the counts
+    /// cover the cases finished so far and nothing is concluded, even when
+    /// they all passed (failures found so far are still listed).
+    Interrupted,
 }
 
 /// A campaign's counts and failures.
@@ -108,6 +90,8 @@ pub struct Summary {
     pub failures: Vec<Failure>,
     /// Remarks for the reader (kept directories, failpoints never hit).
     pub notes: Vec<String>,
+    /// Whether the campaign was interrupted (Ctrl-C, SIGTERM) before its end.
+    pub interrupted: bool,
     /// Wall time of the whole campaign, clean run included.
     #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
     pub elapsed: Duration,
@@ -136,6 +120,7 @@ impl Summary {
             failpoint_hits_counted: BTreeMap::new(),
             failures: Vec::new(),
             notes: Vec::new(),
+            interrupted: false,
             elapsed: Duration::ZERO,
         }
     }
@@ -154,6 +139,7 @@ impl Summary {
             self.failures.push(Failure {
                 label,
                 plan: report.tried.to_string(),
+                replay_exact: report.tried.is_exact(),
                 kills: report.kills,
                 reason: f.reason,
                 stdout: clip(&f.stdout),
@@ -163,10 +149,13 @@ impl Summary {
         }
     }
 
-    /// The verdict: failures first; then a campaign that killed nothing
-    /// (or hit no failpoint it was asked to enumerate) is not a pass.
+    /// The verdict: an interrupted campaign concludes nothing; then
+    /// failures; then a campaign that killed nothing (or hit no failpoint it
+    /// was asked to enumerate) is not a pass.
     pub fn verdict(&self) -> Verdict {
-        if !self.failures.is_empty() {
+        if self.interrupted {
+            Verdict::Interrupted
+        } else if !self.failures.is_empty() {
             Verdict::Violation
         } else if self.failpoints_never_hit() {
             Verdict::FailpointsNeverHit
@@ -270,6 +259,12 @@ impl Summary {
             writeln!(out, "  stderr (last run): {}", f.stderr.trim_end())?;
             writeln!(out, "  case directory (kept): {}", f.dir.display())?;
             writeln!(out, "  replay: {}", replay(&f.plan))?;
+            if !f.replay_exact {
+                writeln!(
+                    out,
+                    "  replay is approximate: time and progress kills land near, not exactly at, the recorded instants, so one try may not reproduce the failure; --repeat N runs the plan until it reappears"
+                )?;
+            }
         }
         for note in &self.notes {
             writeln!(out, "note: {note}")?;
@@ -283,6 +278,9 @@ impl Summary {
             Verdict::FailpointsNeverHit => {
                 "NOT TESTED: no failpoint was ever hit; build the program with crashproof-core's `failpoints` feature and call fail::FailScenario::setup() in main"
             }
+            Verdict::Interrupted => {
+                "INTERRUPTED (Ctrl-C or SIGTERM): the counts above cover only the cases finished before it; nothing is concluded"
+            }
         };
         writeln!(out, "result: {result}")
     }
@@ -292,18 +290,4 @@ impl Summary {
 pub fn per_second(count: u64, elapsed: Duration) -> f64 {
     let secs = elapsed.as_secs_f64();
     if secs > 0.0 { count as f64 / secs } else { 0.0 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clipping_keeps_the_tail_and_says_so() {
-        assert_eq!(clip(b"short"), "short");
-        let long = vec![b'x'; CLIP_BYTES + 10];
-        let c = clip(&long);
-        assert!(c.starts_with("[... 10 bytes clipped] "), "{c}");
-        assert!(c.ends_with('x'));
-    }
 }

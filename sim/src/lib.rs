@@ -180,5 +180,5 @@ pub mod fs;
 pub use fs::{
     ContentDigest, CrashChoice, CrashImage, CrashModel, CrashSource, Crashed, FaultConfig,
     InvariantViolation, SimConfig, SimFs, SimView, StepAction, StepHook, StepInfo, TooManyStates,
-    Trace, TraceEntry, is_crashed,
+    Trace, TraceEntry, Unsynced, UnsyncedOp, is_crashed,
 };

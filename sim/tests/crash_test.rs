@@ -8,12 +8,13 @@
 mod counter;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 
 use counter::Bug;
 use crashproof_core::fs::Fs;
 use crashproof_sim::CrashModel;
 use crashproof_sim::check::{Checked, CrashTest, TestEnv};
-use crashproof_sim::explore::{HarnessError, Mode, Pass, ProgramWorkload};
+use crashproof_sim::explore::{HarnessError, Mode, Pass, ProgramWorkload, TestTarget};
 
 /// An environment naming the test and package, nothing else set.
 fn env() -> TestEnv {
@@ -82,6 +83,24 @@ fn a_violation_fails_with_the_report_and_a_line_that_replays_this_test() {
     let again = replayed.replayed().expect("the replayed case fails");
     assert_eq!(again.summary(), violation.summary());
     assert_eq!(again.trace.to_string(), violation.trace.to_string());
+    // A test that reads the report works on its own replay line: the
+    // replay's one-case report holds the violation.
+    let one_case = replayed.report().expect("the replay's report");
+    assert_eq!(one_case.violation_count(), 1);
+    assert!(!one_case.is_clean());
+    assert_eq!(one_case.passes.len(), 1);
+    assert_eq!(one_case.passes[0].pass, Pass::replay(&violation.schedule));
+    assert_eq!(one_case.passes[0].states_checked, 1);
+    assert_eq!(
+        one_case.violations().next().unwrap().summary(),
+        violation.summary()
+    );
+    assert!(
+        one_case
+            .to_string()
+            .contains(&format!("replay `{}`", violation.schedule)),
+        "{one_case}"
+    );
     assert!(
         replayed
             .to_string()
@@ -175,9 +194,40 @@ fn more_modes_by_option_and_random_cases_from_the_environment() {
 
 #[test]
 fn a_test_that_checks_nothing_fails_and_says_why() {
-    // A program that never touches the disk has no crash point.
+    // A program that never touches the disk: its clean run makes no step
+    // through the simulator, whatever the plan (it used to pass the
+    // exhaustive mode with the start state as its one post-crash state).
     let workload = ProgramWorkload::new("no-disk", |_: &dyn Fs, _| Ok::<_, String>("x".into()));
-    let failure = CrashTest::new(&workload)
+    for modes in [vec![Mode::Exhaustive], vec![Mode::SyncEio]] {
+        let failure = CrashTest::new(&workload)
+            .modes(modes)
+            .env(env())
+            .check()
+            .unwrap_err();
+        assert!(
+            matches!(
+                failure.harness_error(),
+                Some(HarnessError::NoFilesystemStep { steps: 0, .. })
+            ),
+            "{failure}"
+        );
+        let text = failure.to_string();
+        for part in [
+            "crash test tests::counter_survives could not check anything it can vouch for",
+            "its clean run made no filesystem step through the simulator",
+            "`use` lines still import `std::fs`: change them to `crashproof_core::stdfs`",
+        ] {
+            assert!(text.contains(part), "missing `{part}` in\n{text}");
+        }
+    }
+    // A program that writes but never syncs has no sync to fail.
+    let no_sync = ProgramWorkload::new("no-sync", |fs: &dyn Fs, _| {
+        let file = fs.open_truncate(Path::new("/out"))?;
+        fs.write_all_at(&file, 0, b"x")?;
+        fs.close(file)?;
+        Ok::<_, std::io::Error>("x".to_string())
+    });
+    let failure = CrashTest::new(&no_sync)
         .modes(vec![Mode::SyncEio])
         .env(env())
         .check()
@@ -190,11 +240,72 @@ fn a_test_that_checks_nothing_fails_and_says_why() {
         "{failure}"
     );
     assert!(
-        failure.to_string().starts_with(
-            "crash test tests::counter_survives could not check anything it can vouch for"
-        ),
+        failure.to_string().contains("there is no sync to fail"),
         "{failure}"
     );
+}
+
+#[test]
+fn a_replayed_state_index_past_the_points_states_is_refused_with_the_count() {
+    let workload = counter::checked(Bug::None);
+    let failure = CrashTest::new(&workload)
+        .env(TestEnv {
+            replay: Some("step:9@prefix#idx=99".into()),
+            ..env()
+        })
+        .check()
+        .unwrap_err();
+    let Some(HarnessError::StateIndexOutOfRange { index, count, .. }) = failure.harness_error()
+    else {
+        panic!("{failure}");
+    };
+    assert_eq!(*index, 99);
+    assert!(*count > 0 && *count < 99, "{failure}");
+    assert!(
+        failure.to_string().contains(&format!(
+            "crash point `step:9@prefix#idx=99` selects state 99, but the prefix model allows \
+             only {count} post-crash states there (idx=0 to idx={})",
+            count - 1
+        )),
+        "{failure}"
+    );
+    // The last index there is is replayed as before.
+    let last = format!("step:9@prefix#idx={}", count - 1);
+    CrashTest::new(&workload)
+        .env(TestEnv {
+            replay: Some(last),
+            ..env()
+        })
+        .check()
+        .unwrap();
+}
+
+#[test]
+fn the_replay_line_keeps_the_profile_package_and_target_the_test_ran_in() {
+    let workload = counter::hookless(Bug::NoFsyncBeforeRename);
+    let failure = CrashTest::new(&workload)
+        .models(&[CrashModel::Prefix])
+        .env(TestEnv {
+            target: Some(TestTarget::Test("crash_test".into())),
+            release: true,
+            ..env()
+        })
+        .check()
+        .unwrap_err();
+    let v = failure.report().unwrap().violations().next().unwrap();
+    assert_eq!(
+        v.replay,
+        format!(
+            "CRASHPROOF_REPLAY='{}' CRASHPROOF_SEED=0 cargo test --release -p my-app --test \
+             crash_test -- --exact tests::counter_survives --nocapture",
+            v.schedule
+        )
+    );
+    // Read from this very process: this file's target and this build's
+    // profile.
+    let here = TestEnv::from_process();
+    assert_eq!(here.target, Some(TestTarget::Test("crash_test".into())));
+    assert_eq!(here.release, !cfg!(debug_assertions));
 }
 
 #[test]

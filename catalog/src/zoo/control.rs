@@ -15,10 +15,8 @@ use super::envelope;
 use super::files::{self, Generations};
 use super::job::Checkpoint;
 use super::protocol::CheckpointProtocol;
+pub use super::protocol::KEEP;
 use crashproof_sim::explore::WorkloadError;
-
-/// Generations kept: the newest, plus one to fall back to.
-pub const KEEP: usize = 2;
 
 /// The correct checkpoint protocol (temp + fsync + rename + dir fsync +
 /// checksum + fallback).

@@ -10,10 +10,15 @@ use std::path::{Path, PathBuf};
 
 use crashproof_core::fs::Fs;
 
-use super::control::KEEP;
 use super::files::Generations;
 use super::job::{Checkpoint, CountingJob, JobState};
 use crashproof_sim::explore::{Completion, Progress, Recovered, Workload, WorkloadError};
+
+/// Generations the correct protocol keeps: the newest, plus one to fall
+/// back to. Here, beside the defaults that are the correct protocol's
+/// load and leftovers, so the frame imports none of its programs
+/// (`control.rs` re-exports it as `zoo::control::KEEP`).
+pub const KEEP: usize = 2;
 
 /// How a program makes a checkpoint durable and finds it again.
 pub trait CheckpointProtocol: Send + Sync {

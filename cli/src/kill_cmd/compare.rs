@@ -33,7 +33,8 @@ use crashproof_catalog::core_runner::CoreRunnerConfig;
 use serde_json::{Value, json};
 
 use super::KillArgs;
-use crate::exit::{Exit, harness_error};
+use crate::exit::{Exit, harness_error, interrupted};
+use crate::interrupt::Interrupt;
 
 /// The explorer's half: its arguments after the executable.
 const EXPLORE_ARGS: [&str; 6] = [
@@ -193,15 +194,39 @@ fn field(json: &Value, path: &[&str]) -> Option<u64> {
         .and_then(Value::as_u64)
 }
 
-/// Runs both halves, alternating, and prints them side by side.
-pub fn run(args: &KillArgs, seed: u64) -> Exit {
-    match compare(args, seed) {
-        Ok(exit) => exit,
-        Err(e) => harness_error(e),
+/// Why a comparison stopped before printing its result.
+enum Stop {
+    /// Ctrl-C or SIGTERM (the children got it too: same process group).
+    Interrupted { rounds_done: u32, rounds: u32 },
+    /// A half could not run or printed no report.
+    Failed(String),
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Stop::Failed(message)
     }
 }
 
-fn compare(args: &KillArgs, seed: u64) -> Result<Exit, String> {
+impl From<&str> for Stop {
+    fn from(message: &str) -> Self {
+        Stop::Failed(message.to_string())
+    }
+}
+
+/// Runs both halves, alternating, and prints them side by side; on Ctrl-C
+/// or SIGTERM prints how many rounds were done and exits 130.
+pub fn run(args: &KillArgs, seed: u64, interrupt: &Interrupt) -> Exit {
+    match compare(args, seed, interrupt) {
+        Ok(exit) => exit,
+        Err(Stop::Interrupted { rounds_done, rounds }) => interrupted(format!(
+            "kill --compare-explore: {rounds_done} of {rounds} rounds done; no comparison printed"
+        )),
+        Err(Stop::Failed(e)) => harness_error(e),
+    }
+}
+
+fn compare(args: &KillArgs, seed: u64, interrupt: &Interrupt) -> Result<Exit, Stop> {
     let exe = std::env::current_exe()
         .map_err(|e| format!("cannot find this executable to run both halves: {e}"))?;
     let explore_argv: Vec<String> = EXPLORE_ARGS.map(String::from).to_vec();
@@ -218,13 +243,31 @@ fn compare(args: &KillArgs, seed: u64) -> Result<Exit, String> {
             round + 1,
             if explore_first { "explore" } else { "kill" }
         );
+        // A child that failed because the signal reached it too is an
+        // interruption, not a broken half.
+        let stopped = |message: String| {
+            if interrupt.is_set() {
+                Stop::Interrupted {
+                    rounds_done: round,
+                    rounds,
+                }
+            } else {
+                Stop::Failed(message)
+            }
+        };
         let mut explored = None;
         let mut killed = None;
         for half in 0..2 {
+            if interrupt.is_set() {
+                return Err(Stop::Interrupted {
+                    rounds_done: round,
+                    rounds,
+                });
+            }
             if (half == 0) == explore_first {
-                explored = Some(timed(&exe, &explore_argv, false)?);
+                explored = Some(timed(&exe, &explore_argv, false).map_err(stopped)?);
             } else {
-                killed = Some(timed(&exe, &kill_argv, true)?);
+                killed = Some(timed(&exe, &kill_argv, true).map_err(stopped)?);
             }
         }
         let (Some((explored, explore_code)), Some((killed, kill_code))) = (explored, killed) else {

@@ -1,12 +1,24 @@
-//! The one command that replays a failing case: the same program, checks
-//! and directory flags, with `--plan` set to the case's kill points.
+//! The one command that replays a failing case: this binary (its path, so
+//! the line works without `crashproof` on PATH), the same program, checks
+//! and directory flags, with `--plan` set to the case's kill points, and
+//! `--repeat` when the plan holds `time:` or `progress:` points, which land
+//! near, not exactly at, the recorded instants.
+
+use crashproof_kill::Plan;
 
 use super::KillArgs;
+use crate::self_invocation::self_command;
 
-/// `crashproof kill --plan '<plan>' ...` for a case of the run `args`
+/// Tries a replay line asks for when its plan is approximate: enough that
+/// a failure reproduced in about half the tries reappears almost surely.
+pub const REPLAY_TRIES: u32 = 20;
+
+/// `<this binary> kill --plan '<plan>' ...` for a case of the run `args`
 /// describes, shell-quoted so it can be pasted.
 pub fn replay_command(args: &KillArgs, plan: &str) -> String {
-    let mut words: Vec<String> = vec!["crashproof".into(), "kill".into()];
+    let mut words = self_command();
+    words.push("kill".into());
+    let exact = plan.parse::<Plan>().is_ok_and(|p| p.is_exact());
     let mut flag = |name: &str, value: Option<String>| {
         if let Some(value) = value {
             words.push(name.to_string());
@@ -14,6 +26,7 @@ pub fn replay_command(args: &KillArgs, plan: &str) -> String {
         }
     };
     flag("--plan", Some(plan.to_string()));
+    flag("--repeat", (!exact).then(|| REPLAY_TRIES.to_string()));
     flag(
         "--dir",
         args.dir.as_ref().map(|d| d.to_string_lossy().into_owned()),

@@ -2,7 +2,9 @@
 //! the process by default, given directly in tests of the helper itself (so
 //! no test sets a process-global variable).
 
-use crate::explore::{REPLAY_VAR, SEED_VAR};
+use std::path::Path;
+
+use crate::explore::{REPLAY_VAR, SEED_VAR, TestTarget};
 
 /// The variable proptest reads for its case count; a crash test's random
 /// mode honours it too.
@@ -10,6 +12,9 @@ pub const CASES_VAR: &str = "PROPTEST_CASES";
 
 /// The variable cargo sets to the package whose tests run.
 const PACKAGE_VAR: &str = "CARGO_PKG_NAME";
+
+/// The variable cargo sets to that package's directory.
+const MANIFEST_DIR_VAR: &str = "CARGO_MANIFEST_DIR";
 
 /// A crash test's environment ([`super::CrashTest::env`]). An empty value
 /// counts as unset (CI files often export empty variables).
@@ -26,6 +31,14 @@ pub struct TestEnv {
     /// The test's full name, for the replay line: the test harness names
     /// each test's thread after it.
     pub test: Option<String>,
+    /// The cargo target the test is in, for the replay line: from the test
+    /// binary's name (`deps/<target>-<hash>`) and the package's files.
+    pub target: Option<TestTarget>,
+    /// Whether the test runs in the release profile, for the replay line
+    /// (`--release`). Read as `!cfg!(debug_assertions)` of this crate, the
+    /// usual proxy: a profile that turns debug assertions on in release
+    /// (or off in dev) makes it wrong.
+    pub release: bool,
 }
 
 impl TestEnv {
@@ -36,12 +49,23 @@ impl TestEnv {
             .name()
             .filter(|name| *name != "main")
             .map(str::to_string);
+        let package = var(PACKAGE_VAR);
+        let target = std::env::current_exe().ok().and_then(|exe| {
+            let manifest_dir = var(MANIFEST_DIR_VAR);
+            test_target(
+                &exe,
+                package.as_deref(),
+                manifest_dir.as_deref().map(Path::new),
+            )
+        });
         Self {
             seed: var(SEED_VAR),
             replay: var(REPLAY_VAR),
             cases: var(CASES_VAR),
-            package: var(PACKAGE_VAR),
+            package,
             test,
+            target,
+            release: !cfg!(debug_assertions),
         }
     }
 
@@ -58,6 +82,40 @@ impl TestEnv {
             "an unsigned 32-bit number",
         )
     }
+}
+
+/// The cargo target of the test binary `exe` (`target/debug/deps/<name>-<16
+/// hex digits>`) of `package`: its library's tests when the name is the
+/// package's crate name and the package has `src/lib.rs` (a binary's when
+/// it has only `src/main.rs`), else the integration test `tests/<name>.rs`
+/// (cargo writes `-` as `_` in the binary's name; the file tells which).
+/// `None` when the binary is not one cargo names that way.
+pub(crate) fn test_target(
+    exe: &Path,
+    package: Option<&str>,
+    manifest_dir: Option<&Path>,
+) -> Option<TestTarget> {
+    let stem = exe.file_stem()?.to_str()?;
+    let (name, hash) = stem.rsplit_once('-')?;
+    if hash.len() != 16 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let has = |file: String| manifest_dir.is_some_and(|dir| dir.join(file).is_file());
+    if package.is_some_and(|p| p.replace('-', "_") == name) {
+        if has("src/lib.rs".to_string()) || manifest_dir.is_none() {
+            return Some(TestTarget::Lib);
+        }
+        if has("src/main.rs".to_string()) {
+            return Some(TestTarget::Bin(package.unwrap_or(name).to_string()));
+        }
+    }
+    let hyphenated = name.replace('_', "-");
+    for candidate in [name, hyphenated.as_str()] {
+        if has(format!("tests/{candidate}.rs")) || has(format!("tests/{candidate}/main.rs")) {
+            return Some(TestTarget::Test(candidate.to_string()));
+        }
+    }
+    Some(TestTarget::Test(name.to_string()))
 }
 
 fn parse<T: std::str::FromStr>(
@@ -121,5 +179,35 @@ mod tests {
             "{e}"
         );
         assert_eq!(bad.cases().unwrap_err().var, CASES_VAR);
+    }
+
+    #[test]
+    fn the_target_comes_from_the_test_binarys_name() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let exe = |name: &str| Path::new("/t/debug/deps").join(name);
+        assert_eq!(
+            test_target(
+                &exe("crash_test-0123456789abcdef"),
+                Some("crashproof-sim"),
+                Some(dir)
+            ),
+            Some(TestTarget::Test("crash_test".into()))
+        );
+        assert_eq!(
+            test_target(
+                &exe("crashproof_sim-0123456789abcdef"),
+                Some("crashproof-sim"),
+                Some(dir)
+            ),
+            Some(TestTarget::Lib)
+        );
+        assert_eq!(
+            test_target(&exe("crashproof"), Some("crashproof-sim"), Some(dir)),
+            None
+        );
+        assert_eq!(
+            test_target(&exe("my_test-0123456789abcdef"), None, None),
+            Some(TestTarget::Test("my_test".into()))
+        );
     }
 }

@@ -64,8 +64,12 @@ impl fmt::Display for Checked {
 pub(crate) enum Failure {
     /// The exploration found violations (the report holds them, grouped).
     Violations(Box<Report>),
-    /// The replayed schedule failed an oracle.
-    Replayed(Box<Violation>),
+    /// The replayed schedule failed an oracle: the violation, and the
+    /// one-case report it makes.
+    Replayed {
+        violation: Box<Violation>,
+        report: Box<Report>,
+    },
     /// The exploration could not be trusted or checked nothing.
     Harness(HarnessError),
     /// An environment variable could not be used.
@@ -96,10 +100,15 @@ impl CrashTestFailure {
         Self { failure, test }
     }
 
-    /// The exploration's report, if the test failed on violations.
+    /// The report of the violations the test failed on: the exploration's,
+    /// or, when `CRASHPROOF_REPLAY` replayed one schedule, the one-case
+    /// report of that replay (one [`crate::explore::Pass::Replay`], its
+    /// violation in full), so a test that reads the report works the same
+    /// on its own replay line. `None` when the test failed for another
+    /// reason (a harness or environment error).
     pub fn report(&self) -> Option<&Report> {
         match &self.failure {
-            Failure::Violations(report) => Some(report.as_ref()),
+            Failure::Violations(report) | Failure::Replayed { report, .. } => Some(report.as_ref()),
             _ => None,
         }
     }
@@ -107,7 +116,7 @@ impl CrashTestFailure {
     /// The replayed case's violation, if a replay failed.
     pub fn replayed(&self) -> Option<&Violation> {
         match &self.failure {
-            Failure::Replayed(v) => Some(v),
+            Failure::Replayed { violation, .. } => Some(violation),
             _ => None,
         }
     }
@@ -139,7 +148,7 @@ impl fmt::Display for CrashTestFailure {
                 writeln!(f)?;
                 write!(f, "{report}")
             }
-            Failure::Replayed(violation) => {
+            Failure::Replayed { violation, .. } => {
                 writeln!(
                     f,
                     "crash test {test}: the replayed schedule ({REPLAY_VAR}) fails"

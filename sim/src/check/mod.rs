@@ -12,9 +12,10 @@
 //! On a violation the test panics with the readable report: the oracles
 //! that ran, the violations grouped by bug, the first ones with their
 //! marked trace and a replay line for this very test,
-//! `CRASHPROOF_REPLAY='<schedule>' CRASHPROOF_SEED=<seed> cargo test -p
-//! <package> -- --exact <test> --nocapture`, which makes the same test
-//! replay just that case and print its trace. A run that checks nothing
+//! `CRASHPROOF_REPLAY='<schedule>' CRASHPROOF_SEED=<seed> cargo test
+//! [--release] -p <package> --test <target> -- --exact <test> --nocapture`
+//! (the profile, package and target the test ran in), which makes the same
+//! test replay just that case and print its trace. A run that checks nothing
 //! panics too, with what to change.
 //!
 //! Environment ([`TestEnv`]): `CRASHPROOF_SEED` (the seed),
@@ -107,6 +108,10 @@ impl<'w> CrashTest<'w> {
 
     /// Explores with `options` (their seed gives way to `CRASHPROOF_SEED`
     /// when that is set; their replay line to this test's).
+    ///
+    /// Every run happens on a thread that cannot write the real disk (see
+    /// [`crate::explore::Sandbox`]): a test whose code writes a real file
+    /// instead of going through the simulator fails with the path.
     pub fn options(mut self, options: ExploreOptions) -> Self {
         self.options = options;
         self
@@ -148,6 +153,8 @@ impl<'w> CrashTest<'w> {
         options.replay = match &self.env.test {
             Some(test) => ReplayLine::Env {
                 package: self.env.package.clone(),
+                target: self.env.target.clone(),
+                release: self.env.release,
                 test: test.clone(),
             },
             // Without the test's name no command replays it: say how in
@@ -214,9 +221,13 @@ impl<'w> CrashTest<'w> {
             value: text.to_string(),
             reason: format!("is not a kill schedule ({e})"),
         })?;
-        let (_, outcome) = explorer.replay(&schedule)?;
-        if let Some(violation) = outcome.violation {
-            return Err(failure::Failure::Replayed(Box::new(violation)));
+        let (clean, outcome) = explorer.replay(&schedule)?;
+        if let Some(violation) = &outcome.violation {
+            let report = explorer.replay_report(&clean, &schedule, &outcome)?;
+            return Err(failure::Failure::Replayed {
+                violation: Box::new(violation.clone()),
+                report: Box::new(report),
+            });
         }
         Ok(Checked::Replayed {
             workload: self.workload.name(),

@@ -204,8 +204,13 @@ fn the_initial_disk_is_exactly_its_durable_state() {
             Ok(())
         }
         fn run(&self, fs: &dyn Fs, _: &mut Progress) -> Result<Completion, WorkloadError> {
+            let found = fs.exists(Path::new(CKPT))?;
+            // A run that only read would be refused (it writes nothing a
+            // crash could lose): it records what it found.
+            let file = fs.open(Path::new("/found"), crashproof_core::fs::OpenMode::Create)?;
+            fs.close(file)?;
             Ok(Completion {
-                output: format!("{}", fs.exists(Path::new(CKPT))?),
+                output: format!("{found}"),
                 resumed_from: None,
             })
         }

@@ -20,9 +20,9 @@
 //! Each check applies as far as the workload reports the facts it needs
 //! ([`Checks`]); a report lists the checks that ran.
 //!
-//! A case is one type (`case.rs`): every mode builds it from the start
-//! state or from a crash image and one function turns the end of each run
-//! into the next run or the case's finding.
+//! A case is one type (`engine/case.rs`): every mode builds it from the
+//! start state or from a crash image and one function turns the end of
+//! each run into the next run or the case's finding.
 //!
 //! Modes ([`Mode`]): exhaustive single crashes (every step x every state of
 //! one model, images from one clean run's step hook), two crashes (and then
@@ -39,56 +39,61 @@
 //! a report is a pure function of the workload, the plan and
 //! [`ExploreOptions`]. Wall time goes into a [`Report`] only from outside
 //! (the CLI measures it around [`Explorer::explore_observed`]).
+//!
+//! # Layers
+//!
+//! The code is in five layers, bottom first; a file names items of its own
+//! layer and of the layers below it, never above (`sim/tests/layers.rs`
+//! fails otherwise):
+//!
+//! 1. `vocabulary/`: what a user writes against and every layer shares
+//!    (workloads, the progress record, checks, options, replay line,
+//!    shard, plan, harness errors);
+//! 2. `report/`: what an exploration concludes, as data (report,
+//!    violation, finding, tally, events, shard merge);
+//! 3. `engine/`: the start state, the clean run, one case, post-crash
+//!    states, the oracles, dedup, convergence, threads;
+//! 4. `modes/`: exhaustive, two crashes, sync-EIO, random, determinism,
+//!    each a function over the engine;
+//! 5. `explorer.rs`: [`Explorer`], the facade that runs a [`Plan`] and
+//!    forwards to the modes and the engine; this file's re-exports are the
+//!    public API.
+//!
+//! Where a lower layer needs something from above, it is handed a
+//! function or a trait instead: the tally gets its confirmation replay
+//! from the engine, the progress record tells the engine's convergence
+//! watch through a listener trait of the vocabulary.
 
-mod case;
-mod checks;
-mod converge;
-mod dedup;
-mod determinism;
-mod digest;
-mod error;
-mod exhaustive;
+mod engine;
 mod explorer;
-mod images;
-mod job_workload;
-mod json;
-mod observer;
-mod options;
-pub mod oracle;
-mod parallel;
-mod plan;
-mod points;
-mod program;
-mod random;
-mod replay_line;
+mod modes;
 mod report;
-mod shard;
-mod sync_eio;
-mod tally;
-mod timeline;
-mod two_crashes;
-mod unreached;
-mod violation;
-mod workload;
+mod vocabulary;
 
-pub use case::FAULT_RESTARTS_MAX;
-pub use checks::Checks;
-pub use error::HarnessError;
-pub use explorer::{CaseOutcome, CleanRun, Explorer};
-pub use job_workload::{JOB_DIR_DEFAULT, JobWorkload};
-pub use observer::ProgressObserver;
-pub use options::{
-    ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
+pub use engine::oracle;
+
+pub use engine::case::FAULT_RESTARTS_MAX;
+pub use engine::clean::CleanRun;
+pub use engine::schedule::CaseOutcome;
+pub use explorer::Explorer;
+pub use report::event::Event;
+pub use report::merge::MergeError;
+pub use report::summary::{PassReport, Report, ViolationGroup, Work};
+pub use report::violation::{Oracle, Violation};
+pub use vocabulary::checks::Checks;
+pub use vocabulary::error::HarnessError;
+pub use vocabulary::job_workload::{JOB_DIR_DEFAULT, JobWorkload};
+pub use vocabulary::observer::ProgressObserver;
+pub use vocabulary::options::{
+    Cancel, ExploreOptions, InvalidOptions, SECTOR_SIZE_BYTES_MAX, validate_sector_size_bytes,
 };
-pub use plan::{Event, Mode, Pass, Plan};
-pub use program::{Found, ProgramWorkload, Reporter};
-pub use random::RandomConfig;
-pub use replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR};
-pub use report::{PassReport, Report, ViolationGroup, Work};
-pub use shard::{MergeError, ParseShardError, Shard};
-pub use unreached::UnreachedPoint;
-pub use violation::{Oracle, Violation};
-pub use workload::{
+pub use vocabulary::plan::{Mode, Pass, Plan, RandomConfig};
+pub use vocabulary::program::{Found, ProgramWorkload, Reporter};
+pub use vocabulary::replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR, TestTarget};
+pub use vocabulary::sandbox::{BypassDetection, RealDiskCall, Sandbox};
+pub use vocabulary::shard::{ParseShardError, Shard};
+pub use vocabulary::unreached::UnreachedPoint;
+pub use vocabulary::workload::{
     CheckpointId, Completion, Progress, Recovered, StepClock, Workload, WorkloadError,
 };
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod seeds;
 mod sim_fs;
 mod state;
 mod trace;
+mod unsynced;
 mod view;
 
 pub use config::{FaultConfig, SimConfig};
@@ -30,4 +31,5 @@ pub use error::{Crashed, InjectedFault, TooManyStates, is_crashed};
 pub use invariants::InvariantViolation;
 pub use sim_fs::{CrashImage, CrashSource, SimFs, StepAction, StepHook};
 pub use trace::{StepInfo, StepOutcome, Trace, TraceEntry};
+pub use unsynced::{Unsynced, UnsyncedOp};
 pub use view::SimView;

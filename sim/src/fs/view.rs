@@ -104,6 +104,13 @@ pub trait SimView: sealed::Sealed {
         self.state().get().pending.len()
     }
 
+    /// Every operation not yet durable, in issue order, by the file (with
+    /// its byte range) or directory entry it changes: what a crash now
+    /// could lose.
+    fn unsynced(&self) -> Vec<super::Unsynced> {
+        super::unsynced::list(self.state().get())
+    }
+
     /// Steps executed so far (the index of the next step).
     fn steps(&self) -> u64 {
         self.state().get().steps

@@ -1,0 +1,237 @@
+//! Whole cases from the start state: the clean run, one case of a
+//! [`KillSchedule`] (what `replay` and the random mode run), the violation
+//! a finding becomes (with its replay line), the confirmation replay of a
+//! case found without its trace, and the tally that asks for it.
+
+use crashproof_fault::{CrashModel, KillSchedule, StateSelector};
+
+use super::case::{Case, Next, Taken};
+use super::clean::CleanRun;
+use super::converge::Watch;
+use super::points::PointStates;
+use super::start::Engine;
+use crate::explore::report::tally::{Counted, Tally};
+use crate::explore::report::violation::{Finding, Oracle, Violation};
+use crate::explore::vocabulary::error::HarnessError;
+use crate::explore::vocabulary::plan::Pass;
+use crate::explore::vocabulary::unreached::UnreachedPoint;
+use crate::{FaultConfig, Trace};
+
+/// What one case did.
+#[derive(Debug, Clone)]
+pub struct CaseOutcome {
+    /// Every step of every run, crash points marked, runs under headings.
+    pub trace: Trace,
+    /// The final run's output, if it completed.
+    pub output: Option<String>,
+    /// The first oracle failure, if any (the case stops there).
+    pub violation: Option<Violation>,
+    /// Crash points reached plus power losses after injected faults
+    /// (= post-crash states checked).
+    pub crashes: u64,
+    /// Runs started (clean or resumed).
+    pub runs: u64,
+    /// Content digests of the post-crash states checked, one per crash.
+    pub state_digests: Vec<u64>,
+    /// Filesystem steps the first run executed before the case's first
+    /// crash; `None` if it never crashed.
+    pub steps_before_first_crash: Option<u64>,
+    /// The first crash point of the schedule that its run did not reach
+    /// (a step past the run's end, a failpoint hit it does not make).
+    pub unreached: Option<UnreachedPoint>,
+}
+
+impl Engine<'_> {
+    /// Runs the workload once from its start state (a fresh filesystem plus its
+    /// [`crate::explore::Workload::initial_disk`], if any) without crashes. It
+    /// must complete, without panicking and without leftovers, or the
+    /// exploration cannot be trusted ([`HarnessError::CleanRunFailed`];
+    /// [`HarnessError::InitialDiskFailed`] if the initial disk fails).
+    pub(crate) fn clean_run(&self) -> Result<CleanRun, HarnessError> {
+        let (fs, progress) = self.start(FaultConfig::default())?;
+        let mut case = Case::start(fs, progress, false);
+        let end = case.run(self, None)?;
+        self.finish_clean_run(&case.fs, end)
+    }
+
+    /// The clean run under a hook that collects the crash states of `model`
+    /// before every step from `from_step` on and after the last one, and
+    /// records where it converged; the case after it (its history journals
+    /// the progress by step); the states (with `share`, one image per
+    /// distinct content).
+    pub(crate) fn collect(
+        &self,
+        model: CrashModel,
+        from_step: u64,
+        share: bool,
+    ) -> Result<(CleanRun, Case, Vec<PointStates>), HarnessError> {
+        let (fs, progress) = self.start(FaultConfig::default())?;
+        let mut case = Case::start(fs, progress, false);
+        let watch = Watch::recording();
+        let (end, points) = case.run_collecting(self, model, from_step, Some(watch.clone()), share);
+        let mut clean = self.finish_clean_run(&case.fs, end)?;
+        clean.converged = std::sync::Arc::new(watch.recorded());
+        Ok((clean, case, points))
+    }
+
+    /// Runs the clean run, then `schedule` (what `crashproof replay` does).
+    /// A case that found no violation must have crashed at every point of
+    /// the schedule: a point its run never reaches is
+    /// [`HarnessError::CrashPointNotReached`], which says how long the run
+    /// was and which failpoints it hit.
+    pub(crate) fn replay(
+        &self,
+        schedule: &KillSchedule,
+    ) -> Result<(CleanRun, CaseOutcome), HarnessError> {
+        let clean = self.clean_run()?;
+        let (outcome, taken) = self.run_case_taken(&clean, schedule)?;
+        // An index past a point's states was taken modulo their count: the
+        // case checked another state than the one named.
+        for (given, (_, states)) in schedule.points.iter().zip(&taken) {
+            if let (StateSelector::Index(index), Some(count)) = (given.state, *states)
+                && index >= count
+            {
+                return Err(HarnessError::StateIndexOutOfRange {
+                    point: given.clone(),
+                    index,
+                    count,
+                });
+            }
+        }
+        if outcome.violation.is_none()
+            && let Some(unreached) = &outcome.unreached
+        {
+            return Err(HarnessError::CrashPointNotReached(Box::new(
+                unreached.clone(),
+            )));
+        }
+        Ok((clean, outcome))
+    }
+
+    /// Runs one case from the start state: the `i`-th crash point applies
+    /// to the `i`-th run; after the last one the workload runs to completion.
+    /// A point a run never reaches (a step past its end, a failpoint hit it
+    /// does not make) lets that run end as it ends, and is reported in
+    /// [`CaseOutcome::unreached`] (random schedules may hold such points;
+    /// [`Engine::replay`] refuses them). A run that fails on an injected
+    /// fault (see `Fault`) is restarted after a modelled power loss, at most
+    /// [`crate::explore::FAULT_RESTARTS_MAX`] times; so at most
+    /// `points + 1 + FAULT_RESTARTS_MAX` runs start and a case always ends.
+    pub(crate) fn run_case(
+        &self,
+        clean: &CleanRun,
+        schedule: &KillSchedule,
+    ) -> Result<CaseOutcome, HarnessError> {
+        self.run_case_taken(clean, schedule)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`Engine::run_case`], with the crash points its runs were given as
+    /// the states they selected name them, and the count of states each
+    /// `idx=` chose from. A violation's schedule names the states taken (a
+    /// random schedule's `idx=` past a point's count, as the state it
+    /// selected), so its replay line replays exactly that case.
+    fn run_case_taken(
+        &self,
+        clean: &CleanRun,
+        schedule: &KillSchedule,
+    ) -> Result<(CaseOutcome, Vec<Taken>), HarnessError> {
+        let faults = FaultConfig {
+            sync_eio_at_steps: schedule.sync_eio_steps().collect(),
+            ..FaultConfig::default()
+        };
+        let (fs, progress) = self.start(faults)?;
+        let case = Case::start(fs, progress, true);
+        let (case, finding) = Next::Run(case).finish(self, clean, &schedule.points)?;
+        let history = case.history;
+        let trace = history.trace.unwrap_or_default();
+        let mut named = schedule.clone();
+        for (point, (taken, _)) in named.points.iter_mut().zip(&history.taken) {
+            *point = taken.clone();
+        }
+        let violation = finding
+            .map(|f| self.violation(f, &named, trace.clone(), history.steps_before_first_crash));
+        let outcome = CaseOutcome {
+            trace,
+            output: case.output,
+            violation,
+            crashes: history.crashes,
+            runs: history.runs,
+            state_digests: history.state_digests,
+            steps_before_first_crash: history.steps_before_first_crash,
+            unreached: history.unreached,
+        };
+        Ok((outcome, history.taken))
+    }
+
+    /// Turns a finding into a full [`Violation`], with the replay line the
+    /// options ask for.
+    pub(crate) fn violation(
+        &self,
+        finding: Finding,
+        schedule: &KillSchedule,
+        trace: Trace,
+        steps_before_first_crash: Option<u64>,
+    ) -> Violation {
+        let name = self.workload().name();
+        let replay = self
+            .options()
+            .replay
+            .render(&name, schedule, self.options());
+        Violation {
+            oracle: finding.oracle,
+            workload: name,
+            schedule: schedule.clone(),
+            seed: self.options().seed,
+            message: finding.message,
+            trace: trace.to_string(),
+            replay,
+            steps_before_first_crash,
+        }
+    }
+
+    /// A tally of `pass` against `clean` that replays the first case of
+    /// each violation group with [`Engine::confirm`].
+    pub(crate) fn tally<'a>(&'a self, clean: &'a CleanRun, pass: Pass) -> Tally<'a> {
+        let counted = Counted {
+            workload: self.workload(),
+            options: self.options(),
+            clean_steps: clean.steps,
+            clean_syncs: !clean.sync_steps().is_empty(),
+            confirm: Box::new(move |schedule, seen| self.confirm(clean, schedule, seen)),
+            bypass_detection: self.bypass_detection(),
+        };
+        Tally::new(counted, pass)
+    }
+
+    /// Replays a case found without a trace from scratch, for its full
+    /// trace (and to confirm it). If the replay does not fail the same way,
+    /// the workload is not deterministic, which is itself a violation.
+    pub(crate) fn confirm(
+        &self,
+        clean: &CleanRun,
+        schedule: &KillSchedule,
+        seen: &Finding,
+    ) -> Result<Violation, HarnessError> {
+        let replayed = self.run_case(clean, schedule)?;
+        match replayed.violation {
+            Some(v) if v.oracle == seen.oracle && v.message == seen.message => Ok(v),
+            other => {
+                let again = other.map_or("no violation".to_string(), |v| v.summary());
+                let finding = Finding::new(
+                    Oracle::NonDeterminism,
+                    format!(
+                        "the exploration saw `{}: {}` but replaying the case saw {again}",
+                        seen.oracle, seen.message
+                    ),
+                );
+                Ok(self.violation(
+                    finding,
+                    schedule,
+                    replayed.trace,
+                    replayed.steps_before_first_crash,
+                ))
+            }
+        }
+    }
+}

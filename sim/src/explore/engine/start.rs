@@ -1,0 +1,122 @@
+//! The engine's handle on one exploration ([`Engine`]: the workload, the
+//! options, the thread pool) and the start state every run of a case
+//! starts from.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+
+use crashproof_fault::CrashModel;
+
+use super::run_end::panic_message;
+use super::sandbox::Detection;
+use crate::explore::vocabulary::error::HarnessError;
+use crate::explore::vocabulary::options::ExploreOptions;
+use crate::explore::vocabulary::workload::{Progress, Workload};
+use crate::{FaultConfig, SimConfig, SimFs, SimView};
+
+/// Drives one [`Workload`] on [`SimFs`]: what every part of the engine and
+/// every mode is handed (the `Explorer` facade holds one).
+pub(crate) struct Engine<'w> {
+    workload: &'w dyn Workload,
+    options: ExploreOptions,
+    /// The threads that check crash points, built on first use (from a
+    /// confined thread, so they are confined too: `sandbox.rs`).
+    pool: OnceLock<Result<rayon::ThreadPool, String>>,
+    /// Whether runs are confined, once the first confined thread knows.
+    detection: Detection,
+}
+
+impl<'w> Engine<'w> {
+    /// An engine exploring `workload` with `options`.
+    pub(crate) fn new(workload: &'w dyn Workload, options: ExploreOptions) -> Self {
+        Self {
+            workload,
+            options,
+            pool: OnceLock::new(),
+            detection: Detection::new(),
+        }
+    }
+
+    /// The thread pool of [`ExploreOptions::jobs`] threads (`None` for one
+    /// thread: the work runs on the calling thread). Called from a confined
+    /// thread (`sandbox.rs`), whose restriction the pool's threads inherit.
+    pub(crate) fn pool(&self) -> Result<Option<&rayon::ThreadPool>, HarnessError> {
+        let threads = self.options.threads();
+        if threads <= 1 {
+            return Ok(None);
+        }
+        let built = self.pool.get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("crashproof-explore-{i}"))
+                .build()
+                .map_err(|e| e.to_string())
+        });
+        match built {
+            Ok(pool) => Ok(Some(pool)),
+            Err(e) => Err(HarnessError::ThreadPool {
+                threads,
+                reason: e.clone(),
+            }),
+        }
+    }
+
+    /// Whether runs are confined (`sandbox.rs` sets it).
+    pub(crate) fn detection(&self) -> &Detection {
+        &self.detection
+    }
+
+    /// The workload under exploration.
+    pub(crate) fn workload(&self) -> &'w dyn Workload {
+        self.workload
+    }
+
+    /// The options in force.
+    pub(crate) fn options(&self) -> &ExploreOptions {
+        &self.options
+    }
+
+    fn config(&self, faults: FaultConfig) -> SimConfig {
+        SimConfig {
+            seed: self.options.seed,
+            sector_size_bytes: self.options.sector_size_bytes,
+            faults,
+        }
+    }
+
+    /// The disk and progress record every run of a case starts from: a new
+    /// [`SimFs`] on which the workload's [`Workload::initial_disk`] wrote
+    /// what an earlier process left behind, reduced to exactly its durable
+    /// state (a drop-unsynced crash image: step counter 0, empty trace), so
+    /// step indexes count from the first step of the real run and nothing
+    /// the initial disk did is a crash point. `faults` apply from the real
+    /// run's step 0 on, never to the initial disk. The progress holds the
+    /// earlier process's acknowledgements (before step 0 of any journal)
+    /// and none of its in-memory progress, which died with it. Checks the
+    /// options first ([`HarnessError::InvalidOptions`]).
+    pub(crate) fn start(&self, faults: FaultConfig) -> Result<(SimFs, Progress), HarnessError> {
+        self.options.validate()?;
+        let scratch = SimFs::new(self.config(FaultConfig::default()));
+        let mut progress = Progress::new();
+        let failed = |reason: String| HarnessError::InitialDiskFailed {
+            workload: self.workload.name(),
+            reason,
+        };
+        match catch_unwind(AssertUnwindSafe(|| {
+            self.workload.initial_disk(&scratch, &mut progress)
+        })) {
+            Err(payload) => {
+                return Err(failed(format!(
+                    "panicked: {}",
+                    panic_message(payload.as_ref())
+                )));
+            }
+            Ok(Err(e)) => return Err(failed(e.to_string())),
+            Ok(Ok(())) => {}
+        }
+        progress.crashed();
+        let fs = scratch.crash_image(CrashModel::DropUnsynced, 0).fs;
+        fs.set_faults(faults);
+        Ok((fs, progress))
+    }
+}

@@ -1,0 +1,67 @@
+//! The one loop every mode's units (crash points, first crashes, failed
+//! syncs) go through: checked on the engine's threads, tallied in unit
+//! order, progress told to the observer, then the pass's determinism
+//! sample.
+
+use crashproof_fault::CrashModel;
+
+use super::determinism;
+use crate::explore::engine::clean::CleanRun;
+use crate::explore::engine::start::Engine;
+use crate::explore::report::event::Event;
+use crate::explore::report::summary::Report;
+use crate::explore::report::tally::{Record, Tally};
+use crate::explore::vocabulary::error::HarnessError;
+use crate::explore::vocabulary::plan::Pass;
+
+/// Checks one pass's `units` with `work` (see
+/// `Engine::for_each_unit`) into `tally`, telling `observer` how far
+/// it got (units done of all, states checked), then checks the pass's
+/// determinism on the last shard and returns the pass's report. The one
+/// loop every mode's units go through.
+pub(crate) fn check_units<U, W>(
+    engine: &Engine<'_>,
+    (pass, model, clean): (&Pass, CrashModel, &CleanRun),
+    mut tally: Tally,
+    units: Vec<U>,
+    observer: &mut dyn FnMut(Event<'_>),
+    work: W,
+) -> Result<Report, HarnessError>
+where
+    U: Send,
+    W: Fn(U) -> Result<Vec<Record>, HarnessError> + Sync,
+{
+    let total = units.len() as u64;
+    observer(Event::Checking {
+        pass,
+        done: 0,
+        total,
+        states: 0,
+    });
+    let mut done = 0;
+    let checked = engine.for_each_unit(units, work, |records| {
+        for record in records {
+            tally.record(record)?;
+        }
+        done += 1;
+        observer(Event::Checking {
+            pass,
+            done,
+            total,
+            states: tally.report.states_checked,
+        });
+        // The caller's cancel flag, between units: stop, report so far.
+        if engine.options().cancel.is_set() {
+            return Err(HarnessError::Interrupted);
+        }
+        Ok(())
+    });
+    match checked {
+        Err(HarnessError::Interrupted) => return Ok(tally.finish_interrupted()),
+        other => other?,
+    }
+    if engine.options().shard.is_last() {
+        determinism::check_pass(engine, clean, model, &mut tally)?;
+    }
+    tally.finish()
+}
