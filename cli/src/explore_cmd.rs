@@ -16,6 +16,7 @@ use crashproof_sim::explore::{
 use crate::exit::{Exit, harness_error, interrupted, usage_error};
 use crate::explore_bar::ExploreBar;
 use crate::interrupt::Interrupt;
+use crate::peak_memory::peak_memory_bytes;
 use crate::report_json::{Execution, Invocation, ProgramJson, ReportJson};
 use crate::workload_arg::{Sizes, load, sizes_replay_line};
 
@@ -380,6 +381,7 @@ pub fn explore_timed(
         pass.elapsed = Some(elapsed);
     }
     report.elapsed = Some(started.elapsed());
+    report.peak_memory_bytes = peak_memory_bytes();
     Ok(report)
 }
 
@@ -424,11 +426,10 @@ pub fn print_report(
         dedup: options.dedup,
         converge: options.converge,
     };
-    let mut doc = ReportJson::new(invocation, options.shard, execution, report);
-    doc.program = program;
-    match doc.to_json() {
-        Ok(json) => println!("{json}"),
-        Err(e) => return harness_error(format!("could not write the JSON report: {e}")),
+    let mut document = ReportJson::new(invocation, options.shard, execution, report);
+    document.program = program;
+    if let Err(e) = document.write_json(std::io::stdout().lock()) {
+        return harness_error(format!("could not write the JSON report: {e}"));
     }
     stopped.map_or(exit, interrupted)
 }

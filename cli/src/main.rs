@@ -13,6 +13,7 @@ mod materialize_cmd;
 mod merge_cmd;
 mod mount_cmd;
 mod mutants_cmd;
+mod peak_memory;
 mod program_arg;
 mod replay_cmd;
 mod report_json;

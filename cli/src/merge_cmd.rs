@@ -135,9 +135,8 @@ fn print(merged: &ReportJson, json: bool) -> Exit {
         return exit;
     }
     eprint!("{}", merged.report);
-    match merged.to_json() {
-        Ok(text) => println!("{text}"),
-        Err(e) => return harness_error(format!("could not write the JSON report: {e}")),
+    if let Err(e) = merged.write_json(std::io::stdout().lock()) {
+        return harness_error(format!("could not write the JSON report: {e}"));
     }
     exit
 }

@@ -4,6 +4,8 @@
 //! shard, a summary (crash points, states, distinct states, wall time,
 //! states per second, verdict), and the simulator's [`Report`] itself.
 
+use std::io::Write;
+
 use serde::{Deserialize, Serialize};
 
 use crashproof_sim::explore::{Report, Shard, Work};
@@ -90,6 +92,10 @@ pub struct Summary {
     pub wall_time_seconds: Option<f64>,
     /// `states_checked` per second of wall time.
     pub states_per_second: Option<f64>,
+    /// The process's peak resident memory in bytes, as the OS reports it
+    /// (a merged report: the largest shard's).
+    #[serde(default)]
+    pub peak_memory_bytes: Option<u64>,
     /// Resumed runs started, and how many converged (this process's work).
     pub work: Work,
     /// `clean`, `violations`, or `interrupted` (Ctrl-C or SIGTERM: the
@@ -108,6 +114,7 @@ impl Summary {
             violations: report.violation_count(),
             wall_time_seconds: seconds,
             states_per_second: seconds.map(|s| report.states_checked() as f64 / s.max(1e-9)),
+            peak_memory_bytes: report.peak_memory_bytes,
             work: report.work(),
             verdict: if report.interrupted {
                 "interrupted"
@@ -182,8 +189,13 @@ impl ReportJson {
         }
     }
 
-    /// The document as pretty JSON, one line per field.
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string_pretty(self)
+    /// Writes the document, pretty-printed and newline-terminated, to `out`
+    /// as it is serialised (a report of a long run lists every crash
+    /// point's states: it is never held whole as text).
+    pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
     }
 }

@@ -1,6 +1,7 @@
 //! Building post-crash states: which unsynced operations survive under each
 //! [`CrashModel`], one seeded pick or all of them.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 use super::CrashModel;
+use super::digest::{self, ContentDigest, NodeView, Tree};
 use super::error::TooManyStates;
 use super::invariants::{
     Fingerprint, InvariantViolation, TornWrite, check_crash_image, check_torn_write,
@@ -278,35 +280,37 @@ pub(crate) fn enumerate(
             at_least: total,
         });
     }
-    let sector_size_bytes = state.config.sector_size_bytes_used();
-    let mut out = Vec::with_capacity(to_usize(total));
-    for idx in 0..total {
-        let fates = match fixed_fates(state, model) {
-            Some(f) => f,
-            None if model == CrashModel::Prefix => (0..state.pending.len() as u64)
-                .map(|i| if i < idx { OpFate::Kept } else { OpFate::Lost })
-                .collect(),
-            None => {
-                // Mixed radix, the first op most significant.
-                let mut rest = idx;
-                let mut fates: Vec<OpFate> = state
-                    .pending
-                    .values()
-                    .rev()
-                    .map(|p| {
-                        let radix = subset_choices(p, sector_size_bytes).unwrap_or(1);
-                        let digit = rest % radix;
-                        rest /= radix;
-                        subset_fate(p, sector_size_bytes, digit)
-                    })
-                    .collect();
-                fates.reverse();
-                fates
-            }
-        };
-        out.push(build(state, model, fates));
+    Ok((0..total)
+        .map(|idx| build(state, state.steps, model, fates_at(state, model, idx)))
+        .collect())
+}
+
+/// The fates of state `idx` (below [`count`]) in [`enumerate`]'s order.
+pub(crate) fn fates_at(state: &State, model: CrashModel, idx: u64) -> Vec<OpFate> {
+    if let Some(fates) = fixed_fates(state, model) {
+        return fates;
     }
-    Ok(out)
+    if model == CrashModel::Prefix {
+        return (0..state.pending.len() as u64)
+            .map(|i| if i < idx { OpFate::Kept } else { OpFate::Lost })
+            .collect();
+    }
+    // Mixed radix, the first op most significant.
+    let sector_size_bytes = state.config.sector_size_bytes_used();
+    let mut rest = idx;
+    let mut fates: Vec<OpFate> = state
+        .pending
+        .values()
+        .rev()
+        .map(|p| {
+            let radix = subset_choices(p, sector_size_bytes).unwrap_or(1);
+            let digit = rest % radix;
+            rest /= radix;
+            subset_fate(p, sector_size_bytes, digit)
+        })
+        .collect();
+    fates.reverse();
+    fates
 }
 
 /// One seeded post-crash state of `model`: Prefix keeps the first `k` ops,
@@ -315,9 +319,14 @@ pub(crate) fn enumerate(
 /// keeps or tears each write with 1/3 each. Every state [`enumerate`] lists
 /// can come out, as the very same image (see [`build`]).
 pub(crate) fn pick(state: &State, model: CrashModel, seed: u64) -> (CrashChoice, State) {
+    build(state, state.steps, model, fates_picked(state, model, seed))
+}
+
+/// The fates [`pick`] draws with `seed`.
+pub(crate) fn fates_picked(state: &State, model: CrashModel, seed: u64) -> Vec<OpFate> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let sector_size_bytes = state.config.sector_size_bytes_used();
-    let fates = match fixed_fates(state, model) {
+    match fixed_fates(state, model) {
         Some(f) => f,
         None if model == CrashModel::Prefix => {
             let n = state.pending.len() as u64;
@@ -331,8 +340,7 @@ pub(crate) fn pick(state: &State, model: CrashModel, seed: u64) -> (CrashChoice,
             .values()
             .map(|p| pick_subset_fate(&mut rng, p, sector_size_bytes))
             .collect(),
-    };
-    build(state, model, fates)
+    }
 }
 
 fn pick_subset_fate(rng: &mut ChaCha8Rng, p: &Pending, sector_size_bytes: u64) -> OpFate {
@@ -366,23 +374,24 @@ fn pick_tear(rng: &mut ChaCha8Rng, n: u64) -> OpFate {
     OpFate::Torn(sectors)
 }
 
-/// The seed of everything random in the images of this moment: a function
-/// of the source state alone (its seed and step), never of a pick's seed.
-fn moment_seed(state: &State) -> u64 {
-    child(state.config.seed, state.steps)
+/// The seed of everything random in the images of the moment `steps` steps
+/// into the run of `state`: a function of the source's seed and the moment
+/// alone, never of a pick's seed.
+fn moment_seed(state: &State, steps: u64) -> u64 {
+    child(state.config.seed, steps)
 }
 
 /// The seed garbage bytes are drawn from, so a pick and the enumeration
 /// tear a write into the same bytes.
-fn garbage_seed(state: &State) -> u64 {
-    child(moment_seed(state), 0)
+fn garbage_seed(state: &State, steps: u64) -> u64 {
+    child(moment_seed(state, steps), 0)
 }
 
 /// The seed of the image built from `fates`: a function of the source
-/// state and the choice alone, so the same choice gives the same image
-/// whether it was picked or enumerated, and different choices different
-/// seeds.
-fn image_seed(state: &State, fates: &[OpFate]) -> u64 {
+/// state, the moment and the choice alone, so the same choice gives the
+/// same image whether it was picked or enumerated, and different choices
+/// different seeds.
+fn image_seed(state: &State, steps: u64, fates: &[OpFate]) -> u64 {
     let mut tokens = Vec::with_capacity(fates.len());
     for fate in fates {
         match fate {
@@ -396,32 +405,51 @@ fn image_seed(state: &State, fates: &[OpFate]) -> u64 {
             }
         }
     }
-    tokens.into_iter().fold(child(moment_seed(state), 1), child)
+    tokens
+        .into_iter()
+        .fold(child(moment_seed(state, steps), 1), child)
 }
 
-/// The state after a crash in which op `i` of the pending log met `fates[i]`:
-/// durable state plus the surviving ops (or halves, or torn sectors) applied
-/// in issue order, then only what is reachable from `/` through durable
-/// entries. Depends on the source state and `fates` only.
-fn build(state: &State, model: CrashModel, fates: Vec<OpFate>) -> (CrashChoice, State) {
-    let source = cfg!(debug_assertions).then(|| Fingerprint::of(state));
+/// Whether the image `fates` make depends on the moment besides the disk:
+/// only garbage sectors do (their bytes are drawn from the moment's seed).
+pub(crate) fn draws_garbage(fates: &[OpFate]) -> bool {
+    fates.iter().any(|fate| match fate {
+        OpFate::Torn(sectors) => sectors.contains(&SectorFate::Garbage),
+        _ => false,
+    })
+}
+
+/// What the surviving ops (or halves, or torn sectors) of a crash made of
+/// the durable state: the entries of each directory they touched and the
+/// bytes of each file they changed, the rest as durable.
+struct Overlay {
+    dirs: BTreeMap<Ino, BTreeMap<String, Ino>>,
+    files: BTreeMap<Ino, Vec<u8>>,
+}
+
+/// Durable state plus the ops of the pending log that met a surviving fate
+/// (`fates[i]` for op `i`), applied in issue order.
+fn overlay(state: &State, steps: u64, fates: &[OpFate]) -> Overlay {
     let sector_size_bytes = state.config.sector_size_bytes_used();
-    let garbage_seed = garbage_seed(state);
+    let garbage_seed = garbage_seed(state, steps);
     let mut dirs: BTreeMap<Ino, BTreeMap<String, Ino>> = BTreeMap::new();
     let mut files: BTreeMap<Ino, Vec<u8>> = BTreeMap::new();
-    for ((seq, p), fate) in state.pending.iter().zip(&fates) {
+    for ((seq, p), fate) in state.pending.iter().zip(fates) {
         let referrer = || format!("unsynced op #{seq} `{}`", p.label);
-        let dirs_reached: Vec<Ino> = match (fate, &p.kind) {
-            (OpFate::Lost, _) => Vec::new(),
+        let dirs_reached: [Option<Ino>; 2] = match (fate, &p.kind) {
+            (OpFate::Lost, _) => [None, None],
             (OpFate::Half(RenameHalf::OldNameRemoved), PendingKind::Rename { from_dir, .. }) => {
-                vec![*from_dir]
+                [Some(*from_dir), None]
             }
             (OpFate::Half(RenameHalf::NewNameAdded), PendingKind::Rename { to_dir, .. }) => {
-                vec![*to_dir]
+                [Some(*to_dir), None]
             }
-            _ => p.kind.dir_inos().collect(),
+            _ => {
+                let mut dirs = p.kind.dir_inos();
+                [dirs.next(), dirs.next()]
+            }
         };
-        for dir in dirs_reached {
+        for dir in dirs_reached.into_iter().flatten() {
             let entries = dirs
                 .entry(dir)
                 .or_insert_with(|| state.dir_or_broken(dir, referrer).durable.clone());
@@ -454,9 +482,26 @@ fn build(state: &State, model: CrashModel, fates: Vec<OpFate>) -> (CrashChoice, 
             _ => p.kind.apply_to_file(bytes),
         }
     }
+    Overlay { dirs, files }
+}
+
+/// The state after a crash, `steps` steps into the run of `state` (its own
+/// step counter, or a later one that changed nothing on disk), in which op
+/// `i` of the pending log met `fates[i]`: durable state plus the surviving
+/// ops (or halves, or torn sectors) applied in issue order, then only what
+/// is reachable from `/` through durable entries. Depends on the source
+/// state, the moment and `fates` only.
+pub(crate) fn build(
+    state: &State,
+    steps: u64,
+    model: CrashModel,
+    fates: Vec<OpFate>,
+) -> (CrashChoice, State) {
+    let source = cfg!(debug_assertions).then(|| Fingerprint::of(state));
+    let Overlay { dirs, files } = overlay(state, steps, &fates);
     let nodes = reachable(state, &dirs, files);
     let mut config = state.config.clone();
-    config.seed = image_seed(state, &fates);
+    config.seed = image_seed(state, steps, &fates);
     let choice = CrashChoice {
         model,
         ops: state
@@ -476,6 +521,91 @@ fn build(state: &State, model: CrashModel, fates: Vec<OpFate>) -> (CrashChoice, 
         debug_assert_holds(|| source.check_unchanged(state));
     }
     (choice, image)
+}
+
+/// The content digest of the image [`build`] makes of `fates`, without
+/// building it: the same walk over the same tree (what is reachable from
+/// `/` through the overlaid durable entries, a directory reached twice
+/// kept under its first name in breadth-first name order), fed from the
+/// source's bytes. Equal to `build(..).content_digest()` by construction
+/// (`the_digest_of_a_crash_state_is_its_images` in the tests checks it).
+pub(crate) fn digest(state: &State, steps: u64, fates: &[OpFate]) -> ContentDigest {
+    let Overlay { dirs, files } = overlay(state, steps, fates);
+    let kept = kept_entries(state, &dirs);
+    digest::of_settled(&CrashTree { state, kept, files })
+}
+
+/// A crash state as a tree to digest (see [`digest`]).
+struct CrashTree<'s> {
+    state: &'s State,
+    /// Every reachable directory's entries, as [`reachable`] keeps them.
+    kept: BTreeMap<Ino, Cow<'s, BTreeMap<String, Ino>>>,
+    /// The bytes of the files the crash changed.
+    files: BTreeMap<Ino, Vec<u8>>,
+}
+
+impl Tree for CrashTree<'_> {
+    fn node(&self, ino: Ino) -> Option<NodeView<'_>> {
+        if let Some(entries) = self.kept.get(&ino) {
+            return Some(NodeView::Dir(entries));
+        }
+        match self.state.nodes.get(&ino)? {
+            Node::File(f) => Some(NodeView::File(
+                self.files
+                    .get(&ino)
+                    .map_or(f.durable.as_slice(), Vec::as_slice),
+            )),
+            // Not reachable: no kept entry names it.
+            Node::Dir(_) => None,
+        }
+    }
+}
+
+/// The entries [`reachable`] keeps in each directory reachable from `/`
+/// (the same breadth-first walk), borrowed where it keeps them all.
+fn kept_entries<'s>(
+    state: &'s State,
+    dirs: &'s BTreeMap<Ino, BTreeMap<String, Ino>>,
+) -> BTreeMap<Ino, Cow<'s, BTreeMap<String, Ino>>> {
+    let mut kept = BTreeMap::new();
+    let mut seen_dirs = BTreeSet::from([ROOT]);
+    let mut queue = std::collections::VecDeque::from([ROOT]);
+    while let Some(dir) = queue.pop_front() {
+        let entries = match dirs.get(&dir) {
+            Some(e) => e,
+            None => {
+                &state
+                    .dir_or_broken(dir, || {
+                        format!("a durable entry naming directory inode {dir}")
+                    })
+                    .durable
+            }
+        };
+        // A directory met again keeps only its first name (as `reachable`).
+        let mut dropped: Vec<&String> = Vec::new();
+        for (name, ino) in entries {
+            match state.nodes.get(ino) {
+                Some(Node::Dir(_)) if seen_dirs.insert(*ino) => queue.push_back(*ino),
+                Some(Node::Dir(_)) => dropped.push(name),
+                Some(Node::File(_)) => {}
+                None => invariant_broken(&InvariantViolation::MissingInode {
+                    ino: *ino,
+                    referrer: format!("the durable entry `{name}` of directory inode {dir}"),
+                }),
+            }
+        }
+        let entries = if dropped.is_empty() {
+            Cow::Borrowed(entries)
+        } else {
+            let mut first = entries.clone();
+            for name in dropped {
+                first.remove(name);
+            }
+            Cow::Owned(first)
+        };
+        kept.insert(dir, entries);
+    }
+    kept
 }
 
 /// Applies a torn write: each sector keeps its old bytes, gets the new ones

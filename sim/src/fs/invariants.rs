@@ -424,7 +424,7 @@ pub(crate) fn check_crash_image(image: &State) -> Result<(), InvariantViolation>
             image.trace.entries.len()
         ));
     }
-    if image.crashed || image.hook.is_some() || !image.step_faults.is_empty() {
+    if image.crashed || image.hook.is_set() || !image.step_faults.is_empty() {
         return image_fault("is crashed, has a step hook or pending step faults".to_string());
     }
     for (ino, node) in &image.nodes {

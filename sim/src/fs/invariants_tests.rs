@@ -533,7 +533,7 @@ fn the_crash_image_checks_catch_each_corruption() {
         ),
         (
             "a step hook",
-            |st| st.hook = Some(Box::new(|_, _| StepAction::Continue)),
+            |st| st.hook.set(Some(Box::new(|_, _| StepAction::Continue))),
             Some(("CrashImage", &["has a step hook"])),
         ),
         (

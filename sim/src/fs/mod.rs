@@ -18,6 +18,9 @@ mod invariants_tests;
 mod ops;
 mod seeds;
 mod sim_fs;
+mod snapshot;
+#[cfg(test)]
+mod snapshot_tests;
 mod state;
 mod trace;
 mod unsynced;
@@ -30,6 +33,7 @@ pub use digest::ContentDigest;
 pub use error::{Crashed, InjectedFault, TooManyStates, is_crashed};
 pub use invariants::InvariantViolation;
 pub use sim_fs::{CrashImage, CrashSource, SimFs, StepAction, StepHook};
+pub(crate) use snapshot::Snapshot;
 pub use trace::{StepInfo, StepOutcome, Trace, TraceEntry};
 pub use unsynced::{Unsynced, UnsyncedOp};
 pub use view::SimView;

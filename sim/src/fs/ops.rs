@@ -432,8 +432,8 @@ impl State {
         }
         let p = self.config.faults.short_write_probability;
         let mut written_bytes = bytes.len();
-        if p > 0.0 && chance(&mut self.fault_rng, p) {
-            written_bytes = below(&mut self.fault_rng, requested_bytes) as usize;
+        if p > 0.0 && chance(self.fault_rng.get(), p) {
+            written_bytes = below(self.fault_rng.get(), requested_bytes) as usize;
         }
         let data = &bytes[..written_bytes];
         if !data.is_empty() {
@@ -494,7 +494,7 @@ impl State {
         let faults = &self.config.faults;
         let at_step = faults.sync_eio_at_steps.contains(&step);
         let p = faults.sync_eio_probability;
-        let random = p > 0.0 && chance(&mut self.fault_rng, p);
+        let random = p > 0.0 && chance(self.fault_rng.get(), p);
         if at_step || random {
             // Linux: the pages the failed fsync covered are marked clean, so
             // a later fsync has nothing to write and succeeds.
@@ -728,7 +728,7 @@ impl State {
                 .push("bit flip: no durable data to flip".to_string());
             return;
         }
-        let pick = below(&mut self.fault_rng, candidates.len() as u64) as usize;
+        let pick = below(self.fault_rng.get(), candidates.len() as u64) as usize;
         let ino = candidates[pick];
         let clean = !self
             .pending
@@ -746,8 +746,8 @@ impl State {
                 expected: "file",
             });
         };
-        let byte = below(fault_rng, file.durable.len() as u64) as usize;
-        let bit = below(fault_rng, 8) as u8;
+        let byte = below(fault_rng.get(), file.durable.len() as u64) as usize;
+        let bit = below(fault_rng.get(), 8) as u8;
         let clean = clean && !file.diverged;
         Arc::make_mut(&mut file.durable)[byte] ^= 1 << bit;
         if clean {

@@ -11,6 +11,7 @@ use super::config::SimConfig;
 use super::crash::CrashChoice;
 use super::error::Crashed;
 use super::invariants::{InvariantViolation, check_state, debug_assert_holds};
+use super::snapshot::Snapshot;
 use super::state::{State, components};
 use super::trace::{StepInfo, StepOutcome, Trace, TraceEntry};
 
@@ -78,7 +79,7 @@ struct Label {
     to: Option<PathBuf>,
     len_bytes: Option<u64>,
     failpoint: Option<&'static str>,
-    detail: String,
+    detail: Detail,
 }
 
 impl Label {
@@ -89,7 +90,73 @@ impl Label {
             to: None,
             len_bytes: None,
             failpoint: None,
-            detail: String::new(),
+            detail: Detail::None,
+        }
+    }
+}
+
+/// Extra arguments of a step worth reading in a trace, formatted only when
+/// a trace records them.
+#[derive(Clone, Copy)]
+enum Detail {
+    None,
+    /// `handle N`.
+    Handle(u64),
+    /// `handle N @offset`.
+    HandleAt(u64, u64),
+    /// `handle N @offset+len`.
+    HandleRange(u64, u64, usize),
+    /// `handle N to len bytes`.
+    HandleSetLen(u64, u64),
+    /// The open mode.
+    Mode(OpenMode),
+}
+
+impl std::fmt::Display for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Detail::None => Ok(()),
+            Detail::Handle(h) => write!(f, "handle {h}"),
+            Detail::HandleAt(h, offset) => write!(f, "handle {h} @{offset}"),
+            Detail::HandleRange(h, offset, len) => write!(f, "handle {h} @{offset}+{len}"),
+            Detail::HandleSetLen(h, len) => write!(f, "handle {h} to {len} bytes"),
+            Detail::Mode(mode) => write!(f, "{mode:?}"),
+        }
+    }
+}
+
+/// What a step that succeeded returned, as a trace says it, formatted only
+/// when a trace records it.
+#[derive(Clone, Copy)]
+enum Said {
+    Nothing,
+    /// `N bytes`.
+    Bytes(u64),
+    /// `file, N bytes`.
+    File(u64),
+    /// `dir`.
+    Dir,
+    /// `handle N`.
+    Handle(u64),
+    /// `at offset N`.
+    AtOffset(u64),
+    /// `N entries`.
+    Entries(usize),
+    /// A directory opened to sync it.
+    DirToSync,
+}
+
+impl std::fmt::Display for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Said::Nothing => Ok(()),
+            Said::Bytes(n) => write!(f, "{n} bytes"),
+            Said::File(n) => write!(f, "file, {n} bytes"),
+            Said::Dir => f.write_str("dir"),
+            Said::Handle(h) => write!(f, "handle {h}"),
+            Said::AtOffset(at) => write!(f, "at offset {at}"),
+            Said::Entries(n) => write!(f, "{n} entries"),
+            Said::DirToSync => f.write_str("directory (to sync it: sync_dir)"),
         }
     }
 }
@@ -133,12 +200,12 @@ impl SimFs {
     /// trace is not marked; the caller marks it with [`Trace::mark_crash`]
     /// and the state it chose.
     pub fn set_step_hook(&self, hook: StepHook) {
-        self.lock().hook = Some(hook);
+        self.lock().hook.set(Some(hook));
     }
 
     /// Removes the step hook.
     pub fn clear_step_hook(&self) {
-        self.lock().hook = None;
+        self.lock().hook.set(None);
     }
 
     /// Crashes now: every later call returns [`Crashed`]. The state stays
@@ -156,6 +223,33 @@ impl SimFs {
     /// Every step so far with its label and result.
     pub fn trace(&self) -> Trace {
         self.lock().trace.clone()
+    }
+
+    /// Whether later steps are recorded in the trace (on by default; the
+    /// explorer turns it off for runs whose trace nobody reads). Steps,
+    /// hooks and faults work the same either way.
+    pub(crate) fn record_trace(&self, on: bool) {
+        self.lock().tracing = on;
+    }
+
+    /// How many steps so far had a fault injected (EIO, ENOSPC, short
+    /// write, bit flip), whether or not the trace records them.
+    pub(crate) fn faulted_steps(&self) -> u64 {
+        self.lock().faulted_steps
+    }
+
+    /// How many steps so far changed the disk or tried to (a write, a
+    /// truncation, a create, a link, a rename, a remove, a directory made
+    /// or removed, an open that creates or truncates), whether or not the
+    /// trace records them. A run with none wrote nothing a crash could lose.
+    pub(crate) fn writing_steps(&self) -> u64 {
+        self.lock().writing_steps
+    }
+
+    /// What this filesystem's crash states are built from, now, as a value
+    /// of its own (see [`Snapshot`]).
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot::of(&self.lock(), None)
     }
 
     /// Checks every invariant of the simulator's state now: for each file
@@ -193,50 +287,67 @@ impl SimFs {
     fn step<T>(
         &self,
         label: impl FnOnce(&State) -> Label,
-        body: impl FnOnce(&mut State, u64) -> io::Result<(T, String)>,
+        body: impl FnOnce(&mut State, u64) -> io::Result<(T, Said)>,
     ) -> io::Result<T> {
         let mut st = self.lock();
-        let label = label(&st);
-        let wrap =
-            |e: io::Error| FsOpError::wrap_rename(label.op, &label.path, label.to.clone(), e);
-        if st.crashed {
-            return Err(wrap(Crashed::io_error()));
-        }
+        let Label {
+            op,
+            path,
+            to,
+            len_bytes,
+            failpoint,
+            detail,
+        } = label(&st);
         let info = StepInfo {
             index: st.steps,
-            op: label.op,
-            path: label.path.clone(),
-            to: label.to.clone(),
-            len_bytes: label.len_bytes,
-            failpoint: label.failpoint,
+            op,
+            path,
+            to,
+            len_bytes,
+            failpoint,
         };
+        let wrap = |info: &StepInfo, e: io::Error| {
+            FsOpError::wrap_rename(info.op, &info.path, info.to.clone(), e)
+        };
+        if st.crashed {
+            return Err(wrap(&info, Crashed::io_error()));
+        }
         if let Some(mut hook) = st.hook.take() {
             let action = hook(&info, &CrashSource { state: &st });
-            st.hook = Some(hook);
+            st.hook.set(Some(hook));
             if action == StepAction::Crash {
                 st.crashed = true;
-                return Err(wrap(Crashed::io_error()));
+                return Err(wrap(&info, Crashed::io_error()));
             }
         }
         st.steps += 1;
         if st.config.faults.bit_flip_at_steps.contains(&info.index) {
             st.flip_bit();
         }
+        st.writing_steps += u64::from(writes(op, &detail));
         let result = body(&mut st, info.index);
         let faults = std::mem::take(&mut st.step_faults);
+        st.faulted_steps += u64::from(!faults.is_empty());
+        if !faults.is_empty() || !leaves_disk_alone(info.op) {
+            st.disk_version += 1;
+        }
+        if !st.tracing {
+            debug_assert_holds(|| check_state(&st));
+            return result.map(|(value, _)| value).map_err(|e| wrap(&info, e));
+        }
         let (outcome, result) = match result {
-            Ok((value, text)) => (StepOutcome::Ok(text), Ok(value)),
+            Ok((value, said)) => (StepOutcome::Ok(said.to_string()), Ok(value)),
             Err(e) => {
                 let outcome = StepOutcome::Err {
                     kind: e.kind(),
                     message: e.to_string(),
                 };
-                (outcome, Err(wrap(e)))
+                (outcome, Err(wrap(&info, e)))
             }
         };
         st.trace.push(TraceEntry {
             step: info,
-            detail: label.detail.clone(),
+            detail: detail.to_string(),
             outcome,
             faults,
         });
@@ -255,8 +366,59 @@ impl SimFs {
             to: None,
             len_bytes,
             failpoint: None,
-            detail: format!("handle {}", file.raw()),
+            detail: Detail::Handle(file.raw()),
         }
+    }
+}
+
+/// Whether a step of `op` that succeeds or fails without an injected fault
+/// leaves the inodes and the unsynced log as they were (it reads, or only
+/// changes handles), so a snapshot taken before it still holds after it.
+/// Every other op counts as a change, whatever it did.
+fn leaves_disk_alone(op: FsOp) -> bool {
+    matches!(
+        op,
+        FsOp::Read
+            | FsOp::ReadAt
+            | FsOp::ReadDir
+            | FsOp::Metadata
+            | FsOp::FileMetadata
+            | FsOp::Failpoint
+            | FsOp::Close
+    )
+}
+
+/// Whether a step of `op` (with its label's `detail`) changes the disk, or
+/// would have had it succeeded: see [`SimFs::writing_steps`]. Opening for
+/// reading, reads, metadata, syncs, closes, locks and failpoints change
+/// nothing a crash could lose; an open changes the disk only in a mode that
+/// creates or truncates.
+fn writes(op: FsOp, detail: &Detail) -> bool {
+    match op {
+        FsOp::CreateDirAll
+        | FsOp::CreateDir
+        | FsOp::RemoveDir
+        | FsOp::HardLink
+        | FsOp::SetLen
+        | FsOp::WriteAllAt
+        | FsOp::Append
+        | FsOp::Rename
+        | FsOp::RemoveFile => true,
+        FsOp::Open => matches!(
+            detail,
+            Detail::Mode(OpenMode::CreateNew | OpenMode::Truncate | OpenMode::Create)
+        ),
+        FsOp::ReadAt
+        | FsOp::FileMetadata
+        | FsOp::SyncData
+        | FsOp::Sync
+        | FsOp::Close
+        | FsOp::SyncDir
+        | FsOp::Read
+        | FsOp::ReadDir
+        | FsOp::Metadata
+        | FsOp::TryLock
+        | FsOp::Failpoint => false,
     }
 }
 
@@ -264,21 +426,21 @@ impl Fs for SimFs {
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::CreateDirAll, path),
-            |st, _| st.create_dir_all(path).map(|()| ((), String::new())),
+            |st, _| st.create_dir_all(path).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn create_dir(&self, path: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::CreateDir, path),
-            |st, _| st.create_dir(path).map(|()| ((), String::new())),
+            |st, _| st.create_dir(path).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn remove_dir(&self, path: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::RemoveDir, path),
-            |st, _| st.remove_dir(path).map(|()| ((), String::new())),
+            |st, _| st.remove_dir(path).map(|()| ((), Said::Nothing)),
         )
     }
 
@@ -287,7 +449,7 @@ impl Fs for SimFs {
         label.to = Some(link.to_path_buf());
         self.step(
             |_| label,
-            |st, _| st.hard_link(original, link).map(|()| ((), String::new())),
+            |st, _| st.hard_link(original, link).map(|()| ((), Said::Nothing)),
         )
     }
 
@@ -295,12 +457,12 @@ impl Fs for SimFs {
         self.step(
             |st| {
                 let mut l = Self::handle_label(st, FsOp::SetLen, file, None);
-                l.detail = format!("{} to {len_bytes} bytes", l.detail);
+                l.detail = Detail::HandleSetLen(file.raw(), len_bytes);
                 l
             },
             |st, _| {
                 st.set_len(file.raw(), len_bytes)
-                    .map(|()| ((), String::new()))
+                    .map(|()| ((), Said::Nothing))
             },
         )
     }
@@ -310,12 +472,12 @@ impl Fs for SimFs {
         self.step(
             |st| {
                 let mut l = Self::handle_label(st, FsOp::ReadAt, file, None);
-                l.detail = format!("{} @{offset}+{len_bytes}", l.detail);
+                l.detail = Detail::HandleRange(file.raw(), offset, len_bytes);
                 l
             },
             |st, _| {
                 let n = st.read_at(file.raw(), offset, buf)?;
-                Ok((n, format!("{n} bytes")))
+                Ok((n, Said::Bytes(n as u64)))
             },
         )
     }
@@ -325,7 +487,7 @@ impl Fs for SimFs {
             |st| Self::handle_label(st, FsOp::FileMetadata, file, None),
             |st, _| {
                 let m = st.file_metadata(file.raw())?;
-                Ok((m, format!("file, {} bytes", m.len)))
+                Ok((m, Said::File(m.len)))
             },
         )
     }
@@ -333,18 +495,18 @@ impl Fs for SimFs {
     fn sync_data(&self, file: &FileHandle) -> io::Result<()> {
         self.step(
             |st| Self::handle_label(st, FsOp::SyncData, file, None),
-            |st, index| st.sync(file.raw(), index).map(|()| ((), String::new())),
+            |st, index| st.sync(file.raw(), index).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<FileHandle> {
         let mut label = Label::path(FsOp::Open, path);
-        label.detail = format!("{mode:?}");
+        label.detail = Detail::Mode(mode);
         self.step(
             |_| label,
             |st, _| {
                 let id = st.open(path, mode)?;
-                Ok((FileHandle::from_raw(id), format!("handle {id}")))
+                Ok((FileHandle::from_raw(id), Said::Handle(id)))
             },
         )
     }
@@ -353,15 +515,15 @@ impl Fs for SimFs {
     /// opens it read-only, to fsync it), not an `IsADirectory` error.
     fn open_read_or_dir(&self, path: &Path) -> io::Result<Option<FileHandle>> {
         let mut label = Label::path(FsOp::Open, path);
-        label.detail = format!("{:?}", OpenMode::Read);
+        label.detail = Detail::Mode(OpenMode::Read);
         self.step(
             |_| label,
             |st, _| {
                 if st.metadata(path)?.is_dir {
-                    return Ok((None, "directory (to sync it: sync_dir)".to_string()));
+                    return Ok((None, Said::DirToSync));
                 }
                 let id = st.open(path, OpenMode::Read)?;
-                Ok((Some(FileHandle::from_raw(id)), format!("handle {id}")))
+                Ok((Some(FileHandle::from_raw(id)), Said::Handle(id)))
             },
         )
     }
@@ -371,12 +533,12 @@ impl Fs for SimFs {
         self.step(
             |st| {
                 let mut l = Self::handle_label(st, FsOp::WriteAllAt, file, Some(len_bytes));
-                l.detail = format!("{} @{offset}", l.detail);
+                l.detail = Detail::HandleAt(file.raw(), offset);
                 l
             },
             |st, _| {
                 st.write(file.raw(), Some(offset), bytes)
-                    .map(|_| ((), String::new()))
+                    .map(|_| ((), Said::Nothing))
             },
         )
     }
@@ -387,7 +549,7 @@ impl Fs for SimFs {
             |st| Self::handle_label(st, FsOp::Append, file, Some(len_bytes)),
             |st, _| {
                 st.write(file.raw(), None, bytes)
-                    .map(|at| ((), format!("at offset {at}")))
+                    .map(|at| ((), Said::AtOffset(at)))
             },
         )
     }
@@ -400,7 +562,7 @@ impl Fs for SimFs {
             |st| Self::handle_label(st, FsOp::Append, file, Some(len_bytes)),
             |st, _| {
                 st.write(file.raw(), None, bytes)
-                    .map(|at| (at + len_bytes, format!("at offset {at}")))
+                    .map(|at| (at + len_bytes, Said::AtOffset(at)))
             },
         )
     }
@@ -408,21 +570,21 @@ impl Fs for SimFs {
     fn sync(&self, file: &FileHandle) -> io::Result<()> {
         self.step(
             |st| Self::handle_label(st, FsOp::Sync, file, None),
-            |st, index| st.sync(file.raw(), index).map(|()| ((), String::new())),
+            |st, index| st.sync(file.raw(), index).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn close(&self, file: FileHandle) -> io::Result<()> {
         self.step(
             |st| Self::handle_label(st, FsOp::Close, &file, None),
-            |st, _| st.close(file.raw()).map(|()| ((), String::new())),
+            |st, _| st.close(file.raw()).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::SyncDir, dir),
-            |st, _| st.sync_dir(dir).map(|()| ((), String::new())),
+            |st, _| st.sync_dir(dir).map(|()| ((), Said::Nothing)),
         )
     }
 
@@ -431,14 +593,14 @@ impl Fs for SimFs {
         label.to = Some(to.to_path_buf());
         self.step(
             |_| label,
-            |st, _| st.rename(from, to).map(|()| ((), String::new())),
+            |st, _| st.rename(from, to).map(|()| ((), Said::Nothing)),
         )
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         self.step(
             |_| Label::path(FsOp::RemoveFile, path),
-            |st, _| st.remove_file(path).map(|()| ((), String::new())),
+            |st, _| st.remove_file(path).map(|()| ((), Said::Nothing)),
         )
     }
 
@@ -447,7 +609,7 @@ impl Fs for SimFs {
             |_| Label::path(FsOp::Read, path),
             |st, _| {
                 let bytes = st.read(path)?;
-                let text = format!("{} bytes", bytes.len());
+                let text = Said::Bytes(bytes.len() as u64);
                 Ok((bytes, text))
             },
         )
@@ -458,7 +620,7 @@ impl Fs for SimFs {
             |_| Label::path(FsOp::ReadDir, dir),
             |st, _| {
                 let entries = st.read_dir(dir)?;
-                let text = format!("{} entries", entries.len());
+                let text = Said::Entries(entries.len());
                 Ok((entries, text))
             },
         )
@@ -470,9 +632,9 @@ impl Fs for SimFs {
             |st, _| {
                 let m = st.metadata(path)?;
                 let text = if m.is_dir {
-                    "dir".to_string()
+                    Said::Dir
                 } else {
-                    format!("file, {} bytes", m.len)
+                    Said::File(m.len)
                 };
                 Ok((m, text))
             },
@@ -484,7 +646,7 @@ impl Fs for SimFs {
             |_| Label::path(FsOp::TryLock, path),
             |st, _| {
                 let id = st.try_lock(path)?;
-                Ok((FileHandle::from_raw(id), format!("handle {id}")))
+                Ok((FileHandle::from_raw(id), Said::Handle(id)))
             },
         )
     }
@@ -496,7 +658,7 @@ impl Fs for SimFs {
                 l.failpoint = Some(name);
                 l
             },
-            |_, _| Ok(((), String::new())),
+            |_, _| Ok(((), Said::Nothing)),
         )
     }
 }

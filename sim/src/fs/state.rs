@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -242,9 +242,21 @@ pub(crate) struct State {
     pub steps: u64,
     pub crashed: bool,
     pub trace: Trace,
+    /// Whether steps are recorded in `trace` (off for runs whose trace
+    /// nobody reads: the step counter, the hook and the faults work the
+    /// same either way).
+    pub tracing: bool,
+    /// Steps that had a fault injected, traced or not.
+    pub faulted_steps: u64,
+    /// Steps that changed the disk or tried to (`SimFs::writing_steps`).
+    pub writing_steps: u64,
+    /// Moves on at every step that may have changed the inodes or the
+    /// unsynced log (see `leaves_disk_alone`), so a snapshot can tell it
+    /// still holds.
+    pub disk_version: u64,
     /// Drives injected faults; drawn only when a probabilistic fault is on.
-    pub fault_rng: ChaCha8Rng,
-    pub hook: Option<StepHook>,
+    pub fault_rng: FaultRng,
+    pub hook: HookSlot,
     /// Faults injected into the step now running, moved into its trace entry.
     pub step_faults: Vec<String>,
 }
@@ -258,7 +270,7 @@ impl State {
     }
 
     pub fn from_nodes(config: SimConfig, nodes: BTreeMap<Ino, Node>, next_ino: Ino) -> Self {
-        let fault_rng = ChaCha8Rng::seed_from_u64(super::seeds::child(config.seed, 1));
+        let fault_rng = FaultRng::new(super::seeds::child(config.seed, 1));
         Self {
             config,
             nodes,
@@ -271,10 +283,71 @@ impl State {
             steps: 0,
             crashed: false,
             trace: Trace::new(),
+            tracing: true,
+            faulted_steps: 0,
+            writing_steps: 0,
+            disk_version: 0,
             fault_rng,
-            hook: None,
+            hook: HookSlot::default(),
             step_faults: Vec::new(),
         }
+    }
+
+    /// A copy of what the crash API reads (configuration, inodes, the
+    /// unsynced log, the step counter), without handles, locks, trace or
+    /// hook: what a crash image or a content digest of this moment needs.
+    ///
+    /// Only live inodes are copied: those reachable from `/` through
+    /// visible or durable entries and those an unsynced op names (with
+    /// what is below them). The live filesystem keeps every inode it ever
+    /// made, so a copy of all of them would grow with the run.
+    pub fn snapshot(&self) -> State {
+        let nodes = self
+            .live_inodes()
+            .into_iter()
+            .filter_map(|ino| Some((ino, self.nodes.get(&ino)?.clone())))
+            .collect();
+        let mut copy = State::from_nodes(self.config.clone(), nodes, self.next_ino);
+        copy.pending = self.pending.clone();
+        copy.next_seq = self.next_seq;
+        copy.steps = self.steps;
+        copy
+    }
+
+    /// The inodes a crash image or a content digest of this moment can
+    /// reach: `/`, every inode an unsynced op names, and everything below
+    /// them through visible or durable entries.
+    fn live_inodes(&self) -> BTreeSet<Ino> {
+        let mut live = BTreeSet::from([ROOT]);
+        let mut stack = vec![ROOT];
+        let named = self.pending.values().flat_map(|p| {
+            let (file, entry) = match &p.kind {
+                PendingKind::Write { ino, .. } | PendingKind::Truncate { ino, .. } => {
+                    (Some(*ino), None)
+                }
+                PendingKind::Link { ino, .. } | PendingKind::Rename { ino, .. } => {
+                    (None, Some(*ino))
+                }
+                PendingKind::Unlink { .. } => (None, None),
+            };
+            file.into_iter().chain(entry).chain(p.kind.dir_inos())
+        });
+        for ino in named {
+            if live.insert(ino) {
+                stack.push(ino);
+            }
+        }
+        while let Some(ino) = stack.pop() {
+            let Some(Node::Dir(dir)) = self.nodes.get(&ino) else {
+                continue;
+            };
+            for &child in dir.visible.values().chain(dir.durable.values()) {
+                if live.insert(child) {
+                    stack.push(child);
+                }
+            }
+        }
+        live
     }
 
     pub fn dir(&self, ino: Ino) -> Option<&DirNode> {
@@ -433,6 +506,58 @@ impl State {
             Ok(f) => f,
             Err(v) => invariant_broken(&v),
         }
+    }
+}
+
+/// Where the step hook is kept. In a mutex only so that a `State` is
+/// `Sync` (a snapshot of one is shared by the checking threads); the
+/// filesystem reaches it through `&mut State`, which needs no lock.
+#[derive(Default)]
+pub(crate) struct HookSlot(Mutex<Option<StepHook>>);
+
+impl HookSlot {
+    /// Takes the hook out (to call it while the state is borrowed).
+    pub fn take(&mut self) -> Option<StepHook> {
+        self.slot().take()
+    }
+
+    /// Puts `hook` in (replacing any).
+    pub fn set(&mut self, hook: Option<StepHook>) {
+        *self.slot() = hook;
+    }
+
+    /// Whether a hook is installed.
+    pub fn is_set(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
+    }
+
+    fn slot(&mut self) -> &mut Option<StepHook> {
+        self.0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The generator of injected faults, seeded at creation and built on its
+/// first draw (most filesystems, every crash image among them, never draw).
+pub(crate) struct FaultRng {
+    seed: u64,
+    rng: Option<ChaCha8Rng>,
+}
+
+impl FaultRng {
+    fn new(seed: u64) -> Self {
+        Self { seed, rng: None }
+    }
+
+    /// The generator, in the state its draws so far left it.
+    pub fn get(&mut self) -> &mut ChaCha8Rng {
+        let seed = self.seed;
+        self.rng
+            .get_or_insert_with(|| ChaCha8Rng::seed_from_u64(seed))
     }
 }
 

@@ -12,19 +12,18 @@ use crashproof_fault::{CrashAt, CrashModel, CrashPoint};
 
 use super::bypass::says_denied;
 use super::clean::CleanRun;
-use super::converge::Watch;
 use super::digest::state_digest;
 use super::images::{Picked, as_taken, pick};
 use super::lock::lock;
 use super::oracle::{LastCrash, Recovery, check_redo, check_result, check_state};
-use super::points::{PointStates, Sharing, states_at};
+use super::points::{PointStates, states_at};
 use super::run_end::RunEnd;
 use super::start::Engine;
 use crate::explore::report::violation::{Finding, Oracle};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::unreached::UnreachedPoint;
 use crate::explore::vocabulary::workload::{Progress, StepClock};
-use crate::{FaultConfig, SimFs, SimView, StepAction, Trace};
+use crate::{CrashSource, FaultConfig, SimFs, SimView, StepAction, StepInfo, Trace};
 
 /// How many times a case restarts a run that failed on an injected fault
 /// before calling it "did not complete".
@@ -257,6 +256,10 @@ impl Case {
         point: Option<&CrashPoint>,
     ) -> Result<RunEnd, HarnessError> {
         self.history.runs += 1;
+        // An unreached point's message lists the run's failpoints, read
+        // from its trace.
+        self.fs
+            .record_trace(self.history.trace.is_some() || point.is_some());
         let clock = StepClock::new();
         self.history.progress.record_steps(clock.clone());
         type Slot = Arc<Mutex<Option<Result<(u64, Picked), HarnessError>>>>;
@@ -335,45 +338,21 @@ impl Case {
         }
     }
 
-    /// Runs the workload once without crashing, with a hook that collects
-    /// the post-crash states of `model` before every step from `from_step`
-    /// on, plus those after the last step if the run completed (taken
-    /// before anyone calls `leftovers`). The hook only reads, so the run is
-    /// the one a case without a crash point makes, and every state
-    /// collected at step `n` is the one `step:n` selects. With `watch`
-    /// (the clean run), the run's converged points are recorded in it.
-    /// With `share`, states of equal content share one image.
-    pub(crate) fn run_collecting(
+    /// Runs the workload once without a crash point, calling `observe`
+    /// before every step (after the step clock moved to it) with the step
+    /// and the state before it. The trace is recorded as the filesystem is
+    /// set to ([`SimFs::record_trace`]).
+    pub(crate) fn run_observed(
         &mut self,
         ex: &Engine<'_>,
-        model: CrashModel,
-        from_step: u64,
-        watch: Option<Watch>,
-        share: bool,
-    ) -> (RunEnd, Vec<PointStates>) {
+        mut observe: impl FnMut(&StepInfo, &CrashSource<'_>) + Send + 'static,
+    ) -> RunEnd {
         self.history.runs += 1;
         let clock = StepClock::new();
         self.history.progress.record_steps(clock.clone());
-        if let Some(watch) = &watch {
-            self.history.progress.watch(watch.listener());
-        }
-        let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&collected);
-        let options = ex.options().clone();
-        let sharing = Arc::new(Mutex::new(share.then(Sharing::default)));
-        let hook_sharing = Arc::clone(&sharing);
         self.fs.set_step_hook(Box::new(move |info, src| {
             clock.set(info.index + 1);
-            if let Some(watch) = &watch {
-                watch.before_step(info.index, src);
-            }
-            if info.index >= from_step {
-                let mut states = states_at(src, model, &options, info.index);
-                if let Some(sharing) = lock(&hook_sharing).as_mut() {
-                    sharing.share(&mut states);
-                }
-                lock(&sink).push(states);
-            }
+            observe(info, src);
             StepAction::Continue
         }));
         let ran = catch_unwind(AssertUnwindSafe(|| {
@@ -381,16 +360,41 @@ impl Case {
         }));
         self.fs.clear_step_hook();
         self.append_run_trace();
+        RunEnd::of(ran)
+    }
+
+    /// Runs the workload once without crashing, with a hook that collects
+    /// the post-crash states of `model` before every step from `from_step`
+    /// on, plus those after the last step if the run completed (taken
+    /// before anyone calls `leftovers`). The hook only reads (a snapshot of
+    /// each moment, no image), so the run is the one a case without a crash
+    /// point makes, and every state collected at step `n` is the one
+    /// `step:n` selects.
+    pub(crate) fn run_collecting(
+        &mut self,
+        ex: &Engine<'_>,
+        model: CrashModel,
+        from_step: u64,
+    ) -> (RunEnd, Vec<PointStates>) {
+        self.fs.record_trace(self.history.trace.is_some());
+        let collected: Arc<Mutex<Vec<PointStates>>> = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&collected);
+        let options = ex.options().clone();
+        let mut last = None;
+        let end = self.run_observed(ex, move |info, src| {
+            if info.index >= from_step {
+                let snapshot = src.snapshot(last.as_ref());
+                last = Some(snapshot.clone());
+                let states = states_at(snapshot, model, &options, info.index);
+                lock(&sink).push(states);
+            }
+        });
         let mut points = std::mem::take(&mut *lock(&collected));
         let steps = self.fs.steps();
-        if matches!(ran, Ok(Ok(_))) && steps >= from_step {
-            let mut states = states_at(&self.fs, model, ex.options(), steps);
-            if let Some(sharing) = lock(&sharing).as_mut() {
-                sharing.share(&mut states);
-            }
-            points.push(states);
+        if matches!(end, RunEnd::Completed(_)) && steps >= from_step {
+            points.push(states_at(self.fs.snapshot(), model, ex.options(), steps));
         }
-        (RunEnd::of(ran), points)
+        (end, points)
     }
 
     /// Adds the run that just ended to the trace, under its heading.
@@ -452,9 +456,9 @@ fn initial_disk_heading(fs: &SimFs) -> Option<String> {
     ))
 }
 
-/// Whether the run hit an injected fault (the trace records it).
+/// Whether the run hit an injected fault.
 fn ran_into_fault(fs: &SimFs) -> bool {
-    fs.trace().entries.iter().any(|e| !e.faults.is_empty())
+    fs.faulted_steps() > 0
 }
 
 /// `message` of a run that failed, saying so when the failure was a real

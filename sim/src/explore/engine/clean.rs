@@ -1,15 +1,18 @@
 //! The clean run as a value: what the workload does from its start state
 //! with no crash and no fault, which every resumed run is compared with.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
-use crashproof_core::fs::{FsOp, OpenMode};
+use crashproof_core::fs::FsOp;
 
-use super::converge::ConvergedPoints;
+use super::case::Case;
+use super::converge::{ConvergedPoints, Watch};
+use super::lock::lock;
 use super::run_end::RunEnd;
 use super::start::Engine;
 use crate::explore::vocabulary::error::HarnessError;
-use crate::{SimFs, SimView, Trace, TraceEntry};
+use crate::{FaultConfig, SimFs, SimView, Trace};
 
 /// The clean run: the workload from its start state to completion, no
 /// crash, no fault. Every resumed run is compared with it.
@@ -19,12 +22,17 @@ pub struct CleanRun {
     pub output: String,
     /// Filesystem steps the clean run took.
     pub steps: u64,
-    /// Every step of the clean run.
+    /// Every step of the clean run ([`crate::explore::Explorer::clean_run`];
+    /// an exploration pass's own clean run keeps no trace, which would
+    /// grow with the run, and leaves this empty).
     pub trace: Trace,
     /// The failpoint names the clean run passed, sorted, deduplicated.
     pub failpoints: Vec<String>,
+    /// The steps that are a `sync` of a file, in order.
+    syncs: Vec<u64>,
     /// The points where the clean run said it converged, with the disk
-    /// there (recorded by the exhaustive and sync-EIO passes' clean runs).
+    /// there (recorded by the exhaustive, two-crash and sync-EIO passes'
+    /// clean runs).
     pub(crate) converged: Arc<ConvergedPoints>,
 }
 
@@ -32,21 +40,69 @@ impl CleanRun {
     /// The steps of the clean run that are a `sync` of a file (where the
     /// sync-EIO mode injects its fault).
     pub fn sync_steps(&self) -> Vec<u64> {
-        self.trace
-            .entries
-            .iter()
-            .filter(|e| e.step.op == FsOp::Sync)
-            .map(|e| e.step.index)
-            .collect()
+        self.syncs.clone()
     }
 }
 
+/// What a clean run's step hook saw besides the disk: the steps that synced
+/// a file and the failpoints passed.
+#[derive(Default)]
+struct Seen {
+    syncs: Vec<u64>,
+    failpoints: BTreeSet<&'static str>,
+}
+
 impl Engine<'_> {
+    /// Runs the workload once from its start state (a fresh filesystem plus
+    /// its [`crate::explore::Workload::initial_disk`], if any) without
+    /// crashes: with `traced`, every step is kept in [`CleanRun::trace`];
+    /// with `watch`, the run's converged points are recorded. It must
+    /// complete, without panicking and without leftovers, or the
+    /// exploration cannot be trusted ([`HarnessError::CleanRunFailed`];
+    /// [`HarnessError::InitialDiskFailed`] if the initial disk fails).
+    /// Returns the case after it too: its history journals the progress
+    /// record by step.
+    pub(crate) fn run_clean(
+        &self,
+        traced: bool,
+        watch: Option<Watch>,
+    ) -> Result<(CleanRun, Case), HarnessError> {
+        let (fs, progress) = self.start(FaultConfig::default())?;
+        let mut case = Case::start(fs, progress, false);
+        case.fs.record_trace(traced);
+        if let Some(watch) = &watch {
+            case.history.progress.watch(watch.listener());
+        }
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let hook_seen = Arc::clone(&seen);
+        let hook_watch = watch.clone();
+        let end = case.run_observed(self, move |info, src| {
+            if let Some(watch) = &hook_watch {
+                watch.before_step(info.index, src);
+            }
+            let mut seen = lock(&hook_seen);
+            if info.op == FsOp::Sync {
+                seen.syncs.push(info.index);
+            }
+            if let Some(name) = info.failpoint {
+                seen.failpoints.insert(name);
+            }
+        });
+        let seen = std::mem::take(&mut *lock(&seen));
+        let mut clean = self.finish_clean_run(&case.fs, end, seen, traced)?;
+        if let Some(watch) = watch {
+            clean.converged = Arc::new(watch.recorded());
+        }
+        Ok((clean, case))
+    }
+
     /// The clean run from how its run on `fs` ended.
-    pub(crate) fn finish_clean_run(
+    fn finish_clean_run(
         &self,
         fs: &SimFs,
         end: RunEnd,
+        seen: Seen,
+        traced: bool,
     ) -> Result<CleanRun, HarnessError> {
         let failed = |reason: String| HarnessError::CleanRunFailed {
             workload: self.workload().name(),
@@ -63,11 +119,12 @@ impl Engine<'_> {
             }
         };
         // Read the run's length and trace before `leftovers` adds its own steps.
-        let (steps, trace) = (fs.steps(), fs.trace());
-        // Every step of the trace is the workload's own: the initial disk's
-        // were dropped with the start state (`Engine::start`), and
-        // `leftovers` runs after this.
-        if !trace.entries.iter().any(writes) {
+        let steps = fs.steps();
+        let trace = if traced { fs.trace() } else { Trace::new() };
+        // Every step counted is the workload's own: the initial disk's were
+        // dropped with the start state (`Engine::start`), and `leftovers`
+        // runs after this.
+        if fs.writing_steps() == 0 {
             return Err(HarnessError::NoFilesystemStep {
                 workload: self.workload().name(),
                 steps,
@@ -79,55 +136,13 @@ impl Engine<'_> {
             Ok(left) => return Err(failed(format!("left files behind: {}", left.join(", ")))),
             Err(e) => return Err(failed(format!("listing leftovers failed: {e}"))),
         }
-        let mut failpoints: Vec<String> = trace
-            .entries
-            .iter()
-            .filter_map(|e| e.step.failpoint)
-            .map(str::to_string)
-            .collect();
-        failpoints.sort();
-        failpoints.dedup();
         Ok(CleanRun {
             output: completion.output,
             steps,
             trace,
-            failpoints,
+            failpoints: seen.failpoints.into_iter().map(str::to_string).collect(),
+            syncs: seen.syncs,
             converged: Arc::default(),
         })
-    }
-}
-
-/// Whether a step of a run changed the simulated disk (or would have, had
-/// it succeeded): a write, a truncation, a create, a link, a rename, a
-/// remove, a directory made or removed. Opening for reading, reads,
-/// metadata, syncs, closes, locks and failpoints change nothing a crash
-/// could lose. An open that creates or truncates is a write; one of an
-/// existing file (`OpenMode::Existing`, `OpenMode::Read`) is not.
-fn writes(entry: &TraceEntry) -> bool {
-    match entry.step.op {
-        FsOp::CreateDirAll
-        | FsOp::CreateDir
-        | FsOp::RemoveDir
-        | FsOp::HardLink
-        | FsOp::SetLen
-        | FsOp::WriteAllAt
-        | FsOp::Append
-        | FsOp::Rename
-        | FsOp::RemoveFile => true,
-        // `SimFs::open` labels the step with the mode it was given (`{mode:?}`).
-        FsOp::Open => [OpenMode::CreateNew, OpenMode::Truncate, OpenMode::Create]
-            .iter()
-            .any(|mode| format!("{mode:?}") == entry.detail),
-        FsOp::ReadAt
-        | FsOp::FileMetadata
-        | FsOp::SyncData
-        | FsOp::Sync
-        | FsOp::Close
-        | FsOp::SyncDir
-        | FsOp::Read
-        | FsOp::ReadDir
-        | FsOp::Metadata
-        | FsOp::TryLock
-        | FsOp::Failpoint => false,
     }
 }

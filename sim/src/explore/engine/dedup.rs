@@ -20,8 +20,6 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crashproof_fault::CrashModel;
-
 use super::case::{Case, History};
 use super::clean::CleanRun;
 use super::converge::Watch;
@@ -35,17 +33,21 @@ use super::run_end::RunEnd;
 use super::start::Engine;
 use super::timeline::Timeline;
 use crate::explore::report::summary::Work;
+use crate::explore::report::tally::Digests;
 use crate::explore::report::violation::{Finding, Oracle};
 use crate::explore::vocabulary::checks::Checks;
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::workload::Progress;
-use crate::{ContentDigest, FaultConfig, SimFs, SimView, StepAction};
+use crate::{ContentDigest, FaultConfig, SimFs, StepAction};
+
+/// How many maps the dedup cache is split into.
+const CACHE_SHARDS: usize = 64;
 
 /// What one post-crash state's check found.
 #[derive(Debug, Clone)]
 pub(crate) struct Checked {
     /// Digests of the post-crash states checked (one per crash).
-    pub(crate) digests: Vec<u64>,
+    pub(crate) digests: Digests,
     /// The first oracle failure.
     pub(crate) finding: Option<Finding>,
     /// The resumed runs it started.
@@ -97,13 +99,18 @@ enum Resumed {
     Ended(Finding),
 }
 
+/// One of the dedup cache's maps: disk-only work by key.
+type CacheShard = Mutex<BTreeMap<Key, Arc<Entry>>>;
+
 /// Checks crash states, the naive way or the shared way as the options
 /// say; shared by the threads of one pass.
 pub(crate) struct Checker<'a, 'w> {
     ex: &'a Engine<'w>,
     clean: &'a CleanRun,
-    /// Disk-only work by key; `None` without dedup (each state on its own).
-    cache: Option<Mutex<BTreeMap<Key, Arc<Entry>>>>,
+    /// Disk-only work by key, in [`CACHE_SHARDS`] maps by the key's
+    /// digest (so threads rarely wait for one another's lookups); `None`
+    /// without dedup (each state on its own).
+    cache: Option<Vec<CacheShard>>,
     /// The checks the workload's reports allow (asked once).
     checks: Checks,
 }
@@ -111,7 +118,10 @@ pub(crate) struct Checker<'a, 'w> {
 impl<'a, 'w> Checker<'a, 'w> {
     /// A checker of crash states resumed against `clean`.
     pub(crate) fn new(ex: &'a Engine<'w>, clean: &'a CleanRun) -> Self {
-        let cache = ex.options().dedup.then(|| Mutex::new(BTreeMap::new()));
+        let cache = ex
+            .options()
+            .dedup
+            .then(|| (0..CACHE_SHARDS).map(|_| Mutex::default()).collect());
         let checks = ex.workload().checks();
         Self {
             ex,
@@ -138,7 +148,7 @@ impl<'a, 'w> Checker<'a, 'w> {
             let image = image.into_fs();
             let (case, finding) = check_crash(self.ex, self.clean, history, before_step, image)?;
             return Ok(Checked {
-                digests: case.history.state_digests,
+                digests: Digests::Many(case.history.state_digests),
                 finding,
                 work: Work {
                     recoveries: case.history.runs - runs_before,
@@ -160,9 +170,8 @@ impl<'a, 'w> Checker<'a, 'w> {
         let mut work = Work::default();
         let finding = (|| {
             let inspected = entry.inspected.get_or_init(|| {
-                // A crash image is fully durable: a drop-unsynced image of
-                // it is an exact copy, so inspection changes nothing.
-                let probe = image.view().crash_image(CrashModel::DropUnsynced, 0).fs;
+                // A copy of its own, so inspection changes nothing.
+                let probe = image.build();
                 probe.set_faults(FaultConfig::default());
                 inspect_state(workload, &probe)
             });
@@ -178,7 +187,7 @@ impl<'a, 'w> Checker<'a, 'w> {
                 // workloads with a predicate pay for rebuilding it.
                 let mut progress = run.history.progress.as_of(before_step);
                 progress.crashed();
-                let probe = image.view().crash_image(CrashModel::DropUnsynced, 0).fs;
+                let probe = image.build();
                 check_predicate(workload, &self.checks, &probe, &progress)?;
             }
             let recovered = match recovery {
@@ -195,7 +204,7 @@ impl<'a, 'w> Checker<'a, 'w> {
             };
             let resumed = entry
                 .resumed
-                .get_or_init(|| self.resume(image.into_fs(), runs, &mut work));
+                .get_or_init(|| self.resume(image.build(), runs, &mut work));
             match resumed {
                 Resumed::Ended(finding) => Err(finding.clone()),
                 Resumed::Completed {
@@ -219,7 +228,7 @@ impl<'a, 'w> Checker<'a, 'w> {
         })()
         .err();
         Checked {
-            digests: vec![disk.visible_short()],
+            digests: Digests::One(disk.visible_short()),
             finding,
             work,
         }
@@ -228,7 +237,10 @@ impl<'a, 'w> Checker<'a, 'w> {
     /// The cache entry of `key` (a fresh one without dedup).
     fn entry(&self, key: Key) -> Arc<Entry> {
         match &self.cache {
-            Some(cache) => Arc::clone(lock(cache).entry(key).or_default()),
+            Some(shards) => {
+                let shard = &shards[key.disk.visible as usize % CACHE_SHARDS];
+                Arc::clone(lock(shard).entry(key).or_default())
+            }
             None => Arc::default(),
         }
     }
@@ -240,6 +252,8 @@ impl<'a, 'w> Checker<'a, 'w> {
         // As `History::land` does: a schedule's faults never reach recovery.
         image.set_faults(FaultConfig::default());
         let workload = self.ex.workload();
+        // Nobody reads a resumed run's trace here (a finding is replayed).
+        image.record_trace(false);
         let mut progress = Progress::new();
         let converging = self.ex.options().converge && self.clean.converged.len() > 0;
         let watch = converging.then(|| Watch::converging(Arc::clone(&self.clean.converged)));
@@ -276,7 +290,7 @@ impl<'a, 'w> Checker<'a, 'w> {
                 // schedule's first run this run cannot have failed on one
                 // and is never restarted.
                 debug_assert!(
-                    image.trace().entries.iter().all(|e| e.faults.is_empty()),
+                    image.faulted_steps() == 0,
                     "a recovery run from a crash image hit an injected fault"
                 );
                 Resumed::Ended(Finding::new(

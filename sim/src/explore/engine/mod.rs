@@ -40,4 +40,5 @@ pub(crate) mod sandbox;
 pub(crate) mod schedule;
 pub(crate) mod start;
 pub(crate) mod strace;
+pub(crate) mod stream;
 pub(crate) mod timeline;

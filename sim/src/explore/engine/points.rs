@@ -1,8 +1,15 @@
 //! The post-crash states of one crash point, as the exhaustive modes take
 //! them from a step hook: every state, or seeded picks past the cap.
+//!
+//! A point keeps the moment it was taken at (a [`Snapshot`] of the disk:
+//! the inodes and the unsynced log, no image) and the selector of each
+//! state. A state is digested without being built
+//! ([`Image::digest`]), and built into a filesystem only when a run or an
+//! inspection needs one ([`Image::build`]), so a point costs one copy of
+//! its moment, not one image per state, and a state whose disk was
+//! checked before (dedup) is never built at all.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::cell::OnceCell;
 
 use crashproof_fault::{CrashModel, StateSelector};
 use rand_chacha::ChaCha8Rng;
@@ -10,80 +17,50 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use crate::explore::report::tally::PointSummary;
 use crate::explore::vocabulary::options::ExploreOptions;
-use crate::{ContentDigest, SimFs, SimView};
+use crate::fs::{OpFate, Snapshot};
+use crate::{ContentDigest, SimFs};
 
-/// A post-crash state as collected: its own image, or (with dedup) one
-/// image kept for every state of the run with the same content, so a run
-/// holds one image per distinct state, not one per crash point.
-pub(crate) enum Image {
-    /// This state's own image.
-    Own(Box<SimFs>),
-    /// The image every state with this content digest shares.
-    Shared {
-        digest: ContentDigest,
-        fs: Arc<SimFs>,
-    },
+/// One post-crash state of a crash point: the moment and what each
+/// unsynced operation met there.
+pub(crate) struct Image {
+    source: Snapshot,
+    model: CrashModel,
+    fates: Vec<OpFate>,
+    digest: OnceCell<ContentDigest>,
 }
 
 impl Image {
-    /// The image's content digest.
+    /// The image's content digest, computed once, without building it
+    /// (the same value as the built image's
+    /// [`SimView::content_digest`]).
     pub(crate) fn digest(&self) -> ContentDigest {
-        match self {
-            Image::Own(fs) => fs.content_digest(),
-            Image::Shared { digest, .. } => *digest,
-        }
+        *self
+            .digest
+            .get_or_init(|| self.source.crash_digest(&self.fates))
     }
 
-    /// A filesystem to read the image's content from (not to run on).
-    pub(crate) fn view(&self) -> &SimFs {
-        match self {
-            Image::Own(fs) => fs,
-            Image::Shared { fs, .. } => fs,
-        }
+    /// A new filesystem holding the image: the very image the simulator's
+    /// `crash_images` (an `Index` selector) or `crash_image` (a `Seed`)
+    /// gives for this state, its own seed included.
+    pub(crate) fn build(&self) -> SimFs {
+        self.source.crash_fs(self.model, self.fates.clone())
     }
 
-    /// A filesystem of its own holding the image: the image itself, or an
-    /// exact copy of a shared one (a crash image is fully durable, so its
-    /// drop-unsynced image has the same content and configuration, the
-    /// seed aside).
+    /// [`Image::build`], consuming the image.
     pub(crate) fn into_fs(self) -> SimFs {
-        match self {
-            Image::Own(fs) => *fs,
-            Image::Shared { fs, .. } => fs.crash_image(CrashModel::DropUnsynced, 0).fs,
-        }
+        self.source.crash_fs(self.model, self.fates)
     }
 }
 
-/// Turns the images of a run's crash points into shared ones, one per
-/// distinct content (the step hook calls it as the states come).
-#[derive(Default)]
-pub(crate) struct Sharing(BTreeMap<ContentDigest, Arc<SimFs>>);
-
-impl Sharing {
-    /// `states` with every image shared by content.
-    pub(crate) fn share(&mut self, states: &mut PointStates) {
-        states.states = std::mem::take(&mut states.states)
-            .into_iter()
-            .map(|(selector, image)| (selector, self.shared(image)))
-            .collect();
-    }
-
-    fn shared(&mut self, image: Image) -> Image {
-        let Image::Own(fs) = image else {
-            return image;
-        };
-        let digest = fs.content_digest();
-        let fs = Arc::clone(self.0.entry(digest).or_insert_with(|| Arc::new(*fs)));
-        Image::Shared { digest, fs }
-    }
-}
-
-/// The post-crash states collected at one crash point.
+/// The post-crash states of one crash point.
 pub(crate) struct PointStates {
     /// The crash is before this step of the run.
     pub(crate) step: u64,
-    /// Each state with the selector that names it in a schedule.
-    pub(crate) states: Vec<(StateSelector, Image)>,
+    /// The disk at the crash, shared by the point's states.
+    source: Snapshot,
+    model: CrashModel,
+    /// The selector that names each state in a schedule, in order.
+    selectors: Vec<StateSelector>,
     /// Whether the states were too many to enumerate and were sampled.
     pub(crate) capped: bool,
     /// How many states the model allows here (the simulator's count).
@@ -94,55 +71,68 @@ impl PointStates {
     /// The counts of this point.
     pub(crate) fn summary(&self) -> PointSummary {
         PointSummary {
-            states: self.states.len() as u64,
+            states: self.selectors.len() as u64,
             capped: self.capped,
             possible: self.possible,
         }
     }
+
+    /// How many states this point has (the work it holds).
+    pub(crate) fn len(&self) -> usize {
+        self.selectors.len()
+    }
+
+    /// Each state with the selector that names it, in order.
+    pub(crate) fn into_states(self) -> impl Iterator<Item = (StateSelector, Image)> {
+        let Self {
+            source,
+            model,
+            selectors,
+            ..
+        } = self;
+        selectors.into_iter().map(move |selector| {
+            let image = Image {
+                fates: source.fates(model, selector),
+                source: source.clone(),
+                model,
+                digest: OnceCell::new(),
+            };
+            (selector, image)
+        })
+    }
 }
 
-/// Every state at this point when there are at most
+/// Every state at the moment `source` when there are at most
 /// [`ExploreOptions::states_enumerated_max`], else
 /// `picks_per_capped_point` seeded picks. The pick seeds are drawn from the
 /// exploration seed and the step, so they are the same in every run and
 /// printable in a schedule (`#seed=`); enumerated states are printed by
 /// index (`#idx=`), which `pick` resolves with the same limit.
 pub(crate) fn states_at(
-    src: &impl SimView,
+    source: Snapshot,
     model: CrashModel,
     options: &ExploreOptions,
     step: u64,
 ) -> PointStates {
-    let possible = src.crash_state_count(model);
-    match src.crash_images(model, options.states_enumerated_max()) {
-        Ok(images) => PointStates {
-            step,
-            states: images
-                .into_iter()
-                .enumerate()
-                .map(|(i, img)| (StateSelector::Index(i), Image::Own(Box::new(img.fs))))
-                .collect(),
-            capped: false,
-            possible,
-        },
-        Err(_) => {
-            let mut rng =
-                ChaCha8Rng::seed_from_u64(options.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let states = (0..options.picks_per_capped_point)
-                .map(|_| {
-                    let s = rng.next_u64();
-                    (
-                        StateSelector::Seed(s),
-                        Image::Own(Box::new(src.crash_image(model, s).fs)),
-                    )
-                })
-                .collect();
-            PointStates {
-                step,
-                states,
-                capped: true,
-                possible,
-            }
-        }
+    let possible = source.crash_state_count(model);
+    let cap = options.states_enumerated_max();
+    let (selectors, capped) = if possible <= cap as u64 {
+        let enumerated = (0..possible as usize).map(StateSelector::Index).collect();
+        (enumerated, false)
+    } else {
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(options.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let picks = (0..options.picks_per_capped_point)
+            .map(|_| StateSelector::Seed(rng.next_u64()))
+            .collect();
+        (picks, true)
+    };
+    PointStates {
+        step,
+        source,
+        model,
+        selectors,
+        capped,
+        possible,
     }
 }

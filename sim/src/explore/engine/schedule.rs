@@ -3,12 +3,11 @@
 //! a finding becomes (with its replay line), the confirmation replay of a
 //! case found without its trace, and the tally that asks for it.
 
-use crashproof_fault::{CrashModel, KillSchedule, StateSelector};
+use crashproof_fault::{KillSchedule, StateSelector};
 
-use super::case::{Case, Next, Taken};
+use super::case::{Case, History, Next, Taken};
 use super::clean::CleanRun;
 use super::converge::Watch;
-use super::points::PointStates;
 use super::start::Engine;
 use crate::explore::report::tally::{Counted, Tally};
 use crate::explore::report::violation::{Finding, Oracle, Violation};
@@ -43,35 +42,22 @@ pub struct CaseOutcome {
 
 impl Engine<'_> {
     /// Runs the workload once from its start state (a fresh filesystem plus its
-    /// [`crate::explore::Workload::initial_disk`], if any) without crashes. It
-    /// must complete, without panicking and without leftovers, or the
-    /// exploration cannot be trusted ([`HarnessError::CleanRunFailed`];
-    /// [`HarnessError::InitialDiskFailed`] if the initial disk fails).
+    /// [`crate::explore::Workload::initial_disk`], if any) without crashes,
+    /// keeping every step in [`CleanRun::trace`]. It must complete, without
+    /// panicking and without leftovers, or the exploration cannot be trusted
+    /// ([`HarnessError::CleanRunFailed`]; [`HarnessError::InitialDiskFailed`]
+    /// if the initial disk fails).
     pub(crate) fn clean_run(&self) -> Result<CleanRun, HarnessError> {
-        let (fs, progress) = self.start(FaultConfig::default())?;
-        let mut case = Case::start(fs, progress, false);
-        let end = case.run(self, None)?;
-        self.finish_clean_run(&case.fs, end)
+        self.run_clean(true, None).map(|(clean, _)| clean)
     }
 
-    /// The clean run under a hook that collects the crash states of `model`
-    /// before every step from `from_step` on and after the last one, and
-    /// records where it converged; the case after it (its history journals
-    /// the progress by step); the states (with `share`, one image per
-    /// distinct content).
-    pub(crate) fn collect(
-        &self,
-        model: CrashModel,
-        from_step: u64,
-        share: bool,
-    ) -> Result<(CleanRun, Case, Vec<PointStates>), HarnessError> {
-        let (fs, progress) = self.start(FaultConfig::default())?;
-        let mut case = Case::start(fs, progress, false);
-        let watch = Watch::recording();
-        let (end, points) = case.run_collecting(self, model, from_step, Some(watch.clone()), share);
-        let mut clean = self.finish_clean_run(&case.fs, end)?;
-        clean.converged = std::sync::Arc::new(watch.recorded());
-        Ok((clean, case, points))
+    /// The clean run of an exploration pass: no trace, converged points
+    /// recorded; with the history after it (it journals the progress record
+    /// by step). Its disk is dropped: the pass's crash states come from a
+    /// twin run (`stream.rs`).
+    pub(crate) fn pass_clean_run(&self) -> Result<(CleanRun, History), HarnessError> {
+        self.run_clean(false, Some(Watch::recording()))
+            .map(|(clean, case)| (clean, case.history))
     }
 
     /// Runs the clean run, then `schedule` (what `crashproof replay` does).

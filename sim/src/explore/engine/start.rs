@@ -66,6 +66,23 @@ impl<'w> Engine<'w> {
         &self.detection
     }
 
+    /// Starts `body` on a thread of its own in `scope` (the twin clean run
+    /// that streams a pass's crash points, `stream.rs`): with the pool's
+    /// workers, the only threads the engine starts.
+    pub(crate) fn spawn_scoped<'scope, T: Send + 'scope>(
+        &self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        body: impl FnOnce() -> T + Send + 'scope,
+    ) -> Result<std::thread::ScopedJoinHandle<'scope, T>, HarnessError> {
+        std::thread::Builder::new()
+            .name("crashproof-explore-twin".to_string())
+            .spawn_scoped(scope, body)
+            .map_err(|e| HarnessError::ThreadPool {
+                threads: 1,
+                reason: e.to_string(),
+            })
+    }
+
     /// The workload under exploration.
     pub(crate) fn workload(&self) -> &'w dyn Workload {
         self.workload

@@ -97,8 +97,14 @@ pub(crate) fn check_pass(
         })
         .collect();
     let mut differing = Vec::new();
+    // The pass's own clean run keeps no trace: compare two traced ones,
+    // and their output with the pass's.
+    let once = engine.clean_run()?;
     let again = engine.clean_run()?;
-    if again.trace.to_string() != clean.trace.to_string() || again.output != clean.output {
+    if again.trace.to_string() != once.trace.to_string()
+        || again.output != once.output
+        || again.output != clean.output
+    {
         // The case to replay: a crash after the clean run's last step.
         let schedule = KillSchedule::at_step(clean.steps, model, StateSelector::Index(0));
         let finding = Finding::new(

@@ -4,12 +4,13 @@
 use crashproof_fault::{CrashModel, KillSchedule};
 
 use super::units::check_units;
+use crate::explore::engine::clean::CleanRun;
 use crate::explore::engine::dedup::{Checker, CrashedRun};
 use crate::explore::engine::points::PointStates;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
 use crate::explore::report::summary::Report;
-use crate::explore::report::tally::Record;
+use crate::explore::report::tally::{Record, Records};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 
@@ -22,32 +23,48 @@ pub(crate) fn explore(
     observer: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, HarnessError> {
     let pass = Pass::Exhaustive(model);
-    let (clean, clean_case, mut points) = engine.collect(model, 0, engine.options().dedup)?;
-    let range = engine.options().shard.range(points.len());
-    let points: Vec<PointStates> = points.drain(range).collect();
+    let (clean, clean_history) = engine.pass_clean_run()?;
+    // A crash before every step, and one after the last.
+    let range = engine.options().shard.range(point_count(&clean));
     let mut tally = engine.tally(&clean, pass.clone());
-    tally.shard(points.len(), points.first().map(|p| p.step));
+    tally.shard(
+        range.len(),
+        (!range.is_empty()).then_some(range.start as u64),
+    );
     let checker = Checker::new(engine, &clean);
-    let run = CrashedRun::new(&clean_case.history);
-    check_units(
-        engine,
-        (&pass, model, &clean),
-        tally,
-        points,
-        observer,
-        |point| {
-            let mut records = vec![Record::Point(point.summary())];
-            for (selector, image) in point.states {
-                let checked = checker.check(&run, point.step, image)?;
-                records.push(Record::Case {
-                    digests: checked.digests,
-                    work: checked.work,
-                    found: checked
-                        .finding
-                        .map(|f| (f, KillSchedule::at_step(point.step, model, selector))),
-                });
-            }
-            Ok(records)
-        },
-    )
+    let run = CrashedRun::new(&clean_history);
+    let total = range.len() as u64;
+    let range = range.start as u64..range.end as u64;
+    let prefetch = engine.options().threads() > 1;
+    engine.with_crash_points(&clean, model, range, prefetch, |points| {
+        check_units(
+            engine,
+            (&pass, model, &clean),
+            tally,
+            (points, total),
+            observer,
+            PointStates::len,
+            |point| {
+                let step = point.step;
+                let mut records = Records::starting(Record::Point(point.summary()));
+                for (selector, image) in point.into_states() {
+                    let checked = checker.check(&run, step, image)?;
+                    records.push(Record::Case {
+                        digests: checked.digests,
+                        work: checked.work,
+                        found: checked
+                            .finding
+                            .map(|f| (f, KillSchedule::at_step(step, model, selector))),
+                    });
+                }
+                Ok(records)
+            },
+        )
+    })
+}
+
+/// How many crash points a pass over `clean` has: one before every step,
+/// one after the last.
+pub(crate) fn point_count(clean: &CleanRun) -> usize {
+    usize::try_from(clean.steps).map_or(usize::MAX, |steps| steps.saturating_add(1))
 }

@@ -11,10 +11,11 @@ use super::units::check_units;
 use crate::FaultConfig;
 use crate::explore::engine::case::Case;
 use crate::explore::engine::dedup::{Checker, CrashedRun};
+use crate::explore::engine::parallel::BATCH_WEIGHT;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
 use crate::explore::report::summary::{Report, Work};
-use crate::explore::report::tally::Record;
+use crate::explore::report::tally::{Digests, Record, Records};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 
@@ -28,10 +29,11 @@ pub(crate) fn explore(
 ) -> Result<Report, HarnessError> {
     let pass = Pass::SyncEio(model);
     // The clean run, recording where it converges; no states collected.
-    let (clean, _, _) = engine.collect(model, u64::MAX, false)?;
+    let (clean, _) = engine.pass_clean_run()?;
     let mut syncs = clean.sync_steps();
     let range = engine.options().shard.range(syncs.len());
     let syncs: Vec<u64> = syncs.drain(range).collect();
+    let total = syncs.len() as u64;
     let mut tally = engine.tally(&clean, pass.clone());
     // Every group's key names its failed sync (`eio:E`), so no group
     // continues into another shard.
@@ -41,10 +43,12 @@ pub(crate) fn explore(
         engine,
         (&pass, model, &clean),
         tally,
-        syncs,
+        (&mut syncs.into_iter(), total),
         observer,
+        // A whole faulted run with a crash at every later step.
+        |_| BATCH_WEIGHT,
         |eio| {
-            let mut records = Vec::new();
+            let mut records = Records::default();
             let fault = Fault::SyncEio(eio);
             let faults = FaultConfig {
                 sync_eio_at_steps: BTreeSet::from([eio]),
@@ -52,18 +56,18 @@ pub(crate) fn explore(
             };
             let (fs, progress) = engine.start(faults)?;
             let mut faulted = Case::start(fs, progress, false);
-            let share = engine.options().dedup;
-            let (end, points) = faulted.run_collecting(engine, model, eio + 1, None, share);
+            let (end, points) = faulted.run_collecting(engine, model, eio + 1);
             let runs_before = faulted.history.runs;
             {
                 let run = CrashedRun::new(&faulted.history);
                 for point in points {
                     records.push(Record::Point(point.summary()));
-                    for (selector, image) in point.states {
-                        let checked = checker.check(&run, point.step, image)?;
+                    let step = point.step;
+                    for (selector, image) in point.into_states() {
+                        let checked = checker.check(&run, step, image)?;
                         let schedule = || KillSchedule {
                             points: vec![CrashPoint {
-                                at: CrashAt::Step(point.step),
+                                at: CrashAt::Step(step),
                                 model,
                                 state: selector,
                             }],
@@ -85,7 +89,7 @@ pub(crate) fn explore(
                 records.push(Record::SingleStatePoint);
             }
             records.push(Record::Case {
-                digests: ended.history.state_digests,
+                digests: Digests::Many(ended.history.state_digests),
                 work: Work {
                     recoveries: ended.history.runs - runs_before,
                     recoveries_converged: 0,

@@ -10,28 +10,29 @@ use crate::explore::engine::clean::CleanRun;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
 use crate::explore::report::summary::Report;
-use crate::explore::report::tally::{Record, Tally};
+use crate::explore::report::tally::{Records, Tally};
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 
-/// Checks one pass's `units` with `work` (see
-/// `Engine::for_each_unit`) into `tally`, telling `observer` how far
-/// it got (units done of all, states checked), then checks the pass's
-/// determinism on the last shard and returns the pass's report. The one
-/// loop every mode's units go through.
+/// Checks one pass's `total` `units` with `work` (see
+/// `Engine::for_each_unit`; `weight`: about how many states a unit's work
+/// checks) into `tally`, telling `observer` how far it got (units done of
+/// all, states checked), then checks the pass's determinism on the last
+/// shard and returns the pass's report. The one loop every mode's units go
+/// through.
 pub(crate) fn check_units<U, W>(
     engine: &Engine<'_>,
     (pass, model, clean): (&Pass, CrashModel, &CleanRun),
     mut tally: Tally,
-    units: Vec<U>,
+    (units, total): (&mut dyn Iterator<Item = U>, u64),
     observer: &mut dyn FnMut(Event<'_>),
+    weight: impl Fn(&U) -> usize,
     work: W,
 ) -> Result<Report, HarnessError>
 where
     U: Send,
-    W: Fn(U) -> Result<Vec<Record>, HarnessError> + Sync,
+    W: Fn(U) -> Result<Records, HarnessError> + Sync,
 {
-    let total = units.len() as u64;
     observer(Event::Checking {
         pass,
         done: 0,
@@ -39,7 +40,7 @@ where
         states: 0,
     });
     let mut done = 0;
-    let checked = engine.for_each_unit(units, work, |records| {
+    let checked = engine.for_each_unit(units, weight, work, |records| {
         for record in records {
             tally.record(record)?;
         }

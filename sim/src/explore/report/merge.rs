@@ -105,6 +105,7 @@ impl Report {
         self.groups = merged;
         self.notes.extend(next.notes);
         self.elapsed = elapsed_sum(self.elapsed, next.elapsed);
+        self.peak_memory_bytes = self.peak_memory_bytes.max(next.peak_memory_bytes);
         // The whole vouches for no more than its weakest shard.
         self.interrupted |= next.interrupted;
         let ours = std::mem::take(&mut self.bypass_detection);

@@ -243,6 +243,11 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Total wall time, set by the caller that measured it.
     pub elapsed: Option<Duration>,
+    /// The process's peak resident memory in bytes, set by the caller that
+    /// read it from the OS (the simulator never does; a merged report: the
+    /// largest shard's).
+    #[serde(default)]
+    pub peak_memory_bytes: Option<u64>,
     /// The checks the oracles made on this workload, one phrase each
     /// (`Checks::describe`): a check needing a fact the workload does not
     /// report is skipped, and this says so by leaving it out.
@@ -466,6 +471,9 @@ impl fmt::Display for Report {
                 e.as_secs_f64(),
                 self.states_checked() as f64 / e.as_secs_f64().max(1e-9)
             )?;
+        }
+        if let Some(bytes) = self.peak_memory_bytes {
+            write!(f, ", peak memory {:.1} MB", bytes as f64 / 1e6)?;
         }
         writeln!(f)?;
         for note in self.notes_all() {

@@ -25,13 +25,80 @@ pub(crate) enum Record {
     /// A crash point with its one state (a power loss after a run failed on
     /// an injected fault).
     SingleStatePoint,
+    /// Cases that each checked one state and found nothing, in order: their
+    /// digests and the runs they started.
+    States { digests: Vec<u64>, work: Work },
     /// A case checked: its states' digests, the runs it started, and its
     /// finding with the schedule that names the case, if it failed.
     Case {
-        digests: Vec<u64>,
+        digests: Digests,
         work: Work,
         found: Option<(Finding, KillSchedule)>,
     },
+}
+
+/// A unit's records, in order, kept small: consecutive cases that checked
+/// one state each and found nothing are one [`Record::States`] (a digest
+/// each), so what a unit hands back costs 8 bytes per state, not a record.
+#[derive(Debug, Default)]
+pub(crate) struct Records(Vec<Record>);
+
+impl Records {
+    /// Records starting with `first`.
+    pub(crate) fn starting(first: Record) -> Self {
+        Records(vec![first])
+    }
+
+    /// Adds `record` after the others.
+    pub(crate) fn push(&mut self, record: Record) {
+        if let Record::Case {
+            digests: Digests::One(digest),
+            work,
+            found: None,
+        } = &record
+        {
+            if let Some(Record::States { digests, work: all }) = self.0.last_mut() {
+                digests.push(*digest);
+                all.add(work);
+                return;
+            }
+            self.0.push(Record::States {
+                digests: vec![*digest],
+                work: *work,
+            });
+            return;
+        }
+        self.0.push(record);
+    }
+}
+
+impl IntoIterator for Records {
+    type Item = Record;
+    type IntoIter = std::vec::IntoIter<Record>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// The digests of the post-crash states one case checked: almost always
+/// one (a record per state checked costs no allocation then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Digests {
+    /// The one state of a single crash.
+    One(u64),
+    /// Every state of a case that crashed more than once, or none.
+    Many(Vec<u64>),
+}
+
+impl Digests {
+    /// The digests, in the order checked.
+    pub(crate) fn as_slice(&self) -> &[u64] {
+        match self {
+            Digests::One(d) => std::slice::from_ref(d),
+            Digests::Many(ds) => ds,
+        }
+    }
 }
 
 /// How many states a crash point has, for the tally (without the images).
@@ -209,13 +276,17 @@ impl<'a> Tally<'a> {
         match record {
             Record::Point(point) => self.point(&point),
             Record::SingleStatePoint => self.single_state_point(),
+            Record::States { digests, work } => {
+                self.report.work.add(&work);
+                self.states(&digests);
+            }
             Record::Case {
                 digests,
                 work,
                 found,
             } => {
                 self.report.work.add(&work);
-                self.case(&digests, found)?;
+                self.case(digests.as_slice(), found)?;
             }
         }
         Ok(())
@@ -376,6 +447,7 @@ impl<'a> Tally<'a> {
             groups: self.groups,
             notes: self.notes,
             elapsed: None,
+            peak_memory_bytes: None,
             oracles: checked.checks().describe(checked),
             bypass_detection: self.of.bypass_detection,
             interrupted,

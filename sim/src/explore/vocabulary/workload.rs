@@ -378,9 +378,21 @@ impl Progress {
     }
 
     fn log(&mut self, event: Event) {
-        if let Some(journal) = &mut self.journal {
-            journal.events.push((journal.clock.get(), event));
+        let Some(journal) = &mut self.journal else {
+            return;
+        };
+        let stamp = journal.clock.get();
+        // Items processed between two steps share a stamp, so `as_of`
+        // replays all of them or none: only the highest counts. Keeping
+        // just that one keeps the journal to the run's steps, not items.
+        if let (Event::Processed(index), Some((last_stamp, Event::Processed(last)))) =
+            (event, journal.events.last_mut())
+            && *last_stamp == stamp
+        {
+            *last = (*last).max(index);
+            return;
         }
+        journal.events.push((stamp, event));
     }
 }
 

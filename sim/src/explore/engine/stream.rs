@@ -1,0 +1,280 @@
+//! A pass's crash points, streamed: the states of every step of the clean
+//! run, handed to the checking threads in bounded batches as they ask,
+//! never all held at once.
+//!
+//! The clean run itself ([`Engine::run_clean`]) records only what the
+//! checks need of the whole run (output, converged points, the progress
+//! record by step): a resumed run converges at a point the clean run
+//! reaches *after* the crash, so those must be known before the first
+//! state is checked. The states come from a **twin** of that run, on a
+//! thread of its own: its step hook takes a snapshot of each moment
+//! (no image: `points.rs`), gathers [`BATCH_POINTS`] of them and waits
+//! until the consumer asks for the next batch; so the twin is at most one
+//! batch ahead (two with prefetch) and a pass holds a few batches of
+//! snapshots whatever the run's length. A workload is deterministic, so
+//! the twin takes the clean run's steps; it must also end with its
+//! output, or the pass stops with [`HarnessError::CleanRunFailed`]
+//! instead of checking states of a run nobody checked.
+
+use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use crashproof_fault::CrashModel;
+
+use super::clean::CleanRun;
+use super::lock::lock;
+use super::points::{PointStates, states_at};
+use super::run_end::{RunEnd, panic_message};
+use super::start::Engine;
+use crate::explore::vocabulary::error::HarnessError;
+use crate::{FaultConfig, SimView, StepAction};
+
+/// Crash points per batch the twin run hands over.
+pub(crate) const BATCH_POINTS: usize = 32;
+
+/// What the twin run sends.
+enum Message {
+    /// The next crash points, in order.
+    Points(Vec<PointStates>),
+    /// The twin run ended: its length and output (`None`: it did not
+    /// complete, or was stopped past the last point asked for).
+    Ended { steps: u64, output: Option<String> },
+    /// The twin run could not start.
+    Failed(HarnessError),
+}
+
+/// The twin run's side of the hand-over, shared by its step hook and the
+/// code after the run.
+struct Producer {
+    batch: Vec<PointStates>,
+    /// Whether the consumer asked for the batch being gathered.
+    asked: bool,
+    asks: Receiver<()>,
+    out: SyncSender<Message>,
+}
+
+impl Producer {
+    /// Waits for the consumer to ask for a batch, unless it did for this
+    /// one; `false` once the consumer is gone.
+    fn wait_for_ask(&mut self) -> bool {
+        if !self.asked {
+            self.asked = self.asks.recv().is_ok();
+        }
+        self.asked
+    }
+
+    /// Adds `point` to the batch (waiting for the ask that opens it) and
+    /// sends the batch when full. `false` once the consumer is gone.
+    fn push(&mut self, point: impl FnOnce() -> PointStates) -> bool {
+        if !self.wait_for_ask() {
+            return false;
+        }
+        self.batch.push(point());
+        if self.batch.len() < BATCH_POINTS {
+            return true;
+        }
+        self.send()
+    }
+
+    /// Sends the batch gathered so far, if any.
+    fn send(&mut self) -> bool {
+        if self.batch.is_empty() {
+            return true;
+        }
+        self.asked = false;
+        let batch = std::mem::take(&mut self.batch);
+        self.out.send(Message::Points(batch)).is_ok()
+    }
+}
+
+/// The consumer's side: the crash points in order, asked for a batch at a
+/// time.
+struct CrashPoints {
+    asks: Option<Sender<()>>,
+    from: Option<Receiver<Message>>,
+    current: std::vec::IntoIter<PointStates>,
+    prefetch: bool,
+    /// How the twin run ended, once it said so.
+    ended: Option<(u64, Option<String>)>,
+    failed: Option<HarnessError>,
+}
+
+impl CrashPoints {
+    fn ask(&self) {
+        if let Some(asks) = &self.asks {
+            // The twin is gone only once it ended; `next` then sees it.
+            let _ = asks.send(());
+        }
+    }
+
+    /// Lets the twin go: it stops at its next step, and anything it still
+    /// sends is dropped.
+    fn hang_up(&mut self) {
+        self.asks = None;
+        self.from = None;
+    }
+}
+
+impl Iterator for CrashPoints {
+    type Item = PointStates;
+
+    fn next(&mut self) -> Option<PointStates> {
+        loop {
+            if let Some(point) = self.current.next() {
+                return Some(point);
+            }
+            if self.ended.is_some() || self.failed.is_some() {
+                return None;
+            }
+            if !self.prefetch {
+                self.ask();
+            }
+            match self.from.as_ref().map(Receiver::recv) {
+                Some(Ok(Message::Points(batch))) => {
+                    if self.prefetch {
+                        // Let the twin gather the next batch meanwhile.
+                        self.ask();
+                    }
+                    self.current = batch.into_iter();
+                }
+                Some(Ok(Message::Ended { steps, output })) => self.ended = Some((steps, output)),
+                Some(Ok(Message::Failed(e))) => self.failed = Some(e),
+                Some(Err(_)) | None => {
+                    self.failed = Some(HarnessError::ThreadPool {
+                        threads: 1,
+                        reason: "the thread running the clean run's twin stopped".to_string(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Engine<'_> {
+    /// Runs `consume` on the calling thread with the crash points of
+    /// `clean` under `model` whose index is in `range` (point `n < steps`:
+    /// the crash before step `n`; point `steps`: after the last step), in
+    /// order, streamed from a twin run (see the module documentation);
+    /// with `prefetch`, the twin gathers a batch while the previous one is
+    /// checked, else only when asked (one thread at a time works). What
+    /// `consume` returns, unless the twin failed or ended otherwise than
+    /// `clean` did.
+    pub(crate) fn with_crash_points<R>(
+        &self,
+        clean: &CleanRun,
+        model: CrashModel,
+        range: Range<u64>,
+        prefetch: bool,
+        consume: impl FnOnce(&mut dyn Iterator<Item = PointStates>) -> Result<R, HarnessError>,
+    ) -> Result<R, HarnessError> {
+        if range.is_empty() {
+            return consume(&mut std::iter::empty());
+        }
+        let (asks_to, asks) = channel();
+        let (out, from) = sync_channel(1);
+        let mut points = CrashPoints {
+            asks: Some(asks_to),
+            from: Some(from),
+            current: Vec::new().into_iter(),
+            prefetch,
+            ended: None,
+            failed: None,
+        };
+        if prefetch {
+            points.ask();
+        }
+        let producer = Producer {
+            batch: Vec::new(),
+            asked: false,
+            asks,
+            out,
+        };
+        let consumed = std::thread::scope(|scope| {
+            let twin = self.spawn_scoped(scope, move || self.twin(model, range, producer))?;
+            let consumed = consume(&mut points);
+            points.hang_up();
+            let joined = twin.join();
+            consumed.and_then(|r| match joined {
+                Ok(()) => Ok(r),
+                Err(payload) => Err(HarnessError::ThreadPool {
+                    threads: 1,
+                    reason: format!(
+                        "the clean run's twin panicked: {}",
+                        panic_message(payload.as_ref())
+                    ),
+                }),
+            })
+        })?;
+        if let Some(e) = points.failed {
+            return Err(e);
+        }
+        if let Some((steps, Some(output))) = points.ended
+            && (steps != clean.steps || output != clean.output)
+        {
+            return Err(HarnessError::CleanRunFailed {
+                workload: self.workload().name(),
+                reason: format!(
+                    "two runs without a crash differ: {} steps with output {:?}, then {steps} \
+                     steps with output {output:?}; the workload is not deterministic (run with \
+                     --check-determinism to see where)",
+                    clean.steps, clean.output
+                ),
+            });
+        }
+        Ok(consumed)
+    }
+
+    /// The twin run: the clean run again, handing the states of each step
+    /// in `range` to `producer`, stopped past the end of the range or once
+    /// the consumer is gone (its hook then crashes the filesystem, and
+    /// nothing after counts).
+    fn twin(&self, model: CrashModel, range: Range<u64>, producer: Producer) {
+        let (fs, mut progress) = match self.start(FaultConfig::default()) {
+            Ok(start) => start,
+            Err(e) => {
+                let _ = producer.out.send(Message::Failed(e));
+                return;
+            }
+        };
+        fs.record_trace(false);
+        let out = producer.out.clone();
+        let producer = Arc::new(Mutex::new(producer));
+        let hook_producer = Arc::clone(&producer);
+        let stopped = Arc::new(AtomicBool::new(false));
+        let hook_stopped = Arc::clone(&stopped);
+        let options = self.options().clone();
+        let (start, end) = (range.start, range.end);
+        let mut last = None;
+        fs.set_step_hook(Box::new(move |info, src| {
+            let wanted = info.index < end
+                && (info.index < start
+                    || lock(&hook_producer).push(|| {
+                        let snapshot = src.snapshot(last.as_ref());
+                        last = Some(snapshot.clone());
+                        states_at(snapshot, model, &options, info.index)
+                    }));
+            if wanted {
+                StepAction::Continue
+            } else {
+                hook_stopped.store(true, Ordering::Relaxed);
+                StepAction::Crash
+            }
+        }));
+        let ran = catch_unwind(AssertUnwindSafe(|| self.workload().run(&fs, &mut progress)));
+        fs.clear_step_hook();
+        let steps = fs.steps();
+        let output = match RunEnd::of(ran) {
+            RunEnd::Completed(c) if !stopped.load(Ordering::Relaxed) => Some(c.output),
+            _ => None,
+        };
+        let mut producer = lock(&producer);
+        if output.is_some() && (start..end).contains(&steps) {
+            producer.push(|| states_at(fs.snapshot(), model, self.options(), steps));
+        }
+        producer.send();
+        let _ = out.send(Message::Ended { steps, output });
+    }
+}
