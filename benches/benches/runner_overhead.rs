@@ -8,6 +8,15 @@
 //! iteration being one interval's worth of items. Throughput is in items, so
 //! criterion's elem/s compare directly with the baseline.
 //!
+//! A second group puts K chosen online (`RunnerConfig::adaptive`, 1 %
+//! budget) next to fixed K = 50 and K = 1000 for 20 µs items, on a quiet
+//! disk and on a loaded one: a thread of the bench rewrites a 256 KiB file
+//! and fsyncs it in a loop in the same scratch directory for as long as the
+//! loaded benches run, so every runner commit waits behind its journal
+//! commits and writeback. (Loaded, a fixed K's overhead grows with the
+//! commit cost; the adaptive runner's K grows instead, and its overhead
+//! stays near the budget.)
+//!
 //! After criterion's output it prints, per item cost and setting: time per
 //! item and its ratio to the baseline; the share of run time spent in whole
 //! commits (write, GC, yield check: from `before_commit` to the start of the
@@ -22,7 +31,11 @@
 #![allow(clippy::expect_used, clippy::panic)]
 #![allow(missing_docs)]
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crashproof_benches::scratch::scratch_dir;
@@ -30,7 +43,7 @@ use crashproof_benches::spin::Spin;
 use crashproof_benches::spin_job::{CommitClock, SpinJob};
 use crashproof_benches::tally::{TEST_MODE_NOTE, Tally, format_seconds, is_test_mode};
 use crashproof_core::fs::StdFs;
-use crashproof_core::{Outcome, Runner, RunnerConfig};
+use crashproof_core::{AdaptiveK, Outcome, Runner, RunnerConfig};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 
 const ITEM_COSTS: [Duration; 3] = [
@@ -40,6 +53,11 @@ const ITEM_COSTS: [Duration; 3] = [
 ];
 const CHECKPOINT_EVERY: [u64; 6] = [1, 10, 50, 200, 1000, 5000];
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+/// The adaptive group's item cost and budget.
+const ADAPTIVE_ITEM_COST: Duration = Duration::from_micros(20);
+const ADAPTIVE_MAX_OVERHEAD: f64 = 0.01;
+/// Items per criterion iteration for the adaptive runner (its K varies).
+const ADAPTIVE_ITEMS_PER_ITER: u64 = 1000;
 
 /// How a run checkpoints.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +68,8 @@ enum Setting {
     Every(u64),
     /// Every T (K unbounded).
     Interval(Duration),
+    /// K chosen online within this overhead budget.
+    Adaptive(f64),
 }
 
 impl Setting {
@@ -58,6 +78,7 @@ impl Setting {
             Setting::None => "none".into(),
             Setting::Every(k) => format!("K={k}"),
             Setting::Interval(t) => format!("T={}ms", t.as_millis()),
+            Setting::Adaptive(f) => format!("adaptive {}%", f * 100.0),
         }
     }
 
@@ -71,6 +92,10 @@ impl Setting {
                 checkpoint_interval: Some(t),
                 ..RunnerConfig::default()
             }),
+            Setting::Adaptive(max_overhead) => Some(RunnerConfig::adaptive(AdaptiveK {
+                max_overhead,
+                max_redo: u64::MAX,
+            })),
         }
     }
 }
@@ -138,15 +163,134 @@ impl Bench<'_> {
 
 type Results = Vec<(Duration, Duration, Vec<(Setting, Row)>)>;
 
-fn bench(c: &mut Criterion) -> Results {
-    let scratch =
-        scratch_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), "runner-bench-").expect("scratch");
-    println!("runner_overhead bench writes under {:?}", scratch.path());
-    let mut bench = Bench {
-        fs: StdFs::new(),
-        scratch: scratch.path(),
-        runs: 0,
-    };
+/// The adaptive group's rows: (setting, loaded disk?, totals).
+type AdaptiveResults = Vec<(Setting, bool, Row)>;
+
+/// A thread that keeps the disk busy: rewrites a 256 KiB file in `dir` and
+/// fsyncs it, in a loop, until dropped.
+struct DiskLoad {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<u64>>,
+    path: PathBuf,
+}
+
+impl DiskLoad {
+    fn start(dir: &Path) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let path = dir.join("disk-load.bin");
+        let thread = {
+            let (stop, path) = (Arc::clone(&stop), path.clone());
+            std::thread::spawn(move || {
+                let block = vec![0x5a_u8; 256 << 10];
+                let mut fsyncs = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let mut file = std::fs::File::create(&path).expect("disk load file");
+                    file.write_all(&block).expect("disk load write");
+                    file.sync_all().expect("disk load fsync");
+                    fsyncs += 1;
+                }
+                fsyncs
+            })
+        };
+        Self {
+            stop,
+            thread: Some(thread),
+            path,
+        }
+    }
+}
+
+impl Drop for DiskLoad {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let fsyncs = thread.join().expect("disk load thread");
+            println!("disk load: {fsyncs} fsyncs of 256 KiB while the loaded benches ran");
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// K = 50, K = 1000 and the adaptive runner on 20 µs items, quiet and
+/// loaded.
+fn bench_adaptive(c: &mut Criterion, bench: &mut Bench<'_>) -> AdaptiveResults {
+    let spin = Spin::calibrate(ADAPTIVE_ITEM_COST);
+    let mut results = AdaptiveResults::new();
+    for loaded in [false, true] {
+        let _load = loaded.then(|| DiskLoad::start(bench.scratch));
+        let disk = if loaded { "loaded" } else { "quiet" };
+        let mut group = c.benchmark_group(format!("runner_overhead/adaptive item 20us {disk}"));
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        for setting in [
+            Setting::Every(50),
+            Setting::Every(1000),
+            Setting::Adaptive(ADAPTIVE_MAX_OVERHEAD),
+        ] {
+            let items_per_iter = match setting {
+                Setting::Every(k) => k,
+                _ => ADAPTIVE_ITEMS_PER_ITER,
+            };
+            let mut row = Row {
+                items_per_iter,
+                ..Row::default()
+            };
+            group.throughput(Throughput::Elements(items_per_iter));
+            group.bench_function(BenchmarkId::from_parameter(setting.label()), |b| {
+                b.iter_custom(|iters| {
+                    let elapsed = bench.run(spin, setting, iters * items_per_iter, &mut row);
+                    row.tally.add(elapsed, iters);
+                    elapsed
+                })
+            });
+            results.push((setting, loaded, row));
+        }
+        group.finish();
+    }
+    results
+}
+
+fn print_adaptive_summary(results: &AdaptiveResults) {
+    println!();
+    println!(
+        "runner_overhead, K chosen online: 20 µs items, budget {} %, against fixed K, on a quiet \
+         disk and under a background writer fsyncing 256 KiB in a loop (same disk)",
+        ADAPTIVE_MAX_OVERHEAD * 100.0
+    );
+    if is_test_mode() {
+        println!("{TEST_MODE_NOTE}");
+    }
+    println!(
+        "  {:>12} {:>7} {:>10} {:>12} {:>10} {:>11} {:>9}",
+        "setting", "disk", "time/item", "commit share", "overhead", "mean commit", "mean K"
+    );
+    for (setting, loaded, row) in results {
+        let Some(time) = row
+            .tally
+            .mean_seconds()
+            .map(|s| s / row.items_per_iter as f64)
+        else {
+            println!("  {:>12} not measured", setting.label());
+            continue;
+        };
+        let committing = row.committing.as_secs_f64();
+        let running = row.running.as_secs_f64();
+        let commits = row.commits.max(1) as f64;
+        let items = (row.tally.iters * row.items_per_iter) as f64;
+        println!(
+            "  {:>12} {:>7} {:>10} {:>11.1}% {:>9.2}% {:>11} {:>9.0}",
+            setting.label(),
+            if *loaded { "loaded" } else { "quiet" },
+            format_seconds(time),
+            100.0 * committing / running,
+            100.0 * committing / (running - committing).max(1e-12),
+            format_seconds(committing / commits),
+            items / commits,
+        );
+    }
+}
+
+fn bench_fixed(c: &mut Criterion, bench: &mut Bench<'_>) -> Results {
     let mut results = Results::new();
     for target in ITEM_COSTS {
         let spin = Spin::calibrate(target);
@@ -166,6 +310,7 @@ fn bench(c: &mut Criterion) -> Results {
                 Setting::Interval(t) => {
                     ((t.as_secs_f64() / measured.as_secs_f64().max(1e-9)).ceil() as u64).max(1)
                 }
+                Setting::Adaptive(_) => ADAPTIVE_ITEMS_PER_ITER,
             };
             let mut row = Row {
                 items_per_iter,
@@ -263,7 +408,17 @@ fn print_summary(results: &Results) {
 
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
-    let results = bench(&mut criterion);
+    let scratch =
+        scratch_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), "runner-bench-").expect("scratch");
+    println!("runner_overhead bench writes under {:?}", scratch.path());
+    let mut bench = Bench {
+        fs: StdFs::new(),
+        scratch: scratch.path(),
+        runs: 0,
+    };
+    let results = bench_fixed(&mut criterion, &mut bench);
+    let adaptive = bench_adaptive(&mut criterion, &mut bench);
     criterion.final_summary();
     print_summary(&results);
+    print_adaptive_summary(&adaptive);
 }

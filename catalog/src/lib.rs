@@ -8,11 +8,15 @@
 //!   the same with background commits);
 //! - [`background`]: the background-commit mutant that acknowledges at
 //!   hand-off;
+//! - [`adaptive`]: the core's runner with K chosen online on a disk whose
+//!   commits slow down and speed up (`core-runner-adaptive`, its background
+//!   twin) and the planted variant that ignores `max_redo`;
 //! - [`zoo`]: 13 deliberately broken checkpoint programs (mutants) and the
 //!   correct controls, and [`zoo::hunt`], the mutation table's search;
 //! - [`scenarios`]: the five seed systems, each with its review bug;
 //! - [`registry`]: every workload above by name.
 
+pub mod adaptive;
 pub mod background;
 pub mod core_runner;
 pub mod registry;

@@ -6,6 +6,9 @@
 //!   `crashproof explore`;
 //! - `core-runner-background`: the same with background commits, and
 //!   `background-ack-before-durable`, its mutant ([`crate::background`]);
+//! - `core-runner-adaptive`, `core-runner-adaptive-background`: K chosen
+//!   online, and `adaptive-ignores-max-redo`, the variant that breaks its
+//!   redo bound ([`crate::adaptive`]);
 //! - `zoo-control`: the bug zoo's correct control program;
 //! - `yield-after-commit`: the zoo's control for the yield mutant;
 //! - the bug zoo's mutants ([`crate::zoo`]), under their catalogue names;
@@ -32,6 +35,9 @@ pub fn catalogue() -> Vec<Box<dyn Workload>> {
         Box::new(CoreRunnerWorkload::default()),
         Box::new(CoreRunnerWorkload::background()),
         Box::new(crate::background::HandoffAckRunner::mutant()),
+        Box::new(crate::adaptive::AdaptiveRunner::synchronous()),
+        Box::new(crate::adaptive::AdaptiveRunner::background()),
+        Box::new(crate::adaptive::AdaptiveRunner::ignoring_max_redo()),
         crate::zoo::control(),
         crate::zoo::yield_control(),
     ];

@@ -51,14 +51,6 @@ impl Interrupt {
         Ok(Self { flag })
     }
 
-    /// A flag no signal sets, for tests of code that takes an `Interrupt`.
-    #[cfg(test)]
-    pub fn detached() -> Self {
-        Self {
-            flag: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
     /// The flag, for a library loop that checks it.
     pub fn flag(&self) -> &Arc<AtomicBool> {
         &self.flag

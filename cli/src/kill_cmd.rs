@@ -84,10 +84,16 @@ pub struct KillArgs {
     /// stderr).
     #[arg(long)]
     pub json: bool,
-    /// Also run the explorer on the same job (the core-runner job, N=1000,
-    /// K=50) and print its states/s next to the kill harness's cases/s.
+    /// Instead of one campaign: time `crashproof explore` on the same job
+    /// (the core-runner job, N=1000, K=50, drop-unsynced) and this campaign
+    /// with one kill per case, both as processes, alternating, and print
+    /// states/s next to cases/s and killed cases/s.
     #[arg(long)]
     pub compare_explore: bool,
+    /// With --compare-explore: rounds, each running both commands once
+    /// (default 3).
+    #[arg(long, requires = "compare_explore", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub compare_rounds: Option<u32>,
     /// Core-runner job only: the correct job or a deliberately broken one.
     #[arg(long, value_enum)]
     pub variant: Option<Variant>,

@@ -1,20 +1,30 @@
 //! `crashproof tune-k`: which K (or T) should a job use on this disk?
 //!
 //! It measures the cost of one steady-state commit of the core's `Runner`
-//! on `StdFs` in a fresh subdirectory of `--dir` (several runs; median and
-//! spread), takes the item cost from `--item-cost` or times the user's
-//! command over a sample, prints per K the overhead, the work a kill
-//! redoes and the commits per hour, recommends the smallest K (and its T)
-//! under `--max-overhead`, and writes an SVG plot. See `docs/tuning.md`.
+//! on `StdFs` in a fresh subdirectory of `--dir`, with the job's kind of
+//! work between commits, in rounds (mean commit per round; p50, p90 and
+//! spread over the rounds), takes the item cost from `--item-cost` or times
+//! the user's command over a sample, prints per K the predicted overhead,
+//! the work a kill redoes and the commits per hour, recommends the smallest
+//! K (and its T) whose overhead at the p90 round is under `--max-overhead`,
+//! and writes an SVG plot. See `docs/tuning.md`.
+//!
+//! Interruption: [`run_until`] checks a flag between the probe's batches
+//! and rounds and, once it is set, removes the scratch directory and
+//! returns [`TuneError::Interrupted`]; whoever handles SIGINT/SIGTERM sets
+//! it.
 
+mod curve;
 mod measure;
 mod model;
 mod parse;
 mod plot;
 mod report;
+mod spin;
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::{ArgGroup, Args};
@@ -23,13 +33,24 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::exit::Exit;
 use crate::interrupt::Interrupt;
+use curve::{Curve, Level, Point};
 use measure::{CommitCost, MeasurePlan};
 use model::Row;
-use report::{CommitSummary, Tuning};
+use report::{CommitSummary, SpacingSummary, Tuning};
 
-/// A commit cost whose p90 is more than this many times its p10 comes from
-/// a noisy disk: the median may not be what the job will see.
-pub const NOISY_SPREAD: f64 = 2.0;
+/// Rounds whose mean commits spread more than this (p90 over p10 of the
+/// rounds) saw the disk change regime while tune-k measured.
+pub const REGIME_SPREAD: f64 = 1.5;
+
+/// The smallest spacing measured (unless an item takes longer): commits
+/// closer than this are rare in a job that meets any sensible target.
+pub const SPACING_MIN: Duration = Duration::from_millis(1);
+
+/// The ratio between two measured spacings.
+pub const SPACING_STEP: u32 = 4;
+
+/// The file name of the plot under `--dir` when `--plot` is not given.
+pub const PLOT_FILE_NAME: &str = "crashproof-tune-k.svg";
 
 /// Arguments of `crashproof tune-k`.
 #[derive(Debug, Args)]
@@ -57,15 +78,22 @@ pub struct TuneKArgs {
     /// time, more than 0% and less than 100%.
     #[arg(long, default_value = "1%", value_parser = parse::overhead_fraction)]
     max_overhead: f64,
-    /// Measuring runs, each with a fresh runner in a fresh job directory.
+    /// Measuring rounds, one after the other: each spins the job's items
+    /// without commits, then, per spacing, runs a fresh runner in a fresh
+    /// job directory.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
-    runs: u64,
-    /// Commits timed per run (after two warm-up commits).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    commits_per_run: u64,
-    /// Where to write the SVG plot.
-    #[arg(long, default_value = "crashproof-tune-k.svg")]
-    plot: PathBuf,
+    rounds: u64,
+    /// Commits timed per round and spacing (after two warm-up commits).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    commits_per_round: u64,
+    /// The most work between two measured commits: spacings climb by 4x
+    /// from 1 ms (or one item) to twice the interval the target needs, but
+    /// not past this; longer intervals cost what the longest measured did.
+    #[arg(long, default_value = "250ms", value_parser = parse::spacing)]
+    spacing_max: Duration,
+    /// Where to write the SVG plot (default: crashproof-tune-k.svg in --dir).
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Print the result as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -132,6 +160,12 @@ pub enum TuneError {
     /// No commit was timed, or one took no measurable time.
     #[error("no usable commit time was measured ({0} samples); nothing to recommend")]
     NothingMeasured(usize),
+    /// The cancellation flag was set (Ctrl-C, SIGTERM): nothing is
+    /// recommended.
+    #[error(
+        "interrupted before the measurement finished; no recommendation; the scratch directory was removed"
+    )]
+    Interrupted,
     /// The state does not fit in memory on this platform.
     #[error("--state-size {0} does not fit in memory here")]
     StateTooLarge(u64),
@@ -182,26 +216,29 @@ pub enum TuneError {
     /// The JSON could not be produced.
     #[error("cannot encode the result as JSON: {0}")]
     Json(#[from] serde_json::Error),
-    /// Ctrl-C or SIGTERM arrived before the measurement was done.
-    #[error(
-        "measured {runs_done} of {runs} runs before the signal; no recommendation; the scratch directory was removed"
-    )]
-    Interrupted {
-        /// Measuring runs finished.
-        runs_done: u64,
-        /// Measuring runs planned.
-        runs: u64,
-    },
     /// The Ctrl-C handler could not be installed.
     #[error("cannot install the Ctrl-C handler: {0}")]
     Interrupt(io::Error),
 }
 
-/// Runs tune-k: exit 0 with a recommendation, 2 when there is none.
+/// Runs tune-k: exit 0 with a recommendation, 2 when there is none, 130
+/// on Ctrl-C or SIGTERM (scratch directory removed).
 pub fn run(args: &TuneKArgs) -> Exit {
-    match tune(args) {
+    match Interrupt::install() {
+        Ok(interrupt) => run_until(args, interrupt.flag()),
+        Err(e) => {
+            eprintln!("crashproof tune-k: {}", TuneError::Interrupt(e));
+            Exit::Harness
+        }
+    }
+}
+
+/// [`run`], stopping early (exit 130, scratch directory removed, nothing
+/// printed on stdout) once `cancel` is set.
+pub fn run_until(args: &TuneKArgs, cancel: &AtomicBool) -> Exit {
+    match tune(args, cancel) {
         Ok(()) => Exit::Clean,
-        Err(e @ TuneError::Interrupted { .. }) => crate::exit::interrupted(e),
+        Err(e @ TuneError::Interrupted) => crate::exit::interrupted(e),
         Err(e) => {
             eprintln!("crashproof tune-k: {e}");
             Exit::Harness
@@ -209,9 +246,16 @@ pub fn run(args: &TuneKArgs) -> Exit {
     }
 }
 
-fn tune(args: &TuneKArgs) -> Result<(), TuneError> {
+/// Where the plot goes: `--plot`, or [`PLOT_FILE_NAME`] in `--dir` (never
+/// the working directory).
+fn plot_path(args: &TuneKArgs) -> PathBuf {
+    args.plot
+        .clone()
+        .unwrap_or_else(|| args.dir.join(PLOT_FILE_NAME))
+}
+
+fn tune(args: &TuneKArgs, cancel: &AtomicBool) -> Result<(), TuneError> {
     check_dir(&args.dir)?;
-    let interrupt = Interrupt::install().map_err(TuneError::Interrupt)?;
     let (item_cost, item_cost_source) = match (&args.item_cost, &args.item_cost_from) {
         (Some(cost), _) => (*cost, "given".to_string()),
         (None, Some(command)) => {
@@ -223,34 +267,52 @@ fn tune(args: &TuneKArgs) -> Result<(), TuneError> {
         // clap's ArgGroup already requires one of the two.
         (None, None) => return Err(TuneError::NoItemCost),
     };
-    let plan = MeasurePlan {
-        runs: args.runs,
-        commits_per_run: args.commits_per_run,
+    let spacing_min = item_cost.max(SPACING_MIN).min(args.spacing_max);
+    let pilot = MeasurePlan {
+        rounds: 1,
+        commits_per_round: args.commits_per_round,
         state_size_bytes: args.state_size,
+        item_cost,
+        spacings: vec![spacing_min],
     };
-    let cost = measure_in_scratch(&args.dir, plan, &interrupt)?;
-    let tuning = recommend(args, plan, &cost, item_cost, item_cost_source)?;
+    let scratch = Scratch::new(&args.dir)?;
+    let pilot_cost = measure_with_bar(&scratch.path().join("pilot"), &pilot, cancel, "pilot")?;
+    let plan = MeasurePlan {
+        rounds: args.rounds,
+        spacings: spacings(
+            spacing_min,
+            pilot_cost
+                .spacings
+                .first()
+                .map_or(0.0, |s| measure::mean(&s.samples_sorted())),
+            args.max_overhead,
+            args.spacing_max,
+        ),
+        ..pilot
+    };
+    let cost = measure_with_bar(&scratch.path().join("rounds"), &plan, cancel, "measuring")?;
+    scratch.close()?;
+    let tuning = recommend(args, &plan, &cost, item_cost, item_cost_source)?;
     if tuning.commit.noisy {
         eprintln!(
-            "warning: the disk is noisy: the slowest tenth of commits ({}) cost {:.1}x the \
-             fastest tenth ({}). The table uses the median; the p90 would need K = {}. Rerun when \
-             the disk is as busy as it will be in production, or take the larger K.",
-            report::format_seconds(tuning.commit.p90_seconds),
-            tuning.commit.spread,
-            report::format_seconds(tuning.commit.p10_seconds),
-            tuning.recommended_at_p90
+            "warning: the disk changed regime while tune-k measured: the rounds' mean commits \
+             spread up to {:.1}x (p90 over p10 of the rounds at one spacing). The recommendation \
+             meets the target at the p90 round; the median round would need only K = {}. Rerun \
+             when the disk is as busy as it will be in production, or let the runner choose K \
+             (RunnerConfig::adaptive).",
+            tuning.commit.round_spread_max, tuning.recommended_at_p50
         );
     }
     plot::write_svg(
-        &args.plot,
+        &tuning.plot,
         &plot::PlotInput {
             rows: &tuning.rows,
             max_overhead_fraction: tuning.max_overhead_fraction,
             recommended: tuning.recommended.checkpoint_every,
             subtitle: format!(
-                "{}: commit median {}, item {}, state {} bytes",
+                "{}: mean commit {} at the recommended K (p50 round), item {}, state {} bytes",
                 tuning.dir.display(),
-                report::format_seconds(tuning.commit.median_seconds),
+                report::format_seconds(tuning.recommended.commit_seconds),
                 report::format_seconds(tuning.item_cost_seconds),
                 tuning.commit.state_bytes_encoded
             ),
@@ -280,43 +342,89 @@ fn check_dir(dir: &Path) -> Result<(), TuneError> {
     }
 }
 
-/// Measures in a fresh subdirectory of `dir` and removes it, also when the
-/// measurement fails (then best effort: the measuring error is the one
+/// The spacings to measure at: from `spacing_min` up by [`SPACING_STEP`]
+/// to twice the interval the target needs with the pilot's commit cost
+/// (`2 · c / f`), at most `spacing_max`, which is measured too when the
+/// climb stops short of it.
+fn spacings(
+    spacing_min: Duration,
+    pilot_commit_seconds: f64,
+    max_overhead: f64,
+    spacing_max: Duration,
+) -> Vec<Duration> {
+    let wanted = 2.0 * pilot_commit_seconds / max_overhead;
+    let top = if wanted.is_finite() && wanted > 0.0 {
+        Duration::try_from_secs_f64(wanted)
+            .unwrap_or(spacing_max)
+            .clamp(spacing_min, spacing_max.max(spacing_min))
+    } else {
+        spacing_min
+    };
+    let mut ladder = vec![spacing_min];
+    while let Some(&last) = ladder.last() {
+        let next = last.saturating_mul(SPACING_STEP);
+        if next >= top {
+            if top.as_secs_f64() > last.as_secs_f64() * 1.5 {
+                ladder.push(top);
+            }
+            break;
+        }
+        ladder.push(next);
+    }
+    ladder
+}
+
+/// A fresh hidden subdirectory of `--dir`, removed by [`Scratch::close`]
+/// (best effort on drop, when the measurement failed: its error is the one
 /// reported).
-fn measure_in_scratch(
+struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    fn new(dir: &Path) -> Result<Self, TuneError> {
+        tempfile::Builder::new()
+            .prefix(".crashproof-tune-k-")
+            .tempdir_in(dir)
+            .map(Self)
+            .map_err(|source| TuneError::Scratch {
+                dir: dir.to_path_buf(),
+                source,
+            })
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    fn close(self) -> Result<(), TuneError> {
+        let path = self.0.path().to_path_buf();
+        self.0
+            .close()
+            .map_err(|source| TuneError::ScratchRemove { path, source })
+    }
+}
+
+/// Measures `plan` under `dir` with a progress bar named `what`.
+fn measure_with_bar(
     dir: &Path,
-    plan: MeasurePlan,
-    interrupt: &Interrupt,
+    plan: &MeasurePlan,
+    cancel: &AtomicBool,
+    what: &str,
 ) -> Result<CommitCost, TuneError> {
-    let scratch = tempfile::Builder::new()
-        .prefix(".crashproof-tune-k-")
-        .tempdir_in(dir)
-        .map_err(|source| TuneError::Scratch {
-            dir: dir.to_path_buf(),
-            source,
-        })?;
-    let progress = progress_bar(plan.runs * plan.items_per_run());
-    // On an error (an interrupt too) `scratch` is dropped, which removes it.
-    let measured = measure::commit_cost(scratch.path(), plan, &progress, interrupt);
+    let progress = progress_bar(plan.boundaries(), what);
+    let measured = measure::commit_cost(dir, plan, &progress, cancel);
     progress.finish_and_clear();
-    let path = scratch.path().to_path_buf();
-    let cost = measured?;
-    scratch
-        .close()
-        .map_err(|source| TuneError::ScratchRemove { path, source })?;
-    Ok(cost)
+    measured
 }
 
 /// A bar on stderr when stderr is a terminal; hidden otherwise, so logs
 /// and pipes get no control codes.
-fn progress_bar(items: u64) -> ProgressBar {
+fn progress_bar(commits: u64, what: &str) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(items);
-    if let Ok(style) =
-        ProgressStyle::with_template("measuring commits {bar:40} {pos}/{len} ({eta} left)")
-    {
+    let bar = ProgressBar::new(commits);
+    let template = format!("{what} {{bar:40}} {{pos}}/{{len}} commits ({{eta}} left)");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     bar
@@ -324,46 +432,102 @@ fn progress_bar(items: u64) -> ProgressBar {
 
 fn recommend(
     args: &TuneKArgs,
-    plan: MeasurePlan,
+    plan: &MeasurePlan,
     cost: &CommitCost,
     item_cost: Duration,
     item_cost_source: String,
 ) -> Result<Tuning, TuneError> {
-    let median = cost.median_seconds();
-    let p90 = cost.quantile_seconds(0.9);
     let item = item_cost.as_secs_f64();
     let target = args.max_overhead;
+    let spacings: Vec<SpacingSummary> = cost.spacings.iter().map(summarise).collect();
+    let points = spacings
+        .iter()
+        .map(|s| Point {
+            spacing_seconds: s.spacing_seconds,
+            p50_seconds: s.round_p50_seconds,
+            p90_seconds: s.round_p90_seconds,
+        })
+        .collect();
+    let curve = Curve::new(points).ok_or(TuneError::NothingMeasured(0))?;
     let no_k = || TuneError::NoRecommendation {
-        commit_seconds: median,
+        commit_seconds: curve.max(Level::P90),
         item_seconds: item,
         max_overhead_fraction: target,
     };
-    let k = model::recommended_checkpoint_every(median, item, target).ok_or_else(no_k)?;
-    let k_at_p90 = model::recommended_checkpoint_every(p90, item, target).ok_or_else(no_k)?;
+    let k = model::recommended_on_curve(&curve, Level::P90, item, target).ok_or_else(no_k)?;
+    let k_at_p50 =
+        model::recommended_on_curve(&curve, Level::P50, item, target).ok_or_else(no_k)?;
     let rows: Vec<Row> = model::table_ks(k)
         .into_iter()
-        .map(|k| Row::new(median, item, k))
+        .map(|k| Row::on_curve(&curve, item, k))
         .collect();
-    let spread = cost.spread();
+    let spread_max = spacings.iter().map(|s| s.round_spread).fold(1.0, f64::max);
     Ok(Tuning {
         dir: args.dir.clone(),
         state_size_bytes: args.state_size,
         commit: CommitSummary {
-            samples: cost.samples_seconds.len(),
-            runs: plan.runs,
-            median_seconds: median,
-            p10_seconds: cost.quantile_seconds(0.1),
-            p90_seconds: p90,
-            spread,
-            noisy: spread > NOISY_SPREAD,
+            samples: cost.spacings.iter().map(|s| s.samples_sorted().len()).sum(),
+            rounds: plan.rounds,
+            commits_per_round: plan.commits_per_round,
+            spacings,
+            curve: curve.points().to_vec(),
+            round_spread_max: spread_max,
+            noisy: spread_max > REGIME_SPREAD,
             state_bytes_encoded: cost.state_bytes_encoded,
         },
         item_cost_seconds: item,
         item_cost_source,
+        probe_item_measured_seconds: cost.item_median_seconds(),
+        probe_item_seconds: cost.probe_item_seconds,
         max_overhead_fraction: target,
-        recommended: Row::new(median, item, k),
+        recommended: Row::on_curve(&curve, item, k),
         rows,
-        recommended_at_p90: k_at_p90,
-        plot: args.plot.clone(),
+        recommended_at_p50: k_at_p50,
+        plot: plot_path(args),
     })
+}
+
+/// One spacing's numbers for the report.
+fn summarise(cost: &measure::SpacingCost) -> SpacingSummary {
+    let samples = cost.samples_sorted();
+    SpacingSummary {
+        spacing_seconds: cost.spacing_seconds,
+        probe_checkpoint_every: cost.checkpoint_every,
+        round_means_seconds: cost.round_means(),
+        round_p50_seconds: cost.round_quantile_seconds(0.5),
+        round_p90_seconds: cost.round_quantile_seconds(0.9),
+        round_spread: cost.round_spread(),
+        mean_seconds: measure::mean(&samples),
+        p10_seconds: measure::quantile(&samples, 0.1),
+        p50_seconds: measure::quantile(&samples, 0.5),
+        p90_seconds: measure::quantile(&samples, 0.9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn spacings_climb_by_four_to_twice_the_needed_interval() {
+        // 0.5 ms commits at 1 %: the target needs 50 ms; climb to 100 ms.
+        assert_eq!(
+            spacings(MS, 0.5e-3, 0.01, 250 * MS),
+            [MS, 4 * MS, 16 * MS, 64 * MS, 100 * MS]
+        );
+        // Capped by --spacing-max.
+        assert_eq!(
+            spacings(MS, 10e-3, 0.01, 250 * MS),
+            [MS, 4 * MS, 16 * MS, 64 * MS, 250 * MS]
+        );
+        // A top close above a rung is not measured twice.
+        assert_eq!(spacings(MS, 0.07e-3, 0.1, 250 * MS), [MS]);
+        assert_eq!(spacings(MS, 0.25e-3, 0.1, 250 * MS), [MS, 4 * MS]);
+        assert_eq!(spacings(MS, 0.2e-3, 0.1, 250 * MS), [MS, 4 * MS]);
+        // Nothing usable measured: the smallest spacing only.
+        assert_eq!(spacings(MS, f64::NAN, 0.01, 250 * MS), [MS]);
+        assert_eq!(spacings(2 * MS, 1.0, 0.01, MS), [2 * MS]);
+    }
 }

@@ -331,7 +331,7 @@ clean run: 999 filesystem steps
 crashproof exploration of workload `core-runner` (seed 0)
 clean run: [..] filesystem steps
 ...
-total: [..] post-crash states checked ([..] distinct) in 0.001 s (1 states/s)
+total: [..] post-crash states checked ([..] distinct) in 0.001 s (1 states/s), peak memory 8.8 MB
 result: OK, zero violations
 ```
 

@@ -193,16 +193,16 @@ fn ctrl_c_during_the_clean_runs_of_kill_tests_nothing_and_leaves_nothing() {
 }
 
 #[test]
-fn ctrl_c_stops_tune_k_between_measuring_runs_and_removes_its_scratch_directory() {
+fn ctrl_c_stops_tune_k_between_measuring_batches_and_removes_its_scratch_directory() {
     let dir = scratch();
     let plot = tempfile::tempdir().unwrap();
     let plot = plot.path().join("plot.svg");
-    // A measurement far longer than the test: 1000 runs of 1000 commits.
+    // A measurement far longer than the test: 1000 rounds of 1000 commits.
     let child = Command::new(env!("CARGO_BIN_EXE_crashproof"))
         .args(["tune-k", "--dir", dir.path().to_str().unwrap()])
-        .args(["--item-cost", "1ms", "--runs", "1000"])
+        .args(["--item-cost", "1ms", "--rounds", "1000"])
         .args([
-            "--commits-per-run",
+            "--commits-per-round",
             "1000",
             "--plot",
             plot.to_str().unwrap(),
@@ -211,18 +211,20 @@ fn ctrl_c_stops_tune_k_between_measuring_runs_and_removes_its_scratch_directory(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Measuring has started once the scratch directory holds a run.
-    wait_until("the first measuring run", || {
+    // Measuring has started once the scratch directory holds the pilot.
+    wait_until("the pilot measurement", || {
         std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(Result::ok)
-            .any(|scratch| scratch.path().join("run-0").exists())
+            .any(|scratch| scratch.path().join("pilot").exists())
     });
     let o = signal_and_collect(child, Signal::SIGINT);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(130), "{out}");
-    assert!(out.contains("crashproof: INTERRUPTED: measured "), "{out}");
-    assert!(out.contains(" of 1000 runs before the signal"), "{out}");
+    assert!(
+        out.contains("crashproof: INTERRUPTED: interrupted before the measurement finished"),
+        "{out}"
+    );
     assert!(!out.contains("recommended: K ="), "{out}");
     assert!(entries(dir.path()).is_empty(), "{out}");
     assert!(!plot.exists(), "no plot of an interrupted measurement");
@@ -291,7 +293,9 @@ fn ctrl_c_and_sigterm_stop_explore_between_units_with_the_report_so_far_marked_i
         }
         let (child, mut stderr, rest) = explore_under_way(&all);
         let o = signal_and_collect(child, signal);
-        stderr.extend(rest.try_iter());
+        // Until the reader sees the end of the pipe: the report's text
+        // may still be on its way when the child has exited.
+        stderr.extend(rest.iter());
         let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
         let text = format!("stdout:\n{stdout}\nstderr:\n{}", stderr.join("\n"));
         assert_eq!(o.status.code(), Some(130), "{signal}: {text}");

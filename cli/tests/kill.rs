@@ -294,6 +294,63 @@ fn usage_errors_exit_2() {
     }
 }
 
+/// `--compare-explore` runs both commands as processes and reports rates
+/// that follow from its own counts and times; text mode names the two
+/// commands so they can be timed from outside.
+#[test]
+fn compare_explore_times_both_commands_and_its_rates_follow_from_its_counts() {
+    let dir = scratch();
+    let dir = dir.path().to_str().unwrap();
+    let o = crashproof(&[
+        "kill",
+        "--compare-explore",
+        "--compare-rounds",
+        "2",
+        "--cases",
+        "3",
+        "--seed",
+        "5",
+        "--dir",
+        dir,
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let explorer = &v["explorer"];
+    let kill = &v["kill"];
+    assert_eq!(explorer["runs"], 2);
+    assert_eq!(kill["runs"], 2);
+    assert_eq!(kill["cases"], 6);
+    let states = explorer["states"].as_f64().unwrap();
+    assert!(states > 0.0 && states % 2.0 == 0.0, "{states}");
+    let sps = explorer["states_per_second"].as_f64().unwrap();
+    assert!((sps - states / explorer["seconds"].as_f64().unwrap()).abs() < 1e-6 * sps);
+    let cps = kill["cases_per_second"].as_f64().unwrap();
+    assert!((cps - 6.0 / kill["seconds"].as_f64().unwrap()).abs() < 1e-9 * cps);
+    let killed = kill["cases_killed"].as_f64().unwrap();
+    let kps = kill["killed_cases_per_second"].as_f64().unwrap();
+    assert!((kps - killed / kill["seconds"].as_f64().unwrap()).abs() < 1e-9 * cps);
+    assert!((v["ratio_per_case"].as_f64().unwrap() - sps / cps).abs() < 1e-9 * sps / cps);
+    assert!(killed > 0.0);
+    let rounds = v["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2);
+    // The order alternates.
+    assert_ne!(rounds[0]["explore_first"], rounds[1]["explore_first"]);
+    // The kill half's seeds are the campaign seed plus the round.
+    assert!(
+        rounds[1]["kill"]["command"]
+            .as_str()
+            .unwrap()
+            .contains("--seed 6")
+    );
+    assert!(
+        explorer["command"]
+            .as_str()
+            .unwrap()
+            .contains("explore --workload core-runner --model drop-unsynced")
+    );
+}
+
 /// Runs `kill` on `sh -c <script> job {dir}` (the case directory is `$1`)
 /// with `extra` flags, in a new scratch directory, and returns the output
 /// and what the scratch directory holds afterwards.
@@ -345,6 +402,12 @@ fn a_program_that_keeps_no_state_in_its_dir_is_refused() {
         fixed.exists(),
         "the program did run and keep its state there"
     );
+}
+
+#[test]
+fn compare_rounds_without_compare_explore_is_a_usage_error() {
+    let o = crashproof(&["kill", "--compare-rounds", "2"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
 #[test]

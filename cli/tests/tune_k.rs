@@ -8,8 +8,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// Few measuring commits: these tests check the tool, not the disk.
-const QUICK: [&str; 4] = ["--runs", "2", "--commits-per-run", "3"];
+/// Few measuring commits, little work between them: these tests check the
+/// tool, not the disk.
+const QUICK: [&str; 6] = [
+    "--rounds",
+    "2",
+    "--commits-per-round",
+    "3",
+    "--spacing-max",
+    "2ms",
+];
 
 fn tune_k(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_crashproof"))
@@ -23,17 +31,22 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The table's rows: (K, overhead in percent as printed, recommended?).
+/// The table's rows: (K, overhead at the p90 round in percent as printed,
+/// recommended?).
 fn table_rows(stdout: &str) -> Vec<(u64, f64, bool)> {
     stdout
         .lines()
         .filter_map(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();
-            // K, T value, T unit, overhead, "%", ...
+            // K, T value, T unit, commit value, commit unit, overhead p50,
+            // "%", overhead p90, "%", ...
             let k = words.first()?.parse().ok()?;
-            assert_eq!(words[4], "%", "overhead column of {l:?}");
-            let overhead = words[3].parse().unwrap();
-            Some((k, overhead, l.ends_with("<- recommended")))
+            assert_eq!(words[6], "%", "overhead p50 column of {l:?}");
+            assert_eq!(words[8], "%", "overhead p90 column of {l:?}");
+            let p50: f64 = words[5].parse().unwrap();
+            let p90: f64 = words[7].parse().unwrap();
+            assert!(p50 <= p90, "{l:?}");
+            Some((k, p90, l.ends_with("<- recommended")))
         })
         .collect()
 }
@@ -75,8 +88,11 @@ fn the_recommendation_is_the_first_row_whose_printed_overhead_meets_the_target()
         assert_eq!(o.status.code(), Some(0), "{stdout}{}", text(&o.stderr));
         let target: f64 = max_overhead.trim_end_matches('%').parse().unwrap();
 
-        assert!(stdout.contains("commit cost: median "), "{stdout}");
-        assert!(stdout.contains("6 commits in 2 runs"), "{stdout}");
+        assert!(stdout.contains("p50 round"), "{stdout}");
+        assert!(
+            stdout.contains("2 rounds x 3 commits at each spacing"),
+            "{stdout}"
+        );
         let rows = table_rows(&stdout);
         assert!(rows.len() >= 7, "{stdout}");
         assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "K ascending");
@@ -138,22 +154,42 @@ fn json_carries_the_measurement_and_a_recommendation_derivable_from_it() {
     let o = tune_k(&args);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["commit"]["samples"], 6);
+    let spacing_count = v["commit"]["spacings"].as_array().unwrap().len() as u64;
+    assert_eq!(v["commit"]["samples"], 6 * spacing_count);
     assert_eq!(v["state_size_bytes"], 65536);
     assert!(v["commit"]["state_bytes_encoded"].as_u64().unwrap() >= 65536);
-    let median = v["commit"]["median_seconds"].as_f64().unwrap();
+    let spacings = v["commit"]["spacings"].as_array().unwrap();
+    assert!(!spacings.is_empty());
+    for spacing in spacings {
+        let rounds: Vec<f64> = spacing["round_means_seconds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_f64().unwrap())
+            .collect();
+        assert_eq!(rounds.len(), 2);
+        // Two rounds: the quantiles interpolate between their means.
+        let (low, high) = (rounds[0].min(rounds[1]), rounds[0].max(rounds[1]));
+        let p50 = spacing["round_p50_seconds"].as_f64().unwrap();
+        let p90 = spacing["round_p90_seconds"].as_f64().unwrap();
+        assert!((p50 - (low + high) / 2.0).abs() < 1e-12);
+        assert!((p90 - (low + 0.9 * (high - low))).abs() < 1e-12);
+    }
     let item = v["item_cost_seconds"].as_f64().unwrap();
     assert!((item - 200e-6).abs() < 1e-12);
     assert_eq!(v["max_overhead_fraction"], 0.05);
-    assert!(median > 0.0);
-    // Recomputed from the measured median: the smallest K with c/(K·i) <= 5%.
+    // The recommendation's own commit cost (the curve's at its spacing)
+    // gives its overhead: within 5 %.
     let k = v["recommended"]["checkpoint_every"].as_u64().unwrap();
-    let overhead = |k: u64| median / (k as f64 * item);
-    assert!(overhead(k) <= 0.05);
-    assert!(
-        k == 1 || overhead(k - 1) > 0.05,
-        "K = {k} is not the smallest"
-    );
+    let c90 = v["recommended"]["commit_p90_seconds"].as_f64().unwrap();
+    let c50 = v["recommended"]["commit_seconds"].as_f64().unwrap();
+    assert!(c50 > 0.0 && c50 <= c90);
+    assert!(c90 / (k as f64 * item) <= 0.05);
+    let p90 = v["recommended"]["overhead_fraction_p90"].as_f64().unwrap();
+    assert!((p90 - c90 / (k as f64 * item)).abs() < 1e-12);
+    // The prediction is the median round's.
+    let predicted = v["recommended"]["overhead_fraction"].as_f64().unwrap();
+    assert!((predicted - c50 / (k as f64 * item)).abs() < 1e-12);
     let t = v["recommended"]["checkpoint_interval_seconds"]
         .as_f64()
         .unwrap();
@@ -306,8 +342,12 @@ fn bad_inputs_exit_2_with_a_message_that_names_the_problem() {
             "bytes",
         ),
         (
-            vec!["--dir", &dir, "--item-cost", "20us", "--runs", "0"],
+            vec!["--dir", &dir, "--item-cost", "20us", "--rounds", "0"],
             "0",
+        ),
+        (
+            vec!["--dir", &dir, "--item-cost", "20us", "--spacing-max", "0ms"],
+            "back to back",
         ),
         (
             vec![
@@ -315,10 +355,12 @@ fn bad_inputs_exit_2_with_a_message_that_names_the_problem() {
                 &dir,
                 "--item-cost",
                 "20us",
-                "--runs",
+                "--rounds",
                 "1",
-                "--commits-per-run",
+                "--commits-per-round",
                 "1",
+                "--spacing-max",
+                "1ms",
                 "--plot",
                 no_plot_dir,
             ],
@@ -346,4 +388,36 @@ fn bad_inputs_exit_2_with_a_message_that_names_the_problem() {
     }
     // Failed runs leave nothing behind but the test's own file.
     assert_eq!(leftovers(disk.path()), vec!["a-file".to_string()]);
+}
+
+/// Without --plot the SVG goes to --dir, never to the working directory.
+#[test]
+fn the_default_plot_lands_in_dir_not_in_the_working_directory() {
+    let disk = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--dir",
+        disk.path().to_str().unwrap(),
+        "--item-cost",
+        "50us",
+    ];
+    args.extend(QUICK);
+    let o = Command::new(env!("CARGO_BIN_EXE_crashproof"))
+        .current_dir(cwd.path())
+        .arg("tune-k")
+        .args(&args)
+        .output()
+        .unwrap();
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{}", text(&o.stderr));
+    assert_eq!(leftovers(cwd.path()), Vec::<String>::new());
+    assert_eq!(
+        leftovers(disk.path()),
+        vec!["crashproof-tune-k.svg".to_string()]
+    );
+    let plot = disk.path().join("crashproof-tune-k.svg");
+    assert!(
+        stdout.contains(&format!("plot: {}", plot.display())),
+        "{stdout}"
+    );
 }

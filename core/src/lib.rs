@@ -85,9 +85,9 @@ pub use envelope::{Codec, CodecError, DecodeError, DecodeErrorKind, EncodeError}
 pub use fs::{FileHandle, Fs, OpenMode, StdFs};
 pub use replace::replace;
 pub use runner::{
-    CheckpointInfo, Clock, CommitInterleaving, CommitMode, ConfigError, Job, JobError, ManualClock,
-    NoObserver, Outcome, ResumeMode, ResumePoint, RunError, RunObserver, Runner, RunnerConfig,
-    Step, SystemClock, YieldSentinel, YieldSignal,
+    AdaptiveK, CheckpointInfo, Clock, CommitInterleaving, CommitMode, ConfigError, Job, JobError,
+    ManualClock, NoObserver, Outcome, ResumeMode, ResumePoint, RunError, RunObserver, Runner,
+    RunnerConfig, Step, SystemClock, YieldSentinel, YieldSignal,
 };
 pub use store::{
     CheckpointStore, JobIdentity, SkipReason, SkippedGeneration, StoreError, StoredCheckpoint,

@@ -34,6 +34,19 @@ pub fn item_cost(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// Parses a positive duration like `20ms` (the work between two measured
+/// commits).
+pub fn spacing(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{text:?} is not a duration like 20ms or 1s: {e}"))?;
+    if duration.is_zero() {
+        return Err(format!(
+            "{text:?} is zero: commits back to back are not what a job sees; give the work between two commits, e.g. 20ms"
+        ));
+    }
+    Ok(duration)
+}
+
 /// Parses a byte size like `4096`, `4KiB`, `1 MiB` (at most
 /// [`STATE_SIZE_BYTES_MAX`]).
 pub fn state_size_bytes(text: &str) -> Result<u64, String> {
@@ -78,6 +91,13 @@ mod tests {
         for text in ["0us", "20", "fast", ""] {
             assert!(item_cost(text).is_err(), "{text} accepted");
         }
+    }
+
+    #[test]
+    fn spacings_parse_and_zero_is_refused() {
+        assert_eq!(spacing("20ms"), Ok(Duration::from_millis(20)));
+        assert!(spacing("0s").unwrap_err().contains("back to back"));
+        assert!(spacing("soon").is_err());
     }
 
     #[test]

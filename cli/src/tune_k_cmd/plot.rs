@@ -39,12 +39,14 @@ fn draw(path: &Path, input: &PlotInput<'_>) -> Result<(), String> {
     };
     let k_range = (first.checkpoint_every as f64)..(last.checkpoint_every as f64).max(2.0);
     let overhead_percent = |r: &Row| r.overhead_fraction * 100.0;
+    let overhead_p90_percent = |r: &Row| r.overhead_fraction_p90 * 100.0;
     let target_percent = input.max_overhead_fraction * 100.0;
     let (o_min, o_max) = bounds(
         input
             .rows
             .iter()
             .map(overhead_percent)
+            .chain(input.rows.iter().map(overhead_p90_percent))
             .chain([target_percent]),
     );
     let (l_min, l_max) = bounds(input.rows.iter().map(|r| r.seconds_at_risk_max));
@@ -97,8 +99,19 @@ fn draw(path: &Path, input: &PlotInput<'_>) -> Result<(), String> {
             RED.stroke_width(2),
         ))
         .map_err(err)?
-        .label("overhead (left axis)")
+        .label("overhead, median round (left axis)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+    chart
+        .draw_series(LineSeries::new(
+            input
+                .rows
+                .iter()
+                .map(|r| (r.checkpoint_every as f64, overhead_p90_percent(r))),
+            MAGENTA.stroke_width(2),
+        ))
+        .map_err(err)?
+        .label("overhead, p90 round (left axis)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MAGENTA.stroke_width(2)));
     chart
         .draw_secondary_series(LineSeries::new(
             input

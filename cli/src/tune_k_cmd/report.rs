@@ -6,24 +6,52 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::curve::Point;
 use super::model::Row;
+
+/// The commit cost at one spacing, summarized.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpacingSummary {
+    /// Work between two commits.
+    pub spacing_seconds: f64,
+    /// K of the probe (items per spacing).
+    pub probe_checkpoint_every: u64,
+    /// Each round's mean commit, in the order the rounds ran.
+    pub round_means_seconds: Vec<f64>,
+    /// The median round's mean commit.
+    pub round_p50_seconds: f64,
+    /// The 90th-percentile round's mean commit.
+    pub round_p90_seconds: f64,
+    /// How much the rounds disagree: p90 over p10 of their means.
+    pub round_spread: f64,
+    /// Per commit: mean, 10th percentile, median, 90th percentile.
+    pub mean_seconds: f64,
+    /// Per commit: 10th percentile.
+    pub p10_seconds: f64,
+    /// Per commit: median.
+    pub p50_seconds: f64,
+    /// Per commit: 90th percentile.
+    pub p90_seconds: f64,
+}
 
 /// The commit cost, summarized.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CommitSummary {
     /// Commits timed.
     pub samples: usize,
-    /// Runs they came from.
-    pub runs: u64,
-    /// Median, the value the table uses.
-    pub median_seconds: f64,
-    /// 10th percentile.
-    pub p10_seconds: f64,
-    /// 90th percentile.
-    pub p90_seconds: f64,
-    /// `p90 / p10`.
-    pub spread: f64,
-    /// Whether the spread is past [`super::NOISY_SPREAD`].
+    /// Rounds they came from.
+    pub rounds: u64,
+    /// Timed commits per round and spacing.
+    pub commits_per_round: u64,
+    /// Per spacing, ascending.
+    pub spacings: Vec<SpacingSummary>,
+    /// The curve the table reads (the spacings' p50 and p90, made
+    /// conservative where the overhead would rise with K).
+    pub curve: Vec<Point>,
+    /// The largest spread of any spacing.
+    pub round_spread_max: f64,
+    /// Whether that spread is past [`super::REGIME_SPREAD`]: the disk
+    /// changed regime while tune-k measured.
     pub noisy: bool,
     /// Bytes of encoded state each commit wrote.
     pub state_bytes_encoded: u64,
@@ -42,17 +70,22 @@ pub struct Tuning {
     pub item_cost_seconds: f64,
     /// Where it came from: `given`, or the command and sample size.
     pub item_cost_source: String,
+    /// What the probe's items cost in the no-commit segments (median over
+    /// the rounds): far from the probe's target, the CPU was busy.
+    pub probe_item_measured_seconds: f64,
+    /// The probe item's target at the smallest spacing.
+    pub probe_item_seconds: f64,
     /// `--max-overhead`, as a fraction.
     pub max_overhead_fraction: f64,
     /// One row per K, ascending; the recommended K is one of them.
     pub rows: Vec<Row>,
-    /// The recommendation: the smallest K whose overhead is at most the
-    /// target, with its equivalent T.
+    /// The recommendation: the smallest K whose overhead at the p90 round
+    /// is at most the target, with its equivalent T and its predicted
+    /// overhead (at the median round).
     pub recommended: Row,
-    /// The K the same target needs if commits cost the p90 instead of the
-    /// median (equal to the recommendation on a quiet disk, larger on a
-    /// noisy one).
-    pub recommended_at_p90: u64,
+    /// The smallest K that meets the target at the median round (equal to
+    /// the recommendation on a steady disk, smaller on a noisy one).
+    pub recommended_at_p50: u64,
     /// The SVG plot written.
     pub plot: PathBuf,
 }
@@ -67,30 +100,55 @@ impl fmt::Display for Tuning {
         )?;
         writeln!(
             f,
-            "commit cost: median {} (p10 {}, p90 {}; {} commits in {} runs, {}-byte state)",
-            format_seconds(c.median_seconds),
-            format_seconds(c.p10_seconds),
-            format_seconds(c.p90_seconds),
-            c.samples,
-            c.runs,
-            c.state_bytes_encoded
+            "commit cost: the core's Runner (default configuration, {}-byte state), {} rounds x {} commits at each spacing (work between commits)",
+            c.state_bytes_encoded, c.rounds, c.commits_per_round,
         )?;
         writeln!(
             f,
-            "item cost:   {} ({})",
+            "  {:>10} {:>7} {:>10} {:>10} {:>7}  mean commit per round, in order",
+            "spacing", "K", "p50 round", "p90 round", "spread"
+        )?;
+        for sp in &c.spacings {
+            let rounds: Vec<String> = sp
+                .round_means_seconds
+                .iter()
+                .map(|s| format_seconds(*s))
+                .collect();
+            writeln!(
+                f,
+                "  {:>10} {:>7} {:>10} {:>10} {:>6.2}x  {}",
+                format_seconds(sp.spacing_seconds),
+                sp.probe_checkpoint_every,
+                format_seconds(sp.round_p50_seconds),
+                format_seconds(sp.round_p90_seconds),
+                sp.round_spread,
+                rounds.join(", ")
+            )?;
+        }
+        writeln!(
+            f,
+            "item cost:   {} ({}); probe items of {} took {} without commits",
             format_seconds(self.item_cost_seconds),
-            self.item_cost_source
+            self.item_cost_source,
+            format_seconds(self.probe_item_seconds),
+            format_seconds(self.probe_item_measured_seconds),
         )?;
         writeln!(
             f,
-            "target:      overhead at most {} %",
+            "target:      overhead at most {} %, met at the p90 round",
             self.max_overhead_fraction * 100.0
         )?;
         writeln!(f)?;
         writeln!(
             f,
-            "{:>12} {:>10} {:>11} {:>29} {:>13}",
-            "K", "T", "overhead", "lost on a kill, at most", "commits/hour"
+            "{:>12} {:>10} {:>10} {:>13} {:>13} {:>29} {:>13}",
+            "K",
+            "T",
+            "commit",
+            "overhead p50",
+            "overhead p90",
+            "lost on a kill, at most",
+            "commits/hour"
         )?;
         for row in &self.rows {
             let mark = if row.checkpoint_every == self.recommended.checkpoint_every {
@@ -100,10 +158,12 @@ impl fmt::Display for Tuning {
             };
             writeln!(
                 f,
-                "{:>12} {:>10} {:>11} {:>12} items {:>10} {:>13.0}{mark}",
+                "{:>12} {:>10} {:>10} {:>13} {:>13} {:>12} items {:>10} {:>13.0}{mark}",
                 row.checkpoint_every,
                 format_seconds(row.checkpoint_interval_seconds),
+                format_seconds(row.commit_seconds),
                 format_percent_ceil(row.overhead_fraction),
+                format_percent_ceil(row.overhead_fraction_p90),
                 row.items_at_risk_max,
                 format_seconds(row.seconds_at_risk_max),
                 row.commits_per_hour,
@@ -119,20 +179,25 @@ impl fmt::Display for Tuning {
         )?;
         writeln!(
             f,
-            "  overhead {} <= {} %; a kill redoes at most {} items ({} of work), half that on average",
+            "  predicted overhead {} (p50 round), {} (p90 round) <= {} %; a kill redoes at most {} items ({} of work), half that on average",
             format_percent_ceil(r.overhead_fraction),
+            format_percent_ceil(r.overhead_fraction_p90),
             self.max_overhead_fraction * 100.0,
             r.items_at_risk_max,
             format_seconds(r.seconds_at_risk_max)
         )?;
-        if self.recommended_at_p90 != r.checkpoint_every {
+        if self.recommended_at_p50 != r.checkpoint_every {
             writeln!(
                 f,
-                "  if every commit cost the p90 ({}), the target would need K = {}",
-                format_seconds(c.p90_seconds),
-                self.recommended_at_p90
+                "  at the median round the target needs only K = {}",
+                self.recommended_at_p50
             )?;
         }
+        writeln!(
+            f,
+            "  or let the runner pick K as the disk changes: RunnerConfig::adaptive(AdaptiveK {{ max_overhead: {}, max_redo: N }}), N >= {} to meet the target on this disk",
+            self.max_overhead_fraction, r.checkpoint_every
+        )?;
         writeln!(f, "plot: {}", self.plot.display())
     }
 }

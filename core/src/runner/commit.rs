@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::fs::Fs;
 use crate::store::{CheckpointStore, StoreError};
 
+use super::adaptive::Controller;
 use super::background::{Acked, Batches, Committer, Ended, Handoff, ThreadCommitter};
 use super::clock::Clock;
 use super::config::RunnerConfig;
@@ -134,6 +135,49 @@ pub(crate) struct Background<'r, J: Job, F: Fs + ?Sized, O: RunObserver> {
     pub(crate) items_processed: &'r mut u64,
     /// When the last checkpoint was handed off (with a time-based policy).
     pub(crate) last_commit_at: Option<Duration>,
+    /// With [`RunnerConfig::adaptive`]: K and the batch's clock readings.
+    pub(crate) adaptive: Option<AdaptiveBatches<'r>>,
+}
+
+/// K chosen online in the background loop: the controller, and the clock
+/// readings of the batch in progress. What a batch costs the runner's
+/// thread is the time from the end of its last item to the start of the
+/// next batch's first (the wait for the commit in flight, encoding, the
+/// hand-off, the yield look): that is the `c` the controller sees.
+pub(crate) struct AdaptiveBatches<'r> {
+    controller: &'r mut Controller,
+    /// When the batch in progress started (`None` before the first item).
+    started_at: Option<Duration>,
+    /// When the last batch's last item ended, and its items, until the
+    /// next batch starts.
+    ended: Option<(Duration, u64)>,
+}
+
+impl<'r> AdaptiveBatches<'r> {
+    pub(crate) fn new(controller: &'r mut Controller) -> Self {
+        Self {
+            controller,
+            started_at: None,
+            ended: None,
+        }
+    }
+
+    /// At the start of every item: a batch that ended is recorded when the
+    /// next one starts.
+    fn item_starting(&mut self, clock: &dyn Clock) {
+        if self.started_at.is_some() && self.ended.is_none() {
+            return;
+        }
+        let now = clock.now();
+        if let (Some(started_at), Some((ended_at, items))) = (self.started_at, self.ended.take()) {
+            self.controller.record(
+                items,
+                ended_at.saturating_sub(started_at),
+                now.saturating_sub(ended_at),
+            );
+        }
+        self.started_at = Some(now);
+    }
 }
 
 impl<J: Job, F: Fs + ?Sized, O: RunObserver> Batches for Background<'_, J, F, O> {
@@ -146,6 +190,9 @@ impl<J: Job, F: Fs + ?Sized, O: RunObserver> Batches for Background<'_, J, F, O>
     }
 
     fn process(&mut self, index: u64) -> Result<(), RunError> {
+        if let Some(adaptive) = self.adaptive.as_mut() {
+            adaptive.item_starting(self.clock);
+        }
         self.job
             .process(index, self.state)
             .map_err(|source| RunError::Job {
@@ -158,13 +205,20 @@ impl<J: Job, F: Fs + ?Sized, O: RunObserver> Batches for Background<'_, J, F, O>
     }
 
     fn batch_ends(&mut self, start: u64, cursor: u64) -> bool {
-        if cursor >= batch_end(start, self.config.checkpoint_every, self.item_count) {
-            return true;
+        let checkpoint_every = match &self.adaptive {
+            Some(adaptive) => adaptive.controller.checkpoint_every(),
+            None => self.config.checkpoint_every,
+        };
+        debug_assert!(checkpoint_every >= 1, "K = 0 makes no progress");
+        let ends = cursor >= batch_end(start, checkpoint_every, self.item_count)
+            || match (self.config.checkpoint_interval, self.last_commit_at) {
+                (Some(interval), Some(since)) => self.clock.now().saturating_sub(since) >= interval,
+                _ => false,
+            };
+        if ends && let Some(adaptive) = self.adaptive.as_mut() {
+            adaptive.ended = Some((self.clock.now(), cursor - start));
         }
-        match (self.config.checkpoint_interval, self.last_commit_at) {
-            (Some(interval), Some(since)) => self.clock.now().saturating_sub(since) >= interval,
-            _ => false,
-        }
+        ends
     }
 
     fn request(&mut self, cursor: u64) -> Result<CommitRequest, RunError> {

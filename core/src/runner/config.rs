@@ -61,6 +61,39 @@ pub enum CommitMode {
     Background,
 }
 
+/// K chosen online: the runner times its own commits and work through its
+/// [`crate::Clock`] and sets K after every commit (see
+/// [`crate::runner::adaptive`] for the rule). Built with
+/// [`RunnerConfig::adaptive`].
+///
+/// **The redo bound:** a crash makes the next run redo at most `max_redo`
+/// items, whatever K the runner chose: K never exceeds `max_redo` with
+/// [`CommitMode::Synchronous`], nor `max_redo / 2` with
+/// [`CommitMode::Background`] (whose bound is 2K), nor
+/// [`RunnerConfig::checkpoint_every`]. A time bound as well: set
+/// [`RunnerConfig::checkpoint_interval`] (T), which commits first when items
+/// get slow, so a crash also redoes at most T of work (2T in background).
+#[derive(Debug, Clone, Copy)]
+pub struct AdaptiveK {
+    /// The overhead budget: the runner aims for commit time / work time at
+    /// most this fraction (`0.01` for 1 %). Finite, more than 0, less than 1.
+    pub max_overhead: f64,
+    /// The most items a crash may make the next run redo; at least 1 (2
+    /// with background commits).
+    pub max_redo: u64,
+}
+
+/// Equal budgets bit for bit (validation refuses NaN), so a configuration
+/// stays comparable with `==`.
+impl PartialEq for AdaptiveK {
+    fn eq(&self, other: &Self) -> bool {
+        self.max_overhead.to_bits() == other.max_overhead.to_bits()
+            && self.max_redo == other.max_redo
+    }
+}
+
+impl Eq for AdaptiveK {}
+
 /// A runner's configuration. Validated by [`crate::Runner::open`].
 ///
 /// # Example
@@ -91,7 +124,9 @@ pub enum CommitMode {
 pub struct RunnerConfig {
     /// K: commit after at most this many items. Must be at least 1 (0 would
     /// never make progress). Also the bound on items redone after a crash
-    /// (2K with [`CommitMode::Background`]).
+    /// (2K with [`CommitMode::Background`]). With [`RunnerConfig::adaptive`]
+    /// set, the largest K the runner may choose (see
+    /// [`RunnerConfig::checkpoint_every_max`]).
     pub checkpoint_every: u64,
     /// T: also commit when this much time (by the runner's [`crate::Clock`])
     /// has passed since the last commit, whichever of K and T comes first.
@@ -130,6 +165,9 @@ pub struct RunnerConfig {
     /// does). Default `false`: the final checkpoint (cursor == item_count)
     /// stays, so running the same job again skips straight to `finalize`.
     pub remove_checkpoints_on_success: bool,
+    /// K chosen online within an overhead budget and a redo bound (`None`,
+    /// the default: K is `checkpoint_every`). See [`AdaptiveK`].
+    pub adaptive: Option<AdaptiveK>,
 }
 
 impl Default for RunnerConfig {
@@ -144,6 +182,7 @@ impl Default for RunnerConfig {
             codec: Codec::Json,
             commit_mode: CommitMode::Synchronous,
             remove_checkpoints_on_success: false,
+            adaptive: None,
         }
     }
 }
@@ -157,8 +196,57 @@ impl RunnerConfig {
         }
     }
 
+    /// The default configuration with K chosen online (synchronous
+    /// commits): the runner keeps commit time within `max_overhead` of work
+    /// time as its commits get slower or faster, and a crash redoes at most
+    /// `max_redo` items (see [`AdaptiveK`]). `checkpoint_every` is set to
+    /// `max_redo`. With [`CommitMode::Background`] set afterwards, K stays
+    /// at most `max_redo / 2`, so the redo bound still holds.
+    pub fn adaptive(adaptive: AdaptiveK) -> Self {
+        Self {
+            checkpoint_every: adaptive.max_redo,
+            adaptive: Some(adaptive),
+            ..Self::default()
+        }
+    }
+
+    /// The most items between two commits: `checkpoint_every`, and with
+    /// [`RunnerConfig::adaptive`] also at most `max_redo` (synchronous) or
+    /// `max_redo / 2` (background), so that [`RunnerConfig::redo_items_max`]
+    /// never exceeds `max_redo`. At least 1 once validated.
+    pub fn checkpoint_every_max(&self) -> u64 {
+        match self.adaptive {
+            None => self.checkpoint_every,
+            Some(adaptive) => {
+                let per_checkpoint = adaptive.max_redo / self.redo_checkpoints();
+                self.checkpoint_every.min(per_checkpoint)
+            }
+        }
+    }
+
+    /// How many batches a crash can make the next run redo: 1, or 2 with
+    /// background commits (the checkpoint in flight and the batch after it).
+    fn redo_checkpoints(&self) -> u64 {
+        match self.commit_mode {
+            CommitMode::Synchronous => 1,
+            CommitMode::Background => 2,
+        }
+    }
+
     /// Checks the configuration for the job named `job_name`.
     pub fn validate(&self, job_name: &str) -> Result<(), ConfigError> {
+        if let Some(adaptive) = self.adaptive {
+            let f = adaptive.max_overhead;
+            if !(f.is_finite() && f > 0.0 && f < 1.0) {
+                return Err(ConfigError::AdaptiveMaxOverhead);
+            }
+            if self.checkpoint_every_max() == 0 {
+                return Err(ConfigError::AdaptiveMaxRedo {
+                    max_redo: adaptive.max_redo,
+                    least: self.redo_checkpoints(),
+                });
+            }
+        }
         if self.checkpoint_every == 0 {
             return Err(ConfigError::ZeroCheckpointEvery);
         }
@@ -178,12 +266,12 @@ impl RunnerConfig {
 
     /// The most items a crash can make the next run redo, per checkpoint
     /// it falls back over: K, or 2K with [`CommitMode::Background`] (the
-    /// checkpoint in flight is lost with the batch after it).
+    /// checkpoint in flight is lost with the batch after it); K being
+    /// [`RunnerConfig::checkpoint_every_max`], so with
+    /// [`RunnerConfig::adaptive`] it is at most `max_redo`.
     pub fn redo_items_max(&self) -> u64 {
-        match self.commit_mode {
-            CommitMode::Synchronous => self.checkpoint_every,
-            CommitMode::Background => self.checkpoint_every.saturating_mul(2),
-        }
+        self.checkpoint_every_max()
+            .saturating_mul(self.redo_checkpoints())
     }
 
     /// The sentinel file name for `job_name`, if any.
@@ -235,6 +323,23 @@ pub enum ConfigError {
          RunnerConfig::commit_mode to CommitMode::Background, or drop the committer"
     )]
     CommitterWithoutBackground,
+    /// [`AdaptiveK::max_overhead`] is not a fraction in (0, 1).
+    #[error(
+        "adaptive max_overhead must be a finite fraction more than 0 and less than 1 \
+         (0.01 for 1 %)"
+    )]
+    AdaptiveMaxOverhead,
+    /// [`AdaptiveK::max_redo`] leaves no room for one item per batch.
+    #[error(
+        "adaptive max_redo {max_redo} allows no batch: it must be at least {least} (a crash \
+         redoes up to {least} batches in this commit mode)"
+    )]
+    AdaptiveMaxRedo {
+        /// The bound given.
+        max_redo: u64,
+        /// The smallest bound that allows batches of one item.
+        least: u64,
+    },
     /// [`crate::Runner::step`] was called with background commits, whose
     /// hand-off spans batches so no batch boundary is a durable checkpoint.
     #[error(

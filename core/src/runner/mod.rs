@@ -21,6 +21,7 @@
 //! directory is fsynced once more if GC removed files since the last commit,
 //! so a finished (or yielded) job's directory is durably in its final shape.
 
+pub mod adaptive;
 pub mod background;
 mod clock;
 mod commit;
@@ -46,7 +47,8 @@ use crate::store::{
 pub use background::CommitInterleaving;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    CommitMode, ConfigError, DEFAULT_CHECKPOINT_EVERY, ResumeMode, RunnerConfig, YieldSentinel,
+    AdaptiveK, CommitMode, ConfigError, DEFAULT_CHECKPOINT_EVERY, ResumeMode, RunnerConfig,
+    YieldSentinel,
 };
 pub use error::RunError;
 pub use job::{Job, JobError};
@@ -160,6 +162,9 @@ pub struct Runner<'a, J: Job, F: Fs + ?Sized, O: RunObserver = NoObserver> {
     watch: YieldWatch,
     observer: O,
     committer: CommitterChoice<'a, F>,
+    /// With [`RunnerConfig::adaptive`]: the measurements and the K they
+    /// give.
+    adaptive: Option<adaptive::Controller>,
     /// Items processed by this run so far.
     items_processed: u64,
     /// What the synchronous loop keeps between batches.
@@ -203,6 +208,9 @@ impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
         let item_count = job.item_count();
         let start = choose_start(&mut store, &*job, config.resume, item_count)?;
         let watch = YieldWatch::new(sentinel, config.sentinel_check_interval);
+        let adaptive = config
+            .adaptive
+            .map(|a| adaptive::Controller::new(a.max_overhead, config.checkpoint_every_max()));
         Ok(Self {
             fs,
             job,
@@ -216,6 +224,7 @@ impl<'a, J: Job, F: Fs + ?Sized> Runner<'a, J, F, NoObserver> {
             watch,
             observer: NoObserver,
             committer: CommitterChoice::Unset,
+            adaptive,
             items_processed: 0,
             progress: SyncProgress::default(),
             ended: false,
@@ -251,6 +260,7 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             watch: self.watch,
             observer,
             committer: self.committer,
+            adaptive: self.adaptive,
             items_processed: self.items_processed,
             progress: self.progress,
             ended: self.ended,
@@ -351,7 +361,7 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
                 self.run_background(|store, body| scope(store, body))?
             }
             (CommitMode::Background, CommitterChoice::Interleaved(schedule)) => {
-                let span_items = self.config.checkpoint_every;
+                let span_items = self.config.checkpoint_every_max();
                 self.run_background(|store, body| {
                     body(&mut background::Interleaved::new(
                         schedule,
@@ -410,7 +420,7 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
         }
         let redone_at_most = self
             .config
-            .checkpoint_every
+            .checkpoint_every_max()
             .saturating_mul(self.start.skipped_damaged())
             .saturating_add(self.config.redo_items_max())
             .min(self.items_processed);
@@ -457,6 +467,7 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
             next_generation: self.store.next_generation(),
             items_processed: &mut self.items_processed,
             last_commit_at,
+            adaptive: self.adaptive.as_mut().map(commit::AdaptiveBatches::new),
         };
         let mut body = |committer: &mut dyn background::Committer<_, _>| {
             background::drive(&mut batches, committer, cursor)

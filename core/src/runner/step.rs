@@ -49,6 +49,14 @@ pub(super) struct SyncProgress {
     last_commit_at: Option<Duration>,
 }
 
+/// The clock readings of one batch with [`crate::RunnerConfig::adaptive`]:
+/// when its first item started and when its last item ended.
+#[derive(Debug, Clone, Copy)]
+struct BatchTimes {
+    started_at: Duration,
+    work_ended_at: Duration,
+}
+
 /// The end of one synchronous batch.
 pub(super) enum Batch {
     /// Committed durably; go on.
@@ -125,7 +133,16 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
                 last: self.progress.last,
             }));
         }
-        let end = batch_end(cursor, self.config.checkpoint_every, self.item_count);
+        let checkpoint_every = match &self.adaptive {
+            Some(controller) => controller.checkpoint_every(),
+            None => self.config.checkpoint_every,
+        };
+        // K = 0 would commit the same cursor forever (validation refuses
+        // it; the adaptive rule never yields it).
+        debug_assert!(checkpoint_every >= 1, "K = 0 makes no progress");
+        let first = cursor;
+        let end = batch_end(cursor, checkpoint_every, self.item_count);
+        let started_at = self.adaptive.is_some().then(|| self.clock.now());
         let deadline = self.config.checkpoint_interval.map(|interval| {
             let since = *self
                 .progress
@@ -149,13 +166,28 @@ impl<'a, J: Job, F: Fs + ?Sized, O: RunObserver> Runner<'a, J, F, O> {
                 break;
             }
         }
+        let times = started_at.map(|started_at| BatchTimes {
+            started_at,
+            work_ended_at: self.clock.now(),
+        });
         let generation = self.commit(cursor)?;
         let acked = Acked { generation, cursor };
         self.progress.last = Some(acked);
         if deadline.is_some() {
             self.progress.last_commit_at = Some(self.clock.now());
         }
-        if self.watch.requested(self.fs, &*self.clock) {
+        let yield_requested = self.watch.requested(self.fs, &*self.clock);
+        if let (Some(controller), Some(times)) = (self.adaptive.as_mut(), times) {
+            // The commit's cost runs to here: GC and the yield look are
+            // part of every commit.
+            let now = self.clock.now();
+            controller.record(
+                cursor - first,
+                times.work_ended_at.saturating_sub(times.started_at),
+                now.saturating_sub(times.work_ended_at),
+            );
+        }
+        if yield_requested {
             return Ok(Batch::Ended(Ended::Yielded { acked }));
         }
         Ok(Batch::Committed(acked))
