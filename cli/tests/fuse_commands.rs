@@ -647,15 +647,17 @@ fn ctrl_c_mid_exploration_prints_the_report_so_far_marked_interrupted() {
             }
         }
     });
-    // Under way once its first pass has started.
+    // Under way once its second pass has started (the first one done, so
+    // the report so far has something in it).
     let mut seen = Vec::new();
+    let mut passes = 0;
     loop {
         let line = rx
             .recv_timeout(Duration::from_secs(120))
             .unwrap_or_else(|_| panic!("the exploration never started:\n{}", seen.join("\n")));
-        let started = line.starts_with("exploring ");
+        passes += usize::from(line.starts_with("exploring "));
         seen.push(line);
-        if started {
+        if passes == 2 {
             break;
         }
     }
@@ -677,6 +679,7 @@ fn ctrl_c_mid_exploration_prints_the_report_so_far_marked_interrupted() {
     let text = format!("stdout:\n{stdout}\nstderr:\n{}", seen.join("\n"));
     assert_eq!(status.code(), Some(130), "{text}");
     assert!(stdout.contains("result: INTERRUPTED"), "{text}");
+    assert!(stdout.contains("exhaustive drop-unsynced"), "{text}");
     assert!(!stdout.contains("VIOLATION"), "{text}");
     assert_no_mounts_under(tmp.path());
 }

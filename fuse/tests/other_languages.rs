@@ -211,8 +211,11 @@ fn sqlite_with_synchronous_full_is_clean_and_with_off_is_caught() {
 #[test]
 fn a_harness_failure_mid_exploration_is_an_error_not_a_violation() {
     // The program removes itself on its fourth run (two preflight runs, the
-    // clean run, one resumed run): from then on it cannot be started, which
-    // is the harness's failure, not a finding about the program.
+    // clean run, the twin run that streams its crash points): from then on
+    // it cannot be started, which is the harness's failure, not a finding
+    // about the program. It counts its runs in a real file, beside itself:
+    // declared writable, or the sandbox would deny the count (and the
+    // program would never remove itself).
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("job");
     std::fs::write(
@@ -230,7 +233,9 @@ fn a_harness_failure_mid_exploration_is_an_error_not_a_violation() {
         argv: vec![script.display().to_string(), "{dir}".into(), "2".into()],
         check: format!("sh {} --check {{dir}}", example_program("publish.sh")),
     };
-    let w = program.workload();
+    let w = program
+        .workload()
+        .writable_beneath(vec![dir.path().to_path_buf()]);
     let base = w.mount_base();
     let ex = Explorer::new(
         &w,

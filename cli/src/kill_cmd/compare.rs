@@ -219,7 +219,10 @@ impl From<&str> for Stop {
 pub fn run(args: &KillArgs, seed: u64, interrupt: &Interrupt) -> Exit {
     match compare(args, seed, interrupt) {
         Ok(exit) => exit,
-        Err(Stop::Interrupted { rounds_done, rounds }) => interrupted(format!(
+        Err(Stop::Interrupted {
+            rounds_done,
+            rounds,
+        }) => interrupted(format!(
             "kill --compare-explore: {rounds_done} of {rounds} rounds done; no comparison printed"
         )),
         Err(Stop::Failed(e)) => harness_error(e),

@@ -303,7 +303,20 @@ fn explore_plan(
             break;
         }
         observer(Event::PassStarted(&pass));
-        let report = explore_one(engine, &pass, observer)?;
+        let report = match explore_one(engine, &pass, observer) {
+            Ok(report) => report,
+            // A pass the interruption broke off (its clean run or twin
+            // stopped, a program on a mount killed): what it did is not
+            // counted; the passes before it stand.
+            Err(_) if engine.options().cancel.is_set() => {
+                let Some(total) = &mut total else {
+                    return Err(HarnessError::Interrupted);
+                };
+                total.interrupted = true;
+                break;
+            }
+            Err(e) => return Err(e),
+        };
         for p in &report.passes {
             observer(Event::PassFinished(p));
         }

@@ -207,11 +207,18 @@ impl Engine<'_> {
                 }),
             })
         })?;
+        // A twin stopped by the interruption (a program on a mount is
+        // killed by it) proves nothing either way, and `consume` (the
+        // units' loop, `modes/units.rs`) has marked its report interrupted
+        // once it saw the flag, after any unit or at its end.
+        if self.options().cancel.is_set() {
+            return Ok(consumed);
+        }
         if let Some(e) = points.failed {
             return Err(e);
         }
-        if let Some((steps, Some(output))) = points.ended
-            && (steps != clean.steps || output != clean.output)
+        if let Some((steps, Some(output))) = &points.ended
+            && (*steps != clean.steps || *output != clean.output)
         {
             return Err(HarnessError::CleanRunFailed {
                 workload: self.workload().name(),

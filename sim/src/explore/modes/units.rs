@@ -65,6 +65,11 @@ where
         Err(HarnessError::Interrupted) => return Ok(tally.finish_interrupted()),
         other => other?,
     }
+    // Set after the last unit, or while the units ran out early (a twin
+    // run or program stopped by the interruption): not a whole pass.
+    if engine.options().cancel.is_set() {
+        return Ok(tally.finish_interrupted());
+    }
     if engine.options().shard.is_last() {
         determinism::check_pass(engine, clean, model, &mut tally)?;
     }
