@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crashproof_core::fs::Fs;
+use crashproof_core::fs::{Fs, OpenMode};
 use crashproof_fault::{CrashModel, KillSchedule, StateSelector};
 
 use crashproof_catalog::workload as workload_by_name;
@@ -31,7 +31,7 @@ enum Bug {
     ResumedOutputDiffers,
     /// A redo bound of 0: any crash after an item redoes too much.
     RedoBoundZero,
-    /// `leftovers` reports a file after a resumed run.
+    /// A resumed run leaves a file behind (`leftovers` reports it).
     LeavesFile,
     /// A resumed run fails instead of completing.
     ResumeFails,
@@ -84,6 +84,12 @@ impl Workload for Broken {
             return Err(WorkloadError::Invariant("refusing to resume".into()));
         }
         let mut c = self.inner.run(fs, progress)?;
+        // On the disk, not counted in memory: every run without a crash
+        // (the audit's, the clean run, its twin) is the same run.
+        if self.bug == Bug::LeavesFile && resumed {
+            let stray = fs.open(Path::new("/stray.tmp"), OpenMode::Create)?;
+            fs.close(stray)?;
+        }
         if self.bug == Bug::ResumedOutputDiffers && resumed {
             c.output.push('!');
         }
@@ -115,7 +121,7 @@ impl Workload for Broken {
     }
     fn leftovers(&self, fs: &dyn Fs) -> Result<Vec<String>, WorkloadError> {
         let mut left = self.inner.leftovers(fs)?;
-        if self.bug == Bug::LeavesFile && self.runs.fetch_add(1, Ordering::Relaxed) > 0 {
+        if self.bug == Bug::LeavesFile && fs.exists(Path::new("/stray.tmp"))? {
             left.push("stray.tmp".into());
         }
         Ok(left)

@@ -210,55 +210,64 @@ fn sqlite_with_synchronous_full_is_clean_and_with_off_is_caught() {
 
 #[test]
 fn a_harness_failure_mid_exploration_is_an_error_not_a_violation() {
-    // The program removes itself on its fourth run (two preflight runs, the
-    // clean run, the twin run that streams its crash points): from then on
-    // it cannot be started, which is the harness's failure, not a finding
-    // about the program. It counts its runs in a real file, beside itself:
-    // declared writable, or the sandbox would deny the count (and the
-    // program would never remove itself).
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("job");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncount=\"$(dirname \"$0\")/runs\"\nn=$(cat \"$count\" 2>/dev/null || echo \
-             0)\necho $((n + 1)) > \"$count\"\nif [ \"$n\" -ge 3 ]; then rm -f \"$0\"; fi\nexec sh \
-             {} \"$@\"\n",
-            example_program("publish.sh")
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let program = Program {
-        argv: vec![script.display().to_string(), "{dir}".into(), "2".into()],
-        check: format!("sh {} --check {{dir}}", example_program("publish.sh")),
-    };
-    let w = program
-        .workload()
-        .writable_beneath(vec![dir.path().to_path_buf()]);
-    let base = w.mount_base();
-    let ex = Explorer::new(
-        &w,
-        ExploreOptions {
-            jobs: 1,
-            ..ExploreOptions::default()
-        },
-    );
-    preflight(&ex, &w).unwrap();
-    let err = ex
-        .explore(&Plan {
-            models: vec![CrashModel::DropUnsynced],
-            modes: vec![Mode::Exhaustive],
-        })
-        .unwrap_err();
-    assert!(matches!(err, HarnessError::WorkloadHarness { .. }), "{err}");
-    let text = err.to_string();
-    assert!(text.contains("nothing it found can be trusted"), "{text}");
-    assert!(text.contains("cannot start"), "{text}");
-    assert!(w.harness_failure().is_some());
-    drop(ex);
-    drop(w);
-    assert_no_mounts_under(&base);
+    // The program removes itself on its `last`-th run: from then on it
+    // cannot be started, which is the harness's failure, not a finding
+    // about the program. Its runs: the audit's traced clean run, two
+    // preflight runs, the clean run, the twin run that streams its crash
+    // points (removed there: the twin cannot start, 5), then the recoveries
+    // (removed by the twin: a recovery cannot start, 4). It counts its runs
+    // in a real file, beside itself: declared writable, or the sandbox
+    // would deny the count (and the program would never remove itself).
+    for last in [4, 5] {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("job");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\ncount=\"$(dirname \"$0\")/runs\"\nn=$(cat \"$count\" 2>/dev/null || \
+                 echo 0)\necho $((n + 1)) > \"$count\"\nif [ \"$n\" -ge {} ]; then rm -f \"$0\"; \
+                 fi\nexec sh {} \"$@\"\n",
+                last - 1,
+                example_program("publish.sh")
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let program = Program {
+            argv: vec![script.display().to_string(), "{dir}".into(), "2".into()],
+            check: format!("sh {} --check {{dir}}", example_program("publish.sh")),
+        };
+        let w = program
+            .workload()
+            .writable_beneath(vec![dir.path().to_path_buf()]);
+        let base = w.mount_base();
+        let ex = Explorer::new(
+            &w,
+            ExploreOptions {
+                jobs: 1,
+                ..ExploreOptions::default()
+            },
+        );
+        preflight(&ex, &w).unwrap();
+        let err = ex
+            .explore(&Plan {
+                models: vec![CrashModel::DropUnsynced],
+                modes: vec![Mode::Exhaustive],
+            })
+            .unwrap_err();
+        assert!(
+            matches!(err, HarnessError::WorkloadHarness { .. }),
+            "last run {last}: {err}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("nothing it found can be trusted"), "{text}");
+        assert!(text.contains("cannot start"), "{text}");
+        assert!(w.harness_failure().is_some());
+        drop(ex);
+        drop(w);
+        assert_no_mounts_under(&base);
+    }
 }
 
 // The heavy tier: every program under every crash model (`cargo test -p

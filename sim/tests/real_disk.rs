@@ -3,7 +3,10 @@
 //! Linux Landlock does not let create, write, rename or remove a real file,
 //! and the error names the call and its path (from the run's own error, or
 //! from a traced re-run of the clean run). A clean run that made no step
-//! through the simulator that writes is refused too.
+//! through the simulator that writes is refused too, and a denial the
+//! program swallowed while writing through the simulator is found by the
+//! audit (the clean run traced once per explorer); where the audit cannot
+//! look, the report says so.
 //!
 //! Each test writes (or tries to) into a fresh temporary directory made on
 //! the test's own thread, and checks afterwards that nothing arrived there.
@@ -15,13 +18,15 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crashproof_core::fs::{Fs, OpenMode};
 use crashproof_sim::CrashModel;
 use crashproof_sim::check::{CrashTest, CrashTestFailure, TestEnv};
 use crashproof_sim::explore::{
-    BypassDetection, Checks, Completion, ExploreOptions, Explorer, HarnessError, ProgramWorkload,
-    Progress, RealDiskCall, Recovered, Sandbox, Workload, WorkloadError,
+    BypassDetection, Checks, Completion, ExploreOptions, Explorer, HarnessError, Mode, Plan,
+    ProgramWorkload, Progress, RealDiskCall, Recovered, Sandbox, SwallowedDenials, Workload,
+    WorkloadError,
 };
 
 /// Code as a user wrote it, whose `use` line was not changed to
@@ -103,6 +108,10 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A `strace` that does not exist (`ExploreOptions::strace`), as on a
+/// machine without it.
+const MISSING_STRACE: &str = "/nonexistent/strace";
+
 /// Whether `strace` can be started (it names a path no error carries).
 fn have_strace() -> bool {
     std::process::Command::new("strace")
@@ -143,6 +152,24 @@ fn a_std_fs_write_behind_the_simulators_back_fails_a_crash_test_with_its_path() 
         ),
         "{text}"
     );
+    // Without `strace` (a program that does not exist, as on a machine
+    // without it): the call is still refused, saying why the path is not
+    // named.
+    let without = CrashTest::new(&workload)
+        .options(ExploreOptions {
+            strace: MISSING_STRACE.into(),
+            ..ExploreOptions::default()
+        })
+        .env(env())
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        without.contains("this call bypassed the simulator")
+            && without.contains("its path could not be named: `strace` is not installed"),
+        "{without}"
+    );
+    assert!(!target.exists(), "the run wrote the real disk: {without}");
     if have_strace() {
         // `std::fs::write`'s error carries no path: the traced re-run names it.
         let calls = bypassed(&failure);
@@ -343,11 +370,15 @@ fn the_report_says_once_whether_bypass_detection_is_on() {
     let result = CrashTest::new(workload.as_ref()).env(env()).check();
     let on = lines[0].strip_prefix("bypass detection: on (Landlock ABI ");
     assert_eq!(on.is_some(), landlock_available(), "{text}");
-    if let Some(abi) = on {
-        assert!(
-            abi.trim_end_matches(')').parse::<u32>().unwrap() >= 1,
-            "{text}"
-        );
+    if let Some(rest) = on {
+        let (abi, audit) = rest.split_once("); ").unwrap();
+        assert!(abi.parse::<u32>().unwrap() >= 1, "{text}");
+        let expected = if have_strace() {
+            "swallowed denials checked (clean run traced)"
+        } else {
+            "swallowed denials not checked: `strace` is not installed (apt-get install strace)"
+        };
+        assert_eq!(audit, expected, "{text}");
         assert!(result.is_err() && !target.exists(), "{text}");
     } else {
         assert!(
@@ -500,4 +531,261 @@ fn a_clean_run_that_writes_nothing_through_the_simulator_is_refused() {
         Ok::<_, io::Error>("done".to_string())
     });
     CrashTest::new(&creates).env(env()).check().unwrap();
+}
+
+/// A program that swallows the denial of its real write (`let _ =
+/// std::fs::write(..)`) and writes through the simulator too: every run
+/// looks sound.
+fn swallows_and_writes_through(target: PathBuf, runs: Arc<AtomicU64>) -> ProgramWorkload {
+    ProgramWorkload::new("swallows-and-writes-through", move |fs: &dyn Fs, _| {
+        runs.fetch_add(1, Ordering::SeqCst);
+        let _ = std::fs::write(&target, b"lost");
+        write_through(fs, "/out")
+    })
+}
+
+#[test]
+fn a_swallowed_denial_beside_writes_through_the_simulator_is_caught_by_the_audit() {
+    if !detection().is_on() || !have_strace() {
+        // Unconfined nothing is denied; without `strace` the report says
+        // the audit did not look (next test).
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("swallowed.txt");
+    let runs = Arc::new(AtomicU64::new(0));
+    let workload = swallows_and_writes_through(target.clone(), runs.clone());
+    let failure = CrashTest::new(&workload).env(env()).check().unwrap_err();
+    let text = failure.to_string();
+    assert_eq!(
+        bypassed(&failure),
+        [RealDiskCall {
+            syscall: Some("openat".into()),
+            path: target.clone()
+        }],
+        "{text}"
+    );
+    assert!(
+        matches!(
+            failure.harness_error(),
+            Some(HarnessError::BypassedSimulator {
+                swallowed: true,
+                ..
+            })
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "`openat` of {} was denied (EACCES); this call bypassed the simulator, so what it \
+             writes is never crashed or checked (the run was denied it and swallowed the error, \
+             so the run looked sound)",
+            target.display()
+        )),
+        "{text}"
+    );
+    assert!(!target.exists(), "the run wrote the real disk: {text}");
+    // Found before any exploring: the audit's run and the clean run it
+    // judged, nothing more.
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "{text}");
+
+    // The broken variant, the audit turned off by hand: the same program
+    // passes (what this test guards against), and the report says the
+    // check was not made.
+    let checked = CrashTest::new(&workload)
+        .options(ExploreOptions {
+            audit: false,
+            ..ExploreOptions::default()
+        })
+        .env(env())
+        .check()
+        .unwrap();
+    let text = checked.to_string();
+    assert!(
+        text.contains(
+            "); swallowed denials not checked: the audit is turned off (ExploreOptions::audit)\n"
+        ),
+        "{text}"
+    );
+    assert!(!target.exists(), "{text}");
+}
+
+#[test]
+fn every_entry_point_audits_once_per_explorer() {
+    if !detection().is_on() || !have_strace() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let runs = Arc::new(AtomicU64::new(0));
+    let workload = swallows_and_writes_through(dir.path().join("x"), runs.clone());
+    let caught = |result: Result<_, HarnessError>| match result {
+        Err(HarnessError::BypassedSimulator {
+            calls,
+            swallowed: true,
+            ..
+        }) => calls.len() == 1,
+        _ => false,
+    };
+    let explorer = Explorer::new(&workload, ExploreOptions::default());
+    assert!(caught(explorer.clean_run().map(|_| ())));
+    assert!(caught(
+        explorer
+            .explore_exhaustive(CrashModel::DropUnsynced)
+            .map(|_| ())
+    ));
+    let schedule = "step:1@drop-unsynced#idx=0".parse().unwrap();
+    assert!(caught(explorer.replay(&schedule).map(|_| ())));
+    let rules = vec!["eio:fsync:*".parse().unwrap()];
+    assert!(caught(
+        explorer
+            .explore_fault_rules(CrashModel::DropUnsynced, &rules)
+            .map(|_| ())
+    ));
+    let plan = Plan {
+        modes: vec![Mode::Exhaustive, Mode::SyncEio],
+        models: vec![CrashModel::DropUnsynced],
+    };
+    assert!(caught(explorer.explore(&plan).map(|_| ())));
+    // One traced run for all of them: the trace is kept.
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+    // An honest workload: one run more than without the audit, however
+    // many passes and entry points.
+    let runs_of = |audit: bool| {
+        let runs = Arc::new(AtomicU64::new(0));
+        let counted = runs.clone();
+        let honest = ProgramWorkload::new("honest", move |fs: &dyn Fs, _| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            write_through(fs, "/out")
+        });
+        let explorer = Explorer::new(
+            &honest,
+            ExploreOptions {
+                audit,
+                ..ExploreOptions::default()
+            },
+        );
+        let report = explorer.explore(&plan).unwrap();
+        explorer.clean_run().unwrap();
+        (runs.load(Ordering::SeqCst), report.bypass_detection)
+    };
+    let (audited, detection) = runs_of(true);
+    let (unaudited, _) = runs_of(false);
+    assert_eq!(audited, unaudited + 1);
+    assert!(
+        matches!(
+            detection,
+            BypassDetection::On {
+                swallowed_denials: SwallowedDenials::Checked,
+                ..
+            }
+        ),
+        "{detection}"
+    );
+}
+
+#[test]
+fn where_the_audit_cannot_look_the_report_says_so_once() {
+    if !detection().is_on() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("swallowed.txt");
+    let workload = swallows_and_writes_through(target.clone(), Arc::default());
+    // No `strace`, and one that cannot attach (`false` exits at once, as a
+    // `strace` refused by ptrace restrictions does): the swallowed denial
+    // passes, and the report's bypass line says why it was not checked.
+    for (strace, why) in [
+        (
+            MISSING_STRACE,
+            "swallowed denials not checked: `strace` is not installed: /nonexistent/strace was \
+             not found (ExploreOptions::strace)",
+        ),
+        (
+            "false",
+            "swallowed denials not checked: `strace` could not attach to the run's thread (it \
+             ended without a word; ptrace may be restricted",
+        ),
+    ] {
+        let checked = CrashTest::new(&workload)
+            .options(ExploreOptions {
+                strace: strace.into(),
+                ..ExploreOptions::default()
+            })
+            .env(env())
+            .check()
+            .unwrap();
+        let text = checked.to_string();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("bypass detection: "))
+            .collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        assert!(
+            lines[0].starts_with("bypass detection: on (Landlock ABI "),
+            "{text}"
+        );
+        assert!(lines[0].contains(&format!("); {why}")), "{text}");
+        // JSON carries it.
+        let json = serde_json::to_value(checked.report().unwrap()).unwrap();
+        let audit = &json["bypass_detection"]["swallowed_denials"];
+        assert_eq!(audit["state"], "not-checked", "{json}");
+        assert!(
+            audit["because"]
+                .as_str()
+                .unwrap()
+                .starts_with(why.trim_start_matches("swallowed denials not checked: ")),
+            "{json}"
+        );
+        assert!(!target.exists(), "{text}");
+    }
+}
+
+#[test]
+fn a_run_that_starts_threads_or_processes_is_audited_on_its_own_thread_only() {
+    if !detection().is_on() || !have_strace() {
+        return;
+    }
+    // A thread the run starts swallows a denial: the trace, which follows
+    // only the run's own thread, cannot see it, and the report says so.
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("from-a-thread.txt");
+    let path = target.clone();
+    let threads = ProgramWorkload::new("starts-a-thread", move |fs: &dyn Fs, _| {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _ = std::fs::write(&path, b"lost");
+            });
+        });
+        write_through(fs, "/out")
+    });
+    let report = CrashTest::new(&threads)
+        .models(&[CrashModel::DropUnsynced])
+        .env(env())
+        .check()
+        .unwrap()
+        .to_string();
+    assert!(
+        report.contains(
+            "); swallowed denials checked on the clean run's own thread only: it starts \
+             threads, which the trace does not follow\n"
+        ),
+        "{report}"
+    );
+    assert!(!target.exists(), "{report}");
+    // A child process (what a program on a mount is): the same.
+    let process = ProgramWorkload::new("starts-a-process", |fs: &dyn Fs, _| {
+        std::process::Command::new("true").status()?;
+        write_through(fs, "/out")
+    });
+    let report = CrashTest::new(&process)
+        .models(&[CrashModel::DropUnsynced])
+        .env(env())
+        .check()
+        .unwrap()
+        .to_string();
+    assert!(
+        report.contains("own thread only: it starts child processes, which the trace"),
+        "{report}"
+    );
 }

@@ -3,10 +3,11 @@
 //! its models, merged into one report), one pass, one mode, the clean run,
 //! one case or its replay, a determinism check.
 //!
-//! Every method that runs the workload runs it on a confined thread
-//! (`engine/sandbox.rs`: it cannot write the real disk) and explains a
-//! clean run that bypassed the simulator (`engine/bypass.rs`); an observer
-//! is called on the caller's thread.
+//! Every method that runs the workload first audits it, once per explorer,
+//! for real-disk calls it was denied and swallowed (`engine/audit.rs`),
+//! then runs it on a confined thread (`engine/sandbox.rs`: it cannot write
+//! the real disk) and explains a clean run that bypassed the simulator
+//! (`engine/bypass.rs`); an observer is called on the caller's thread.
 //!
 //! **Imports:** any layer below (modes, engine, report, vocabulary);
 //! nothing imports it back but the crate's re-exports.
@@ -162,8 +163,9 @@ impl<'w> Explorer<'w> {
         self.observed(observer, |engine, tell| explore_one(engine, pass, tell))
     }
 
-    /// Runs `work` confined, telling `observer` on this thread what it
-    /// tells (events cross as owned copies), and explains its error. The
+    /// Audits the workload once, runs `work` confined, telling `observer`
+    /// on this thread what it tells (events cross as owned copies), and
+    /// explains its error (as `Engine::sandboxed` does). The
     /// work waits until the observer has handled each event, so events
     /// stay in step with the work as if the observer ran in it.
     fn observed<W>(
@@ -174,6 +176,7 @@ impl<'w> Explorer<'w> {
     where
         W: FnOnce(&Engine<'w>, &mut dyn FnMut(Event<'_>)) -> Result<Report, HarnessError> + Send,
     {
+        self.engine.audit()?;
         let (sender, told) = mpsc::channel::<Told>();
         let (handled, wait) = mpsc::channel::<()>();
         let result = self.engine.confined(
@@ -257,7 +260,8 @@ impl<'w> Explorer<'w> {
         model: CrashModel,
         rules: &[crashproof_fault::FaultRule],
     ) -> Result<Report, HarnessError> {
-        fault_rules::explore(&self.engine, model, rules, &mut |_| {})
+        self.engine
+            .sandboxed(|engine| fault_rules::explore(engine, model, rules, &mut |_| {}))
     }
 
     /// The schedule strategy for this workload: steps up to the clean run's

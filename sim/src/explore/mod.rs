@@ -90,7 +90,7 @@ pub use vocabulary::options::{
 pub use vocabulary::plan::{Mode, Pass, Plan, RandomConfig};
 pub use vocabulary::program::{Found, ProgramWorkload, Reporter};
 pub use vocabulary::replay_line::{REPLAY_VAR, ReplayLine, SEED_VAR, TestTarget};
-pub use vocabulary::sandbox::{BypassDetection, RealDiskCall, Sandbox};
+pub use vocabulary::sandbox::{BypassDetection, RealDiskCall, Sandbox, SwallowedDenials};
 pub use vocabulary::shard::{ParseShardError, Shard};
 pub use vocabulary::unmodelled::UnmodelledOp;
 pub use vocabulary::unreached::UnreachedPoint;

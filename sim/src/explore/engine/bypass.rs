@@ -5,20 +5,16 @@
 //! A confined run (`sandbox.rs`) that creates, writes, truncates, renames
 //! or removes a real file is denied with `EACCES`. The program may
 //! propagate the error (the clean run fails), or swallow it (`let _ =
-//! std::fs::write(..)`; then, if it did nothing else, its clean run made no
-//! step through the simulator and is refused as such). Either way the
-//! explorer names the path, first from the run's own error when that
-//! carries one (`tempfile`'s errors say `at path "..."`, `StdFs`'s name
-//! their path), else from a diagnostic re-run of the clean run traced by
-//! `strace` (`strace.rs`): Rust's `std::fs` errors carry no path, and the
-//! kernel's Landlock audit records need system audit, which is off on
-//! most machines. Without `strace` the error says the path could not be
-//! named, and why.
-//!
-//! Not caught: a run that swallows a denied call *and* writes through the
-//! simulator too (its clean run looks sound; only the diagnostic trace
-//! would show the call, and it runs only on a failure). The call still
-//! fails, so nothing reaches the real disk.
+//! std::fs::write(..)`): if it did nothing else, its clean run made no step
+//! through the simulator and is refused as such; if it wrote through the
+//! simulator too, the audit (`audit.rs`) finds the call before any run.
+//! Either way the explorer names the path, first from the run's own error
+//! when that carries one (`tempfile`'s errors say `at path "..."`,
+//! `StdFs`'s name their path), else from the audit's trace of the clean run
+//! by `strace` (`strace.rs`): Rust's `std::fs` errors carry no path, and the
+//! kernel's Landlock audit records need system audit, which is off on most
+//! machines. Without `strace` the error says the path could not be named,
+//! and why.
 
 use std::path::{Path, PathBuf};
 
@@ -27,23 +23,25 @@ use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::sandbox::RealDiskCall;
 
 impl Engine<'_> {
-    /// Runs `work` confined (`Engine::confined`), then explains its error
+    /// Audits the workload once ([`Engine::audit`]), then runs `work`
+    /// confined (`Engine::confined`) and explains its error
     /// ([`Engine::explain`]). What every entry point of the explorer
-    /// calls.
+    /// calls, from the caller's (unconfined) thread.
     pub(crate) fn sandboxed<R, W>(&self, work: W) -> Result<R, HarnessError>
     where
         R: Send,
         W: FnOnce(&Self) -> Result<R, HarnessError> + Send,
     {
+        self.audit()?;
         self.confined(work, || {}).map_err(|e| self.explain(e))
     }
 
     /// `error` as the user should read it: a failed clean run or one that
     /// wrote nothing through the simulator becomes
     /// [`HarnessError::BypassedSimulator`] when it was denied a real-disk
-    /// call (with the path, from its error or from a traced re-run), and a
-    /// [`HarnessError::NoFilesystemStep`] says what the trace showed. Runs
-    /// on the calling (unconfined) thread, which may start `strace`.
+    /// call (with the path, from its error or from the traced clean run),
+    /// and a [`HarnessError::NoFilesystemStep`] says what the trace showed.
+    /// Runs on the calling (unconfined) thread, which may start `strace`.
     pub(crate) fn explain(&self, error: HarnessError) -> HarnessError {
         if !self.bypass_detection().is_on() {
             return error;
@@ -58,26 +56,32 @@ impl Engine<'_> {
                             path: absolute(&path),
                         }],
                         unnamed: None,
+                        swallowed: false,
                     };
                 }
                 let denied = says_denied(&reason);
-                match self.traced_clean_run() {
-                    Ok(calls) if !calls.is_empty() => HarnessError::BypassedSimulator {
+                match self.trace() {
+                    Ok(traced) if !traced.calls.is_empty() => HarnessError::BypassedSimulator {
                         workload,
-                        calls,
+                        calls: traced.calls.clone(),
                         unnamed: None,
+                        swallowed: false,
                     },
-                    Ok(_) if denied => HarnessError::BypassedSimulator {
+                    Ok(traced) if denied => HarnessError::BypassedSimulator {
                         workload,
                         calls: Vec::new(),
                         unnamed: Some(format!(
-                            "a traced re-run showed no denied call (the run failed with: {reason})"
+                            "a traced re-run showed no denied call{} (the run failed with: \
+                             {reason})",
+                            unfollowed_note(traced.unfollowed)
                         )),
+                        swallowed: false,
                     },
                     Err(why) if denied => HarnessError::BypassedSimulator {
                         workload,
                         calls: Vec::new(),
                         unnamed: Some(format!("{why} (the run failed with: {reason})")),
+                        swallowed: false,
                     },
                     Ok(_) | Err(_) => HarnessError::CleanRunFailed { workload, reason },
                 }
@@ -86,21 +90,23 @@ impl Engine<'_> {
                 workload,
                 steps,
                 note: _,
-            } => match self.traced_clean_run() {
-                Ok(calls) if !calls.is_empty() => HarnessError::BypassedSimulator {
+            } => match self.trace() {
+                // It swallowed the denial, and wrote nothing else.
+                Ok(traced) if !traced.calls.is_empty() => HarnessError::BypassedSimulator {
                     workload,
-                    calls,
+                    calls: traced.calls.clone(),
                     unnamed: None,
+                    swallowed: true,
                 },
-                Ok(_) => HarnessError::NoFilesystemStep {
+                Ok(traced) => HarnessError::NoFilesystemStep {
                     workload,
                     steps,
-                    note: Some(
-                        "A traced re-run shows no call to the real disk that was denied either: \
+                    note: Some(format!(
+                        "A traced re-run shows no call to the real disk that was denied either{}: \
                          the code persists nothing, or through something other than files (a \
-                         database server, the network)"
-                            .to_string(),
-                    ),
+                         database server, the network)",
+                        unfollowed_note(traced.unfollowed)
+                    )),
                 },
                 Err(why) => HarnessError::NoFilesystemStep {
                     workload,
@@ -113,6 +119,13 @@ impl Engine<'_> {
             other => other,
         }
     }
+}
+
+/// ` (but ...)`: what a trace that saw nothing did not follow, if anything.
+fn unfollowed_note(unfollowed: Option<&str>) -> String {
+    unfollowed.map_or(String::new(), |what| {
+        format!(" (but the run starts {what}, which the trace does not follow)")
+    })
 }
 
 /// Whether a run's error text says a real file was denied to it: an OS

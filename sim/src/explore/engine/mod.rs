@@ -15,8 +15,9 @@
 //!   (`converge.rs`), units checked on every core in unit order
 //!   (`parallel.rs`), and the poison-proof lock they share (`lock.rs`);
 //! - every entry point's work on a thread that cannot write the real disk
-//!   (`sandbox.rs`), and what a run that tried did (`bypass.rs`, with the
-//!   diagnostic trace of `strace.rs`).
+//!   (`sandbox.rs`), the audit of a clean run for real-disk calls it was
+//!   denied and swallowed (`audit.rs`), and what a run that tried did
+//!   (`bypass.rs`); both read the one trace of `strace.rs`.
 //!
 //! **Imports:** this folder, the report (`super::report`) and the
 //! vocabulary (`super::vocabulary`); never the modes or the `Explorer`
@@ -24,6 +25,7 @@
 //! (`Engine::tally`) and listens to a run's progress through the
 //! vocabulary's `Listener`, so nothing below calls back up.
 
+pub(crate) mod audit;
 pub(crate) mod bypass;
 pub(crate) mod case;
 pub(crate) mod clean;

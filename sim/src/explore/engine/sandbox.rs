@@ -90,14 +90,24 @@ impl Engine<'_> {
     }
 
     /// Whether this engine's runs were confined: set by the first confined
-    /// thread (every report made on one carries it).
+    /// thread (every report made on one carries it), with what the audit
+    /// of swallowed denials did (`audit.rs`).
     pub(crate) fn bypass_detection(&self) -> BypassDetection {
-        self.detection()
-            .get()
-            .cloned()
-            .unwrap_or_else(|| BypassDetection::Off {
+        match self.detection().get().cloned() {
+            Some(BypassDetection::On {
+                landlock_abi,
+                partly,
+                swallowed_denials: _,
+            }) => BypassDetection::On {
+                landlock_abi,
+                partly,
+                swallowed_denials: self.swallowed_denials(),
+            },
+            Some(off) => off,
+            None => BypassDetection::Off {
                 because: "the runs were not started on a confined thread".to_string(),
-            })
+            },
+        }
     }
 }
 
@@ -170,6 +180,7 @@ fn restrict(policy: &Sandbox) -> Result<BypassDetection, (std::path::PathBuf, St
         RulesetStatus::FullyEnforced => BypassDetection::On {
             landlock_abi,
             partly: None,
+            swallowed_denials: not_traced_yet(),
         },
         RulesetStatus::PartiallyEnforced => BypassDetection::On {
             landlock_abi,
@@ -178,11 +189,21 @@ fn restrict(policy: &Sandbox) -> Result<BypassDetection, (std::path::PathBuf, St
                  directories"
                     .to_string(),
             ),
+            swallowed_denials: not_traced_yet(),
         },
         RulesetStatus::NotEnforced => BypassDetection::Off {
             because: format!("this kernel's Landlock (ABI {landlock_abi}) enforced nothing"),
         },
     })
+}
+
+/// What restricting a thread knows of the audit: nothing yet
+/// ([`Engine::bypass_detection`] says what it did).
+#[cfg(target_os = "linux")]
+fn not_traced_yet() -> crate::explore::vocabulary::sandbox::SwallowedDenials {
+    crate::explore::vocabulary::sandbox::SwallowedDenials::NotChecked {
+        because: "the clean run was not traced".to_string(),
+    }
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -7,6 +7,7 @@ use std::sync::{Mutex, OnceLock};
 
 use crashproof_fault::CrashModel;
 
+use super::audit::Audited;
 use super::lock::lock;
 use super::run_end::{Ran, panic_message};
 use super::sandbox::Detection;
@@ -28,6 +29,8 @@ pub(crate) struct Engine<'w> {
     harness_failure: Mutex<Option<String>>,
     /// Whether runs are confined, once the first confined thread knows.
     detection: Detection,
+    /// The clean run traced for denied real-disk calls, once (`audit.rs`).
+    audited: Audited,
 }
 
 impl<'w> Engine<'w> {
@@ -39,6 +42,7 @@ impl<'w> Engine<'w> {
             pool: OnceLock::new(),
             harness_failure: Mutex::new(None),
             detection: Detection::new(),
+            audited: Audited::new(),
         }
     }
 
@@ -91,6 +95,11 @@ impl<'w> Engine<'w> {
     /// Whether runs are confined (`sandbox.rs` sets it).
     pub(crate) fn detection(&self) -> &Detection {
         &self.detection
+    }
+
+    /// The traced clean run, once traced (`audit.rs` sets it).
+    pub(crate) fn audited(&self) -> &Audited {
+        &self.audited
     }
 
     /// Starts `body` on a thread of its own in `scope` (the twin clean run

@@ -13,8 +13,9 @@
 //! batch ahead (two with prefetch) and a pass holds a few batches of
 //! snapshots whatever the run's length. A workload is deterministic, so
 //! the twin takes the clean run's steps; it must also end with its
-//! output, or the pass stops with [`HarnessError::CleanRunFailed`]
-//! instead of checking states of a run nobody checked.
+//! output (a twin that fails streamed only part of the run), or the pass
+//! stops with [`HarnessError::CleanRunFailed`] instead of checking states
+//! of a run nobody checked, or only some of them.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,7 +42,7 @@ enum Message {
     /// The twin run ended: its length and output (`None`: it did not
     /// complete, or was stopped past the last point asked for).
     Ended { steps: u64, output: Option<String> },
-    /// The twin run could not start.
+    /// The twin run could not start, or failed.
     Failed(HarnessError),
 }
 
@@ -191,7 +192,7 @@ impl Engine<'_> {
             asks,
             out,
         };
-        let consumed = std::thread::scope(|scope| {
+        let consumed: Result<R, HarnessError> = std::thread::scope(|scope| {
             let twin = self.spawn_scoped(scope, move || self.twin(model, range, producer))?;
             let consumed = consume(&mut points);
             points.hang_up();
@@ -206,17 +207,21 @@ impl Engine<'_> {
                     ),
                 }),
             })
-        })?;
+        });
         // A twin stopped by the interruption (a program on a mount is
         // killed by it) proves nothing either way, and `consume` (the
         // units' loop, `modes/units.rs`) has marked its report interrupted
         // once it saw the flag, after any unit or at its end.
         if self.options().cancel.is_set() {
-            return Ok(consumed);
+            return consumed;
         }
+        // Why the twin stopped comes before what its missing points made
+        // of the pass (no crash point reached, say).
+        self.check_harness()?;
         if let Some(e) = points.failed {
             return Err(e);
         }
+        let consumed = consumed?;
         if let Some((steps, Some(output))) = &points.ended
             && (*steps != clean.steps || *output != clean.output)
         {
@@ -272,15 +277,37 @@ impl Engine<'_> {
         let ran = self.run_workload(&fs, &mut progress);
         fs.clear_step_hook();
         let steps = fs.steps();
-        let output = match RunEnd::of(ran) {
-            RunEnd::Completed(c) if !stopped.load(Ordering::Relaxed) => Some(c.output),
-            _ => None,
+        let stopped = stopped.load(Ordering::Relaxed);
+        let (output, failed) = match RunEnd::of(ran) {
+            _ if stopped => (None, None),
+            RunEnd::Completed(c) => (Some(c.output), None),
+            RunEnd::Failed(e) => (None, Some(e.to_string())),
+            RunEnd::Panicked(message) => (None, Some(format!("panicked: {message}"))),
+            RunEnd::Crashed { before_step, .. } => (
+                None,
+                Some(format!(
+                    "crashed before step {before_step} without a crash point (a simulator bug)"
+                )),
+            ),
         };
         let mut producer = lock(&producer);
         if output.is_some() && (start..end).contains(&steps) {
             producer.push(|| states_at(fs.snapshot(), model, self.options(), steps));
         }
         producer.send();
-        let _ = out.send(Message::Ended { steps, output });
+        // A twin that failed streamed only the points before its failure:
+        // the pass would check part of the run and say nothing.
+        let _ = out.send(match failed {
+            Some(why) => Message::Failed(HarnessError::CleanRunFailed {
+                workload: self.workload().name(),
+                reason: format!(
+                    "two runs without a crash differ: the clean run completed, but its twin (the \
+                     second run, which streams the pass's crash states) failed after {steps} \
+                     steps: {why}; the workload is not deterministic (run with \
+                     --check-determinism to see where)"
+                ),
+            }),
+            None => Message::Ended { steps, output },
+        });
     }
 }

@@ -181,9 +181,13 @@ pub enum HarnessError {
     #[error(
         "workload `{workload}`: its clean run called the real disk behind the simulator's back: \
          {}; this call bypassed the simulator, so what it writes is never crashed or checked \
-         (and the run was denied it): {NOT_THROUGH_FS}; a crate that writes files itself cannot \
-         be crash-tested this way",
-        calls_phrase(calls, unnamed.as_deref())
+         ({}): {NOT_THROUGH_FS}; a crate that writes files itself cannot be crash-tested this way",
+        calls_phrase(calls, unnamed.as_deref()),
+        if *swallowed {
+            "the run was denied it and swallowed the error, so the run looked sound"
+        } else {
+            "and the run was denied it"
+        }
     )]
     BypassedSimulator {
         /// The workload's name.
@@ -193,6 +197,10 @@ pub enum HarnessError {
         calls: Vec<RealDiskCall>,
         /// Why no path could be named, when `calls` is empty.
         unnamed: Option<String>,
+        /// Whether the run went on after the denial as if the call had
+        /// succeeded (found by the audit of a clean run that passed, or
+        /// behind a clean run that wrote nothing through the simulator).
+        swallowed: bool,
     },
     /// A path of the workload's [`crate::explore::Sandbox::WritableBeneath`]
     /// cannot be opened, so the runs cannot be allowed to write there.

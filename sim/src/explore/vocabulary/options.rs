@@ -1,6 +1,7 @@
 //! The explorer's knobs, in one documented struct, and their checks.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -65,6 +66,23 @@ pub struct ExploreOptions {
     /// done so far and is marked interrupted ([`crate::explore::Report::interrupted`]),
     /// never clean. Default: none.
     pub cancel: Cancel,
+    /// Audit the workload once per [`crate::explore::Explorer`] for
+    /// real-disk calls it was denied and swallowed (`let _ =
+    /// std::fs::write(..)`, then on through the simulator, so every run
+    /// looks sound): before the first run, the clean run is run once more
+    /// on a confined thread that [`ExploreOptions::strace`] follows, and a
+    /// denied write it shows is
+    /// [`crate::explore::HarnessError::BypassedSimulator`]. Only where
+    /// Landlock confines the runs (elsewhere nothing is denied). Costs one
+    /// clean run under `strace` per explorer. Default on; off, or without
+    /// `strace`, every report says swallowed denials were not checked
+    /// ([`crate::explore::SwallowedDenials`]).
+    pub audit: bool,
+    /// The `strace` the explorer runs for the audit and to name the path of
+    /// a denied call a failed clean run's error does not name. Default
+    /// `strace`, found on `PATH`; a program that cannot be started makes
+    /// every report say why swallowed denials were not checked.
+    pub strace: PathBuf,
 }
 
 /// A caller's "stop now" flag ([`ExploreOptions::cancel`]), checked
@@ -122,6 +140,8 @@ impl Default for ExploreOptions {
             jobs: 0,
             shard: Shard::WHOLE,
             cancel: Cancel::default(),
+            audit: true,
+            strace: PathBuf::from("strace"),
         }
     }
 }
