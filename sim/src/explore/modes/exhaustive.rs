@@ -1,8 +1,9 @@
 //! Exhaustive single-crash exploration: every step of one clean run as the
 //! crash point, times every post-crash state the model allows.
 
-use crashproof_fault::{CrashModel, KillSchedule};
+use crashproof_fault::CrashModel;
 
+use super::records;
 use super::units::check_units;
 use crate::explore::engine::clean::CleanRun;
 use crate::explore::engine::dedup::{Checker, CrashedRun};
@@ -10,7 +11,7 @@ use crate::explore::engine::points::PointStates;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
 use crate::explore::report::summary::Report;
-use crate::explore::report::tally::{Record, Records};
+use crate::explore::report::tally::Records;
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 
@@ -45,19 +46,9 @@ pub(crate) fn explore(
             observer,
             PointStates::len,
             |point| {
-                let step = point.step;
-                let mut records = Records::starting(Record::Point(point.summary()));
-                for (selector, image) in point.into_states() {
-                    let checked = checker.check(&run, step, image)?;
-                    records.push(Record::Case {
-                        digests: checked.digests,
-                        work: checked.work,
-                        found: checked
-                            .finding
-                            .map(|f| (f, KillSchedule::at_step(step, model, selector))),
-                    });
-                }
-                Ok(records)
+                let mut tallied = Records::default();
+                records::crash_point(&checker, &run, point, (model, &[]), &mut tallied)?;
+                Ok(tallied)
             },
         )
     })

@@ -4,16 +4,17 @@
 //! failed call had succeeded, or that cannot recover from the state a
 //! failed call leaves.
 
-use crashproof_fault::{CrashModel, Fault, FaultRule, KillSchedule};
+use crashproof_fault::{CrashModel, Fault, FaultRule};
 
+use super::records;
 use super::units::check_units;
 use crate::explore::engine::case::Case;
 use crate::explore::engine::dedup::{Checker, CrashedRun};
 use crate::explore::engine::points::PointStates;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
-use crate::explore::report::summary::{Report, Work};
-use crate::explore::report::tally::{Digests, Record, Records};
+use crate::explore::report::summary::Report;
+use crate::explore::report::tally::Records;
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 use crate::{FaultConfig, RuleCount, SimView};
@@ -61,28 +62,14 @@ pub(crate) fn explore(
     let schedule_faults: Vec<Fault> = rules.iter().cloned().map(Fault::Rule).collect();
     // The run's own end is concluded here, once, and tallied last.
     let history = faulted.history.clone();
-    let runs_before = faulted.history.runs;
-    let (ended, finding) = faulted
-        .conclude(engine, &clean, end)
-        .finish(engine, &clean, &[])?;
     let mut end_records = Records::default();
-    for _ in &ended.history.state_digests {
-        end_records.push(Record::SingleStatePoint);
-    }
-    end_records.push(Record::Case {
-        digests: Digests::Many(ended.history.state_digests),
-        work: Work {
-            recoveries: ended.history.runs - runs_before,
-            recoveries_converged: 0,
-        },
-        found: finding.map(|f| {
-            let schedule = KillSchedule {
-                points: Vec::new(),
-                faults: schedule_faults.clone(),
-            };
-            (f, schedule)
-        }),
-    });
+    records::faulted_end(
+        (engine, &clean),
+        faulted,
+        end,
+        schedule_faults.clone(),
+        &mut end_records,
+    )?;
 
     let range = engine.options().shard.range(points.len());
     let mut units: Vec<Unit> = points
@@ -124,21 +111,15 @@ pub(crate) fn explore(
                 Unit::End(records) => return Ok(records),
                 Unit::Point(point) => point,
             };
-            let step = point.step;
-            let mut records = Records::starting(Record::Point(point.summary()));
-            for (selector, image) in point.into_states() {
-                let checked = checker.check(&run, step, image)?;
-                records.push(Record::Case {
-                    digests: checked.digests,
-                    work: checked.work,
-                    found: checked.finding.map(|f| {
-                        let mut schedule = KillSchedule::at_step(step, model, selector);
-                        schedule.faults.clone_from(&schedule_faults);
-                        (f, schedule)
-                    }),
-                });
-            }
-            Ok(records)
+            let mut tallied = Records::default();
+            records::crash_point(
+                &checker,
+                &run,
+                point,
+                (model, &schedule_faults),
+                &mut tallied,
+            )?;
+            Ok(tallied)
         },
     )
 }

@@ -17,6 +17,7 @@ pub(crate) mod determinism;
 pub(crate) mod exhaustive;
 pub(crate) mod fault_rules;
 pub(crate) mod random;
+pub(crate) mod records;
 pub(crate) mod replay;
 pub(crate) mod sync_eio;
 pub(crate) mod two_crashes;

@@ -5,8 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use crashproof_fault::{CrashAt, CrashModel, CrashPoint, Fault, KillSchedule};
+use crashproof_fault::{CrashModel, Fault};
 
+use super::records;
 use super::units::check_units;
 use crate::FaultConfig;
 use crate::explore::engine::case::Case;
@@ -14,8 +15,8 @@ use crate::explore::engine::dedup::{Checker, CrashedRun};
 use crate::explore::engine::parallel::BATCH_WEIGHT;
 use crate::explore::engine::start::Engine;
 use crate::explore::report::event::Event;
-use crate::explore::report::summary::{Report, Work};
-use crate::explore::report::tally::{Digests, Record, Records};
+use crate::explore::report::summary::Report;
+use crate::explore::report::tally::Records;
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 
@@ -48,7 +49,7 @@ pub(crate) fn explore(
         // A whole faulted run with a crash at every later step.
         |_| BATCH_WEIGHT,
         |eio| {
-            let mut records = Records::default();
+            let mut tallied = Records::default();
             let fault = Fault::SyncEio(eio);
             let faults = FaultConfig {
                 sync_eio_at_steps: BTreeSet::from([eio]),
@@ -57,52 +58,20 @@ pub(crate) fn explore(
             let (fs, progress) = engine.start(faults)?;
             let mut faulted = Case::start(fs, progress, false);
             let (end, points) = faulted.run_collecting(engine, model, eio + 1);
-            let runs_before = faulted.history.runs;
             {
                 let run = CrashedRun::new(&faulted.history);
                 for point in points {
-                    records.push(Record::Point(point.summary()));
-                    let step = point.step;
-                    for (selector, image) in point.into_states() {
-                        let checked = checker.check(&run, step, image)?;
-                        let schedule = || KillSchedule {
-                            points: vec![CrashPoint {
-                                at: CrashAt::Step(step),
-                                model,
-                                state: selector,
-                            }],
-                            faults: vec![fault.clone()],
-                        };
-                        records.push(Record::Case {
-                            digests: checked.digests,
-                            work: checked.work,
-                            found: checked.finding.map(|f| (f, schedule())),
-                        });
-                    }
+                    records::crash_point(
+                        &checker,
+                        &run,
+                        point,
+                        (model, std::slice::from_ref(&fault)),
+                        &mut tallied,
+                    )?;
                 }
             }
-            let (ended, finding) =
-                faulted
-                    .conclude(engine, &clean, end)
-                    .finish(engine, &clean, &[])?;
-            for _ in &ended.history.state_digests {
-                records.push(Record::SingleStatePoint);
-            }
-            records.push(Record::Case {
-                digests: Digests::Many(ended.history.state_digests),
-                work: Work {
-                    recoveries: ended.history.runs - runs_before,
-                    recoveries_converged: 0,
-                },
-                found: finding.map(|f| {
-                    let schedule = KillSchedule {
-                        points: Vec::new(),
-                        faults: vec![fault],
-                    };
-                    (f, schedule)
-                }),
-            });
-            Ok(records)
+            records::faulted_end((engine, &clean), faulted, end, vec![fault], &mut tallied)?;
+            Ok(tallied)
         },
     )
 }
