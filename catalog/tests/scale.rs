@@ -239,33 +239,8 @@ fn merged_shards_equal_the_whole_run() {
         models: vec![CrashModel::DropUnsynced, CrashModel::Prefix],
         modes: vec![Mode::Exhaustive, Mode::SyncEio, Mode::TwoCrashes],
     };
-    let all = catalogue();
-    let names = ["no-dir-fsync", "two-files", "trust-newest", "zoo-control"];
-    for name in names {
-        let workload = all
-            .iter()
-            .find(|w| w.name() == name)
-            .unwrap_or_else(|| panic!("no workload {name}"))
-            .as_ref();
-        let whole = Explorer::new(workload, options(true, 2))
-            .explore(&plan)
-            .unwrap();
-        for count in [2, 5, 64] {
-            let shards: Vec<Report> = (0..count)
-                .map(|index| {
-                    let mut o = options(true, 2);
-                    o.shard = Shard { index, count };
-                    Explorer::new(workload, o).explore(&plan).unwrap()
-                })
-                .collect();
-            let merged = Report::merge_shards(shards, 3).unwrap();
-            assert_eq!(verdict(&merged), verdict(&whole), "{name}, {count} shards");
-            assert_eq!(
-                merged.to_string(),
-                whole.to_string(),
-                "{name}, {count} shards"
-            );
-        }
+    for name in ["no-dir-fsync", "two-files", "trust-newest", "zoo-control"] {
+        assert_shards_merge_to_the_whole_run(name, &plan, &[2, 5, 64]);
     }
 }
 
@@ -407,31 +382,38 @@ fn merged_shards_equal_the_whole_run_on_a_sample() {
         models: vec![CrashModel::DropUnsynced],
         modes: vec![Mode::Exhaustive, Mode::SyncEio, Mode::TwoCrashes],
     };
-    let all = catalogue();
     for name in ["no-dir-fsync", "trust-newest"] {
-        let workload = all
-            .iter()
-            .find(|w| w.name() == name)
-            .unwrap_or_else(|| panic!("no workload {name}"))
-            .as_ref();
-        let whole = Explorer::new(workload, options(true, 2))
-            .explore(&plan)
-            .unwrap();
-        for count in [2, 64] {
-            let shards: Vec<Report> = (0..count)
-                .map(|index| {
-                    let mut o = options(true, 2);
-                    o.shard = Shard { index, count };
-                    Explorer::new(workload, o).explore(&plan).unwrap()
-                })
-                .collect();
-            let merged = Report::merge_shards(shards, 3).unwrap();
-            assert_eq!(verdict(&merged), verdict(&whole), "{name}, {count} shards");
-            assert_eq!(
-                merged.to_string(),
-                whole.to_string(),
-                "{name}, {count} shards"
-            );
-        }
+        assert_shards_merge_to_the_whole_run(name, &plan, &[2, 64]);
+    }
+}
+
+/// Explores catalogue workload `name` under `plan` whole and in `1/n ...
+/// n/n` shards for each `n` of `counts`, and asserts the merged shards give
+/// the whole run's verdict and report, to the byte.
+fn assert_shards_merge_to_the_whole_run(name: &str, plan: &Plan, counts: &[u64]) {
+    let all = catalogue();
+    let workload = all
+        .iter()
+        .find(|w| w.name() == name)
+        .unwrap_or_else(|| panic!("no workload {name}"))
+        .as_ref();
+    let whole = Explorer::new(workload, options(true, 2))
+        .explore(plan)
+        .unwrap();
+    for &count in counts {
+        let shards: Vec<Report> = (0..count)
+            .map(|index| {
+                let mut o = options(true, 2);
+                o.shard = Shard { index, count };
+                Explorer::new(workload, o).explore(plan).unwrap()
+            })
+            .collect();
+        let merged = Report::merge_shards(shards, 3).unwrap();
+        assert_eq!(verdict(&merged), verdict(&whole), "{name}, {count} shards");
+        assert_eq!(
+            merged.to_string(),
+            whole.to_string(),
+            "{name}, {count} shards"
+        );
     }
 }
