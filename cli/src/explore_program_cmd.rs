@@ -11,6 +11,7 @@ use crashproof_fault::KillSchedule;
 use crashproof_fuse::{CommandWorkload, preflight};
 use crashproof_sim::explore::{Cancel, ExploreOptions, Explorer, HarnessError, ReplayLine, Report};
 
+use crate::case_args::print_verdict;
 use crate::exit::{Exit, harness_error, interrupted, usage_error};
 use crate::explore_cmd::{ExplorationArgs, ModelArg, explore_timed, print_report};
 use crate::interrupt::Interrupt;
@@ -249,17 +250,5 @@ fn replay(args: &ExploreCmdArgs, schedule: &str) -> Exit {
         "post-crash state: {}",
         args.program.command.materialize_line(&schedule, &options)
     );
-    match outcome.violation {
-        None => {
-            println!(
-                "verdict: OK ({} crashes, {} runs; both oracles passed)",
-                outcome.crashes, outcome.runs
-            );
-            Exit::Clean
-        }
-        Some(v) => {
-            println!("verdict: VIOLATION ({}): {}", v.oracle, v.message);
-            Exit::Violation
-        }
-    }
+    print_verdict(&outcome)
 }

@@ -3,6 +3,7 @@
 //! One file per subcommand (`explore_cmd.rs`, `replay_cmd.rs`, ...), so new
 //! subcommands are added without touching the others.
 
+mod case_args;
 mod exit;
 mod explore_bar;
 mod explore_cmd;

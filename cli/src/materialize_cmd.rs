@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 use crashproof_fault::KillSchedule;
 use crashproof_fuse::CommandWorkload;
-use crashproof_sim::explore::{ExploreOptions, Explorer, ReplayLine};
+use crashproof_sim::explore::{Explorer, ReplayLine};
 
+use crate::case_args::CaseArgs;
 use crate::exit::{Exit, harness_error, usage_error};
 use crate::program_arg::CommandArgs;
 
@@ -18,24 +19,8 @@ pub struct MaterializeArgs {
     schedule: String,
     /// Where to write the state: a new or empty directory.
     out_dir: PathBuf,
-    /// The simulator seed of the case.
-    #[arg(long, env = "CRASHPROOF_SEED", default_value_t = 0)]
-    seed: u64,
-    /// The --cap the case was found with (`#idx=` indexes the states it
-    /// enumerates).
-    #[arg(long, default_value_t = ExploreOptions::default().states_per_point_max)]
-    cap: usize,
-    /// The --picks the case was found with.
-    #[arg(long, default_value_t = ExploreOptions::default().picks_per_capped_point)]
-    picks: usize,
-    /// Torn-write granularity of the simulated disk, in bytes.
-    #[arg(
-        long = "sector-size",
-        value_name = "BYTES",
-        default_value_t = ExploreOptions::default().sector_size_bytes,
-        value_parser = crate::sector_size_arg::parse
-    )]
-    sector_size_bytes: usize,
+    #[command(flatten)]
+    case: CaseArgs,
     #[command(flatten)]
     program: CommandArgs,
 }
@@ -61,14 +46,7 @@ pub fn run(args: &MaterializeArgs) -> Exit {
         Ok(w) => w,
         Err(e) => return harness_error(e),
     };
-    let options = ExploreOptions {
-        seed: args.seed,
-        states_per_point_max: args.cap,
-        picks_per_capped_point: args.picks,
-        sector_size_bytes: args.sector_size_bytes,
-        replay: ReplayLine::Library,
-        ..ExploreOptions::default()
-    };
+    let options = args.case.options(ReplayLine::Library);
     let explorer = Explorer::new(&workload, options);
     if let Err(e) = args.program.time_one_clean_run(&explorer, &workload) {
         return harness_error(e);
