@@ -22,16 +22,25 @@ if [ -z "$AFTER" ]; then
     cargo build --release --locked -q -p crashproof
     AFTER=target/release/crashproof
 fi
+# Absolute, as replay lines name them.
+BEFORE=$(realpath "$BEFORE")
+AFTER=$(realpath "$AFTER")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-# The report without what says how the work was done.
+# The report without what says how the work was done, and with the
+# binary's path in replay lines (which start the binary that explored)
+# written as `crashproof`.
 normalise() {
     python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
+binary = sys.argv[1]
 def strip(v):
     if isinstance(v, dict):
+        for k, x in v.items():
+            if k == "replay" and isinstance(x, str) and x.startswith(binary + " "):
+                v[k] = "crashproof" + x[len(binary):]
         for k in ("work", "elapsed", "wall_time_seconds", "states_per_second",
                   "peak_memory_bytes", "execution"):
             v.pop(k, None)
@@ -42,7 +51,7 @@ def strip(v):
             strip(x)
 strip(doc)
 json.dump(doc, sys.stdout, indent=1, sort_keys=True)
-'
+' "$1"
 }
 
 cases=(
@@ -72,9 +81,9 @@ status=0
 for c in "${cases[@]}"; do
     for jobs in 1 2 4; do
         # shellcheck disable=SC2086
-        "$BEFORE" explore $c --jobs "$jobs" --json 2>/dev/null | normalise >"$WORK/before" || true
+        "$BEFORE" explore $c --jobs "$jobs" --json 2>/dev/null | normalise "$BEFORE" >"$WORK/before" || true
         # shellcheck disable=SC2086
-        "$AFTER" explore $c --jobs "$jobs" --json 2>/dev/null | normalise >"$WORK/after" || true
+        "$AFTER" explore $c --jobs "$jobs" --json 2>/dev/null | normalise "$AFTER" >"$WORK/after" || true
         summary=$(python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))["summary"]

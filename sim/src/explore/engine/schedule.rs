@@ -3,11 +3,14 @@
 //! a finding becomes (with its replay line), the confirmation replay of a
 //! case found without its trace, and the tally that asks for it.
 
+use std::sync::Arc;
+
 use crashproof_fault::{KillSchedule, StateSelector};
 
 use super::case::{Case, History, Next, Taken};
 use super::clean::CleanRun;
 use super::converge::Watch;
+use super::lock::lock;
 use super::start::Engine;
 use crate::explore::report::tally::{Counted, Tally};
 use crate::explore::report::violation::{Finding, Oracle, Violation};
@@ -15,6 +18,15 @@ use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::plan::Pass;
 use crate::explore::vocabulary::unreached::UnreachedPoint;
 use crate::{FaultConfig, RuleCount, Trace};
+
+/// An exploration pass's clean run and the history after it
+/// ([`Engine::pass_clean_run`]).
+pub(crate) struct PassClean {
+    /// The clean run.
+    pub(crate) clean: CleanRun,
+    /// Its history: the progress record journaled by step.
+    pub(crate) history: History,
+}
 
 /// What one case did.
 #[derive(Debug, Clone)]
@@ -57,10 +69,23 @@ impl Engine<'_> {
     /// The clean run of an exploration pass: no trace, converged points
     /// recorded; with the history after it (it journals the progress record
     /// by step). Its disk is dropped: the pass's crash states come from a
-    /// twin run (`stream.rs`).
-    pub(crate) fn pass_clean_run(&self) -> Result<(CleanRun, History), HarnessError> {
-        self.run_clean(false, Some(Watch::recording()))
-            .map(|(clean, case)| (clean, case.history))
+    /// twin run (`stream.rs`). It depends on no model, mode or shard, so
+    /// the first pass runs it and every later pass of this engine shares it
+    /// (each pass's twin run still checks the workload took the same steps
+    /// to the same output); a clean run that failed is not kept, so every
+    /// pass that asks meets its error.
+    pub(crate) fn pass_clean_run(&self) -> Result<Arc<PassClean>, HarnessError> {
+        let mut kept = lock(&self.pass_clean);
+        if let Some(kept) = &*kept {
+            return Ok(Arc::clone(kept));
+        }
+        let (clean, case) = self.run_clean(false, Some(Watch::recording()))?;
+        let ran = Arc::new(PassClean {
+            clean,
+            history: case.history,
+        });
+        *kept = Some(Arc::clone(&ran));
+        Ok(ran)
     }
 
     /// Runs the clean run, then `schedule` (what `crashproof replay` does).

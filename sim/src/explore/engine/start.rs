@@ -3,7 +3,7 @@
 //! starts from.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crashproof_fault::CrashModel;
 
@@ -11,6 +11,7 @@ use super::audit::Audited;
 use super::lock::lock;
 use super::run_end::{Ran, panic_message};
 use super::sandbox::Detection;
+use super::schedule::PassClean;
 use crate::explore::vocabulary::error::HarnessError;
 use crate::explore::vocabulary::options::ExploreOptions;
 use crate::explore::vocabulary::workload::{Progress, Workload, WorkloadError};
@@ -31,6 +32,8 @@ pub(crate) struct Engine<'w> {
     detection: Detection,
     /// The clean run traced for denied real-disk calls, once (`audit.rs`).
     audited: Audited,
+    /// The passes' clean run, once it completed (`schedule.rs`).
+    pub(super) pass_clean: Mutex<Option<Arc<PassClean>>>,
 }
 
 impl<'w> Engine<'w> {
@@ -43,6 +46,7 @@ impl<'w> Engine<'w> {
             harness_failure: Mutex::new(None),
             detection: Detection::new(),
             audited: Audited::new(),
+            pass_clean: Mutex::new(None),
         }
     }
 

@@ -24,23 +24,24 @@ pub(crate) fn explore(
     observer: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, HarnessError> {
     let pass = Pass::Exhaustive(model);
-    let (clean, clean_history) = engine.pass_clean_run()?;
+    let pass_clean = engine.pass_clean_run()?;
+    let (clean, clean_history) = (&pass_clean.clean, &pass_clean.history);
     // A crash before every step, and one after the last.
-    let range = engine.options().shard.range(point_count(&clean));
-    let mut tally = engine.tally(&clean, pass.clone());
+    let range = engine.options().shard.range(point_count(clean));
+    let mut tally = engine.tally(clean, pass.clone());
     tally.shard(
         range.len(),
         (!range.is_empty()).then_some(range.start as u64),
     );
-    let checker = Checker::new(engine, &clean);
-    let run = CrashedRun::new(&clean_history);
+    let checker = Checker::new(engine, clean);
+    let run = CrashedRun::new(clean_history);
     let total = range.len() as u64;
     let range = range.start as u64..range.end as u64;
     let prefetch = engine.options().threads() > 1;
-    engine.with_crash_points(&clean, model, range, prefetch, |points| {
+    engine.with_crash_points(clean, model, range, prefetch, |points| {
         check_units(
             engine,
-            (&pass, model, &clean),
+            (&pass, model, clean),
             tally,
             (points, total),
             observer,

@@ -48,7 +48,8 @@ pub(crate) fn explore(
     };
     // The reference: the fault-free clean run, recording where it
     // converges; no states collected from it.
-    let (clean, _) = engine.pass_clean_run()?;
+    let pass_clean = engine.pass_clean_run()?;
+    let clean = &pass_clean.clean;
     let faults = FaultConfig {
         rules: rules.to_vec(),
         ..FaultConfig::default()
@@ -64,7 +65,7 @@ pub(crate) fn explore(
     let history = faulted.history.clone();
     let mut end_records = Records::default();
     records::faulted_end(
-        (engine, &clean),
+        (engine, clean),
         faulted,
         end,
         schedule_faults.clone(),
@@ -85,7 +86,7 @@ pub(crate) fn explore(
     if engine.options().shard.is_last() {
         units.push(Unit::End(end_records));
     }
-    let mut tally = engine.tally(&clean, pass.clone());
+    let mut tally = engine.tally(clean, pass.clone());
     tally.shard(units.len(), first_step);
     let matched: Vec<String> = counts.iter().map(ToString::to_string).collect();
     tally.note(format!(
@@ -93,12 +94,12 @@ pub(crate) fn explore(
         faulted_steps,
         matched.join("; ")
     ));
-    let checker = Checker::new(engine, &clean);
+    let checker = Checker::new(engine, clean);
     let run = CrashedRun::new(&history);
     let total = units.len() as u64;
     check_units(
         engine,
-        (&pass, model, &clean),
+        (&pass, model, clean),
         tally,
         (&mut units.into_iter(), total),
         observer,

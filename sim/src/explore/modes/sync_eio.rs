@@ -30,19 +30,20 @@ pub(crate) fn explore(
 ) -> Result<Report, HarnessError> {
     let pass = Pass::SyncEio(model);
     // The clean run, recording where it converges; no states collected.
-    let (clean, _) = engine.pass_clean_run()?;
+    let pass_clean = engine.pass_clean_run()?;
+    let clean = &pass_clean.clean;
     let mut syncs = clean.sync_steps();
     let range = engine.options().shard.range(syncs.len());
     let syncs: Vec<u64> = syncs.drain(range).collect();
     let total = syncs.len() as u64;
-    let mut tally = engine.tally(&clean, pass.clone());
+    let mut tally = engine.tally(clean, pass.clone());
     // Every group's key names its failed sync (`eio:E`), so no group
     // continues into another shard.
     tally.shard(syncs.len(), None);
-    let checker = Checker::new(engine, &clean);
+    let checker = Checker::new(engine, clean);
     check_units(
         engine,
-        (&pass, model, &clean),
+        (&pass, model, clean),
         tally,
         (&mut syncs.into_iter(), total),
         observer,
@@ -70,7 +71,7 @@ pub(crate) fn explore(
                     )?;
                 }
             }
-            records::faulted_end((engine, &clean), faulted, end, vec![fault], &mut tallied)?;
+            records::faulted_end((engine, clean), faulted, end, vec![fault], &mut tallied)?;
             Ok(tallied)
         },
     )

@@ -31,23 +31,24 @@ pub(crate) fn explore(
     let pass = Pass::TwoCrashes(model);
     // First crash images keep their own seed: the recovery run's own
     // crash images (garbage bytes, picks) derive from it.
-    let (clean, clean_history) = engine.pass_clean_run()?;
-    let range = engine.options().shard.range(point_count(&clean));
-    let mut tally = engine.tally(&clean, pass.clone());
+    let pass_clean = engine.pass_clean_run()?;
+    let (clean, clean_history) = (&pass_clean.clean, &pass_clean.history);
+    let range = engine.options().shard.range(point_count(clean));
+    let mut tally = engine.tally(clean, pass.clone());
     tally.shard(
         range.len(),
         (!range.is_empty()).then_some(range.start as u64),
     );
     // One cache for the whole pass: second crashes of different first
     // crashes often leave the same disk.
-    let checker = Checker::new(engine, &clean);
+    let checker = Checker::new(engine, clean);
     let total = range.len() as u64;
     let range = range.start as u64..range.end as u64;
     let prefetch = engine.options().threads() > 1;
-    engine.with_crash_points(&clean, model, range, prefetch, |points| {
+    engine.with_crash_points(clean, model, range, prefetch, |points| {
         check_units(
             engine,
-            (&pass, model, &clean),
+            (&pass, model, clean),
             tally,
             (points, total),
             observer,
@@ -61,7 +62,7 @@ pub(crate) fn explore(
                     let crash1 = point(step, model, selector);
                     second_level(
                         engine,
-                        &clean,
+                        clean,
                         &checker,
                         &mut records,
                         history.clone(),
