@@ -1,8 +1,10 @@
 //! The audit: a workload that was denied a real-disk call and swallowed
 //! the error (`let _ = std::fs::write(..)`) while writing through the
 //! simulator too passes every check, since its runs look sound. So, once
-//! per explorer and before its first run, the clean run is run again under
-//! `strace` (`strace.rs`); a denied write in that trace is
+//! per explorer and before its first run, the clean run is run under
+//! `strace` (`strace.rs`; it is the passes' clean run too, kept for them,
+//! so the audit costs `strace`'s start, not a run); a denied write in that
+//! trace is
 //! [`HarnessError::BypassedSimulator`], naming the call and its path. Where
 //! the audit could not look (no `strace`, attaching refused, turned off,
 //! threads or child processes the trace does not follow), every report says

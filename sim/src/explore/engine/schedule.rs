@@ -69,22 +69,29 @@ impl Engine<'_> {
     /// The clean run of an exploration pass: no trace, converged points
     /// recorded; with the history after it (it journals the progress record
     /// by step). Its disk is dropped: the pass's crash states come from a
-    /// twin run (`stream.rs`). It depends on no model, mode or shard, so
-    /// the first pass runs it and every later pass of this engine shares it
-    /// (each pass's twin run still checks the workload took the same steps
-    /// to the same output); a clean run that failed is not kept, so every
-    /// pass that asks meets its error.
+    /// twin run (`stream.rs`). It depends on no model, mode or shard, so it
+    /// runs once per engine ([`Engine::run_pass_clean`]: the audit's traced
+    /// run, or the first pass) and every pass shares it (each pass's twin
+    /// run still checks the workload took the same steps to the same
+    /// output); a clean run that failed is not kept, so every pass that
+    /// asks meets its error.
     pub(crate) fn pass_clean_run(&self) -> Result<Arc<PassClean>, HarnessError> {
-        let mut kept = lock(&self.pass_clean);
-        if let Some(kept) = &*kept {
+        if let Some(kept) = &*lock(&self.pass_clean) {
             return Ok(Arc::clone(kept));
         }
+        self.run_pass_clean()
+    }
+
+    /// Runs the passes' clean run and keeps it if it completed. The
+    /// audit's traced clean run is this one (`strace.rs`), so with the
+    /// audit on the passes run none of their own.
+    pub(crate) fn run_pass_clean(&self) -> Result<Arc<PassClean>, HarnessError> {
         let (clean, case) = self.run_clean(false, Some(Watch::recording()))?;
         let ran = Arc::new(PassClean {
             clean,
             history: case.history,
         });
-        *kept = Some(Arc::clone(&ran));
+        *lock(&self.pass_clean) = Some(Arc::clone(&ran));
         Ok(ran)
     }
 

@@ -73,9 +73,9 @@ impl Engine<'_> {
                             true => this_thread_id(),
                         });
                     let _ = tid_sender.send(ready);
-                    // Neither its trace nor its output is kept: only its
-                    // calls and whether it completed matter.
-                    go_receiver.recv() == Ok(true) && self.run_clean(false, None).is_ok()
+                    // Its own trace is not kept (strace's is); the run is
+                    // the passes' clean run, kept for them if it completed.
+                    go_receiver.recv() == Ok(true) && self.run_pass_clean().is_ok()
                 })
                 .map_err(|e| format!("could not start a thread to trace ({e})"))?;
             let lines = (|| {
