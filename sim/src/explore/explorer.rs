@@ -291,14 +291,18 @@ impl<'w> Explorer<'w> {
 }
 
 /// Every pass of `plan`, merged; stops after a pass that was interrupted
-/// or before one when the caller's cancel flag is set.
+/// or before one when the caller's cancel flag is set. Consecutive
+/// exhaustive passes (one per model) run as one group
+/// (`exhaustive::explore_models`: one twin run for all of them), told as
+/// every pass of the group starting, then every one finishing; each
+/// pass's report is the one it makes alone.
 fn explore_plan(
     engine: &Engine<'_>,
     plan: &Plan,
     observer: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, HarnessError> {
     let mut total: Option<Report> = None;
-    for pass in plan.passes() {
+    for group in groups(plan.passes()) {
         if engine.options().cancel.is_set() {
             let Some(total) = &mut total else {
                 return Err(HarnessError::Interrupted);
@@ -306,9 +310,18 @@ fn explore_plan(
             total.interrupted = true;
             break;
         }
-        observer(Event::PassStarted(&pass));
-        let report = match explore_one(engine, &pass, observer) {
-            Ok(report) => report,
+        for pass in &group {
+            observer(Event::PassStarted(pass));
+        }
+        let explored = match group.as_slice() {
+            [pass] => explore_one(engine, pass, observer).map(|report| vec![report]),
+            passes => {
+                let models: Vec<CrashModel> = passes.iter().filter_map(exhaustive_model).collect();
+                exhaustive::explore_models(engine, &models, observer)
+            }
+        };
+        let reports = match explored {
+            Ok(reports) => reports,
             // A pass the interruption broke off (its clean run or twin
             // stopped, a program on a mount killed): what it did is not
             // counted; the passes before it stand.
@@ -321,13 +334,16 @@ fn explore_plan(
             }
             Err(e) => return Err(e),
         };
-        for p in &report.passes {
-            observer(Event::PassFinished(p));
-        }
-        let interrupted = report.interrupted;
-        match &mut total {
-            None => total = Some(report),
-            Some(t) => t.merge(report, engine.options().violations_in_full_max),
+        let mut interrupted = false;
+        for report in reports {
+            for p in &report.passes {
+                observer(Event::PassFinished(p));
+            }
+            interrupted |= report.interrupted;
+            match &mut total {
+                None => total = Some(report),
+                Some(t) => t.merge(report, engine.options().violations_in_full_max),
+            }
         }
         if interrupted {
             break;
@@ -339,6 +355,32 @@ fn explore_plan(
     })?;
     total.unmodelled = engine.workload().unmodelled();
     Ok(total)
+}
+
+/// `passes` in order, consecutive exhaustive passes in one group, every
+/// other pass in a group of its own.
+fn groups(passes: Vec<Pass>) -> Vec<Vec<Pass>> {
+    let mut groups: Vec<Vec<Pass>> = Vec::new();
+    for pass in passes {
+        match groups.last_mut() {
+            Some(group)
+                if exhaustive_model(&pass).is_some()
+                    && group.last().and_then(exhaustive_model).is_some() =>
+            {
+                group.push(pass);
+            }
+            _ => groups.push(vec![pass]),
+        }
+    }
+    groups
+}
+
+/// The model of an exhaustive pass.
+fn exhaustive_model(pass: &Pass) -> Option<CrashModel> {
+    match pass {
+        Pass::Exhaustive(model) => Some(*model),
+        _ => None,
+    }
 }
 
 /// One pass.

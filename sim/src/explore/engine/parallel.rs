@@ -3,7 +3,8 @@
 //! that does not grow with the run or the threads.
 //!
 //! Each unit's work is a pure function of the clean run and the unit, and
-//! returns the records the tally needs ([`Records`]), in the unit's own order. The
+//! returns the records the tally needs
+//! ([`crate::explore::report::tally::Records`]), in the unit's own order. The
 //! calling thread takes units from their source as threads need them,
 //! hands them out in batches of about [`BATCH_WEIGHT`] states, in unit
 //! order, at most [`IN_FLIGHT_PER_THREAD`] batches per thread at a time,
@@ -20,7 +21,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use super::start::Engine;
-use crate::explore::report::tally::Records;
 use crate::explore::vocabulary::error::HarnessError;
 
 /// About how many states of work a batch holds: enough that handing it
@@ -34,17 +34,18 @@ pub(crate) const IN_FLIGHT_PER_THREAD: usize = 2;
 
 /// What a batch sends back: each unit's records, in order, or the first
 /// error (the units after it are not checked).
-type Done = Result<Vec<Records>, HarnessError>;
+type Done<R> = Result<Vec<R>, HarnessError>;
 
 impl Engine<'_> {
     /// Runs `work` on every unit of `units` on
     /// [`crate::explore::ExploreOptions::jobs`] threads (batched by
     /// `weight`, about the states a unit holds) and hands each unit's
-    /// records to `done` on the calling thread, in unit order. Stops early
+    /// records (`R`: one pass's `Records`, or one per pass of a group)
+    /// to `done` on the calling thread, in unit order. Stops early
     /// (after the batches already running) at the first error of `work` or
     /// `done` in unit order, and returns it. With one thread, each unit is
     /// taken, checked and folded on the calling thread in turn.
-    pub(crate) fn for_each_unit<U, W, D>(
+    pub(crate) fn for_each_unit<U, R, W, D>(
         &self,
         units: &mut dyn Iterator<Item = U>,
         weight: impl Fn(&U) -> usize,
@@ -53,8 +54,9 @@ impl Engine<'_> {
     ) -> Result<(), HarnessError>
     where
         U: Send,
-        W: Fn(U) -> Result<Records, HarnessError> + Sync,
-        D: FnMut(Records) -> Result<(), HarnessError>,
+        R: Send,
+        W: Fn(U) -> Result<R, HarnessError> + Sync,
+        D: FnMut(R) -> Result<(), HarnessError>,
     {
         let Some(pool) = self.pool()? else {
             for unit in units {
@@ -64,12 +66,12 @@ impl Engine<'_> {
         };
         let in_flight_max = IN_FLIGHT_PER_THREAD * pool.current_num_threads();
         let stop = AtomicBool::new(false);
-        let (sender, receiver) = mpsc::channel::<(usize, Done)>();
+        let (sender, receiver) = mpsc::channel::<(usize, Done<R>)>();
         pool.in_place_scope(|scope| {
             let (work, stop) = (&work, &stop);
             let mut handed_out = 0usize;
             let mut in_flight = 0usize;
-            let mut waiting: BTreeMap<usize, Done> = BTreeMap::new();
+            let mut waiting: BTreeMap<usize, Done<R>> = BTreeMap::new();
             let mut next = 0usize;
             let mut outcome = Ok(());
             let mut units = units.peekable();

@@ -30,15 +30,21 @@ use super::points::{PointStates, states_at};
 use super::run_end::{RunEnd, panic_message};
 use super::start::Engine;
 use crate::explore::vocabulary::error::HarnessError;
+use crate::explore::vocabulary::options::ExploreOptions;
+use crate::fs::Snapshot;
 use crate::{FaultConfig, SimView, StepAction};
 
 /// Crash points per batch the twin run hands over.
 pub(crate) const BATCH_POINTS: usize = 32;
 
+/// A crash point's states under each model asked for, in their order (one
+/// moment, one snapshot, shared).
+type Moment = Vec<PointStates>;
+
 /// What the twin run sends.
 enum Message {
     /// The next crash points, in order.
-    Points(Vec<PointStates>),
+    Points(Vec<Moment>),
     /// The twin run ended: its length and output (`None`: it did not
     /// complete, or was stopped past the last point asked for).
     Ended { steps: u64, output: Option<String> },
@@ -49,7 +55,7 @@ enum Message {
 /// The twin run's side of the hand-over, shared by its step hook and the
 /// code after the run.
 struct Producer {
-    batch: Vec<PointStates>,
+    batch: Vec<Moment>,
     /// Whether the consumer asked for the batch being gathered.
     asked: bool,
     asks: Receiver<()>,
@@ -68,7 +74,7 @@ impl Producer {
 
     /// Adds `point` to the batch (waiting for the ask that opens it) and
     /// sends the batch when full. `false` once the consumer is gone.
-    fn push(&mut self, point: impl FnOnce() -> PointStates) -> bool {
+    fn push(&mut self, point: impl FnOnce() -> Moment) -> bool {
         if !self.wait_for_ask() {
             return false;
         }
@@ -95,7 +101,7 @@ impl Producer {
 struct CrashPoints {
     asks: Option<Sender<()>>,
     from: Option<Receiver<Message>>,
-    current: std::vec::IntoIter<PointStates>,
+    current: std::vec::IntoIter<Moment>,
     prefetch: bool,
     /// How the twin run ended, once it said so.
     ended: Option<(u64, Option<String>)>,
@@ -119,9 +125,9 @@ impl CrashPoints {
 }
 
 impl Iterator for CrashPoints {
-    type Item = PointStates;
+    type Item = Moment;
 
-    fn next(&mut self) -> Option<PointStates> {
+    fn next(&mut self) -> Option<Moment> {
         loop {
             if let Some(point) = self.current.next() {
                 return Some(point);
@@ -170,6 +176,24 @@ impl Engine<'_> {
         prefetch: bool,
         consume: impl FnOnce(&mut dyn Iterator<Item = PointStates>) -> Result<R, HarnessError>,
     ) -> Result<R, HarnessError> {
+        self.with_crash_moments(clean, &[model], range, prefetch, |moments| {
+            consume(&mut moments.filter_map(|mut states| states.pop()))
+        })
+    }
+
+    /// [`Engine::with_crash_points`] under several models at once: each
+    /// item holds a crash point's states under every model of `models`, in
+    /// their order, taken from one snapshot of one twin run (the run and
+    /// its snapshots are the twin's work; the states of a model are a
+    /// count and a list of selectors).
+    pub(crate) fn with_crash_moments<R>(
+        &self,
+        clean: &CleanRun,
+        models: &[CrashModel],
+        range: Range<u64>,
+        prefetch: bool,
+        consume: impl FnOnce(&mut dyn Iterator<Item = Moment>) -> Result<R, HarnessError>,
+    ) -> Result<R, HarnessError> {
         if range.is_empty() {
             return consume(&mut std::iter::empty());
         }
@@ -193,7 +217,7 @@ impl Engine<'_> {
             out,
         };
         let consumed: Result<R, HarnessError> = std::thread::scope(|scope| {
-            let twin = self.spawn_scoped(scope, move || self.twin(model, range, producer))?;
+            let twin = self.spawn_scoped(scope, move || self.twin(models, range, producer))?;
             let consumed = consume(&mut points);
             points.hang_up();
             let joined = twin.join();
@@ -242,7 +266,7 @@ impl Engine<'_> {
     /// in `range` to `producer`, stopped past the end of the range or once
     /// the consumer is gone (its hook then crashes the filesystem, and
     /// nothing after counts).
-    fn twin(&self, model: CrashModel, range: Range<u64>, producer: Producer) {
+    fn twin(&self, models: &[CrashModel], range: Range<u64>, producer: Producer) {
         let (fs, mut progress) = match self.start(FaultConfig::default()) {
             Ok(start) => start,
             Err(e) => {
@@ -257,6 +281,7 @@ impl Engine<'_> {
         let stopped = Arc::new(AtomicBool::new(false));
         let hook_stopped = Arc::clone(&stopped);
         let options = self.options().clone();
+        let hook_models = models.to_vec();
         let (start, end) = (range.start, range.end);
         let mut last = None;
         fs.set_step_hook(Box::new(move |info, src| {
@@ -265,7 +290,7 @@ impl Engine<'_> {
                     || lock(&hook_producer).push(|| {
                         let snapshot = src.snapshot(last.as_ref());
                         last = Some(snapshot.clone());
-                        states_at(snapshot, model, &options, info.index)
+                        moment(&snapshot, &hook_models, &options, info.index)
                     }));
             if wanted {
                 StepAction::Continue
@@ -292,7 +317,7 @@ impl Engine<'_> {
         };
         let mut producer = lock(&producer);
         if output.is_some() && (start..end).contains(&steps) {
-            producer.push(|| states_at(fs.snapshot(), model, self.options(), steps));
+            producer.push(|| moment(&fs.snapshot(), models, self.options(), steps));
         }
         producer.send();
         // A twin that failed streamed only the points before its failure:
@@ -310,4 +335,17 @@ impl Engine<'_> {
             None => Message::Ended { steps, output },
         });
     }
+}
+
+/// The states of the moment `snapshot` under each of `models`, in order.
+fn moment(
+    snapshot: &Snapshot,
+    models: &[CrashModel],
+    options: &ExploreOptions,
+    step: u64,
+) -> Moment {
+    models
+        .iter()
+        .map(|model| states_at(snapshot.clone(), *model, options, step))
+        .collect()
 }

@@ -4,7 +4,7 @@
 use crashproof_fault::CrashModel;
 
 use super::records;
-use super::units::check_units;
+use super::units::check_group;
 use crate::explore::engine::clean::CleanRun;
 use crate::explore::engine::dedup::{Checker, CrashedRun};
 use crate::explore::engine::points::PointStates;
@@ -23,32 +23,61 @@ pub(crate) fn explore(
     model: CrashModel,
     observer: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, HarnessError> {
-    let pass = Pass::Exhaustive(model);
+    let mut reports = explore_models(engine, &[model], observer)?;
+    reports.pop().ok_or_else(|| HarnessError::ThreadPool {
+        threads: 1,
+        reason: "an exhaustive pass made no report (an explorer bug)".to_string(),
+    })
+}
+
+/// The exhaustive passes of `models` together, one report each, in their
+/// order, each the report its pass makes alone: one twin run streams every
+/// crash point's states under every model (the run and its snapshots are
+/// most of a cheap model's cost, and the threads would otherwise wait on
+/// it), and each unit, a crash point, is checked under every model, each
+/// model with its own dedup cache and tally. Progress is told under the
+/// first pass.
+pub(crate) fn explore_models(
+    engine: &Engine<'_>,
+    models: &[CrashModel],
+    observer: &mut dyn FnMut(Event<'_>),
+) -> Result<Vec<Report>, HarnessError> {
+    let passes: Vec<Pass> = models.iter().map(|m| Pass::Exhaustive(*m)).collect();
     let pass_clean = engine.pass_clean_run()?;
     let (clean, clean_history) = (&pass_clean.clean, &pass_clean.history);
     // A crash before every step, and one after the last.
     let range = engine.options().shard.range(point_count(clean));
-    let mut tally = engine.tally(clean, pass.clone());
-    tally.shard(
-        range.len(),
-        (!range.is_empty()).then_some(range.start as u64),
-    );
-    let checker = Checker::new(engine, clean);
+    let tallies = passes
+        .iter()
+        .map(|pass| {
+            let mut tally = engine.tally(clean, pass.clone());
+            tally.shard(
+                range.len(),
+                (!range.is_empty()).then_some(range.start as u64),
+            );
+            tally
+        })
+        .collect();
+    let checkers: Vec<Checker> = models.iter().map(|_| Checker::new(engine, clean)).collect();
     let run = CrashedRun::new(clean_history);
     let total = range.len() as u64;
     let range = range.start as u64..range.end as u64;
     let prefetch = engine.options().threads() > 1;
-    engine.with_crash_points(clean, model, range, prefetch, |points| {
-        check_units(
+    engine.with_crash_moments(clean, models, range, prefetch, |moments| {
+        check_group(
             engine,
-            (&pass, model, clean),
-            tally,
-            (points, total),
+            (&passes, models, clean),
+            tallies,
+            (moments, total),
             observer,
-            PointStates::len,
-            |point| {
-                let mut tallied = Records::default();
-                records::crash_point(&checker, &run, point, (model, &[]), &mut tallied)?;
+            |moment| moment.iter().map(PointStates::len).sum(),
+            |moment| {
+                let mut tallied = Vec::with_capacity(moment.len());
+                for ((point, model), checker) in moment.into_iter().zip(models).zip(&checkers) {
+                    let mut records = Records::default();
+                    records::crash_point(checker, &run, point, (*model, &[]), &mut records)?;
+                    tallied.push(records);
+                }
                 Ok(tallied)
             },
         )

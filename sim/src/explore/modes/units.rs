@@ -19,11 +19,11 @@ use crate::explore::vocabulary::plan::Pass;
 /// checks) into `tally`, telling `observer` how far it got (units done of
 /// all, states checked), then checks the pass's determinism on the last
 /// shard and returns the pass's report. The one loop every mode's units go
-/// through.
+/// through ([`check_group`] with a group of one).
 pub(crate) fn check_units<U, W>(
     engine: &Engine<'_>,
     (pass, model, clean): (&Pass, CrashModel, &CleanRun),
-    mut tally: Tally,
+    tally: Tally,
     (units, total): (&mut dyn Iterator<Item = U>, u64),
     observer: &mut dyn FnMut(Event<'_>),
     weight: impl Fn(&U) -> usize,
@@ -33,8 +33,47 @@ where
     U: Send,
     W: Fn(U) -> Result<Records, HarnessError> + Sync,
 {
+    let mut reports = check_group(
+        engine,
+        (std::slice::from_ref(pass), &[model], clean),
+        vec![tally],
+        (units, total),
+        observer,
+        weight,
+        |unit| work(unit).map(|records| vec![records]),
+    )?;
+    reports.pop().ok_or_else(|| HarnessError::ThreadPool {
+        threads: 1,
+        reason: "a pass of one model made no report (an explorer bug)".to_string(),
+    })
+}
+
+/// [`check_units`] for a group of passes that check the same units under
+/// different models (`passes[i]` under `models[i]` into `tallies[i]`; the
+/// exhaustive passes of a plan, which share one twin run): `work` returns
+/// each pass's records of a unit, in the group's order, and each tally
+/// gets its own, in unit order, so every pass's report is the one it
+/// would make alone. Progress is told for the group under its first pass
+/// (states: the group's).
+pub(crate) fn check_group<U, W>(
+    engine: &Engine<'_>,
+    (passes, models, clean): (&[Pass], &[CrashModel], &CleanRun),
+    mut tallies: Vec<Tally>,
+    (units, total): (&mut dyn Iterator<Item = U>, u64),
+    observer: &mut dyn FnMut(Event<'_>),
+    weight: impl Fn(&U) -> usize,
+    work: W,
+) -> Result<Vec<Report>, HarnessError>
+where
+    U: Send,
+    W: Fn(U) -> Result<Vec<Records>, HarnessError> + Sync,
+{
+    let Some(told_as) = passes.first() else {
+        return Ok(Vec::new());
+    };
+    let states = |tallies: &[Tally]| tallies.iter().map(|t| t.report.states_checked).sum();
     observer(Event::Checking {
-        pass,
+        pass: told_as,
         done: 0,
         total,
         states: 0,
@@ -49,33 +88,54 @@ where
             return Err(HarnessError::Interrupted);
         }
         engine.check_harness()?;
-        for record in records {
-            tally.record(record)?;
+        // One list of records per pass: a unit that made another number
+        // would give its records to the wrong pass.
+        if records.len() != tallies.len() {
+            return Err(HarnessError::ThreadPool {
+                threads: 1,
+                reason: format!(
+                    "a unit gave records for {} passes to a group of {} (an explorer bug)",
+                    records.len(),
+                    tallies.len()
+                ),
+            });
+        }
+        for (tally, records) in tallies.iter_mut().zip(records) {
+            for record in records {
+                tally.record(record)?;
+            }
         }
         done += 1;
         if tells_progress(done, total) {
             observer(Event::Checking {
-                pass,
+                pass: told_as,
                 done,
                 total,
-                states: tally.report.states_checked,
+                states: states(&tallies),
             });
         }
         Ok(())
     });
+    let interrupted = |tallies: Vec<Tally>| -> Vec<Report> {
+        tallies.into_iter().map(Tally::finish_interrupted).collect()
+    };
     match checked {
-        Err(HarnessError::Interrupted) => return Ok(tally.finish_interrupted()),
+        Err(HarnessError::Interrupted) => return Ok(interrupted(tallies)),
         other => other?,
     }
     // Set after the last unit, or while the units ran out early (a twin
     // run or program stopped by the interruption): not a whole pass.
     if engine.options().cancel.is_set() {
-        return Ok(tally.finish_interrupted());
+        return Ok(interrupted(tallies));
     }
-    if engine.options().shard.is_last() {
-        determinism::check_pass(engine, clean, model, &mut tally)?;
+    let mut reports = Vec::with_capacity(tallies.len());
+    for (mut tally, model) in tallies.into_iter().zip(models) {
+        if engine.options().shard.is_last() {
+            determinism::check_pass(engine, clean, *model, &mut tally)?;
+        }
+        reports.push(tally.finish()?);
     }
-    tally.finish()
+    Ok(reports)
 }
 
 /// Units told one by one at the start of a pass.
