@@ -70,7 +70,7 @@ cases=(
     "--workload two-files --crashes 2"
     "--workload rooch-snapshot-resume/backup-name-mismatch"
     "--workload feldera-checkpointer/expect-on-batches --mode exhaustive,sync-eio"
-    "--workload core-runner-background --items 400"
+    "--workload core-runner-background"
     "--items 16000"
 )
 if [ "${QUICK:-0}" = 1 ]; then
