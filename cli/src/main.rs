@@ -3,6 +3,7 @@
 //! One file per subcommand (`explore_cmd.rs`, `replay_cmd.rs`, ...), so new
 //! subcommands are added without touching the others.
 
+mod allocator;
 mod case_args;
 mod exit;
 mod explore_bar;
@@ -27,13 +28,7 @@ mod workload_arg;
 
 use std::process::ExitCode;
 
-/// The allocator of this binary: the explorer builds and drops small maps,
-/// buffers and strings for every post-crash state it checks, and with
-/// glibc's malloc a third of its CPU time went to `malloc` and `free`
-/// (`perf` of `explore --items 1000 --crashes 2`); with mimalloc the same
-/// runs take 25-55 % less time in about the same peak memory
-/// (`docs/explorer.md`, "Growth, memory and threads"). What is checked does
-/// not depend on it (`benches/explore_counts.sh` compares reports).
+/// The allocator of this binary (`allocator.rs`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -106,6 +101,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    allocator::return_freed_memory_promptly();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Explore(args) => explore_cmd::run(&args),
