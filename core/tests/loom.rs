@@ -6,7 +6,7 @@
 //! runner's own code loom's primitives: loom runs every interleaving of
 //! these threads up to a preemption bound.
 //!
-//! Run: `cargo test -p crashproof-core --features loom --release --test loom`
+//! Run: `cargo test -p crashproof-core --features loom --test loom`
 //! (about a minute at most on 2 cores; `LOOM_MAX_PREEMPTIONS` overrides the
 //! bound of 2).
 //!
