@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod counter;
+use crate::counter;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

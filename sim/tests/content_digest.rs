@@ -6,7 +6,7 @@
 // This file is a test crate: its helpers are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{durable_dir, durable_file, p, sim};
 use crashproof_core::fs::{Fs, OpenMode};

@@ -2,7 +2,7 @@
 //! the cap, fork isolation and data sharing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{content, durable_dir, durable_file, p, sim, sim_sector};
 use crashproof_core::fs::{Fs, OpenMode};

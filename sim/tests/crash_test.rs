@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod counter;
+use crate::counter;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -301,10 +301,11 @@ fn the_replay_line_keeps_the_profile_package_and_target_the_test_ran_in() {
             v.schedule
         )
     );
-    // Read from this very process: this file's target and this build's
+    // Read from this very process: this binary's target (every file of
+    // sim/tests is a module of the `sim` test target) and this build's
     // profile.
     let here = TestEnv::from_process();
-    assert_eq!(here.target, Some(TestTarget::Test("crash_test".into())));
+    assert_eq!(here.target, Some(TestTarget::Test("sim".into())));
     assert_eq!(here.release, !cfg!(debug_assertions));
 }
 

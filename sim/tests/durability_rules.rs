@@ -1,6 +1,6 @@
 //! One test per durability rule of the strict model.
 
-mod common;
+use crate::common;
 
 use common::{content, durable_dir, durable_file, p, sim};
 use crashproof_core::fs::Fs;

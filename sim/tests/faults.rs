@@ -1,7 +1,7 @@
 //! Faults besides crashes: fsync EIO with Linux semantics, ENOSPC, short
 //! writes, bit flips.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::ErrorKind;

@@ -3,7 +3,7 @@
 //! and a torn append grows the file sector by sector (Subset).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

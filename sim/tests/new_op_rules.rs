@@ -6,7 +6,7 @@
 //! it: the first is always "everything unsynced lost".
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io;

@@ -4,7 +4,7 @@
 //! and image seed. Random exploration and the picks past a cap rely on it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

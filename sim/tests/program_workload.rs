@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod counter;
+use crate::counter;
 
 use counter::Bug;
 use crashproof_sim::CrashModel;

@@ -1,6 +1,6 @@
 //! Steps, the hook, the Crashed error, the trace, and determinism.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
