@@ -68,8 +68,12 @@ where
     U: Send,
     W: Fn(U) -> Result<Vec<Records>, HarnessError> + Sync,
 {
+    // A group without a pass would check nothing and report nothing.
     let Some(told_as) = passes.first() else {
-        return Ok(Vec::new());
+        return Err(HarnessError::EmptyPlan {
+            workload: engine.workload().name(),
+            missing: "crash model",
+        });
     };
     let states = |tallies: &[Tally]| tallies.iter().map(|t| t.report.states_checked).sum();
     observer(Event::Checking {
