@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Do more threads pay? For each case, `crashproof explore --jobs 1` and
-# `--jobs N` run side by side, alternated (1, N, 1, N, ...) so both see the
-# same machine, REPEAT times each; the table gives the fastest wall time of
-# each, the CPU time (user + system, from the OS's accounting of the child)
-# per state checked, the wall-time speed-up of N threads over one and the
-# parallel efficiency (speed-up / N), with the load average before each
-# case. The counts of every run of a case must be identical (the report
-# does not depend on the thread count), or the script fails.
+# `--jobs N` run as REPEAT pairs, back to back (1 then N, then N then 1 in
+# the next pair, so a drift of the machine's speed favours neither), so
+# both halves of a pair see the same machine. The table gives, per thread
+# count, the fastest and the median wall time, the CPU time (user +
+# system, from the OS's accounting of the child) per state checked in the
+# median run, then the speed-up of N threads over one: the median of the
+# pairs' ratios (each pair measured on one machine state: on a VM whose
+# speed drifts by 1.5x within minutes, the fastest runs of each count may
+# come from different states), with the range of the pairs' ratios and the
+# ratio of the fastest runs beside it, and the parallel efficiency
+# (median speed-up / N); the load average before each case. The counts of
+# every run of a case must be identical (the report does not depend on
+# the thread count), or the script fails.
 #
 # Usage: benches/explore_threads.sh [N]   (N defaults to the core count)
 #   BIN=path/to/crashproof to measure another build (default: this
@@ -31,7 +37,7 @@ declare -A ARGS=(
 CASES="${CASES:-all16k two1k}"
 
 python3 - "$BIN" "$N" "$REPEAT" "$CASES" "$(declare -p ARGS)" <<'EOF'
-import json, os, re, subprocess, sys, time
+import json, os, re, statistics, subprocess, sys, time
 
 binary, n, repeat, cases, decl = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(), sys.argv[5]
 args = dict(re.findall(r'\[(\w+)\]="([^"]*)"', decl))
@@ -52,26 +58,39 @@ def run(extra, jobs):
 def load():
     return open("/proc/loadavg").read().split()[0]
 
-print(f"| case | command | load before | states | jobs | wall (s, best of {repeat}) | CPU (s) | CPU per state (µs) | speed-up | efficiency |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print(f"| case | command | load before | states | jobs | wall (s, best of {repeat}) | wall (s, median) "
+      f"| CPU per state (µs, median run) | speed-up (median of pairs) | pairs' range | speed-up (best walls) "
+      f"| efficiency |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for case in cases:
     extra = args[case]
     before = load()
-    best = {}
+    runs = {1: [], n: []}
+    ratios = []
     counts = set()
-    for _ in range(repeat):
-        for jobs in (1, n):
+    for pair in range(repeat):
+        order = (1, n) if pair % 2 == 0 else (n, 1)
+        walls = {}
+        for jobs in order:
             wall, cpu, s = run(extra, jobs)
             counts.add((s["crash_points"], s["states_checked"], s["states_distinct"], s["violations"]))
-            if jobs not in best or wall < best[jobs][0]:
-                best[jobs] = (wall, cpu, s["states_checked"])
+            runs[jobs].append((wall, cpu, s["states_checked"]))
+            walls[jobs] = wall
+        ratios.append(walls[1] / walls[n])
     if len(counts) != 1:
         sys.exit(f"{case}: the counts differ between runs: {counts}")
-    w1 = best[1][0]
+    speedup = statistics.median(ratios)
+    best1 = min(w for w, _, _ in runs[1])
     for jobs in (1, n):
-        wall, cpu, states = best[jobs]
-        speedup = w1 / wall
-        print(f"| {case} | `explore {extra} --jobs {jobs}` | {before} | {states} | {jobs} | {wall:.3f} | {cpu:.3f} "
-              f"| {cpu / states * 1e6:.2f} | {speedup:.2f}x | {speedup / jobs:.0%} |")
+        ordered = sorted(runs[jobs])
+        best = ordered[0][0]
+        wall, cpu, states = ordered[len(ordered) // 2]
+        if jobs == 1:
+            cells = "1.00x | - | 1.00x | 100%"
+        else:
+            cells = (f"{speedup:.2f}x | {min(ratios):.2f}-{max(ratios):.2f}x | {best1 / best:.2f}x "
+                     f"| {speedup / jobs:.0%}")
+        print(f"| {case} | `explore {extra} --jobs {jobs}` | {before} | {states} | {jobs} | {best:.3f} "
+              f"| {wall:.3f} | {cpu / states * 1e6:.2f} | {cells} |")
 print(f"\nload after: {load()}; {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}")
 EOF

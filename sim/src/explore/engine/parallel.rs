@@ -9,7 +9,8 @@
 //! hands them out in batches of about [`BATCH_WEIGHT`] states, in unit
 //! order, at most [`IN_FLIGHT_PER_THREAD`] batches per thread at a time,
 //! and adds the batches' records to the tally in unit order as they come
-//! back (a batch that finishes early waits for the ones before it). So
+//! back (a batch that finishes early waits for the ones before it),
+//! handing out the batches that replace them first. So
 //! groups, counts, first violations and their confirmation replays come
 //! out the same for one thread or many, and what is held at once is a few
 //! batches per thread, not the pass. The threads share nothing but the
@@ -24,9 +25,15 @@ use super::start::Engine;
 use crate::explore::vocabulary::error::HarnessError;
 
 /// About how many states of work a batch holds: enough that handing it
-/// out costs little next to checking it, few enough that the threads
-/// share the end of a pass evenly.
-pub(crate) const BATCH_WEIGHT: usize = 64;
+/// out costs little next to checking it, and that two threads seldom
+/// check the same disk at once, few enough that the threads share the end
+/// of a pass evenly. Neighbouring crash points leave the same disks (a
+/// commit spans a dozen steps), and a thread that meets a disk another is
+/// checking waits for that check (`dedup.rs`): with batches of 64 states,
+/// the two threads of an all-models exploration of 16,000 items waited so
+/// about 200 times, 50-60 ms of their 2 x 120 ms (perf's scheduler
+/// events); with 256, about 30 times, 15-20 ms.
+pub(crate) const BATCH_WEIGHT: usize = 256;
 
 /// Batches handed out and not yet folded, per thread: one being checked,
 /// one waiting, so a thread never idles while the calling thread folds.
@@ -69,14 +76,13 @@ impl Engine<'_> {
         let (sender, receiver) = mpsc::channel::<(usize, Done<R>)>();
         pool.in_place_scope(|scope| {
             let (work, stop) = (&work, &stop);
-            let mut handed_out = 0usize;
-            let mut in_flight = 0usize;
-            let mut waiting: BTreeMap<usize, Done<R>> = BTreeMap::new();
-            let mut next = 0usize;
-            let mut outcome = Ok(());
             let mut units = units.peekable();
-            loop {
-                while outcome.is_ok() && in_flight < in_flight_max && units.peek().is_some() {
+            let mut handed_out = 0usize;
+            // Hands out batches until `in_flight_max` are out or the units
+            // run out; the number handed out.
+            let mut hand_out = |in_flight: usize| {
+                let mut more = 0;
+                while in_flight + more < in_flight_max && units.peek().is_some() {
                     let mut batch = Vec::new();
                     let mut held = 0;
                     while held < BATCH_WEIGHT
@@ -87,7 +93,7 @@ impl Engine<'_> {
                     }
                     let (index, sender) = (handed_out, sender.clone());
                     handed_out += 1;
-                    in_flight += 1;
+                    more += 1;
                     scope.spawn(move |_| {
                         let mut records = Vec::with_capacity(batch.len());
                         let mut result = Ok(());
@@ -108,15 +114,29 @@ impl Engine<'_> {
                         let _ = sender.send((index, result.map(|()| records)));
                     });
                 }
-                if in_flight == 0 {
-                    return outcome;
-                }
+                more
+            };
+            let mut waiting: BTreeMap<usize, Done<R>> = BTreeMap::new();
+            let mut next = 0usize;
+            let mut outcome = Ok(());
+            let mut in_flight = hand_out(0);
+            while in_flight > 0 {
                 // A sender is held here, so this waits for a batch.
                 let Ok((index, records)) = receiver.recv() else {
-                    return outcome;
+                    break;
                 };
-                in_flight -= 1;
                 waiting.insert(index, records);
+                in_flight -= 1;
+                while let Ok((index, records)) = receiver.try_recv() {
+                    waiting.insert(index, records);
+                    in_flight -= 1;
+                }
+                // The batches that replace them go out before the fold,
+                // which may wait on the observer's thread: the threads
+                // should not wait with it. Past an error, none does.
+                if outcome.is_ok() {
+                    in_flight += hand_out(in_flight);
+                }
                 while let Some(batch) = waiting.remove(&next) {
                     next += 1;
                     if outcome.is_err() {
@@ -128,6 +148,7 @@ impl Engine<'_> {
                     }
                 }
             }
+            outcome
         })
     }
 }
