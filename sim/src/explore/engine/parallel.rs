@@ -18,9 +18,11 @@
 //! keys.
 
 use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
+use super::run_end::panic_message;
 use super::start::Engine;
 use crate::explore::vocabulary::error::HarnessError;
 
@@ -39,9 +41,10 @@ pub(crate) const BATCH_WEIGHT: usize = 256;
 /// one waiting, so a thread never idles while the calling thread folds.
 pub(crate) const IN_FLIGHT_PER_THREAD: usize = 2;
 
-/// What a batch sends back: each unit's records, in order, or the first
-/// error (the units after it are not checked).
-type Done<R> = Result<Vec<R>, HarnessError>;
+/// What a batch sends back: the records of each unit it checked, in
+/// order, and how it ended: the error of the unit after them, if one
+/// failed (the units after that are not checked).
+type Done<R> = (Vec<R>, Result<(), HarnessError>);
 
 impl Engine<'_> {
     /// Runs `work` on every unit of `units` on
@@ -95,23 +98,31 @@ impl Engine<'_> {
                     handed_out += 1;
                     more += 1;
                     scope.spawn(move |_| {
+                        // A panic (an explorer bug: a workload's own are
+                        // caught where it runs) becomes the batch's error:
+                        // uncaught, the batch would never send, and the
+                        // calling thread would wait for it for ever.
                         let mut records = Vec::with_capacity(batch.len());
-                        let mut result = Ok(());
-                        for unit in batch {
-                            // Past an error, nothing more is folded.
-                            if stop.load(Ordering::Relaxed) {
-                                break;
-                            }
-                            match work(unit) {
-                                Ok(r) => records.push(r),
-                                Err(e) => {
-                                    result = Err(e);
+                        let ended = catch_unwind(AssertUnwindSafe(|| {
+                            for unit in batch {
+                                // Past an error, nothing more is folded.
+                                if stop.load(Ordering::Relaxed) {
                                     break;
                                 }
+                                records.push(work(unit)?);
                             }
-                        }
+                            Ok(())
+                        }))
+                        .unwrap_or_else(|payload| {
+                            Err(HarnessError::ExplorerBug {
+                                what: format!(
+                                    "checking a batch of units panicked: {}",
+                                    panic_message(payload.as_ref())
+                                ),
+                            })
+                        });
                         // The receiver is gone only once the caller stopped.
-                        let _ = sender.send((index, result.map(|()| records)));
+                        let _ = sender.send((index, (records, ended)));
                     });
                 }
                 more
@@ -137,12 +148,14 @@ impl Engine<'_> {
                 if outcome.is_ok() {
                     in_flight += hand_out(in_flight);
                 }
-                while let Some(batch) = waiting.remove(&next) {
+                while let Some((records, ended)) = waiting.remove(&next) {
                     next += 1;
                     if outcome.is_err() {
                         continue;
                     }
-                    outcome = batch.and_then(|units| units.into_iter().try_for_each(&mut done));
+                    // The units before a failed one are folded first, as
+                    // with one thread: their own fold may fail earlier.
+                    outcome = records.into_iter().try_for_each(&mut done).and(ended);
                     if outcome.is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
@@ -150,5 +163,119 @@ impl Engine<'_> {
             }
             outcome
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crashproof_core::fs::Fs;
+
+    use super::BATCH_WEIGHT;
+    use crate::explore::engine::start::Engine;
+    use crate::explore::vocabulary::error::HarnessError;
+    use crate::explore::vocabulary::options::ExploreOptions;
+    use crate::explore::vocabulary::workload::{
+        Completion, Progress, Recovered, Workload, WorkloadError,
+    };
+
+    /// A workload `for_each_unit` never runs: the units here are numbers.
+    struct Idle;
+
+    impl Workload for Idle {
+        fn name(&self) -> String {
+            "idle".to_string()
+        }
+        fn run(&self, _: &dyn Fs, _: &mut Progress) -> Result<Completion, WorkloadError> {
+            Err(WorkloadError::Invariant("never run".to_string()))
+        }
+        fn inspect(&self, _: &dyn Fs) -> Result<Recovered, WorkloadError> {
+            Err(WorkloadError::Invariant("never run".to_string()))
+        }
+        fn redo_bound(&self) -> u64 {
+            0
+        }
+        fn leftovers(&self, _: &dyn Fs) -> Result<Vec<String>, WorkloadError> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Runs `work` on units 0..count with `jobs` threads, and returns what
+    /// `done` was given, in order, and the outcome.
+    fn fold(
+        jobs: usize,
+        count: u64,
+        work: impl Fn(u64) -> Result<u64, HarnessError> + Sync,
+    ) -> (Vec<u64>, Result<(), HarnessError>) {
+        let workload = Idle;
+        let engine = Engine::new(
+            &workload,
+            ExploreOptions {
+                jobs,
+                ..ExploreOptions::default()
+            },
+        );
+        let mut folded = Vec::new();
+        let outcome = engine.for_each_unit(
+            &mut (0..count),
+            |_| 1,
+            work,
+            |r| {
+                folded.push(r);
+                Ok(())
+            },
+        );
+        (folded, outcome)
+    }
+
+    #[test]
+    fn units_are_folded_in_their_order_whatever_the_threads() {
+        let count = 20 * BATCH_WEIGHT as u64 + 7;
+        let expected: Vec<u64> = (0..count).map(|u| u * 3).collect();
+        for jobs in [1, 2, 4] {
+            let (folded, outcome) = fold(jobs, count, |u| Ok(u * 3));
+            assert!(outcome.is_ok(), "jobs {jobs}: {outcome:?}");
+            assert_eq!(folded, expected, "jobs {jobs}");
+        }
+    }
+
+    #[test]
+    fn the_first_error_in_unit_order_stops_the_fold_there() {
+        let failing = 5 * BATCH_WEIGHT as u64 + 3;
+        for jobs in [1, 2, 4] {
+            let (folded, outcome) = fold(jobs, 20 * BATCH_WEIGHT as u64, |u| {
+                if u >= failing {
+                    Err(HarnessError::ExplorerBug {
+                        what: format!("unit {u}"),
+                    })
+                } else {
+                    Ok(u)
+                }
+            });
+            assert_eq!(folded, (0..failing).collect::<Vec<_>>(), "jobs {jobs}");
+            match outcome {
+                Err(HarnessError::ExplorerBug { what }) => {
+                    assert_eq!(what, format!("unit {failing}"), "jobs {jobs}");
+                }
+                other => panic!("jobs {jobs}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_unit_that_panics_is_an_explorer_bug_not_a_hang() {
+        let count = 4 * BATCH_WEIGHT as u64;
+        for jobs in [2, 4] {
+            let (folded, outcome) = fold(jobs, count, |u| {
+                assert!(u != 2 * BATCH_WEIGHT as u64, "planted");
+                Ok(u)
+            });
+            assert!(folded.len() < count as usize, "jobs {jobs}");
+            match outcome {
+                Err(HarnessError::ExplorerBug { what }) => {
+                    assert!(what.contains("panicked: planted"), "{what}");
+                }
+                other => panic!("jobs {jobs}: {other:?}"),
+            }
+        }
     }
 }

@@ -149,9 +149,8 @@ impl Iterator for CrashPoints {
                 Some(Ok(Message::Ended { steps, output })) => self.ended = Some((steps, output)),
                 Some(Ok(Message::Failed(e))) => self.failed = Some(e),
                 Some(Err(_)) | None => {
-                    self.failed = Some(HarnessError::ThreadPool {
-                        threads: 1,
-                        reason: "the thread running the clean run's twin stopped".to_string(),
+                    self.failed = Some(HarnessError::ExplorerBug {
+                        what: "the thread running the clean run's twin stopped".to_string(),
                     });
                 }
             }
@@ -223,9 +222,8 @@ impl Engine<'_> {
             let joined = twin.join();
             consumed.and_then(|r| match joined {
                 Ok(()) => Ok(r),
-                Err(payload) => Err(HarnessError::ThreadPool {
-                    threads: 1,
-                    reason: format!(
+                Err(payload) => Err(HarnessError::ExplorerBug {
+                    what: format!(
                         "the clean run's twin panicked: {}",
                         panic_message(payload.as_ref())
                     ),

@@ -24,9 +24,8 @@ pub(crate) fn explore(
     observer: &mut dyn FnMut(Event<'_>),
 ) -> Result<Report, HarnessError> {
     let mut reports = explore_models(engine, &[model], observer)?;
-    reports.pop().ok_or_else(|| HarnessError::ThreadPool {
-        threads: 1,
-        reason: "an exhaustive pass made no report (an explorer bug)".to_string(),
+    reports.pop().ok_or_else(|| HarnessError::ExplorerBug {
+        what: "an exhaustive pass made no report".to_string(),
     })
 }
 

@@ -42,9 +42,8 @@ where
         weight,
         |unit| work(unit).map(|records| vec![records]),
     )?;
-    reports.pop().ok_or_else(|| HarnessError::ThreadPool {
-        threads: 1,
-        reason: "a pass of one model made no report (an explorer bug)".to_string(),
+    reports.pop().ok_or_else(|| HarnessError::ExplorerBug {
+        what: "a pass of one model made no report".to_string(),
     })
 }
 
@@ -95,10 +94,9 @@ where
         // One list of records per pass: a unit that made another number
         // would give its records to the wrong pass.
         if records.len() != tallies.len() {
-            return Err(HarnessError::ThreadPool {
-                threads: 1,
-                reason: format!(
-                    "a unit gave records for {} passes to a group of {} (an explorer bug)",
+            return Err(HarnessError::ExplorerBug {
+                what: format!(
+                    "a unit gave records for {} passes to a group of {}",
                     records.len(),
                     tallies.len()
                 ),

@@ -89,6 +89,17 @@ pub enum HarnessError {
         /// What the plan lacks (`mode`, `crash model`).
         missing: &'static str,
     },
+    /// The explorer broke one of its own invariants (a thread of its own
+    /// panicked or stopped, a unit's records went missing): not the
+    /// workload's fault, and nothing of the exploration can be trusted.
+    #[error(
+        "the explorer failed: {what}. This is a bug in crashproof, not in the workload: please \
+         report it with the command that ran"
+    )]
+    ExplorerBug {
+        /// What went wrong, in the explorer's words.
+        what: String,
+    },
     /// The threads that check crash points could not be started.
     #[error(
         "could not start {threads} exploring threads ({reason}): lower --jobs (ExploreOptions::jobs)"
