@@ -26,16 +26,34 @@ use super::run_end::panic_message;
 use super::start::Engine;
 use crate::explore::vocabulary::error::HarnessError;
 
-/// About how many states of work a batch holds: enough that handing it
-/// out costs little next to checking it, and that two threads seldom
-/// check the same disk at once, few enough that the threads share the end
-/// of a pass evenly. Neighbouring crash points leave the same disks (a
-/// commit spans a dozen steps), and a thread that meets a disk another is
-/// checking waits for that check (`dedup.rs`): with batches of 64 states,
-/// the two threads of an all-models exploration of 16,000 items waited so
-/// about 200 times, 50-60 ms of their 2 x 120 ms (perf's scheduler
-/// events); with 256, about 30 times, 15-20 ms.
+/// About how many states of work a batch of a large pass holds (and what
+/// a unit that should fill a batch on its own weighs): enough that handing
+/// it out costs little next to checking it, and that two threads seldom
+/// check the same disk at once. Neighbouring crash points leave the same
+/// disks (a commit spans a dozen steps), and a thread that meets a disk
+/// another is checking waits for that check (`dedup.rs`): with batches of
+/// 64 states, the two threads of an all-models exploration of 16,000 items
+/// waited so about 200 times, 50-60 ms of their 2 x 120 ms (perf's
+/// scheduler events); with 256, about 30 times, 15-20 ms.
 pub(crate) const BATCH_WEIGHT: usize = 256;
+
+/// About how many states a batch of a small pass holds: few enough that
+/// the threads share the pass evenly. A pass of costly states (a program
+/// run on a mount for each, tens of ms) is small: `explore-cmd` of
+/// `examples/programs/progress.py` (48 crash points, 302 states) took
+/// 11 s at `--jobs 2` with batches of 64 states, 15-17 s with 256 (one
+/// or two batches) and 14-16 s with one crash point per batch (the two
+/// threads then check neighbouring points, and wait on each other's
+/// disks).
+pub(crate) const BATCH_WEIGHT_SMALL: usize = 64;
+
+/// The states per batch of a pass of `total` units: [`BATCH_WEIGHT_SMALL`]
+/// up to 1,024 units, growing with the pass to [`BATCH_WEIGHT`] from
+/// 4,096 units on (one sixteenth of the units, in states).
+pub(crate) fn batch_weight(total: u64) -> usize {
+    let grown = usize::try_from(total / 16).unwrap_or(usize::MAX);
+    grown.clamp(BATCH_WEIGHT_SMALL, BATCH_WEIGHT)
+}
 
 /// Batches handed out and not yet folded, per thread: one being checked,
 /// one waiting, so a thread never idles while the calling thread folds.
@@ -47,9 +65,10 @@ pub(crate) const IN_FLIGHT_PER_THREAD: usize = 2;
 type Done<R> = (Vec<R>, Result<(), HarnessError>);
 
 impl Engine<'_> {
-    /// Runs `work` on every unit of `units` on
-    /// [`crate::explore::ExploreOptions::jobs`] threads (batched by
-    /// `weight`, about the states a unit holds) and hands each unit's
+    /// Runs `work` on every unit of `units` (`total` of them, as the pass
+    /// counts them) on [`crate::explore::ExploreOptions::jobs`] threads
+    /// (batched by `weight`, about the states a unit holds, into batches
+    /// of [`batch_weight`]) and hands each unit's
     /// records (`R`: one pass's `Records`, or one per pass of a group)
     /// to `done` on the calling thread, in unit order. Stops early
     /// (after the batches already running) at the first error of `work` or
@@ -57,7 +76,7 @@ impl Engine<'_> {
     /// taken, checked and folded on the calling thread in turn.
     pub(crate) fn for_each_unit<U, R, W, D>(
         &self,
-        units: &mut dyn Iterator<Item = U>,
+        (units, total): (&mut dyn Iterator<Item = U>, u64),
         weight: impl Fn(&U) -> usize,
         work: W,
         mut done: D,
@@ -75,6 +94,7 @@ impl Engine<'_> {
             return Ok(());
         };
         let in_flight_max = IN_FLIGHT_PER_THREAD * pool.current_num_threads();
+        let weight_max = batch_weight(total);
         let stop = AtomicBool::new(false);
         let (sender, receiver) = mpsc::channel::<(usize, Done<R>)>();
         pool.in_place_scope(|scope| {
@@ -88,7 +108,7 @@ impl Engine<'_> {
                 while in_flight + more < in_flight_max && units.peek().is_some() {
                     let mut batch = Vec::new();
                     let mut held = 0;
-                    while held < BATCH_WEIGHT
+                    while held < weight_max
                         && let Some(unit) = units.next()
                     {
                         held += weight(&unit).max(1);
@@ -170,7 +190,7 @@ impl Engine<'_> {
 mod tests {
     use crashproof_core::fs::Fs;
 
-    use super::BATCH_WEIGHT;
+    use super::{BATCH_WEIGHT, BATCH_WEIGHT_SMALL, batch_weight};
     use crate::explore::engine::start::Engine;
     use crate::explore::vocabulary::error::HarnessError;
     use crate::explore::vocabulary::options::ExploreOptions;
@@ -216,7 +236,7 @@ mod tests {
         );
         let mut folded = Vec::new();
         let outcome = engine.for_each_unit(
-            &mut (0..count),
+            (&mut (0..count), count),
             |_| 1,
             work,
             |r| {
@@ -277,5 +297,18 @@ mod tests {
                 other => panic!("jobs {jobs}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn small_passes_get_small_batches_large_ones_large() {
+        assert_eq!(batch_weight(0), BATCH_WEIGHT_SMALL);
+        assert_eq!(batch_weight(48), BATCH_WEIGHT_SMALL);
+        assert_eq!(batch_weight(1024), BATCH_WEIGHT_SMALL);
+        assert_eq!(batch_weight(3531), 220);
+        assert_eq!(batch_weight(4096), BATCH_WEIGHT);
+        assert_eq!(batch_weight(u64::MAX), BATCH_WEIGHT);
+        // Growing, never shrinking, with the pass.
+        let weights: Vec<usize> = (0..10_000).step_by(7).map(batch_weight).collect();
+        assert!(weights.windows(2).all(|w| w[0] <= w[1]));
     }
 }

@@ -82,7 +82,7 @@ where
         states: 0,
     });
     let mut done = 0;
-    let checked = engine.for_each_unit(units, weight, work, |records| {
+    let checked = engine.for_each_unit((units, total), weight, work, |records| {
         // The caller's cancel flag, between units: stop, report so far.
         // Checked before folding: a unit that finished after the flag was
         // set may have been overtaken by the interruption (a program on a
